@@ -1,0 +1,56 @@
+"""The shapes that flow through the knowledge pipeline: loaded sections, chunks, search hits."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class LoadError(Exception):
+    """A file that cannot be ingested. `str(err)` is a sentence for the user: what happened
+    and what to do. `code` is stable for programs (e.g. "encrypted", "no_text", "corrupt")."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Section:
+    """A piece of a document as its loader found it, before chunking.
+
+    kind "text": prose under a heading (or a PDF page); "faq": one question/answer entry,
+    which chunking keeps whole (unless it is huge)."""
+
+    text: str
+    page: int | None = None
+    headings: list[str] = field(default_factory=list)
+    kind: str = "text"
+
+
+@dataclass
+class LoadedDocument:
+    sections: list[Section]
+    pages: int | None = None  # PDFs only
+    title: str | None = None
+
+
+@dataclass
+class Chunk:
+    """What gets embedded and indexed. `text` is the passage shown to users and models;
+    `search_text` adds context (title, heading path) that helps retrieval find it."""
+
+    text: str
+    search_text: str
+    page: int | None
+    headings: list[str]
+    ordinal: int
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    score: float
+    text: str = ""
+    source: str = ""
+    page: int | None = None
+    document_id: str = ""
+    headings: list[str] = field(default_factory=list)
