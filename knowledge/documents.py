@@ -47,8 +47,14 @@ class Chunk:
 
 @dataclass
 class Hit:
+    """A retrieved chunk. `score` is the fused rank score (only comparable within one query);
+    `dense_score` is the cosine similarity of query and chunk (0..1, comparable across
+    queries, so it is what relevance thresholds use); `lexical_score` is BM25's."""
+
     chunk_id: str
     score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
     text: str = ""
     source: str = ""
     page: int | None = None

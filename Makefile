@@ -1,0 +1,43 @@
+# Two commands: `make run` (install + server + builder UI) and `make test` (install + all tests).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# llama-cpp-python compiles from source (~6 min on 2 cores, then pip caches the wheel).
+# Portable x86-64 flags so a cached wheel also runs on another machine of the same kind.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install system-deps run test serve ui bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	# The CPU build of torch from the machine's local wheel, before anything can pull CUDA builds.
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+system-deps:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+run: install
+	bash scripts/run.sh
+
+serve: install
+	$(VENV)/bin/prompteur serve
+
+test: install system-deps
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,39 @@
+"""The FastAPI application: the HTTP shell around the runtime."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bots.http import admin_bots, admin_knowledge, errors
+from bots.http.upload_limit import UploadLimit
+from bots.runtime import Runtime
+from bots.settings import Settings
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.runtime = runtime or Runtime.build(settings)
+        app.state.runtime.start()
+        try:
+            yield
+        finally:
+            app.state.runtime.stop()
+
+    app = FastAPI(title="Prompteur", version="0.1.0", lifespan=lifespan,
+                  description="Admin API (builder, CLI) and public API (widget, integrations) of Prompteur.")
+    errors.install(app)
+    app.include_router(admin_bots.router)
+    app.include_router(admin_knowledge.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz():
+        return {"status": "ok"}
+
+    app.add_middleware(UploadLimit, limit_mb=settings.max_upload_mb)
+    return app

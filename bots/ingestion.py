@@ -1,0 +1,131 @@
+"""Ingestion jobs: a queue worked by background threads inside the server, with progress,
+recovery after a crash, and one bad file never stopping the others."""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
+
+from bots import tables as t
+from bots.knowledge_base import KnowledgeBase
+from knowledge.documents import LoadError
+
+log = logging.getLogger("prompteur.ingestion")
+
+
+class JobRunner:
+    def __init__(self, sessions: sessionmaker, kb: KnowledgeBase, workers: int = 1):
+        self._sessions = sessions
+        self._kb = kb
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._threads = [threading.Thread(target=self._work, name=f"ingest-{i}", daemon=True)
+                         for i in range(workers)]
+        # job id -> (chunks embedded, chunks in total) of the document being worked on
+        self._live: dict[str, tuple[int, int]] = {}
+
+    def start(self) -> None:
+        self._recover()
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def submit(self, job_id: str) -> None:
+        self._queue.put(job_id)
+
+    def progress(self, job: t.Job) -> float:
+        if job.status in ("done", "failed"):
+            return 1.0
+        items = job.items or []
+        if not items:
+            return 0.0
+        finished = sum(1 for i in items if i["status"] in ("ready", "failed", "unchanged"))
+        done, total = self._live.get(job.id, (0, 0))
+        return min(1.0, (finished + (done / total if total else 0)) / len(items))
+
+    def _recover(self) -> None:
+        """Jobs that were queued or running when the server stopped are resumed: a document
+        cut off mid-ingest was never made searchable, so it is simply ingested again."""
+        with self._sessions.begin() as s:
+            jobs = s.scalars(select(t.Job).where(t.Job.status.in_(("queued", "running")))).all()
+            for job in jobs:
+                job.status = "queued"
+                for item in job.items:
+                    if item["status"] == "processing":
+                        item["status"] = "queued"
+                flag_modified(job, "items")
+            ids = [j.id for j in jobs]
+        for job_id in ids:
+            log.warning("resuming ingestion job %s interrupted by a restart", job_id)
+            self.submit(job_id)
+
+    def _work(self) -> None:
+        while (job_id := self._queue.get()) is not None:
+            try:
+                self._run(job_id)
+            except Exception:  # noqa: BLE001 - a worker must survive any job
+                log.exception("ingestion job %s crashed", job_id)
+                self._finish(job_id, "failed", "The job stopped on an internal error; see the server log.")
+            finally:
+                self._live.pop(job_id, None)
+
+    def _run(self, job_id: str) -> None:
+        with self._sessions.begin() as s:
+            job = s.get(t.Job, job_id)
+            if job is None:
+                return
+            job.status = "running"
+            kind, bot_id, items = job.kind, job.bot_id, [dict(i) for i in job.items]
+            model = (job.items[0].get("model") if kind == "reindex" and job.items else None)
+        if kind == "reindex":
+            self._kb.reindex(bot_id, model, progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
+            self._set_item(job_id, 0, "ready", None)
+            self._finish(job_id, "done")
+            return
+        for index, item in enumerate(items):
+            if item["status"] != "queued":
+                continue
+            self._set_item(job_id, index, "processing", None)
+            self._set_document(item["document_id"], "processing", None, None)
+            try:
+                self._kb.ingest(item["document_id"],
+                                progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
+            except LoadError as err:
+                self._set_document(item["document_id"], "failed", str(err), err.code)
+                self._set_item(job_id, index, "failed", str(err))
+            except Exception as err:  # noqa: BLE001 - one file must not stop the batch
+                log.exception("ingesting %s failed", item["source"])
+                message = f"{item['source']}: an internal error stopped ingestion ({type(err).__name__}); see the server log."
+                self._set_document(item["document_id"], "failed", message, "internal")
+                self._set_item(job_id, index, "failed", message)
+            else:
+                self._set_item(job_id, index, "ready", None)
+            self._live.pop(job_id, None)
+        self._finish(job_id, "done")
+
+    def _set_item(self, job_id: str, index: int, status: str, error: str | None) -> None:
+        with self._sessions.begin() as s:
+            job = s.get(t.Job, job_id)
+            job.items[index]["status"] = status
+            job.items[index]["error"] = error
+            flag_modified(job, "items")
+
+    def _set_document(self, doc_id: str, status: str, error: str | None, code: str | None) -> None:
+        with self._sessions.begin() as s:
+            doc = s.get(t.Document, doc_id)
+            if doc is not None:
+                doc.status, doc.error, doc.error_code = status, error, code
+
+    def _finish(self, job_id: str, status: str, error: str | None = None) -> None:
+        with self._sessions.begin() as s:
+            job = s.get(t.Job, job_id)
+            if job is not None:
+                job.status, job.error = status, error

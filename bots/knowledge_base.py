@@ -1,0 +1,177 @@
+"""A bot's knowledge: its documents' chunks in SQL, their vectors in Chroma, and the search
+snapshot built from both. Ingesting, replacing and deleting documents keep the three in step."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import sessionmaker
+
+from bots import tables as t
+from knowledge.chunking import chunk_document
+from knowledge.documents import Hit, LoadedDocument
+from knowledge.embedding import EmbedderCache
+from knowledge.retrieval import Corpus, Passage, search
+from knowledge.vector_index import VectorIndex
+
+EMBED_BATCH = 32
+
+Loader = Callable[[Path, str], LoadedDocument]
+Progress = Callable[[int, int], None]  # (chunks embedded, chunks in total)
+
+
+def collection_name(bot_id: str, model: str, epoch: str | None = None) -> str:
+    slug = hashlib.sha1(model.encode()).hexdigest()[:8]
+    return f"{bot_id}-{slug}" + (f"-{epoch}" if epoch else "")
+
+
+class KnowledgeBase:
+    def __init__(self, sessions: sessionmaker, vectors: VectorIndex, embedders: EmbedderCache,
+                 loader: Loader, uploads_dir: Path):
+        self._sessions = sessions
+        self._vectors = vectors
+        self._embedders = embedders
+        self._load = loader
+        self._uploads = uploads_dir
+        self._snapshots: dict[str, tuple[tuple, Corpus]] = {}
+        self._snapshot_lock = threading.Lock()
+
+    # --- searching -------------------------------------------------------------------
+    def search(self, bot_id: str, query: str, k: int = 5) -> list[Hit]:
+        key, corpus = self._corpus(bot_id)
+        _, model, collection = key
+        return search(query, corpus=corpus, embedder=self._embedders.get(model),
+                      vectors=self._vectors, collection=collection, k=k)
+
+    def _corpus(self, bot_id: str) -> tuple[tuple, Corpus]:
+        with self._sessions() as s:
+            bot = s.get(t.Bot, bot_id)
+            if bot is None:
+                raise LookupError(bot_id)
+            key = (bot.knowledge_generation, bot.embedding_model, bot.vector_collection)
+            cached = self._snapshots.get(bot_id)
+            if cached and cached[0] == key:
+                return cached
+            # Only each document's active version is searchable: a half-written new version
+            # (or one left by a crash) is invisible until its document flips to it.
+            rows = s.execute(
+                select(t.Chunk, t.Document.source)
+                .join(t.Document, t.Chunk.document_id == t.Document.id)
+                .where(t.Chunk.bot_id == bot_id, t.Chunk.version == t.Document.active_version)
+                .order_by(t.Chunk.document_id, t.Chunk.ordinal)
+            ).all()
+        passages = [Passage(chunk_id=c.id, text=c.text, search_text=c.search_text, source=source,
+                            page=c.page, document_id=c.document_id, headings=list(c.headings or []))
+                    for c, source in rows]
+        with self._snapshot_lock:
+            snapshot = (key, Corpus(passages))
+            self._snapshots[bot_id] = snapshot
+        return snapshot
+
+    def forget(self, bot_id: str) -> None:
+        self._snapshots.pop(bot_id, None)
+
+    # --- ingesting -------------------------------------------------------------------
+    def stored_path(self, doc: t.Document) -> Path:
+        return self._uploads / doc.bot_id / doc.stored_name
+
+    def ingest(self, doc_id: str, progress: Progress = lambda done, total: None) -> None:
+        """Load, chunk, embed and index one document as a new version, then make that version
+        the searchable one in a single transaction. Raises LoadError for bad files."""
+        with self._sessions() as s:
+            doc = s.get(t.Document, doc_id)
+            bot = s.get(t.Bot, doc.bot_id)
+            new_version = doc.active_version + 1
+            path, source = self.stored_path(doc), doc.source
+            model, collection, bot_id = bot.embedding_model, bot.vector_collection, bot.id
+        self._drop_versions_above(doc_id, new_version - 1, collection)
+
+        loaded = self._load(path, source)
+        chunks = chunk_document(loaded, title=Path(source).stem.replace("_", " "))
+        ids = [f"{doc_id}-v{new_version}-{c.ordinal}" for c in chunks]
+        embedder = self._embedders.get(model)
+        progress(0, len(chunks))
+        for start in range(0, len(chunks), EMBED_BATCH):
+            batch = chunks[start:start + EMBED_BATCH]
+            vectors = embedder.embed_passages([c.search_text for c in batch])
+            self._vectors.add(collection, ids[start:start + EMBED_BATCH], vectors)
+            progress(start + len(batch), len(chunks))
+
+        with self._sessions.begin() as s:
+            s.add_all(t.Chunk(id=cid, document_id=doc_id, bot_id=bot_id, version=new_version,
+                              ordinal=c.ordinal, text=c.text, search_text=c.search_text,
+                              page=c.page, headings=c.headings) for cid, c in zip(ids, chunks))
+            s.execute(update(t.Document).where(t.Document.id == doc_id).values(
+                active_version=new_version, status="ready", error=None, error_code=None,
+                pages=loaded.pages, chunk_count=len(chunks)))
+            _bump_generation(s, bot_id)
+        self._drop_versions_below(doc_id, new_version, collection)
+
+    def delete_document(self, doc_id: str) -> None:
+        with self._sessions.begin() as s:
+            doc = s.get(t.Document, doc_id)
+            if doc is None:
+                return
+            bot = s.get(t.Bot, doc.bot_id)
+            ids = list(s.scalars(select(t.Chunk.id).where(t.Chunk.document_id == doc_id)))
+            path = self.stored_path(doc)
+            s.delete(doc)
+            _bump_generation(s, bot.id)
+            collection = bot.vector_collection
+        self._vectors.delete(collection, ids)
+        path.unlink(missing_ok=True)
+
+    def delete_bot(self, bot_id: str, collection: str) -> None:
+        self._vectors.drop(collection)
+        self.forget(bot_id)
+
+    def reindex(self, bot_id: str, model: str, progress: Progress = lambda done, total: None) -> None:
+        """Re-embed every searchable chunk from SQL into a fresh collection, then switch to it:
+        searches keep using the old one until the new one is complete."""
+        with self._sessions() as s:
+            bot = s.get(t.Bot, bot_id)
+            old_collection = bot.vector_collection
+            rows = s.execute(
+                select(t.Chunk.id, t.Chunk.search_text)
+                .join(t.Document, t.Chunk.document_id == t.Document.id)
+                .where(t.Chunk.bot_id == bot_id, t.Chunk.version == t.Document.active_version)
+            ).all()
+        new_collection = collection_name(bot_id, model, epoch=hashlib.sha1(
+            f"{old_collection}{len(rows)}{model}".encode()).hexdigest()[:6])
+        if new_collection == old_collection:
+            new_collection += "x"
+        embedder = self._embedders.get(model)
+        self._vectors.drop(new_collection)
+        progress(0, len(rows))
+        for start in range(0, len(rows), EMBED_BATCH):
+            batch = rows[start:start + EMBED_BATCH]
+            self._vectors.add(new_collection, [r.id for r in batch],
+                              embedder.embed_passages([r.search_text for r in batch]))
+            progress(start + len(batch), len(rows))
+        with self._sessions.begin() as s:
+            s.execute(update(t.Bot).where(t.Bot.id == bot_id).values(
+                vector_collection=new_collection, embedding_model=model))
+            _bump_generation(s, bot_id)
+        self._vectors.drop(old_collection)
+
+    def _drop_versions_above(self, doc_id: str, version: int, collection: str) -> None:
+        self._drop_chunks(t.Chunk.version > version, doc_id, collection)
+
+    def _drop_versions_below(self, doc_id: str, version: int, collection: str) -> None:
+        self._drop_chunks(t.Chunk.version < version, doc_id, collection)
+
+    def _drop_chunks(self, condition, doc_id: str, collection: str) -> None:
+        with self._sessions.begin() as s:
+            ids = list(s.scalars(select(t.Chunk.id).where(t.Chunk.document_id == doc_id, condition)))
+            s.execute(delete(t.Chunk).where(t.Chunk.document_id == doc_id, condition))
+        # Vectors a crash left without SQL rows are never searched (snapshots hold SQL ids
+        # only), and a resumed ingest overwrites them: their ids are deterministic.
+        self._vectors.delete(collection, ids)
+
+
+def _bump_generation(session, bot_id: str) -> None:
+    session.execute(update(t.Bot).where(t.Bot.id == bot_id).values(
+        knowledge_generation=t.Bot.knowledge_generation + 1))

@@ -1,0 +1,59 @@
+"""Storing uploaded files: names users give are kept for display only; files on disk get
+generated names, so `../../x` or a NUL byte in a name can never reach the file system."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+from typing import BinaryIO
+
+SAFE_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".csv", ".tsv", ".docx"}
+
+
+def display_name(raw: str | None) -> str:
+    """The file's own name without any folder part or control characters, for showing."""
+    name = (raw or "").replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    return name[:200] or "unnamed"
+
+
+def unsupported_message(name: str) -> str:
+    kinds = ", ".join(sorted(s.lstrip(".").upper() for s in SAFE_SUFFIXES))
+    return (f"{name}: this type of file is not supported. Upload one of: {kinds} "
+            "(convert other formats to PDF or text first).")
+
+
+def stored_suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix in SAFE_SUFFIXES and re.fullmatch(r"\.[a-z]+", suffix) else ".bin"
+
+
+def save_stream(source: BinaryIO, dest: Path) -> tuple[str, int]:
+    """Copy to `dest` while hashing; returns (sha256, size)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    tmp = dest.with_suffix(dest.suffix + ".part")
+    with tmp.open("wb") as out:
+        while block := source.read(1024 * 1024):
+            digest.update(block)
+            size += len(block)
+            out.write(block)
+    tmp.replace(dest)
+    return digest.hexdigest(), size
+
+
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

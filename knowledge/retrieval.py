@@ -1,0 +1,73 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 candidates fused by reciprocal rank, over an
+immutable snapshot of a knowledge base, so a search never sees half of a re-ingested file."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.documents import Hit
+from knowledge.embedding import Embedder
+from knowledge.lexical import LexicalIndex
+from knowledge.vector_index import VectorIndex
+
+RRF_K = 60
+CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: str
+    text: str
+    search_text: str
+    source: str
+    page: int | None = None
+    document_id: str = ""
+    headings: list[str] = field(default_factory=list)
+
+
+class Corpus:
+    """The searchable chunks of one knowledge base at one moment, with their BM25 index.
+    Built from the source of truth (SQL) and swapped whole when documents change."""
+
+    def __init__(self, passages: list[Passage]):
+        self.passages = passages
+        self.by_id = {p.chunk_id: p for p in passages}
+        self.lexical = LexicalIndex([p.search_text for p in passages])
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+
+def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorIndex,
+           collection: str, k: int = 5, dense_weight: float = 1.0,
+           lexical_weight: float = 1.0) -> list[Hit]:
+    if not query.strip() or len(corpus) == 0:
+        return []
+    query_vector = embedder.embed_query(query)
+    # Chroma may still hold vectors of chunks that are being replaced or deleted: ask for
+    # extra and keep only those in this snapshot.
+    dense = [m for m in vectors.query(collection, query_vector, CANDIDATES * 2)
+             if m.chunk_id in corpus.by_id][:CANDIDATES]
+    lexical = corpus.lexical.search(query, CANDIDATES)
+
+    fused: dict[str, float] = {}
+    dense_scores = {m.chunk_id: m.similarity for m in dense}
+    lexical_scores: dict[str, float] = {}
+    for rank, m in enumerate(dense):
+        fused[m.chunk_id] = fused.get(m.chunk_id, 0.0) + dense_weight / (RRF_K + rank + 1)
+    for rank, (pos, score) in enumerate(lexical):
+        cid = corpus.passages[pos].chunk_id
+        lexical_scores[cid] = score
+        fused[cid] = fused.get(cid, 0.0) + lexical_weight / (RRF_K + rank + 1)
+
+    best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+    # Relevance thresholds need a cosine similarity for every hit, BM25-only ones included.
+    missing = [cid for cid in best if cid not in dense_scores]
+    for cid, vec in vectors.vectors(collection, missing).items():
+        dense_scores[cid] = float(vec @ query_vector)
+    hits = []
+    for cid in best:
+        p = corpus.by_id[cid]
+        hits.append(Hit(chunk_id=cid, score=fused[cid], dense_score=dense_scores.get(cid),
+                        lexical_score=lexical_scores.get(cid), text=p.text, source=p.source,
+                        page=p.page, document_id=p.document_id, headings=list(p.headings)))
+    return hits

@@ -1,0 +1,83 @@
+"""The one module that talks to Chroma: a collection per knowledge base, vectors we compute
+ourselves (Chroma's default embedding function downloads a model, so it is never used)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+
+@dataclass
+class VectorMatch:
+    chunk_id: str
+    similarity: float  # cosine similarity, -1..1
+
+
+class VectorIndex:
+    def __init__(self, client: chromadb.api.ClientAPI):
+        self._client = client
+        self._collections: dict[str, object] = {}
+
+    @classmethod
+    def open(cls, path: Path | None = None, url: str | None = None) -> "VectorIndex":
+        """Embedded Chroma in `path`, or a Chroma server at `url` (http://host:port)."""
+        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if url:
+            parsed = urlparse(url)
+            client = chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
+                                         ssl=parsed.scheme == "https", settings=settings)
+        else:
+            client = chromadb.PersistentClient(path=str(path), settings=settings)
+        return cls(client)
+
+    def _collection(self, name: str):
+        if name not in self._collections:
+            self._collections[name] = self._client.get_or_create_collection(
+                name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        return self._collections[name]
+
+    def add(self, collection: str, ids: list[str], vectors: np.ndarray) -> None:
+        if not ids:
+            return
+        col = self._collection(collection)
+        batch = 4000  # below Chroma's max batch size
+        for start in range(0, len(ids), batch):
+            col.upsert(ids=ids[start:start + batch],
+                       embeddings=np.asarray(vectors[start:start + batch], dtype=np.float32))
+
+    def delete(self, collection: str, ids: list[str]) -> None:
+        if ids:
+            col = self._collection(collection)
+            for start in range(0, len(ids), 4000):
+                col.delete(ids=ids[start:start + 4000])
+
+    def query(self, collection: str, vector: np.ndarray, n: int) -> list[VectorMatch]:
+        col = self._collection(collection)
+        count = col.count()
+        if count == 0:
+            return []
+        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                        n_results=min(n, count), include=["distances"])
+        return [VectorMatch(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        res = self._collection(collection).get(ids=ids, include=["embeddings"])
+        return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(res["ids"], res["embeddings"])}
+
+    def ids(self, collection: str) -> set[str]:
+        col = self._collection(collection)
+        return set(col.get(include=[])["ids"])
+
+    def drop(self, collection: str) -> None:
+        self._collections.pop(collection, None)
+        try:
+            self._client.delete_collection(collection)
+        except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+            pass

@@ -1,0 +1,130 @@
+"""Shared fixtures: every test gets its own data folder; servers are real (TestClient over the
+real app, or uvicorn in a subprocess on a free port)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from bots.http.app import create_app
+from bots.runtime import Runtime
+from bots.settings import Settings
+from knowledge.embedding import EmbedderCache
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).with_name("fixtures")
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("PROMPTEUR_HOME", str(home))
+    for var in ("PROMPTEUR_SERVER_URL", "PROMPTEUR_ADMIN_TOKEN", "PROMPTEUR_DATABASE_URL",
+                "PROMPTEUR_CHROMA_URL", "PROMPTEUR_PORT", "PROMPTEUR_HOST"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def embedders() -> EmbedderCache:
+    """Embedding models take seconds to load: one cache for the whole run."""
+    return EmbedderCache()
+
+
+@pytest.fixture
+def settings(isolated_home) -> Settings:
+    return Settings(home=isolated_home)
+
+
+@pytest.fixture
+def runtime(settings, embedders) -> Runtime:
+    return Runtime.build(settings, embedders=embedders)
+
+
+@pytest.fixture
+def api(settings, runtime):
+    """The real app through Starlette's test client, authenticated as admin."""
+    with TestClient(create_app(settings, runtime=runtime)) as client:
+        client.headers["Authorization"] = f"Bearer {runtime.admin_token}"
+        yield client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ingested(api, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.get(f"/admin/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish in {timeout}s: {job}")
+
+
+class LiveServer:
+    def __init__(self, home: Path, extra_env: dict | None = None):
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PROMPTEUR_HOME": str(home), "PYTHONPATH": str(ROOT),
+                    **(extra_env or {})}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 90) -> "LiveServer":
+        self.log = open(self.home.parent / f"server-{self.port}.log", "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)],
+                                     env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(self.home.parent / f'server-{self.port}.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start in time")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def cli(self, *args: str, input: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bots.cli", *args], env=self.env, cwd=ROOT,
+                              input=input, capture_output=True, text=True, timeout=timeout)
+
+    @property
+    def admin_token(self) -> str:
+        return (self.home / "admin_token").read_text().strip()
+
+
+@pytest.fixture
+def live_server(isolated_home):
+    server = LiveServer(isolated_home).start()
+    yield server
+    server.stop()
