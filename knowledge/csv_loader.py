@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 
 from knowledge.documents import LoadedDocument, LoadError, Section
+from knowledge.html_loader import fragment_text
 from knowledge.text_loader import decode_text
 
 _QUESTION_NAMES = {"question", "questions", "q", "title", "faq", "query", "question_text",
                    "intitule", "frage", "pregunta"}
 _ANSWER_NAMES = {"answer", "answers", "a", "text", "reponse", "reponses", "response", "body",
                  "content", "answer_text", "antwort", "respuesta"}
+_HTML_CELL = re.compile(r"\s*<([a-zA-Z][a-zA-Z0-9]*)[^>]*>.*</\1>\s*$", re.DOTALL)
 _GROUP_NAMES = {"category", "categorie", "section", "topic", "theme", "rubrique", "group"}
 
 
@@ -87,7 +90,9 @@ def _faq_columns(header: list[str], body: list[list[str]]) -> tuple[int, int] | 
 
 
 def _cell(row: list[str], index: int) -> str:
-    return row[index].strip() if index < len(row) else ""
+    value = row[index].strip() if index < len(row) else ""
+    # Help desks export answers as HTML; the markup would only add noise to search.
+    return fragment_text(value) if _HTML_CELL.match(value) else value
 
 
 def _faq_sections(header: list[str], body: list[list[str]], q: int, a: int) -> list[Section]:
@@ -110,10 +115,11 @@ def _record_sections(header: list[str], body: list[list[str]]) -> list[Section]:
     sections = []
     for row in body:
         lines = []
-        for i, value in enumerate(row):
+        for i in range(len(row)):
             name = header[i].strip() if i < len(header) and header[i].strip() else f"column {i + 1}"
-            if value.strip():
-                lines.append(f"{name}: {value.strip()}")
+            value = _cell(row, i)
+            if value:
+                lines.append(f"{name}: {value}")
         if lines:
             # "row": one record, kept whole by chunking and never merged with its neighbours.
             sections.append(Section(text="\n".join(lines), kind="row"))

@@ -84,7 +84,7 @@ def check_archive(path: pathlib.Path, filename: str, *, max_bytes: int) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except Exception as exc:  # zipfile raises BadZipFile, NotImplementedError, ValueError...
         raise LoadError(
             "corrupt",
             f"“{filename}” is damaged: it is not a readable .docx archive ({exc}). "

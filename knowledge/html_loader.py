@@ -42,6 +42,26 @@ def load_html(data: bytes, filename: str) -> LoadedDocument:
     return LoadedDocument(sections=walker.sections, title=title or walker.first_h1)
 
 
+def fragment_text(fragment: str) -> str:
+    """The text of an HTML snippet (an FAQ answer exported from a help desk), with its
+    paragraphs, lists and tables laid out as in a loaded page."""
+    tree = LexborHTMLParser(fragment)
+    if tree.body is None:
+        return fragment.strip()
+    for node in tree.body.css("script, style, template"):
+        node.decompose()
+    walker = _Walker()
+    walker.walk(tree.body)
+    walker.end_section()
+    parts, shown = [], []
+    for section in walker.sections:
+        if section.headings and section.headings != shown:
+            parts.append(section.headings[-1])
+            shown = section.headings
+        parts.append(section.text)
+    return "\n\n".join(parts)
+
+
 def _main_content(tree: LexborHTMLParser) -> LexborNode | None:
     """The element holding the page's own content: `<main>`, else the only `<article>`,
     else the body."""

@@ -64,12 +64,17 @@ def _run_sandbox(path: pathlib.Path, filename: str, *, max_pages: int, timeout_s
     try:
         return json.loads(done.stdout)
     except ValueError:
-        stderr = done.stderr.decode("utf-8", "replace")
-        if "MemoryError" in stderr or done.returncode < 0:
-            # Killed by a signal (SIGXCPU at the CPU backstop, or the kernel) or out of
-            # memory before it could report: both mean the file asked for too much.
-            return {"error": "memory" if "MemoryError" in stderr else "timeout"}
-        return {"error": "corrupt", "detail": stderr.strip().splitlines()[-1:] or "no output"}
+        pass
+    stderr = done.stderr.decode("utf-8", "replace")
+    # Out of memory while writing its answer, or killed by a signal (SIGXCPU at the CPU
+    # backstop, the kernel's OOM killer): the file asked for too much.
+    if "MemoryError" in stderr:
+        return {"error": "memory"}
+    if done.returncode < 0:
+        return {"error": "timeout"}
+    # Anything else is our fault (pypdf missing, a bug), not the file's: say so loudly.
+    raise RuntimeError(f"the PDF sandbox failed on {filename!r} (exit {done.returncode}): "
+                       f"{stderr.strip()[-2000:]}")
 
 
 def _error(code: str, result: dict, filename: str, *, max_pages: int, timeout_s: float,
@@ -119,7 +124,7 @@ def clean_page_text(text: str) -> str:
     """Undo the layout of extracted text: rejoin words hyphenated at line ends, rejoin
     lines wrapped inside a paragraph, collapse spaces; paragraphs end up separated by a
     blank line. A line ends its paragraph when it is clearly shorter than the page's usual
-    line, or the next line starts a list item."""
+    line, or the next line starts a list item or looks like a heading."""
     text = unicodedata.normalize("NFKC", text.replace("\u00ad", ""))
     lines = [re.sub(r"\s+", " ", line).strip() for line in text.split("\n")]
     lengths = sorted(len(line) for line in lines if line)
@@ -138,7 +143,8 @@ def clean_page_text(text: str) -> str:
             current = line
         elif re.search(r"[^\W\d_]-$", current) and line[0].islower():
             current = current[:-1] + line
-        elif _BULLET.match(line) or len(previous) < 0.75 * usual:
+        elif _BULLET.match(line) or len(previous) < 0.75 * usual \
+                or _heading_after_sentence(previous, line, usual):
             paragraphs.append(current)
             current = line
         else:
@@ -147,6 +153,13 @@ def clean_page_text(text: str) -> str:
     if current:
         paragraphs.append(current)
     return "\n\n".join(paragraphs)
+
+
+def _heading_after_sentence(previous: str, line: str, usual: int) -> bool:
+    """A short capitalised line that does not end a sentence ("Tips For Consumers:"), right
+    after a sentence ended at the end of a full line, is a heading, not a continuation."""
+    return (previous[-1:] in (".", "!", "?", ":") and len(line) < 0.6 * usual
+            and line[:1].isupper() and line[-1:] not in (".", ",", ";", "!", "?"))
 
 
 def _page_headings(outline: list, page_count: int) -> list[list[str]]:

@@ -292,6 +292,14 @@ def test_faq_in_windows_1252_and_without_header(tmp_path):
         "Q: Can I pay by card?\nA: Yes, all major cards."]
 
 
+def test_faq_answers_exported_as_html_become_text(tmp_path):
+    data = ('question,answer\n"How do I reset my password?","<div><p>Open <b>Settings</b>.</p>'
+            '<ul><li>Choose Security</li><li>Click Reset</li></ul></div>"\n').encode()
+    doc = load(write(tmp_path, "helpdesk.csv", data), "helpdesk.csv")
+    assert doc.sections[0].text == ("Q: How do I reset my password?\n"
+                                    "A: Open Settings.\n\n- Choose Security\n- Click Reset")
+
+
 def test_plain_table_rows_become_records(tmp_path):
     data = b"sku\tname\tprice\nT-100\tTrail tent\t199\nB-7\tHiking boots\t\n"
     doc = load(write(tmp_path, "catalogue.tsv", data), "catalogue.tsv")
@@ -352,6 +360,12 @@ def test_text_paragraphs_and_fallback_encoding(tmp_path):
     doc = load(write(tmp_path, "hours.txt", data), "hours.txt")
     assert doc.sections[0].text == (
         "Opening hours\n\nMonday to Friday,\n9:00–17:00\n\nClosed on holidays. café")
+
+
+def test_text_file_too_large_for_memory_limit_is_refused(tmp_path):
+    path = write(tmp_path, "dump.txt", b"word " * 60_000)
+    error = refused(path, "dump.txt", "too_large", memory_mb=1)
+    assert "Split it" in str(error)
 
 
 def test_binary_garbage_named_txt_is_refused(tmp_path):
