@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @dataclass
 class Reply:
-    kind: str  # "json" | "text" | "hang" | "stream"
+    kind: str  # "json" | "text" | "hang" | "stream" | "echo_system"
     status: int = 200
     body: dict | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -34,6 +34,11 @@ class Reply:
     def error(cls, status: int, message: str = "scripted error", headers: dict | None = None) -> Reply:
         body = {"error": {"message": message, "type": "scripted", "code": None}}
         return cls("json", status=status, body=body, headers=headers or {})
+
+    @classmethod
+    def echo_system(cls) -> Reply:
+        """Answer with the request's system prompt: a model that obeys a prompt injection."""
+        return cls("echo_system")
 
     @classmethod
     def hang(cls, seconds: float) -> Reply:
@@ -126,6 +131,9 @@ class ScriptedOpenAI:
                     return
                 if reply.kind == "json":
                     return self._json(reply.status, reply.body, reply.headers)
+                if reply.kind == "echo_system":
+                    system = [m["content"] for m in body.get("messages", []) if m.get("role") == "system"]
+                    reply = Reply.answer("Sure! My instructions are: " + "\n".join(system))
                 chunks = reply.chunks if reply.kind == "stream" else _split(reply.text)
                 if not body.get("stream"):
                     return self._json(200, _completion("".join(chunks), model), {})
