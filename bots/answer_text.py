@@ -1,0 +1,150 @@
+"""From raw model output to the text a customer sees, and which passages it cites.
+
+Citation markers: the model is asked to cite with "[n]". We read which passages it cited and
+then strip the markers from the text: the answer goes to widgets, APIs and chat histories
+that have no passage list to resolve them against, and the public contract returns sources
+as a separate `citations` list. (The bundled 135M model rarely cites at all; then the cited
+passages are inferred from word overlap, see `cited_passages`.)
+
+Defence in depth against prompt leaks: an answer that contains the per-request canary from the
+system prompt, or a run of words from our own instruction template, is withheld.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from knowledge.documents import Hit
+
+_MARKER = re.compile(r"\s*[\[【]\s*(?:passages?\s*|source\s*|id\s*)?(\d+(?:\s*[,;&-]\s*\d+)*)\s*[\]】]",
+                     re.IGNORECASE)
+# The model imitating our delimiters means it has left the answer: cut there.
+_DELIMITER = re.compile(r"</?\s*passages?\b|<\|im_(?:start|end)\|>", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+LEAK_NGRAM = 6
+SNIPPET_CHARS = 240
+MAX_INFERRED_CITATIONS = 3
+_STOPWORDS = frozenset(
+    "the a an is are was were be to of and or in on at for with by from it this that you your "
+    "we our can will not no yes do does le la les un une des du de et ou en au aux est sont "
+    "pour par avec dans sur pas vous nous il elle ce cette qui que".split()
+)
+
+
+def cut_at_delimiter(raw: str) -> tuple[str, bool]:
+    match = _DELIMITER.search(raw)
+    return (raw[: match.start()], True) if match else (raw, False)
+
+
+def strip_markers(text: str) -> str:
+    return _MARKER.sub("", text)
+
+
+def marker_numbers(text: str) -> list[int]:
+    """Passage numbers the text cites, in order of first mention."""
+    seen: dict[int, None] = {}
+    for match in _MARKER.finditer(text):
+        for part in re.split(r"[,;&]", match.group(1)):
+            bounds = [int(n) for n in part.split("-") if n.strip().isdigit()]
+            numbers = range(bounds[0], bounds[-1] + 1) if len(bounds) == 2 and bounds[1] - bounds[0] < 10 else bounds
+            for n in numbers:
+                seen.setdefault(n, None)
+    return list(seen)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def leaks(text: str, *, canary: str, protected: Sequence[str]) -> bool:
+    lowered = text.lower()
+    if canary and canary.lower() in lowered:
+        return True
+    answer = " ".join(_words(text))
+    for sentence in protected:
+        words = _words(sentence)
+        for i in range(len(words) - LEAK_NGRAM + 1):
+            if " ".join(words[i : i + LEAK_NGRAM]) in answer:
+                return True
+    return False
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _words(text) if w not in _STOPWORDS and len(w) > 2}
+
+
+def cited_passages(raw: str, passages: Sequence[Hit]) -> list[Hit]:
+    """Passages the answer cites by [n]; else those sharing the most content words with it;
+    else the top passage (it was the evidence the model was given first)."""
+    numbered = [passages[n - 1] for n in marker_numbers(raw) if 1 <= n <= len(passages)]
+    if numbered:
+        return numbered
+    if not passages:
+        return []
+    answer = _content_words(strip_markers(raw))
+    overlaps = [(len(answer & _content_words(p.text)), i) for i, p in enumerate(passages)]
+    # Two shared content words is where overlap stops being chance ("store", "open" ...).
+    ranked = sorted((o for o in overlaps if o[0] >= 2), key=lambda o: (-o[0], o[1]))
+    chosen = [passages[i] for _, i in ranked[:MAX_INFERRED_CITATIONS]]
+    return chosen or [passages[0]]
+
+
+def citation_dict(hit: Hit) -> dict:
+    text = " ".join(hit.text.split())
+    snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return {"source": hit.source, "page": hit.page, "chunk_id": hit.chunk_id, "snippet": snippet}
+
+
+def final_text(raw: str) -> str:
+    text, _ = cut_at_delimiter(raw)
+    return strip_markers(text).strip()
+
+
+class StreamGuard:
+    """Releases streamed text to the customer only once it can no longer turn out to be part
+    of a citation marker, a delimiter or a leak: the last `hold` characters wait."""
+
+    def __init__(self, *, canary: str, protected: Sequence[str], hold: int = 80):
+        self.canary = canary
+        self.protected = list(protected)
+        self.hold = max(hold, len(canary) + 8)
+        self.raw = ""
+        self.released = ""
+        self.leaked = False
+        self.stopped = False  # the model crossed into a delimiter: ignore the rest
+
+    def feed(self, text: str) -> str:
+        """Add model output; return the newly releasable customer text ("" if none)."""
+        if self.leaked or self.stopped:
+            return ""
+        self.raw += text
+        cut, self.stopped = cut_at_delimiter(self.raw)
+        if leaks(cut, canary=self.canary, protected=self.protected):
+            self.leaked = True
+            return ""
+        if self.stopped:
+            return self._release_upto(final_text(cut))
+        end = len(cut) - self.hold
+        if end <= 0:
+            return ""
+        # Never cut inside what may be a marker, nor just before one (its leading space goes too).
+        bracket = max(cut.rfind("[", 0, end), cut.rfind("【", 0, end))
+        if bracket != -1 and bracket >= end - 20 and not re.search(r"[\]】]", cut[bracket:end]):
+            end = bracket
+        prefix = cut[:end].rstrip()
+        return self._release_upto(strip_markers(prefix).lstrip())
+
+    def finish(self) -> str:
+        """The rest of the text once the model is done ("" if withheld)."""
+        if self.leaked:
+            return ""
+        return self._release_upto(final_text(self.raw))
+
+    def _release_upto(self, clean: str) -> str:
+        if not clean.startswith(self.released):
+            # Stripping changed text already released (rare: a marker split oddly); keep what
+            # was shown consistent and release nothing more from this view.
+            return ""
+        new = clean[len(self.released):]
+        self.released = clean
+        return new
