@@ -37,15 +37,14 @@ def load_pdf(path: pathlib.Path, filename: str, *, max_pages: int, timeout_s: fl
     pages = result["pages"]
     texts = [clean_page_text(t) for t in strip_running_lines([p["text"] for p in pages])]
     visible = sum(len(re.sub(r"\s", "", t)) for t in texts)
-    scanned_looking = any(p["images"] for p in pages) \
-        and visible < _SCANNED_CHARS_PER_PAGE * len(pages)
-    if visible == 0 and not any(p["images"] for p in pages):
+    has_images = any(p["images"] for p in pages)
+    if visible == 0 and not has_images:
         raise LoadError(
             "no_text",
             f"“{filename}” contains no text: its pages are blank, or their text is drawn as "
             "shapes. Export the document again with its text, or upload a text version.",
         )
-    if visible == 0 or scanned_looking:
+    if has_images and visible < _SCANNED_CHARS_PER_PAGE * len(pages):
         raise LoadError(
             "no_text",
             f"“{filename}” has no text layer (it looks scanned); Prompteur does no OCR — "
