@@ -19,6 +19,8 @@ _FORMATS = {
     ".pdf": "pdf", ".docx": "docx", ".md": "markdown", ".markdown": "markdown",
     ".txt": "text", ".html": "html", ".htm": "html", ".csv": "csv", ".tsv": "csv",
 }
+# For upload widgets and API docs: the extensions `load` accepts.
+EXTENSIONS = tuple(_FORMATS)
 SUPPORTED_TYPES = ("PDF (.pdf), Word (.docx), Markdown (.md), plain text (.txt), web pages "
                    "(.html) and CSV (.csv, .tsv)")
 _CONVERT_HINTS = {
@@ -35,7 +37,6 @@ _TEXT_FORMATS = {"markdown", "text", "html", "csv"}
 # (magic bytes at offset 0, what the content is, whether it is a program)
 _SIGNATURES = [
     (b"\x7fELF", "a Linux program (ELF executable)", True),
-    (b"MZ", "a Windows program (.exe or .dll)", True),
     (b"\xfe\xed\xfa\xce", "a macOS program", True),
     (b"\xfe\xed\xfa\xcf", "a macOS program", True),
     (b"\xce\xfa\xed\xfe", "a macOS program", True),
@@ -104,6 +105,8 @@ def load(path: pathlib.Path, filename: str, *, max_pages: int = 5000, timeout_s:
 
 def _sniff(head: bytes) -> tuple[str, bool]:
     """What the first bytes say the file is: a description, and whether it is a program."""
+    if _is_windows_program(head):
+        return "a Windows program (.exe or .dll)", True
     for magic, what, is_program in _SIGNATURES:
         if head.startswith(magic):
             return what, is_program
@@ -115,6 +118,14 @@ def _sniff(head: bytes) -> tuple[str, bool]:
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "binary", False
     return "text", False
+
+
+def _is_windows_program(head: bytes) -> bool:
+    """"MZ" alone could start a text file; a program also points to its "PE" header."""
+    if not head.startswith(b"MZ") or len(head) < 64:
+        return False
+    offset = int.from_bytes(head[0x3C:0x40], "little")
+    return head[offset:offset + 4] == b"PE\x00\x00" or b"DOS mode" in head[:512]
 
 
 def _check_content(fmt: str, content: str, head: bytes, filename: str) -> None:

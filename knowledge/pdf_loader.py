@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+from collections import Counter
 
 from knowledge.documents import LoadedDocument, LoadError, Section
 
@@ -16,6 +17,12 @@ _SANDBOX = pathlib.Path(__file__).with_name("pdf_sandbox.py")
 # A scanned page often carries a few characters of text (a scanner stamp, a page number);
 # below this average per page, with images present, there is no real text layer.
 _SCANNED_CHARS_PER_PAGE = 20
+# A line at a page edge on this share of pages (of at least this many) is a running header.
+_RUNNING_SHARE = 0.6
+_RUNNING_MIN_PAGES = 4
+_PAGE_NUMBER = re.compile(
+    r"^\s*[-–—]?\s*((page|p\.|seite|pagina|página)\s*)?\d{1,5}"
+    r"(\s*(/|of|sur|de|von|di)\s*\d{1,5})?\s*[-–—]?\s*$", re.IGNORECASE)
 _BULLET = re.compile(r"^([•·▪◦‣○●■□➢►\-–*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
 
 
@@ -28,17 +35,16 @@ def load_pdf(path: pathlib.Path, filename: str, *, max_pages: int, timeout_s: fl
         raise _error(error, result, filename, max_pages=max_pages, timeout_s=timeout_s,
                      memory_mb=memory_mb)
     pages = result["pages"]
-    texts = [clean_page_text(p["text"]) for p in pages]
+    texts = [clean_page_text(t) for t in strip_running_lines([p["text"] for p in pages])]
     visible = sum(len(re.sub(r"\s", "", t)) for t in texts)
-    scanned_looking = any(p["images"] for p in pages) \
-        and visible < _SCANNED_CHARS_PER_PAGE * len(pages)
-    if visible == 0 and not any(p["images"] for p in pages):
+    has_images = any(p["images"] for p in pages)
+    if visible == 0 and not has_images:
         raise LoadError(
             "no_text",
             f"“{filename}” contains no text: its pages are blank, or their text is drawn as "
             "shapes. Export the document again with its text, or upload a text version.",
         )
-    if visible == 0 or scanned_looking:
+    if has_images and visible < _SCANNED_CHARS_PER_PAGE * len(pages):
         raise LoadError(
             "no_text",
             f"“{filename}” has no text layer (it looks scanned); Prompteur does no OCR — "
@@ -54,7 +60,7 @@ def load_pdf(path: pathlib.Path, filename: str, *, max_pages: int, timeout_s: fl
 
 def _run_sandbox(path: pathlib.Path, filename: str, *, max_pages: int, timeout_s: float,
                  memory_mb: int) -> dict:
-    command = [sys.executable, "-I", str(_SANDBOX), str(path.resolve()), str(max_pages),
+    command = [sys.executable, "-P", str(_SANDBOX), str(path.resolve()), str(max_pages),
                str(memory_mb), str(math.ceil(timeout_s) + 5)]
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout_s,
@@ -118,6 +124,31 @@ def _error(code: str, result: dict, filename: str, *, max_pages: int, timeout_s:
         f"({result.get('detail', 'unknown error')}). If it was cut short while downloading, "
         "download it again; otherwise open it and save it as a new PDF, then upload it again.",
     )
+
+
+def strip_running_lines(texts: list[str]) -> list[str]:
+    """Drop page headers and footers: a line repeated word for word at the top or bottom of
+    most pages ("ACME — Confidential"), and page numbers ("12", "Page 3 of 40") at an edge.
+    They say nothing about the page and would otherwise be repeated in every chunk."""
+    edges: Counter[str] = Counter()
+    for text in texts:
+        lines = [_squash(line) for line in text.split("\n") if line.strip()]
+        edges.update(set(lines[:2] + lines[-2:]))
+    running = {line for line, n in edges.items()
+               if len(texts) >= _RUNNING_MIN_PAGES and n >= _RUNNING_SHARE * len(texts)}
+    out = []
+    for text in texts:
+        lines = text.split("\n")
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        edge = set(filled[:2] + filled[-2:])
+        out.append("\n".join(
+            line for i, line in enumerate(lines)
+            if i not in edge or not (_squash(line) in running or _PAGE_NUMBER.match(line))))
+    return out
+
+
+def _squash(line: str) -> str:
+    return re.sub(r"\s+", " ", line).strip()
 
 
 def clean_page_text(text: str) -> str:

@@ -3,9 +3,10 @@
 PDFs are where hostile or broken input hurts most (deep object graphs, huge content
 streams, endless xref repair), so parsing runs here, under an address-space and CPU limit,
 and the parent kills it at its wall-time limit. This module imports only the standard
-library and pypdf: it runs as a plain script with `python -I`, outside the package.
+library and pypdf: it runs as a plain script (`python -P`, so its own folder is not put
+on sys.path where its neighbours could shadow standard modules), outside the package.
 
-Usage: python -I pdf_sandbox.py PATH MAX_PAGES MEMORY_MB CPU_SECONDS
+Usage: python -P pdf_sandbox.py PATH MAX_PAGES MEMORY_MB CPU_SECONDS
 Prints {"pages": [{"text", "images"}], "outline": [[page_index, [titles]]], "title"} or
 {"error": code, "detail": str, ...}.
 """
