@@ -64,7 +64,9 @@ class LocalModelServer:
     ):
         self.gguf = gguf
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        # Half the cores: the server embeds queries and documents on the same machine, and
+        # llama.cpp threads that spin-wait for a busy core slow to a crawl under contention.
+        self.n_threads = n_threads or max(1, (os.cpu_count() or 2) // 2)
         self.startup_timeout_s = startup_timeout_s
         self.log_path = log_path
         self.base_url: str | None = None
