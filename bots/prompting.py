@@ -89,8 +89,9 @@ def _fit_passages(hits: Sequence[Hit], budget: int, count: Callable[[str], int])
         cost = count(block)
         if used + cost > budget:
             room = budget - used
-            if room < MIN_PASSAGE_TOKENS:
+            if room < MIN_PASSAGE_TOKENS and kept:
                 break
+            room = max(room, MIN_PASSAGE_TOKENS)  # a grounded answer needs some evidence
             # Cut the passage to fit rather than drop the best evidence altogether.
             chars = max(0, int(len(hit.text) * room / cost) - 20)
             block = _passage_block(len(kept) + 1, hit, hit.text[:chars] + " …")
@@ -144,7 +145,7 @@ def build_prompt(
     system = _system_prompt(spec, fallback_text=fallback_text,
                             answer_in=language_name(language) if language else None,
                             canary=canary, grounded=grounded)
-    window = spec.model.context_window - spec.model.max_tokens - SAFETY_MARGIN
+    window = spec.model.window() - spec.model.max_tokens - SAFETY_MARGIN
     fixed = count_tokens(system) + count_tokens(question) + 3 * MESSAGE_OVERHEAD
     available = max(0, window - fixed)
 

@@ -16,6 +16,7 @@ from pydantic import (
     SecretStr,
     field_serializer,
     field_validator,
+    model_validator,
 )
 
 SECRET_MASK = "********"
@@ -76,7 +77,9 @@ class ModelSettings(_Strict):
     api_key: SecretStr | None = None
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     max_tokens: int = Field(256, ge=1, le=8192)
-    context_window: int = Field(2048, ge=512, le=2_000_000)
+    # Tokens the model reads and writes per call. None: 2048 for the bundled model (the n_ctx
+    # it is served with), 16000 for others (conservative for today's hosted models).
+    context_window: int | None = Field(None, ge=512, le=2_000_000)
     timeout_s: float = Field(30.0, gt=0, le=600)
     max_retries: int = Field(2, ge=0, le=6)
 
@@ -104,6 +107,21 @@ class ModelSettings(_Strict):
         if (info.context or {}).get("reveal_secrets"):
             return key.get_secret_value()
         return SECRET_MASK
+
+    @model_validator(mode="after")
+    def _room_for_the_prompt(self) -> ModelSettings:
+        if self.max_tokens > self.window() - 512:
+            raise ValueError(
+                f"max_tokens ({self.max_tokens}) leaves too little of the {self.window()}-token "
+                "context window for the instructions and passages: lower max_tokens or raise "
+                "context_window (keep at least 512 tokens for the prompt)"
+            )
+        return self
+
+    def window(self) -> int:
+        if self.context_window:
+            return self.context_window
+        return 2048 if self.provider == "local" else 16000
 
     def default_model(self) -> str:
         if self.model:

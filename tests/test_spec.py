@@ -13,6 +13,8 @@ def test_minimal_spec_has_working_defaults():
     spec = BotSpec(name="Helper")
     assert spec.model.provider == "local" and spec.model.temperature == 0.2
     assert spec.model.max_tokens == 256 and spec.retrieval.k == 5
+    assert spec.model.window() == 2048  # the bundled model's n_ctx
+    assert BotSpec(name="x", model={"provider": "openai"}).model.window() == 16000
     assert spec.retrieval.threshold_for("all-MiniLM-L6-v2") == 0.35
     assert spec.retrieval.threshold_for("multilingual-e5-small") > 0.8
     assert BotSpec(name="x", retrieval={"min_relevance": 0.5}).retrieval.threshold_for("multilingual-e5-small") == 0.5
@@ -45,6 +47,7 @@ def test_sending_back_a_redacted_spec_keeps_the_stored_key():
         ({"provider": "acme"}, "provider"),
         ({"base_url": "ftp://x"}, "base_url"),
         ({"unknown": 1}, "unknown"),
+        ({"max_tokens": 2000}, "max_tokens"),
     ],
 )
 def test_bad_model_settings_are_rejected_with_the_field_named(patch, field):
