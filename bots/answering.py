@@ -49,7 +49,9 @@ _SMALL_TALK = re.compile(
 class Debug:
     """What the builder's playground shows: why the bot answered as it did."""
 
-    reason: str  # "grounded" | "no_relevant_passage" | "small_talk" | "withheld"
+    # "grounded" | "no_relevant_passage" | "small_talk" | "model_fallback" (the model said
+    # it does not know) | "withheld" (the answer leaked instructions and was replaced)
+    reason: str
     language: str | None
     hits: list[Hit]
     passages: list[Hit]
@@ -279,7 +281,7 @@ def answer_stream(
             text = f"{text} {offer}".strip()
         yield Citations([])
         yield Done(usage, fallback=True, handoff=spec.fallback.handoff.enabled,
-                   latency_ms=_ms(started), text=text, debug=plan.debug())
+                   latency_ms=_ms(started), text=text, debug=plan.debug("model_fallback"))
         return
     yield Citations([citation_dict(h) for h in cited_passages(guard.raw, plan.prompt.passages)])
     yield Done(usage, fallback=False, handoff=False, latency_ms=_ms(started), text=text,
@@ -320,6 +322,6 @@ def answer(
     text = final_text(raw)
     if _said_fallback(text, plan.fallback_text):
         return Answer(_fallback_answer(spec, plan), [], True, spec.fallback.handoff.enabled,
-                      completion.usage, _ms(started), plan.debug())
+                      completion.usage, _ms(started), plan.debug("model_fallback"))
     citations = [citation_dict(h) for h in cited_passages(raw, plan.prompt.passages)]
     return Answer(text, citations, False, False, completion.usage, _ms(started), plan.debug())

@@ -127,8 +127,16 @@ def test_model_saying_it_does_not_know_is_a_fallback_with_handoff(server, model)
     bot = spec(fallback={"handoff": {"enabled": True}})
     result = answer(bot, "Do you sell bikes?", retrieve=retriever(HOURS), model=model)
     assert result.fallback and result.handoff and result.citations == []
+    assert result.debug.reason == "model_fallback"
     assert result.text.startswith("I'm sorry, I don't have that information.")
     assert "a person from our team" in result.text
+
+    server.queue(Reply.stream(["I'm sorry, I don't ", "have that information."]))
+    events = list(answer_stream(bot, "Do you sell bikes?", retrieve=retriever(HOURS), model=model))
+    shown = "".join(e.text for e in events if isinstance(e, Delta))
+    done = events[-1]
+    assert done.fallback and done.handoff and done.text == shown and "a person from our team" in shown
+    assert events[-2].citations == []
 
 
 def test_prompt_injection_in_a_document_cannot_leak_the_system_prompt(server, model):
