@@ -162,6 +162,7 @@ def test_stream_events_in_order(server, model):
     events = list(answer_stream(spec(), "When do you open?", retrieve=retriever(HOURS), model=model))
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "Start" and kinds[-2:] == ["Citations", "Done"]
+    assert isinstance(events[-2], Citations)
     text = "".join(e.text for e in events if isinstance(e, Delta))
     assert text == "Stores open at 9am."
     assert events[-2].citations[0]["chunk_id"] == "c-hours"
