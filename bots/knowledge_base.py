@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bots import tables as t
+from bots.uploads import remove
 from knowledge.chunking import chunk_document
 from knowledge.documents import Hit, LoadedDocument
 from knowledge.embedding import EmbedderCache
@@ -125,7 +126,9 @@ class KnowledgeBase:
         path.unlink(missing_ok=True)
 
     def delete_bot(self, bot_id: str, collection: str) -> None:
+        """After the bot's rows are gone: its vectors and its uploaded files go too."""
         self._vectors.drop(collection)
+        remove(self._uploads / bot_id)
         self.forget(bot_id)
 
     def reindex(self, bot_id: str, model: str, progress: Progress = lambda done, total: None) -> None:
