@@ -66,6 +66,11 @@ class JobRunner:
                 for item in job.items:
                     if item["status"] == "processing":
                         item["status"] = "queued"
+                        # Otherwise it would read "processing" (and refuse deletion) until
+                        # a worker gets to it again.
+                        doc = s.get(t.Document, item["document_id"]) if item["document_id"] else None
+                        if doc is not None and doc.status == "processing":
+                            doc.status = "queued"
                 flag_modified(job, "items")
             ids = [j.id for j in jobs]
         for job_id in ids:

@@ -86,6 +86,8 @@ class LiveServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 90) -> "LiveServer":
+        if getattr(self, "log", None):  # restarted after kill()
+            self.log.close()
         self.log = open(self.home.parent / f"server-{self.port}.log", "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)],
                                      env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
