@@ -150,10 +150,16 @@ def _kb_add(args) -> int:
     bot = client.resolve_bot(args.bot)
     files, failures = _expand(args.paths)
     jobs, unchanged = [], 0
-    for batch in _batches(files):
+    pending = list(_batches(files))
+    while pending:
+        batch = pending.pop(0)
         try:
             result = client.upload(bot["id"], batch)
         except ClientError as err:
+            if err.status == 413 and len(batch) > 1:
+                # One file over the server's limit must not sink the others of its batch.
+                pending[:0] = [[p] for p in batch]
+                continue
             if err.status in (413, 422) or len(batch) == 1:
                 failures += [f"{p}: {err}" for p in batch]
                 continue

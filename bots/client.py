@@ -54,6 +54,11 @@ class AdminClient:
                               "Start it with `prompteur serve` (or `make run`).") from err
         except httpx.TimeoutException as err:
             raise ClientError(f"The server at {self.base_url} did not answer in time; try again.") from err
+        except httpx.TransportError as err:
+            # Typically the server refusing an upload mid-way and hanging up.
+            raise ClientError(f"The connection to the server at {self.base_url} broke off ({type(err).__name__}). "
+                              "If this was an upload, it may exceed the server's upload limit "
+                              "(PROMPTEUR_MAX_UPLOAD_MB); otherwise try again.") from err
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]

@@ -11,10 +11,14 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from bots import tables as t
-from bots.knowledge_base import KnowledgeBase
+from bots.knowledge_base import DocumentGone, KnowledgeBase
 from knowledge.documents import LoadError
 
 log = logging.getLogger("prompteur.ingestion")
+
+# Item states after which the job has nothing left to do for that file. "removed": the
+# document was deleted while it waited in the queue.
+FINISHED = ("ready", "failed", "unchanged", "removed")
 
 
 class JobRunner:
@@ -36,7 +40,8 @@ class JobRunner:
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:
-            thread.join(timeout=5)
+            if thread.is_alive():  # a runtime may be stopped without having been started
+                thread.join(timeout=5)
 
     def submit(self, job_id: str) -> None:
         self._queue.put(job_id)
@@ -47,7 +52,7 @@ class JobRunner:
         items = job.items or []
         if not items:
             return 0.0
-        finished = sum(1 for i in items if i["status"] in ("ready", "failed", "unchanged"))
+        finished = sum(1 for i in items if i["status"] in FINISHED)
         done, total = self._live.get(job.id, (0, 0))
         return min(1.0, (finished + (done / total if total else 0)) / len(items))
 
@@ -61,6 +66,11 @@ class JobRunner:
                 for item in job.items:
                     if item["status"] == "processing":
                         item["status"] = "queued"
+                        # Otherwise it would read "processing" (and refuse deletion) until
+                        # a worker gets to it again.
+                        doc = s.get(t.Document, item["document_id"]) if item["document_id"] else None
+                        if doc is not None and doc.status == "processing":
+                            doc.status = "queued"
                 flag_modified(job, "items")
             ids = [j.id for j in jobs]
         for job_id in ids:
@@ -98,14 +108,20 @@ class JobRunner:
             try:
                 self._kb.ingest(item["document_id"],
                                 progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
+            except DocumentGone:
+                self._set_item(job_id, index, "removed", None)
             except LoadError as err:
                 self._set_document(item["document_id"], "failed", str(err), err.code)
                 self._set_item(job_id, index, "failed", str(err))
             except Exception as err:  # noqa: BLE001 - one file must not stop the batch
-                log.exception("ingesting %s failed", item["source"])
-                message = f"{item['source']}: an internal error stopped ingestion ({type(err).__name__}); see the server log."
-                self._set_document(item["document_id"], "failed", message, "internal")
-                self._set_item(job_id, index, "failed", message)
+                if self._document_exists(item["document_id"]):
+                    log.exception("ingesting %s failed", item["source"])
+                    message = (f"{item['source']}: an internal error stopped ingestion "
+                               f"({type(err).__name__}); see the server log.")
+                    self._set_document(item["document_id"], "failed", message, "internal")
+                    self._set_item(job_id, index, "failed", message)
+                else:  # deleted while it was being ingested
+                    self._set_item(job_id, index, "removed", None)
             else:
                 self._set_item(job_id, index, "ready", None)
             self._live.pop(job_id, None)
@@ -114,6 +130,8 @@ class JobRunner:
     def _set_item(self, job_id: str, index: int, status: str, error: str | None) -> None:
         with self._sessions.begin() as s:
             job = s.get(t.Job, job_id)
+            if job is None:  # its bot was deleted meanwhile
+                return
             job.items[index]["status"] = status
             job.items[index]["error"] = error
             flag_modified(job, "items")
@@ -123,6 +141,10 @@ class JobRunner:
             doc = s.get(t.Document, doc_id)
             if doc is not None:
                 doc.status, doc.error, doc.error_code = status, error, code
+
+    def _document_exists(self, doc_id: str) -> bool:
+        with self._sessions() as s:
+            return s.get(t.Document, doc_id) is not None
 
     def _finish(self, job_id: str, status: str, error: str | None = None) -> None:
         with self._sessions.begin() as s:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bots import tables as t
+from bots.uploads import remove
 from knowledge.chunking import chunk_document
 from knowledge.documents import Hit, LoadedDocument
 from knowledge.embedding import EmbedderCache
@@ -21,6 +22,10 @@ EMBED_BATCH = 32
 
 Loader = Callable[[Path, str], LoadedDocument]
 Progress = Callable[[int, int], None]  # (chunks embedded, chunks in total)
+
+
+class DocumentGone(LookupError):
+    """The document was deleted after its ingestion was queued."""
 
 
 def collection_name(bot_id: str, model: str, epoch: str | None = None) -> str:
@@ -83,6 +88,8 @@ class KnowledgeBase:
         the searchable one in a single transaction. Raises LoadError for bad files."""
         with self._sessions() as s:
             doc = s.get(t.Document, doc_id)
+            if doc is None:
+                raise DocumentGone(doc_id)
             bot = s.get(t.Bot, doc.bot_id)
             new_version = doc.active_version + 1
             path, source = self.stored_path(doc), doc.source
@@ -94,20 +101,28 @@ class KnowledgeBase:
         ids = [f"{doc_id}-v{new_version}-{c.ordinal}" for c in chunks]
         embedder = self._embedders.get(model)
         progress(0, len(chunks))
-        for start in range(0, len(chunks), EMBED_BATCH):
-            batch = chunks[start:start + EMBED_BATCH]
-            vectors = embedder.embed_passages([c.search_text for c in batch])
-            self._vectors.add(collection, ids[start:start + EMBED_BATCH], vectors)
-            progress(start + len(batch), len(chunks))
+        added: list[str] = []
+        try:
+            for start in range(0, len(chunks), EMBED_BATCH):
+                batch = chunks[start:start + EMBED_BATCH]
+                vectors = embedder.embed_passages([c.search_text for c in batch])
+                self._vectors.add(collection, ids[start:start + EMBED_BATCH], vectors)
+                added += ids[start:start + EMBED_BATCH]
+                progress(start + len(batch), len(chunks))
 
-        with self._sessions.begin() as s:
-            s.add_all(t.Chunk(id=cid, document_id=doc_id, bot_id=bot_id, version=new_version,
-                              ordinal=c.ordinal, text=c.text, search_text=c.search_text,
-                              page=c.page, headings=c.headings) for cid, c in zip(ids, chunks))
-            s.execute(update(t.Document).where(t.Document.id == doc_id).values(
-                active_version=new_version, status="ready", error=None, error_code=None,
-                pages=loaded.pages, chunk_count=len(chunks)))
-            _bump_generation(s, bot_id)
+            with self._sessions.begin() as s:
+                s.add_all(t.Chunk(id=cid, document_id=doc_id, bot_id=bot_id, version=new_version,
+                                  ordinal=c.ordinal, text=c.text, search_text=c.search_text,
+                                  page=c.page, headings=c.headings) for cid, c in zip(ids, chunks))
+                s.execute(update(t.Document).where(t.Document.id == doc_id).values(
+                    active_version=new_version, status="ready", error=None, error_code=None,
+                    pages=loaded.pages, chunk_count=len(chunks)))
+                _bump_generation(s, bot_id)
+        except Exception:
+            # The new version never became searchable; its vectors must not outlive it (e.g.
+            # when the document was deleted while it was being embedded).
+            self._vectors.delete(collection, added)
+            raise
         self._drop_versions_below(doc_id, new_version, collection)
 
     def delete_document(self, doc_id: str) -> None:
@@ -125,7 +140,9 @@ class KnowledgeBase:
         path.unlink(missing_ok=True)
 
     def delete_bot(self, bot_id: str, collection: str) -> None:
+        """After the bot's rows are gone: its vectors and its uploaded files go too."""
         self._vectors.drop(collection)
+        remove(self._uploads / bot_id)
         self.forget(bot_id)
 
     def reindex(self, bot_id: str, model: str, progress: Progress = lambda done, total: None) -> None:

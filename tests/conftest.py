@@ -86,6 +86,8 @@ class LiveServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 90) -> "LiveServer":
+        if getattr(self, "log", None):  # restarted after kill()
+            self.log.close()
         self.log = open(self.home.parent / f"server-{self.port}.log", "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)],
                                      env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
@@ -128,3 +130,61 @@ def live_server(isolated_home):
     server = LiveServer(isolated_home).start()
     yield server
     server.stop()
+
+
+# --- building knowledge through the admin API -----------------------------------------
+
+def create_bot(api, name: str = "Shop", **fields) -> dict:
+    response = api.post("/admin/bots", json={"name": name, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def upload(api, bot_id: str, files: dict[str, bytes]) -> dict:
+    response = api.post(f"/admin/bots/{bot_id}/documents",
+                        files=[("files", (name, data, "application/octet-stream"))
+                               for name, data in files.items()])
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def ingest(api, bot_id: str, files: dict[str, bytes]) -> dict:
+    """Upload and wait for the job; returns the finished job."""
+    job_id = upload(api, bot_id, files)["job_id"]
+    return wait_ingested(api, job_id) if job_id else {}
+
+
+def search(api, bot_id: str, query: str, k: int = 5) -> list[dict]:
+    response = api.post(f"/admin/bots/{bot_id}/search", json={"query": query, "k": k})
+    assert response.status_code == 200, response.text
+    return response.json()["hits"]
+
+
+def documents(api, bot_id: str) -> dict[str, dict]:
+    """The bot's documents by source name."""
+    return {d["source"]: d for d in api.get(f"/admin/bots/{bot_id}/documents").json()["documents"]}
+
+
+def faq_csv(rows: list[tuple[str, str]]) -> bytes:
+    """A question/answer sheet: the loader keeps each row whole, so every row is one short
+    chunk, which keeps embedding (the slow part of tests) cheap."""
+    lines = ["question,answer"] + [f'"{q}","{a}"' for q, a in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def build_api(settings):
+    """Like `api`, with the embedders the test wants (e.g. a counting wrapper)."""
+    clients = []
+
+    def build(embedders: EmbedderCache) -> TestClient:
+        runtime = Runtime.build(settings, embedders=embedders)
+        client = TestClient(create_app(settings, runtime=runtime)).__enter__()
+        client.headers["Authorization"] = f"Bearer {runtime.admin_token}"
+        client.runtime = runtime
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.__exit__(None, None, None)
