@@ -49,6 +49,26 @@ def _parser() -> argparse.ArgumentParser:
     rm = bot.add_parser("rm", help="delete a bot and its knowledge")
     rm.add_argument("bot")
     rm.set_defaults(run=_bot_rm)
+    export = bot.add_parser("export", help="print the bot as YAML (spec and document names), for git")
+    export.add_argument("bot")
+    export.set_defaults(run=_bot_export)
+    imp = bot.add_parser("import", help="create a bot from a YAML file (or update one with --into)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--into", help="update this existing bot instead of creating one")
+    imp.add_argument("--docs", type=Path, help="folder holding the listed documents, to upload them")
+    imp.set_defaults(run=_bot_import)
+    pub = bot.add_parser("publish", help="publish the draft as a new version")
+    pub.add_argument("bot")
+    pub.add_argument("--note", default="")
+    pub.set_defaults(run=_bot_publish)
+
+    ask = sub.add_parser("ask", help="ask a bot a question")
+    ask.add_argument("bot")
+    ask.add_argument("question")
+    ask.add_argument("--version", help="draft, or a version number (default: published, else draft)")
+    ask.add_argument("--conversation", help="continue this conversation")
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(run=_ask)
 
     kb = sub.add_parser("kb", help="a bot's knowledge: add, search, reindex, remove").add_subparsers()
     add = kb.add_parser("add", help="upload files or folders (recursively)")
@@ -116,6 +136,73 @@ def _bot_rm(args) -> int:
     bot = client.resolve_bot(args.bot)
     client.delete_bot(bot["id"])
     print(f"deleted bot {bot['name']} ({bot['id']})")
+    return 0
+
+
+def _bot_export(args) -> int:
+    from bots.bot_yaml import dump
+
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    sys.stdout.write(dump(bot, client.documents(bot["id"])))
+    return 0
+
+
+def _bot_import(args) -> int:
+    from bots.bot_yaml import BotFileError, load
+
+    try:
+        data = load(args.file.read_text(encoding="utf-8"))
+    except (OSError, BotFileError) as err:
+        raise ClientError(f"{args.file}: {err}") from None
+    client = _client()
+    if args.into:
+        bot = client.update_bot(client.resolve_bot(args.into)["id"], name=data["name"], spec=data.get("spec", {}))
+    else:
+        extra = {"embedding_model": data["embedding_model"]} if data.get("embedding_model") else {}
+        bot = client.create_bot(data["name"], language=data.get("language", "en"), spec=data.get("spec", {}), **extra)
+    print(json.dumps({"id": bot["id"]}))
+    listed = [str(d) for d in data.get("documents", [])]
+    if not listed:
+        return 0
+    folder = args.docs or args.file.parent
+    found = [folder / name for name in listed if (folder / name).is_file()]
+    missing = [name for name in listed if not (folder / name).is_file()]
+    if found:
+        args.bot, args.paths, args.wait = bot["id"], found, True
+        _kb_add(args)
+    for name in missing:
+        print(f"not found in {folder}: {name} (upload it with `prompteur kb add`)", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def _bot_publish(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    version = client.publish(bot["id"], args.note)
+    print(f"published {bot['name']} as version {version['number']}", file=sys.stderr)
+    return 0
+
+
+def _ask(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    version = args.version or ("published" if bot.get("published_version") else "draft")
+    if version not in ("draft", "published"):
+        if not version.isdigit():
+            raise ClientError(f"--version takes draft or a version number, not {version!r}.")
+        version = int(version)
+    reply = client.playground(bot["id"], args.question, version=version, conversation_id=args.conversation)
+    if args.json:
+        print(json.dumps({"answer": reply["answer"],
+                          "citations": [{"source": c["source"], "page": c["page"], "chunk_id": c["chunk_id"]}
+                                        for c in reply["citations"]],
+                          "fallback": reply["fallback"], "conversation_id": reply["conversation_id"],
+                          "latency_ms": reply["latency_ms"]}, ensure_ascii=False))
+        return 0
+    print(reply["answer"])
+    for c in reply["citations"]:
+        print(f"  [{c['source']}" + (f", p.{c['page']}]" if c["page"] else "]"), file=sys.stderr)
     return 0
 
 

@@ -126,3 +126,71 @@ class AdminClient:
 
     def reindex(self, bot_id: str) -> dict:
         return self.request("POST", f"/admin/bots/{bot_id}/reindex")
+
+    # --- publishing ---
+    def versions(self, bot_id: str) -> dict:
+        return self.request("GET", f"/admin/bots/{bot_id}/versions")
+
+    def version(self, bot_id: str, number: int) -> dict:
+        return self.request("GET", f"/admin/bots/{bot_id}/versions/{number}")
+
+    def publish(self, bot_id: str, note: str = "") -> dict:
+        return self.request("POST", f"/admin/bots/{bot_id}/versions", json={"note": note})
+
+    def rollback(self, bot_id: str, number: int) -> dict:
+        return self.request("POST", f"/admin/bots/{bot_id}/versions/{number}/rollback")
+
+    def specs(self, bot_id: str) -> dict:
+        """{"draft", "published", "published_version", "draft_differs"}"""
+        return self.request("GET", f"/admin/bots/{bot_id}/spec")
+
+    # --- keys ---
+    def create_key(self, bot_id: str, kind: str = "secret", label: str = "") -> dict:
+        """The response's "key" is the only time the key is ever shown."""
+        return self.request("POST", f"/admin/bots/{bot_id}/keys", json={"kind": kind, "label": label})
+
+    def keys(self, bot_id: str) -> list[dict]:
+        return self.request("GET", f"/admin/bots/{bot_id}/keys")["keys"]
+
+    def revoke_key(self, bot_id: str, key_id: str) -> None:
+        self.request("DELETE", f"/admin/bots/{bot_id}/keys/{key_id}")
+
+    # --- conversations ---
+    def conversations(self, bot_id: str, limit: int = 50, offset: int = 0, **filters) -> dict:
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self.request("GET", f"/admin/bots/{bot_id}/conversations",
+                            params={**params, "limit": limit, "offset": offset})
+
+    def conversation(self, bot_id: str, conversation_id: str) -> dict:
+        return self.request("GET", f"/admin/bots/{bot_id}/conversations/{conversation_id}")
+
+    def handoffs(self, bot_id: str) -> list[dict]:
+        return self.request("GET", f"/admin/bots/{bot_id}/handoffs")["handoffs"]
+
+    def export_conversations(self, bot_id: str, format: str = "json", **filters):
+        """JSON: {"messages": [...]}; CSV: the file's text."""
+        params = {**{k: v for k, v in filters.items() if v is not None}, "format": format}
+        if format == "json":
+            return self.request("GET", f"/admin/bots/{bot_id}/export", params=params)
+        response = self._http.get(f"/admin/bots/{bot_id}/export", params=params)
+        if response.status_code >= 400:
+            raise ClientError(response.json()["error"]["message"], response.status_code)
+        return response.text
+
+    def stats(self, bot_id: str, **filters) -> dict:
+        return self.request("GET", f"/admin/bots/{bot_id}/stats",
+                            params={k: v for k, v in filters.items() if v is not None})
+
+    # --- asking ---
+    def playground(self, bot_id: str, message: str, version: str | int = "draft",
+                   conversation_id: str | None = None) -> dict:
+        """The answer plus `debug` (hits with scores, prompt messages, tokens, latency)."""
+        body = {"message": message, "version": version}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        return self.request("POST", f"/admin/bots/{bot_id}/playground", json=body)
+
+    def compare(self, bot_id: str, message: str, versions: list | None = None) -> list[dict]:
+        """Ask the draft and the published version (or the given ones) the same question."""
+        return self.request("POST", f"/admin/bots/{bot_id}/compare",
+                            json={"message": message, "versions": versions or ["draft", "published"]})["results"]

@@ -5,16 +5,25 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bots import tables as t
+from bots.chat import Chat, Limits
 from bots.db import make_engine, migrate, session_factory
 from bots.ingestion import JobRunner
+from bots.keys import SessionSigner, ensure_session_secret
 from bots.knowledge_base import KnowledgeBase
+from bots.local_model import LocalModelServer
+from bots.providers import ChatModel
+from bots.rate_limit import RateLimiter
 from bots.settings import Settings
+from bots.spec import ModelSettings
+from bots.versions import VersionError, resolve
 from knowledge.embedding import EmbedderCache
 from knowledge.loading import load
 from knowledge.vector_index import VectorIndex
@@ -30,6 +39,12 @@ class Runtime:
     kb: KnowledgeBase
     jobs: JobRunner
     admin_token: str
+    signer: SessionSigner = None
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    local_model: LocalModelServer = None
+    chat: Chat = None
+    _models: dict = field(default_factory=dict)
+    _models_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> "Runtime":
@@ -44,15 +59,53 @@ class Runtime:
         loader = lambda path, name: load(path, name, max_pages=settings.max_pdf_pages)  # noqa: E731
         kb = KnowledgeBase(sessions, vectors, embedders, loader, settings.uploads_dir)
         jobs = JobRunner(sessions, kb, workers=settings.ingest_workers)
-        return cls(settings, engine, sessions, vectors, embedders, kb, jobs,
-                   admin_token=settings.admin_token or ensure_admin_token(home))
+        runtime = cls(settings, engine, sessions, vectors, embedders, kb, jobs,
+                      admin_token=settings.admin_token or ensure_admin_token(home))
+        runtime.signer = SessionSigner(settings.session_secret or ensure_session_secret(home),
+                                       ttl_s=settings.session_ttl_s)
+        # Started on the first question a local-model bot gets, not at boot: many servers
+        # only use hosted models, and loading it costs memory.
+        runtime.local_model = LocalModelServer(log_path=home / "local_model.log")
+        runtime.chat = Chat(sessions, kb.search, runtime.chat_model,
+                            Limits(settings.max_message_chars, settings.max_conversation_messages))
+        return runtime
 
     def start(self) -> None:
         self.jobs.start()
 
     def stop(self) -> None:
         self.jobs.stop()
+        with self._models_lock:
+            for model in self._models.values():
+                model.close()
+            self._models.clear()
+        self.local_model.close()
         self.engine.dispose()
+
+    def chat_model(self, model: ModelSettings) -> ChatModel:
+        """One client per distinct model configuration, reused across questions."""
+        local_url = None
+        if model.provider == "local" and not model.base_url:
+            local_url = self.local_model.ensure_started()
+        key = (model.model_dump_json(context={"reveal_secrets": True}), local_url)
+        with self._models_lock:
+            if key not in self._models:
+                self._models[key] = ChatModel.from_settings(
+                    model, keys={"openai": self.settings.openai_api_key} if self.settings.openai_api_key else {},
+                    local_base_url=local_url)
+            return self._models[key]
+
+    def allowed_origins(self, bot_id: str) -> list[str] | None:
+        """The published version's allowed origins ([] before the first publish), or None
+        when there is no such bot. The widget's CSP and the public API's CORS use it."""
+        with self.sessions() as s:
+            bot = s.get(t.Bot, bot_id)
+            if bot is None:
+                return None
+            try:
+                return list(resolve(s, bot, "published").spec.allowed_origins)
+            except VersionError:
+                return []
 
 
 def ensure_admin_token(home: Path) -> str:

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 
 from bots import tables as t
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
 from bots.knowledge_base import collection_name
+from bots.spec import SECRET_MASK, BotSpec
+from bots.versions import VersionError, spec_model
 from knowledge.embedding import default_model_for
 
 router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: bots"])
@@ -35,9 +37,35 @@ def bot_out(session, bot: t.Bot) -> dict:
     chunks = session.scalar(select(func.coalesce(func.sum(t.Document.chunk_count), 0))
                             .where(t.Document.bot_id == bot.id, t.Document.active_version > 0))
     return {"id": bot.id, "name": bot.name, "language": bot.language,
-            "embedding_model": bot.embedding_model, "spec": bot.spec or {},
+            "embedding_model": bot.embedding_model, "spec": _redacted(bot),
+            "published_version": bot.published_version,
             "created_at": bot.created_at.isoformat(), "updated_at": bot.updated_at.isoformat(),
             "documents": documents or 0, "chunks": int(chunks or 0)}
+
+
+def _redacted(bot: t.Bot) -> dict:
+    """The spec as admins see it: provider keys never leave the server, only a mask does."""
+    try:
+        return spec_model(bot, bot.spec).redacted()
+    except VersionError:
+        spec = dict(bot.spec or {})
+        if isinstance(spec.get("model"), dict) and spec["model"].get("api_key"):
+            spec["model"] = {**spec["model"], "api_key": SECRET_MASK}
+        return spec
+
+
+def _validated(name: str, spec: dict, previous: dict | None = None) -> dict:
+    try:
+        new = BotSpec.model_validate({**spec, "name": name})
+    except ValidationError as err:
+        problems = "; ".join(".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in err.errors()[:5])
+        raise ApiError(422, "invalid_spec", f"The bot spec is not valid: {problems}.") from None
+    try:
+        # An admin sends back the masked spec they were shown: keep the stored key then.
+        new = new.keeping_secrets_of(BotSpec.model_validate({**(previous or {}), "name": name}))
+    except ValidationError:
+        pass
+    return new.stored_json()
 
 
 def _check_model(runtime, name: str) -> None:
@@ -56,7 +84,8 @@ def list_bots(session: DbSession):
 def create_bot(body: BotCreate, session: DbSession, runtime: RuntimeDep):
     model = body.embedding_model or default_model_for(body.language)
     _check_model(runtime, model)
-    bot = t.Bot(name=body.name, language=body.language, embedding_model=model, spec=body.spec)
+    bot = t.Bot(name=body.name, language=body.language, embedding_model=model,
+                spec=_validated(body.name, body.spec))
     bot.id = t.new_id("bot")
     bot.vector_collection = collection_name(bot.id, model)
     session.add(bot)
@@ -71,12 +100,13 @@ def get_bot(bot: BotDep, session: DbSession):
 
 @router.patch("/bots/{bot_id}")
 def update_bot(body: BotUpdate, bot: BotDep, session: DbSession, runtime: RuntimeDep):
-    if body.name is not None:
-        bot.name = body.name
+    # The bot's name and its spec's name are one thing: the record and the draft stay in step.
+    name = body.name or (body.spec or {}).get("name") or bot.name
+    if body.spec is not None or name != bot.name:
+        bot.spec = _validated(name, body.spec if body.spec is not None else bot.spec, previous=bot.spec)
+    bot.name = name
     if body.language is not None:
         bot.language = body.language
-    if body.spec is not None:
-        bot.spec = body.spec
     job = None
     if body.embedding_model and body.embedding_model != bot.embedding_model:
         _check_model(runtime, body.embedding_model)

@@ -6,7 +6,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bots.http import admin_bots, admin_knowledge, errors
+from bots.http import (admin_bots, admin_conversations, admin_knowledge, admin_versions, errors,
+                       openai_compat, public_chat)
+from bots.http.public_cors import PublicCors
 from bots.http.upload_limit import UploadLimit
 from bots.runtime import Runtime
 from bots.settings import Settings
@@ -30,10 +32,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     errors.install(app)
     app.include_router(admin_bots.router)
     app.include_router(admin_knowledge.router)
+    app.include_router(admin_versions.router)
+    app.include_router(admin_conversations.router)
+    app.include_router(public_chat.router)
+    app.include_router(openai_compat.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz():
         return {"status": "ok"}
 
     app.add_middleware(UploadLimit, limit_mb=settings.max_upload_mb)
+    app.add_middleware(PublicCors, origins_of=lambda scope: scope["app"].state.runtime.allowed_origins)
     return app
