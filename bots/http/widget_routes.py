@@ -6,13 +6,13 @@ CSP `frame-ancestors` is built from the bot's allowed origins: only those sites 
 
 import hashlib
 import re
-from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from bots.http.deps import BotDep
 
 WIDGET_DIR = Path(__file__).parent / "widget"
 
@@ -20,17 +20,12 @@ WIDGET_DIR = Path(__file__).parent / "widget"
 # bot spec must be exactly scheme://host[:port] before it goes into the header.
 _ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 
-router = APIRouter()
-
-OriginsLookup = Callable[[str], list[str] | None]
+router = APIRouter(tags=["widget"])
 
 
-def origins_lookup(request: Request) -> OriginsLookup:
-    """The runtime's `allowed_origins(bot_id)`: the bot's allowed origins, or None if no such bot."""
-    return request.app.state.runtime.allowed_origins
-
-
-AllowedOrigins = Annotated[OriginsLookup, Depends(origins_lookup)]
+def allowed_origins(spec: dict) -> list[str]:
+    origins = (spec or {}).get("allowed_origins") or []
+    return [o for o in origins if isinstance(o, str)]
 
 
 def frame_ancestors(origins: list[str]) -> str:
@@ -43,14 +38,6 @@ def chat_page_csp(origins: list[str]) -> str:
         "default-src 'none'; script-src 'self'; connect-src 'self'; "
         "style-src 'unsafe-inline' 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
         f"frame-ancestors {frame_ancestors(origins)}"
-    )
-
-
-def _not_found(bot_id: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": "bot_not_found",
-                   "message": f"There is no bot '{bot_id}'. Check the bot id in the link or snippet."}},
-        status_code=404,
     )
 
 
@@ -71,17 +58,14 @@ def widget_js(request: Request) -> Response:
 
 
 @router.get("/chat/{bot_id}", include_in_schema=False)
-def hosted_chat(bot_id: str, lookup: AllowedOrigins) -> Response:
-    origins = lookup(bot_id)
-    if origins is None:
-        return _not_found(bot_id)
+def hosted_chat(bot: BotDep) -> Response:
     page = (WIDGET_DIR / "chat.html").read_text(encoding="utf-8")
-    page = page.replace("{{BOT}}", escape(bot_id, quote=True))
+    page = page.replace("{{BOT}}", escape(bot.id, quote=True))
     return Response(
         page,
         media_type="text/html; charset=utf-8",
         headers={
-            "Content-Security-Policy": chat_page_csp(origins),
+            "Content-Security-Policy": chat_page_csp(allowed_origins(bot.spec)),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-cache",

@@ -341,6 +341,8 @@
     '.panel[hidden],.launcher[hidden],[hidden]{display:none!important}',
     '.full .panel{position:fixed;inset:0;width:100%;height:100%;max-width:none;border-radius:0;box-shadow:none}',
     '.full .inner{width:100%;max-width:760px;margin:0 auto}',
+    // Full page: footer rows line up with the centred 760px column of messages.
+    '.full .composer,.full .actions,.full .banner,.full .counter,.full header{padding-left:max(12px,calc(50% - 368px));padding-right:max(12px,calc(50% - 368px))}',
     'header{display:flex;align-items:center;gap:10px;padding:12px 12px 12px 16px;background:var(--pw-primary);color:var(--pw-on);flex:none}',
     'header .avatar{width:34px;height:34px;border-radius:50%;object-fit:cover;background:rgba(255,255,255,.3);flex:none}',
     'header h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}',
