@@ -328,8 +328,9 @@
     ':host{all:initial}',
     '.pw{--pw-primary:#2f6fed;--pw-on:#fff;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1d2330;-webkit-font-smoothing:antialiased}',
     '.pw *,.pw *::before,.pw *::after{box-sizing:border-box}',
-    '.pw button,.pw input,.pw textarea{font:inherit;color:inherit;margin:0}',
-    '.pw button{cursor:pointer}',
+    // :where() keeps the reset at zero specificity so component rules below win.
+    ':where(.pw) :where(button,input,textarea){font:inherit;color:inherit;margin:0}',
+    ':where(.pw) button{cursor:pointer}',
     '.pw :focus-visible{outline:3px solid var(--pw-primary);outline-offset:2px}',
     '.sr{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}',
     'svg{width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}',
