@@ -12,7 +12,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bots.http.deps import BotDep
+from bots.http.deps import RuntimeDep
+from bots.http.errors import ApiError
 
 WIDGET_DIR = Path(__file__).parent / "widget"
 
@@ -21,11 +22,6 @@ WIDGET_DIR = Path(__file__).parent / "widget"
 _ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 
 router = APIRouter(tags=["widget"])
-
-
-def allowed_origins(spec: dict) -> list[str]:
-    origins = (spec or {}).get("allowed_origins") or []
-    return [o for o in origins if isinstance(o, str)]
 
 
 def frame_ancestors(origins: list[str]) -> str:
@@ -58,14 +54,18 @@ def widget_js(request: Request) -> Response:
 
 
 @router.get("/chat/{bot_id}", include_in_schema=False)
-def hosted_chat(bot: BotDep) -> Response:
+def hosted_chat(bot_id: str, runtime: RuntimeDep) -> Response:
+    # The published version's origins: the same list the public API's CORS and sessions use.
+    origins = runtime.allowed_origins(bot_id)
+    if origins is None:
+        raise ApiError(404, "bot_not_found", f"There is no bot with id {bot_id!r}: check the link.")
     page = (WIDGET_DIR / "chat.html").read_text(encoding="utf-8")
-    page = page.replace("{{BOT}}", escape(bot.id, quote=True))
+    page = page.replace("{{BOT}}", escape(bot_id, quote=True))
     return Response(
         page,
         media_type="text/html; charset=utf-8",
         headers={
-            "Content-Security-Policy": chat_page_csp(allowed_origins(bot.spec)),
+            "Content-Security-Policy": chat_page_csp(origins),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-cache",

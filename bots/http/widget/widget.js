@@ -260,7 +260,13 @@
     if (s && s.token && !force && expiresAt(s) - Date.now() > 30000) return Promise.resolve(s);
     var body = {};
     if (s && s.conversation_id && s.token) { body.conversation_id = s.conversation_id; body.previous_token = s.token; }
-    return request('POST', '/sessions', body, KEY).then(function (resp) {
+    return request('POST', '/sessions', body, KEY).catch(function (netErr) {
+      // A site the bot doesn't allow gets its CORS preflight refused, which fetch reports
+      // like a network failure; if the server still answers the public config, it's the origin.
+      return fetchConfig().then(function () {
+        throw new ApiError(403, 'origin_not_allowed', '', 0);
+      }, function () { throw netErr; });
+    }).then(function (resp) {
       if (!resp.ok) return toError(resp).then(function (e) { throw e; });
       return resp.json().then(function (fresh) {
         saveSession(fresh);
@@ -685,6 +691,7 @@
         else if (name === 'error') failure = new ApiError(0, d.code, d.message, d.retry_after || 0);
       });
     }).then(function () {
+      if (msg && !buffer && failure) { msg.el.remove(); msg = null; }
       if (msg || buffer) {
         paint();
         addSources(msg, citations);
