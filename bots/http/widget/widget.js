@@ -468,6 +468,7 @@
     E.panel = h('section', {
       class: 'panel', id: 'pw-panel', role: FULL ? 'main' : 'dialog', 'aria-labelledby': 'pw-title',
       hidden: !FULL, onkeydown: function (e) {
+        if (e.key === 'Tab') keepFocusInside(e);
         if (e.key !== 'Escape') return;
         if (!E.handoffView.hidden) closeHandoff(); else if (!FULL) setOpen(false);
       }
@@ -512,6 +513,16 @@
     if (open) { start(); E.input.focus(); } else E.launcher.focus();
   }
 
+  // On a phone the panel covers the page, so Tab must not wander off to what's hidden under it.
+  function keepFocusInside(e) {
+    if (FULL || !window.matchMedia('(max-width:480px)').matches) return;
+    var all = Array.prototype.filter.call(
+      E.panel.querySelectorAll('button,textarea,input,a[href],summary'),
+      function (el) { return !el.disabled && el.offsetParent !== null; });
+    var first = all[0], last = all[all.length - 1], active = E.panel.getRootNode().activeElement;
+    if (e.shiftKey && active === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && active === last) { e.preventDefault(); first.focus(); }
+  }
   function scrollDown() { E.body.scrollTop = E.body.scrollHeight; }
   function announce(text) { E.status.textContent = ''; setTimeout(function () { E.status.textContent = text; }, 50); }
 
