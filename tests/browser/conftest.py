@@ -240,6 +240,7 @@ class Deployment:
     key: str = ""
     fr_bot_id: str = ""
     fr_key: str = ""
+    origins: list[str] = field(default_factory=list)
     messages_allowed: int = QUESTIONS_PER_MINUTE
 
     def publish_bot(self, name: str, spec: dict, language: str, documents: dict[str, str] | None = None) -> tuple[str, str]:
@@ -274,24 +275,33 @@ class Deployment:
         assert handoffs and {k: handoffs[-1][k] for k in fields} == fields, handoffs
 
 
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory, site, attacker, scripted_model):
-    home = tmp_path_factory.mktemp("widget") / "home"
-    home.mkdir()
-    server = LiveServer(home, extra_env={
-        "PROMPTEUR_RATE_PER_SESSION": str(QUESTIONS_PER_MINUTE),
-        "PROMPTEUR_RATE_PER_IP": "100000",  # every browser in these tests is 127.0.0.1
-        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-    }).start()
+SERVER_ENV = {
+    "PROMPTEUR_RATE_PER_SESSION": str(QUESTIONS_PER_MINUTE),
+    "PROMPTEUR_RATE_PER_IP": "100000",  # every browser in these tests is 127.0.0.1
+    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+}
+
+
+def start_deployment(home: Path, site: Site, attacker: Site, model: ScriptedModel) -> tuple[LiveServer, Deployment]:
+    """A real server (uvicorn, its own PROMPTEUR_HOME) with the Acme bot published and keyed."""
+    server = LiveServer(home, extra_env=SERVER_ENV).start()
     admin = httpx.Client(base_url=server.url, timeout=120,
                          headers={"Authorization": f"Bearer {server.admin_token}"})
     d = Deployment(url=server.url, admin=admin)
     # The shareable hosted page is served by the Prompteur server itself, so it only works
     # for bots that allow the server's own origin: opt-in, because the pk_ key is public.
-    origins = [site.origin, server.url]
-    d.bot_id, d.key = d.publish_bot("Acme Help", bot_spec(scripted_model.base_url, origins, "en"), "en",
+    d.origins = [site.origin, server.url]
+    d.bot_id, d.key = d.publish_bot("Acme Help", bot_spec(model.base_url, d.origins, "en"), "en",
                                     documents=help_centre(payloads(attacker.origin)))
-    d.fr_bot_id, d.fr_key = d.publish_bot("Acme Aide", bot_spec(scripted_model.base_url, origins, "fr"), "fr")
+    return server, d
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, site, attacker, scripted_model):
+    home = tmp_path_factory.mktemp("widget") / "home"
+    home.mkdir()
+    server, d = start_deployment(home, site, attacker, scripted_model)
+    d.fr_bot_id, d.fr_key = d.publish_bot("Acme Aide", bot_spec(scripted_model.base_url, d.origins, "fr"), "fr")
     yield d
-    admin.close()
+    d.admin.close()
     server.stop()

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import embed_page, payloads
+from tests.browser.conftest import embed_page, payloads, start_deployment
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -248,6 +249,49 @@ def test_clear_states_for_too_long_and_unreachable(browser, deployment, site, sc
     expect(widget(page).locator(".msg.bot").last).to_contain_text("drop the parcel off")
     assert [p for p in page.problems if "dialog" in p or "page error" in p] == []
     context.close()
+
+
+def test_answer_cut_by_a_server_restart_reconnects_and_carries_on(
+        browser, isolated_home, site, attacker, scripted_model, artifacts):
+    server, deployment = start_deployment(isolated_home, site, attacker, scripted_model)
+    restarted = None
+    try:
+        site.pages["/restart"] = embed_page(deployment.url, deployment.bot_id, deployment.key)
+        scripted_model.rules = [("return", RETURN_ANSWER)]
+        scripted_model.pause_on = "Print the label"
+        scripted_model.gate.clear()
+        context = browser.new_context()
+        page = open_page(context, site.origin + "/restart")
+        page.get_by_role("button", name="Open chat").click()
+        page.get_by_role("button", name=STARTER).click()
+        answer = widget(page).locator(".msg.bot").last
+        expect(answer).to_contain_text("30 days")
+
+        server.kill()  # mid-answer, like a crash or a deploy
+        scripted_model.gate.set()
+        banner = widget(page).locator(".banner")
+        expect(banner).to_contain_text("Connection lost. Reconnecting…")
+        expect(answer).to_contain_text("The answer was interrupted.")
+        page.screenshot(path=artifacts / "reconnecting.png")
+
+        restarted = LiveServer(isolated_home, extra_env=server.env)
+        restarted.port, restarted.url = server.port, server.url
+        restarted.start()
+        expect(banner).to_be_hidden(timeout=30_000)
+        # Back on what the server stored, in the same conversation, and it carries on.
+        expect(widget(page).locator(".msg.user")).to_have_text(["You: " + STARTER])
+        scripted_model.pause_on = None
+        widget(page).locator("textarea").fill("How do I return my order?")
+        widget(page).locator("textarea").press("Enter")
+        # The fresh process loads the embedding model on its first question.
+        expect(widget(page).locator(".msg.bot").last).to_contain_text("drop the parcel off", timeout=120_000)
+        expect(widget(page).locator(".msg.user")).to_have_count(2)
+        context.close()
+    finally:
+        deployment.admin.close()
+        server.stop()
+        if restarted:
+            restarted.stop()
 
 
 def test_rate_limit_asks_the_customer_to_wait(browser, deployment, site, scripted_model, artifacts):

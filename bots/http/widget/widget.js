@@ -784,20 +784,23 @@
       return probe(Math.min(Math.max(wait * 2, 3000), 30000));
     });
   }
+  // The stream broke mid-answer: poll the conversation until the server is back, then show
+  // what it stored. After a few tries the customer is told it's down, but polling goes on.
   function reconnect() {
     showBanner(S.t.reconnecting, 'warn');
     alertOnce(S.t.reconnecting);
-    var attempt = 0;
-    (function again() {
-      attempt++;
-      sleep(Math.min(1000 * attempt, 5000)).then(loadHistory).then(function () {
-        hideBanner(); announce(S.t.reconnected);
-      }, function (err) {
-        if (err instanceof ApiError) handleError(err);
-        else if (attempt < 5) again();
-        else unreachable();
-      });
-    })();
+    var attempt = 0, done = false;
+    function settle() { if (!done) { done = true; hideBanner(); announce(S.t.reconnected); } }
+    function fail(err) {
+      if (done) return;
+      if (err instanceof ApiError) { done = true; handleError(err); return; }
+      if (++attempt === 5) {
+        showBanner(S.t.unreachable, 'error', { label: S.t.retry, onclick: function () { loadHistory().then(settle, function () {}); } });
+        alertOnce(S.t.unreachable);
+      }
+      sleep(Math.min(1000 * attempt, 10000)).then(loadHistory).then(settle, fail);
+    }
+    sleep(1000).then(loadHistory).then(settle, fail);
   }
 
   // ---------- talk to a human ----------
