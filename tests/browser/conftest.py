@@ -1,9 +1,8 @@
 """Browser fixtures: Debian's chromium through Playwright, customer sites served from other
-ports, and a scripted OpenAI-compatible model (the one thing we don't own) whose answers the
-tests choose — that is how payloads get "into the model's output"."""
+ports, the real server, and the scripted OpenAI-compatible model (the one thing we don't own)
+whose answers the tests choose — that is how payloads get "into the model's output"."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,24 +13,13 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
+from tests.scripted_openai import Reply, ScriptedOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "widget"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-class _QuietHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest output readable
-        pass
-
-
-def serve(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 # ---------- customer sites ----------
@@ -45,7 +33,10 @@ class Site:
         self.hits: list[str] = []
         site = self
 
-        class Handler(_QuietHandler):
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep pytest output readable
+                pass
+
             def do_GET(self):
                 site.hits.append(self.path)
                 body = site.pages.get(self.path.split("?")[0])
@@ -54,7 +45,9 @@ class Site:
                 self.end_headers()
                 self.wfile.write((body or "not found").encode())
 
-        self.server = serve(Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.port = self.server.server_address[1]
         self.origin = f"http://127.0.0.1:{self.port}"
         # Same server, different origin: a site the bot does NOT allow.
@@ -80,83 +73,55 @@ def attacker():
 
 # ---------- the scripted model ----------
 
-@dataclass
-class ScriptedModel:
-    """Answers by rule: the first rule whose trigger appears in the last user message wins.
-    A rule may pause mid-answer until the test opens its gate, so a test can look at a
-    half-streamed answer without guessing at timings."""
-    rules: list[tuple[str, str]] = field(default_factory=list)
-    default: str = "I can only help with questions about Acme orders."
-    gate: threading.Event = field(default_factory=threading.Event)
-    pause_on: str | None = None
-    requests: list[dict] = field(default_factory=list)
+class _PausingChunks:
+    """Answer chunks that stop halfway until the gate opens: the scripted server writes
+    them one by one, so the browser sees half an answer for as long as the test wants."""
+
+    def __init__(self, chunks: list[str], gate: threading.Event):
+        self.chunks, self.gate = chunks, gate
+
+    def __len__(self):
+        return len(self.chunks)
+
+    def __iter__(self):
+        for i, chunk in enumerate(self.chunks):
+            if i == len(self.chunks) // 2:
+                self.gate.wait(60)
+            yield chunk
+
+
+class ScriptedModel(ScriptedOpenAI):
+    """The provider, answering by rule instead of from a queue (the browser decides how many
+    questions get asked): the first rule whose trigger is in the last user message wins."""
+
+    def __init__(self):
+        super().__init__()
+        self.rules: list[tuple[str, str]] = []
+        self.default = "I can only help with questions about Acme orders."
+        self.gate = threading.Event()
+        self.pause_on: str | None = None  # answers containing this stop halfway (see gate)
 
     def reply_for(self, messages: list[dict]) -> str:
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
-        content = last_user.get("content") or ""
-        if isinstance(content, list):
-            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-        for trigger, reply in self.rules:
-            if trigger.lower() in content.lower():
-                return reply
-        return self.default
+        content = str(last_user.get("content") or "").lower()
+        return next((reply for trigger, reply in self.rules if trigger.lower() in content), self.default)
 
-
-def _model_handler(model: ScriptedModel):
-    class Handler(_QuietHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):
-            self._json(200, {"object": "list", "data": [{"id": "scripted", "object": "model", "owned_by": "tests"}]})
-
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-            model.requests.append(body)
-            reply = model.reply_for(body.get("messages") or [])
-            base = {"id": "chatcmpl-scripted", "created": int(time.time()), "model": body.get("model", "scripted")}
-            if not body.get("stream"):
-                self._json(200, {**base, "object": "chat.completion", "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": len(reply.split()), "total_tokens": 10}})
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            pause_at = len(reply) // 2 if model.pause_on and model.pause_on in reply else None
-            for i in range(0, len(reply), 8):
-                if pause_at is not None and i >= pause_at:
-                    model.gate.wait(60)
-                    pause_at = None
-                chunk = {**base, "object": "chat.completion.chunk",
-                         "choices": [{"index": 0, "delta": {"content": reply[i:i + 8]}, "finish_reason": None}]}
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
-            end = {**base, "object": "chat.completion.chunk",
-                   "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-            self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
-            self.wfile.flush()
-            self.close_connection = True
-
-        def _json(self, status, payload):
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
+    def _next(self, body: dict) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+        text = self.reply_for(body.get("messages") or [])
+        chunks = [text[i:i + 8] for i in range(0, len(text), 8)]
+        if self.pause_on and self.pause_on in text:
+            return Reply.stream(_PausingChunks(chunks, self.gate))
+        return Reply.stream(chunks)
 
 
 @pytest.fixture(scope="module")
 def scripted_model():
-    model = ScriptedModel()
-    server = serve(_model_handler(model))
-    model.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    model = ScriptedModel().start()
     yield model
     model.gate.set()
-    server.shutdown()
+    model.close()
 
 
 # ---------- chromium ----------
