@@ -7,16 +7,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bots.chat import ChatError, Question, Reply
 from bots.http.deps import RuntimeDep
 from bots.http.errors import ApiError
-from bots.http.public_auth import IpLimit, caller_for, limit_question
+from bots.http.public_auth import Caller, IpLimit, caller_for, limit_question
 from bots.http.public_chat import api_error, sse
 from bots.versions import VersionError
 
@@ -106,13 +106,21 @@ def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool
             yield {"error": {"message": data["message"], "type": "server_error", "code": data["code"]}}
 
 
+def secret_key_caller(request: Request, runtime: RuntimeDep) -> Caller:
+    """Runs before the body is read, so requests without a valid key learn nothing else."""
+    caller = caller_for(request, runtime, None)
+    if caller.owner == "session" or not caller.owner.startswith("key:"):
+        raise ApiError(401, "unauthorized", "This endpoint needs a secret key: `Authorization: Bearer sk_...`.",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return caller
+
+
 @router.post("/v1/chat/completions", dependencies=[IpLimit], summary="OpenAI-compatible chat completions",
              responses={200: {"content": {"text/event-stream": {}}}})
-def chat_completions(body: CompletionRequest, request: Request, runtime: RuntimeDep,
-                     idempotency_key: str | None = Header(default=None, max_length=100)):
-    caller = caller_for(request, runtime, body.model)
-    if caller.owner == "session":
-        raise ApiError(403, "secret_key_required", "This endpoint needs a secret key (sk_...), not a widget session.")
+def chat_completions(body: CompletionRequest, caller: Annotated[Caller, Depends(secret_key_caller)],
+                     runtime: RuntimeDep, idempotency_key: str | None = Header(default=None, max_length=100)):
+    if caller.bot_id != body.model:
+        raise ApiError(403, "wrong_bot", "This key belongs to another bot: `model` must be the id of the key's bot.")
     if body.messages[-1].role != "user" or not body.messages[-1].text().strip():
         raise ApiError(422, "invalid_request", "The last message must be the user's question (role `user`).")
     limit_question(runtime, caller)

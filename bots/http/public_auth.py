@@ -33,7 +33,9 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def caller_for(request: Request, runtime, bot_id: str) -> Caller:
+def caller_for(request: Request, runtime, bot_id: str | None) -> Caller:
+    """The caller, checked against `bot_id`; with None, any bot's secret key passes (the
+    route checks the bot itself, once it has read it from the body)."""
     token = bearer_token(request)
     if not token:
         raise _unauthorized("This needs credentials: send `Authorization: Bearer sk_...` (a secret key "
@@ -41,7 +43,7 @@ def caller_for(request: Request, runtime, bot_id: str) -> Caller:
     if token.startswith(keys.PREFIXES["publishable"]):
         raise ApiError(403, "publishable_key", "A publishable key (pk_) only opens widget sessions: "
                        f"POST /v1/bots/{bot_id}/sessions, then use the session token it returns.")
-    if token.startswith(keys.SESSION_PREFIX):
+    if token.startswith(keys.SESSION_PREFIX) and bot_id is not None:
         claims = runtime.signer.verify(token)
         if claims is None:
             raise _unauthorized("The session token is invalid or expired: open a new session.")
@@ -52,9 +54,9 @@ def caller_for(request: Request, runtime, bot_id: str) -> Caller:
         key = keys.find_key(s, token, "secret")
     if key is None:
         raise _unauthorized("The API key is not valid (unknown or revoked). Create a key in the builder.")
-    if key.bot_id != bot_id:
+    if bot_id is not None and key.bot_id != bot_id:
         raise ApiError(403, "wrong_bot", "This key belongs to another bot: use a key created for this bot.")
-    return Caller(bot_id, f"key:{key.id}", "api", None)
+    return Caller(key.bot_id, f"key:{key.id}", "api", None)
 
 
 def bot_caller(bot_id: str, request: Request, runtime: RuntimeDep) -> Caller:
