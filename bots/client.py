@@ -10,6 +10,9 @@ import httpx
 from bots.settings import Settings
 
 
+ASK_TIMEOUT_S = 600.0
+
+
 class ClientError(Exception):
     """An error the server (or the network) reported, worded for the person at the keyboard."""
 
@@ -188,9 +191,11 @@ class AdminClient:
         body = {"message": message, "version": version}
         if conversation_id:
             body["conversation_id"] = conversation_id
-        return self.request("POST", f"/admin/bots/{bot_id}/playground", json=body)
+        # Answers wait on a model, which can be slow on a busy CPU: wait longer than for admin calls.
+        return self.request("POST", f"/admin/bots/{bot_id}/playground", json=body, timeout=ASK_TIMEOUT_S)
 
     def compare(self, bot_id: str, message: str, versions: list | None = None) -> list[dict]:
         """Ask the draft and the published version (or the given ones) the same question."""
         return self.request("POST", f"/admin/bots/{bot_id}/compare",
-                            json={"message": message, "versions": versions or ["draft", "published"]})["results"]
+                            json={"message": message, "versions": versions or ["draft", "published"]},
+                            timeout=ASK_TIMEOUT_S)["results"]

@@ -98,7 +98,9 @@ def test_every_private_route_refuses_without_credentials(live_server, method):
 
 @pytest.mark.slow
 def test_end_to_end_with_the_bundled_model(live_server, tmp_path):
-    bot, key = published_bot(live_server, {"allowed_origins": ["https://shop.example"]})
+    # A generous timeout: on a loaded 2-core machine the 135M model can take a while.
+    bot, key = published_bot(live_server, {"allowed_origins": ["https://shop.example"],
+                                           "model": {"provider": "local", "timeout_s": 300, "max_tokens": 96}})
 
     asked = live_server.cli("ask", bot, "How many days do I have to return an item?", "--json")
     assert asked.returncode == 0, asked.stderr
