@@ -49,6 +49,44 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec: ask Linux to kill the model server when the Prompteur
+    server dies, even by SIGKILL, so no orphan keeps the port and 100 MB of RAM."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _spawn_owned(command: list[str], log_path: Path | None) -> subprocess.Popen:
+    """Start the child from a thread that lives exactly as long as the child: Linux's
+    parent-death signal follows the thread that forked, and request threads come and go."""
+    spawned: dict = {}
+    ready = threading.Event()
+
+    def own() -> None:
+        output = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        try:
+            spawned["process"] = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
+                                                  preexec_fn=_die_with_parent)
+        except BaseException as err:  # noqa: BLE001 - handed to the caller below
+            spawned["error"] = err
+            return
+        finally:
+            if log_path:
+                output.close()
+            ready.set()
+        spawned["process"].wait()
+
+    threading.Thread(target=own, name="local-model-owner", daemon=True).start()
+    ready.wait()
+    if "error" in spawned:
+        raise spawned["error"]
+    return spawned["process"]
+
+
 class LocalModelServer:
     """Start with `start()` (or lazily with `ensure_started()`), read `base_url`, `close()`
     when done. Also a context manager."""
@@ -108,12 +146,7 @@ class LocalModelServer:
             "--n_threads", str(self.n_threads),
             "--verbose", "False",
         ]
-        output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        try:
-            self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        finally:
-            if self.log_path:
-                output.close()
+        self._process = _spawn_owned(command, self.log_path)
         base_url = f"http://127.0.0.1:{port}/v1"
         self._wait_healthy(base_url)
         self.base_url = base_url
