@@ -1,0 +1,93 @@
+"""Persona: every persona field with advice, a templates library, the exact system prompt."""
+import copy
+
+import streamlit as st
+
+from builder import api, templates
+from builder.i18n import labeller, t, ui_language
+
+st.header(t("page_persona"))
+bot = api.selected_bot()
+if not bot:
+    st.info(t("pick_a_bot"))
+    st.stop()
+client = api.client()
+bid = bot["id"]
+spec = copy.deepcopy(bot["spec"])
+spec.setdefault("name", bot["name"])
+# Applying a template or saving bumps the revision so every field redraws from the stored spec.
+rev = st.session_state.setdefault(f"persona_rev_{bid}", 0)
+key = lambda field: f"p_{field}_{bid}_{rev}"  # noqa: E731
+
+with st.expander(t("templates_library")):
+    choices = templates.titles(ui_language())
+    chosen = st.selectbox(t("template"), list(choices), format_func=choices.get, key=f"tpl_pick_{bid}")
+    tpl_lang = st.radio(t("template_language"), ["en", "fr"], horizontal=True, key=f"tpl_lang_{bid}",
+                        format_func=labeller("lang_", ["en", "fr"]),
+                        index=1 if (spec.get("language") or {}).get("language") == "fr" else 0)
+    st.caption(t("template_apply_help"))
+    if st.button(t("apply_template"), key=f"tpl_apply_{bid}"):
+        if api.attempt(client.update_bot, bid, spec=templates.apply_to(spec, chosen, tpl_lang)):
+            st.session_state[f"persona_rev_{bid}"] = rev + 1
+            st.rerun()
+
+persona = spec.get("persona") or {}
+fallback = spec.get("fallback") or {}
+handoff = fallback.get("handoff") or {}
+policy = spec.get("language") or {}
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader(t("who_section"))
+    role = st.text_input(t("role"), persona.get("role", ""), key=key("role"), help=t("role_help"))
+    company = st.text_input(t("company"), persona.get("company", ""), key=key("company"), help=t("company_help"))
+    tone = st.text_input(t("tone"), persona.get("tone", ""), key=key("tone"), help=t("tone_help"))
+    greeting = st.text_area(t("greeting"), persona.get("greeting", ""), key=key("greeting"), height=80,
+                            help=t("greeting_help"))
+    st.subheader(t("how_section"))
+    instructions = st.text_area(t("instructions"), persona.get("instructions", ""), key=key("instructions"),
+                                height=160, help=t("instructions_help"))
+    rules = st.text_area(t("rules"), "\n".join(persona.get("rules") or []), key=key("rules"), height=140,
+                         help=t("rules_help"))
+    st.subheader(t("language_section"))
+    mode = st.radio(t("language_mode"), ["auto", "fixed"], horizontal=True, key=key("lang_mode"),
+                    index=0 if policy.get("mode", "auto") == "auto" else 1,
+                    format_func=labeller("language_mode_", ["auto", "fixed"]), help=t("language_mode_help"))
+    language = st.selectbox(t("answer_language"), ["en", "fr"], key=key("lang"),
+                            index=1 if policy.get("language") == "fr" else 0,
+                            format_func=labeller("lang_", ["en", "fr"]), help=t("answer_language_help"))
+    st.subheader(t("fallback_section"))
+    fallback_message = st.text_area(t("fallback_message"), fallback.get("message", ""), key=key("fallback"),
+                                    height=80, help=t("fallback_help"), placeholder=t("fallback_placeholder"))
+    small_talk = st.checkbox(t("small_talk"), fallback.get("allow_small_talk", False), key=key("small_talk"),
+                             help=t("small_talk_help"))
+    handoff_on = st.checkbox(t("handoff_enabled"), handoff.get("enabled", False), key=key("handoff_on"),
+                             help=t("handoff_help"))
+    kinds = ["form", "contact"]
+    handoff_kind = st.radio(t("handoff_kind"), kinds, horizontal=True, key=key("handoff_kind"),
+                            index=kinds.index(handoff.get("kind", "form")), disabled=not handoff_on,
+                            format_func=labeller("handoff_kind_", kinds))
+    handoff_label = st.text_input(t("handoff_label"), handoff.get("label", t("handoff_label_default")),
+                                  key=key("handoff_label"), disabled=not handoff_on)
+    handoff_contact = st.text_input(t("handoff_contact"), handoff.get("contact", ""), key=key("handoff_contact"),
+                                    disabled=not handoff_on or handoff_kind != "contact",
+                                    help=t("handoff_contact_help"))
+
+draft = copy.deepcopy(spec)
+draft["persona"] = {**persona, "role": role, "company": company, "tone": tone, "greeting": greeting,
+                    "instructions": instructions,
+                    "rules": [r.strip() for r in rules.splitlines() if r.strip()]}
+draft["fallback"] = {**fallback, "message": fallback_message, "allow_small_talk": small_talk,
+                     "handoff": {**handoff, "enabled": handoff_on, "kind": handoff_kind,
+                                 "label": handoff_label, "contact": handoff_contact}}
+draft["language"] = {"mode": mode, "language": language}
+
+with left:
+    unsaved = draft != spec
+    if unsaved:
+        st.caption(t("unsaved_changes"))
+    if st.button(t("save_persona"), type="primary", key=f"persona_save_{bid}", disabled=not unsaved):
+        if api.attempt(client.update_bot, bid, spec=draft):
+            st.session_state[f"persona_rev_{bid}"] = rev + 1
+            st.toast(t("saved"))
+            st.rerun()

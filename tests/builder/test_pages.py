@@ -1,0 +1,133 @@
+"""Every builder page through Streamlit's AppTest, against a real server on a free port."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bots.client import AdminClient
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture
+def ui_env(live_server, monkeypatch):
+    monkeypatch.setenv("PROMPTEUR_SERVER_URL", live_server.url)
+    monkeypatch.setenv("PROMPTEUR_HOME", str(live_server.home))
+    monkeypatch.setenv("PROMPTEUR_UI_LANGUAGE", "en")
+    client = AdminClient(live_server.url, live_server.admin_token)
+    yield client
+    client.close()
+
+
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"builder/pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [e.value for e in at.error] + [s.value for s in at.success]
+                     + [i.value for i in at.info] + [c.value for c in at.caption])
+
+
+def test_newcomer_path(ui_env):
+    client = ui_env
+    at = app()
+    assert at.info and "No bot yet" in at.info[0].value
+
+    at.text_input(key="create_name").input("Shop help")
+    at.selectbox(key="create_template").select("retail")
+    at.button(key="create_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    [bot] = client.bots()
+    assert bot["spec"]["persona"]["company"] == "Acme Store"
+    assert at.session_state["bot_id"] == bot["id"]
+    assert any(bot["id"] in str(row) for row in at.dataframe[0].value.values.tolist())
+
+    goto(at, "persona")
+    assert at.text_input(key=f"p_company_{bot['id']}_0").value == "Acme Store"
+    at.text_input(key=f"p_tone_{bot['id']}_0").input("calm and brief")
+    at.button(key=f"persona_save_{bot['id']}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.bot(bot["id"])["spec"]["persona"]["tone"] == "calm and brief"
+
+    goto(at, "knowledge")
+    pdf = (FIXTURES / "PerksPlus.pdf").read_bytes()
+    at.file_uploader(key="kn_files").set_value([("PerksPlus.pdf", pdf, "application/pdf")])
+    at.button(key="upload_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("ready to answer" in s.value for s in at.success)
+    [doc] = client.documents(bot["id"])
+    assert doc["status"] == "ready" and doc["chunks"] > 0
+
+    at.text_input(key="search_query").input("What does PerksPlus pay for?")
+    at.button(key="search_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "PerksPlus.pdf" in texts(at)
+
+    goto(at, "settings")
+    at.number_input(key=f"set_k_{bot['id']}").set_value(4)
+    at.button(key=f"settings_save_{bot['id']}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.bot(bot["id"])["spec"]["retrieval"]["k"] == 4
+
+
+def test_errors_are_sentences_not_tracebacks(ui_env, live_server):
+    client = ui_env
+    bot = client.create_bot("Empty", "en", {"name": "Empty"})
+    at = app()
+    goto(at, "knowledge")
+    at.file_uploader(key="kn_files").set_value([("virus.exe", b"MZ\x00", "application/octet-stream"),
+                                                 ("empty.txt", b"", "text/plain")])
+    at.button(key="upload_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "virus.exe" in errors and "empty.txt" in errors
+
+    live_server.stop()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Cannot reach the Prompteur server" in e.value for e in at.error)
+    assert bot["id"]
+
+
+def test_french_interface_and_yaml_round_trip(ui_env):
+    client = ui_env
+    at = app()
+    at.session_state["lang"] = "fr"
+    at.run()
+    at.text_input(key="create_name").input("Mairie")
+    at.selectbox(key="create_template").select("public_service")
+    at.selectbox(key="create_language").select("fr")
+    at.button(key="create_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "Supprimer le bot" in [b.label for b in at.button]
+    [bot] = client.bots()
+    assert bot["spec"]["persona"]["company"] == "Services de la Ville"
+    exported = at.get("download_button")[0]
+    assert exported is not None
+
+    at.button(key="duplicate").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert sorted(b["name"] for b in client.bots()) == ["Copie de Mairie", "Mairie"]
