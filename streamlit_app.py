@@ -6,7 +6,7 @@ import streamlit as st
 from builder import api
 from builder.i18n import LANGUAGES, default_language, t
 
-st.set_page_config(page_title="Prompteur", page_icon="💬", layout="wide")
+st.set_page_config(page_title="Prompteur", page_icon=":material/forum:", layout="wide")
 
 if "lang" not in st.session_state:
     st.session_state["lang"] = default_language()
@@ -32,9 +32,9 @@ with st.sidebar:
         st.caption(t("no_bots_yet"))
 
 pages = [
-    st.Page("builder/pages/bots.py", title=t("page_bots"), icon="🤖", url_path="bots", default=True),
-    st.Page("builder/pages/persona.py", title=t("page_persona"), icon="🎭", url_path="persona"),
-    st.Page("builder/pages/knowledge.py", title=t("page_knowledge"), icon="📚", url_path="knowledge"),
-    st.Page("builder/pages/settings.py", title=t("page_settings"), icon="⚙️", url_path="settings"),
+    st.Page("builder/pages/bots.py", title=t("page_bots"), icon=":material/smart_toy:", url_path="bots", default=True),
+    st.Page("builder/pages/persona.py", title=t("page_persona"), icon=":material/theater_comedy:", url_path="persona"),
+    st.Page("builder/pages/knowledge.py", title=t("page_knowledge"), icon=":material/library_books:", url_path="knowledge"),
+    st.Page("builder/pages/settings.py", title=t("page_settings"), icon=":material/settings:", url_path="settings"),
 ]
 st.navigation(pages).run()

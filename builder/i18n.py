@@ -104,8 +104,10 @@ S: dict[str, tuple[str, str]] = {
     "searching": ("Searching…", "Recherche…"),
     "no_hits": ("Nothing found: the bot would give its fallback answer to this question.",
                 "Rien trouvé : le bot donnerait sa réponse de repli à cette question."),
-    "hit_line": ("**{n}. {source}**, page {page} — score {score} (meaning {dense}, words {lexical})",
-                 "**{n}. {source}**, page {page} — score {score} (sens {dense}, mots {lexical})"),
+    "hit_line": ("**{n}. {source}**, page {page} — similarity {dense} · word match {lexical} · rank score {score}",
+                 "**{n}. {source}**, page {page} — similarité {dense} · mots communs {lexical} · score de rang {score}"),
+    "hit_scores_help": ("Similarity compares meanings (the bot answers only above its minimum relevance); word match counts shared words; the rank score merges both to order the passages.",
+                        "La similarité compare les sens (le bot ne répond qu'au-dessus de sa pertinence minimale) ; les mots communs comptent les mots partagés ; le score de rang combine les deux pour classer les passages."),
     # settings
     "general": ("General", "Général"),
     "model_section": ("Chat model", "Modèle de conversation"),
@@ -193,10 +195,14 @@ S: dict[str, tuple[str, str]] = {
     "handoff_kind_form": ("a contact form in the widget", "un formulaire de contact dans le widget"),
     "handoff_kind_contact": ("showing a contact", "l'affichage d'un contact"),
     "handoff_label": ("Button label", "Libellé du bouton"),
-    "handoff_label_default": ("Talk to a person", "Parler à une personne"),
     "handoff_contact": ("Contact shown", "Contact affiché"),
     "handoff_contact_help": ("An email address, phone number or link.", "Une adresse e-mail, un numéro de téléphone ou un lien."),
     "unsaved_changes": ("You have unsaved changes.", "Vous avez des modifications non enregistrées."),
+    "prompt_preview": ("The system prompt the model gets", "Le prompt système que reçoit le modèle"),
+    "prompt_preview_help": ("Updated as you type; the retrieved passages go where the placeholder is.",
+                            "Mis à jour pendant la saisie ; les passages trouvés remplacent l'emplacement réservé."),
+    "draft_invalid": ("This draft cannot be saved yet: {problems}. Fix the field and the preview comes back.",
+                      "Ce brouillon ne peut pas encore être enregistré : {problems}. Corrigez le champ et l'aperçu revient."),
     "save_persona": ("Save the draft", "Enregistrer le brouillon"),
 }
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 
+HANDOFF_LABEL = {"en": "Talk to a person", "fr": "Parler à une personne"}
+
 TEMPLATES: dict[str, dict[str, dict]] = {
     "retail": {
         "en": {
@@ -263,7 +265,8 @@ def spec_from(template: str, language: str, name: str) -> dict:
     """A full bot spec: the template's persona in `language`, answering in that language."""
     lang = language if language in ("en", "fr") else "en"
     chosen = copy.deepcopy(TEMPLATES[template][lang])
-    return {"name": name, "persona": chosen["persona"], "fallback": chosen["fallback"],
+    fallback = {**chosen["fallback"], "handoff": {"label": HANDOFF_LABEL[lang]}}
+    return {"name": name, "persona": chosen["persona"], "fallback": fallback,
             "language": {"mode": "fixed", "language": lang}, "widget": chosen["widget"]}
 
 
@@ -274,5 +277,6 @@ def apply_to(spec: dict, template: str, language: str) -> dict:
     merged = copy.deepcopy(spec)
     merged["persona"] = chosen["persona"]
     merged.setdefault("fallback", {})["message"] = chosen["fallback"]["message"]
+    merged["fallback"].setdefault("handoff", {})["label"] = chosen["fallback"]["handoff"]["label"]
     merged.setdefault("widget", {})["starters"] = chosen["widget"]["starters"]
     return merged

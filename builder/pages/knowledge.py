@@ -136,6 +136,8 @@ if asked and query.strip():
         hits = api.attempt(client.search, bot["id"], query.strip(), k)
     if hits == []:
         st.info(t("no_hits"))
+    elif hits:
+        st.caption(t("hit_scores_help"))
     for n, hit in enumerate(hits or [], 1):
         with st.container(border=True):
             st.markdown(t("hit_line", n=n, source=hit["source"], page=hit["page"] or "–",

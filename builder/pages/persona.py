@@ -2,9 +2,22 @@
 import copy
 
 import streamlit as st
+from pydantic import ValidationError
 
+from bots.phrases import fallback_message as builtin_fallback
+from bots.prompting import system_prompt_preview
+from bots.spec import BotSpec
 from builder import api, templates
 from builder.i18n import labeller, t, ui_language
+
+
+def normalized(value: dict) -> dict:
+    """Specs compare equal when the server would store the same thing (defaults filled in)."""
+    try:
+        return BotSpec.model_validate(value).redacted()
+    except ValidationError:
+        return value
+
 
 st.header(t("page_persona"))
 bot = api.selected_bot()
@@ -13,8 +26,10 @@ if not bot:
     st.stop()
 client = api.client()
 bid = bot["id"]
-spec = copy.deepcopy(bot["spec"])
-spec.setdefault("name", bot["name"])
+raw = {**copy.deepcopy(bot["spec"]), "name": bot["name"]}
+# Fields are drawn from the spec with defaults filled in; what is saved is the stored spec with
+# only this page's parts replaced, so nothing else (a provider key) goes back in masked form.
+spec = normalized(raw)
 # Applying a template or saving bumps the revision so every field redraws from the stored spec.
 rev = st.session_state.setdefault(f"persona_rev_{bid}", 0)
 key = lambda field: f"p_{field}_{bid}_{rev}"  # noqa: E731
@@ -27,7 +42,7 @@ with st.expander(t("templates_library")):
                         index=1 if (spec.get("language") or {}).get("language") == "fr" else 0)
     st.caption(t("template_apply_help"))
     if st.button(t("apply_template"), key=f"tpl_apply_{bid}"):
-        if api.attempt(client.update_bot, bid, spec=templates.apply_to(spec, chosen, tpl_lang)):
+        if api.attempt(client.update_bot, bid, spec=templates.apply_to(raw, chosen, tpl_lang)):
             st.session_state[f"persona_rev_{bid}"] = rev + 1
             st.rerun()
 
@@ -67,13 +82,13 @@ with left:
     handoff_kind = st.radio(t("handoff_kind"), kinds, horizontal=True, key=key("handoff_kind"),
                             index=kinds.index(handoff.get("kind", "form")), disabled=not handoff_on,
                             format_func=labeller("handoff_kind_", kinds))
-    handoff_label = st.text_input(t("handoff_label"), handoff.get("label", t("handoff_label_default")),
+    handoff_label = st.text_input(t("handoff_label"), handoff.get("label", ""),
                                   key=key("handoff_label"), disabled=not handoff_on)
     handoff_contact = st.text_input(t("handoff_contact"), handoff.get("contact", ""), key=key("handoff_contact"),
                                     disabled=not handoff_on or handoff_kind != "contact",
                                     help=t("handoff_contact_help"))
 
-draft = copy.deepcopy(spec)
+draft = copy.deepcopy(raw)
 draft["persona"] = {**persona, "role": role, "company": company, "tone": tone, "greeting": greeting,
                     "instructions": instructions,
                     "rules": [r.strip() for r in rules.splitlines() if r.strip()]}
@@ -82,8 +97,20 @@ draft["fallback"] = {**fallback, "message": fallback_message, "allow_small_talk"
                                  "label": handoff_label, "contact": handoff_contact}}
 draft["language"] = {"mode": mode, "language": language}
 
+with right:
+    st.subheader(t("prompt_preview"))
+    st.caption(t("prompt_preview_help"))
+    try:
+        # The answering core's own function: the preview is the prompt, not an imitation of it.
+        model = BotSpec.model_validate(draft)
+        st.code(system_prompt_preview(model, fallback_text=builtin_fallback(model, model.language.language)),
+                language=None, wrap_lines=True)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()[:5])
+        st.error(t("draft_invalid", problems=problems))
+
 with left:
-    unsaved = draft != spec
+    unsaved = normalized(draft) != normalized(spec)
     if unsaved:
         st.caption(t("unsaved_changes"))
     if st.button(t("save_persona"), type="primary", key=f"persona_save_{bid}", disabled=not unsaved):

@@ -59,11 +59,16 @@ def test_newcomer_path(ui_env):
 
     goto(at, "persona")
     assert at.text_input(key=f"p_company_{bot['id']}_0").value == "Acme Store"
+    assert "Acme Store" in at.code[0].value and "passage" in at.code[0].value
+    assert at.button(key=f"persona_save_{bot['id']}").disabled, "nothing changed yet"
     at.text_input(key=f"p_tone_{bot['id']}_0").input("calm and brief")
+    at.run()
+    assert "calm and brief" in at.code[0].value, "the preview follows the form before saving"
     at.button(key=f"persona_save_{bot['id']}").click()
     at.run()
     assert not at.exception, at.exception
     assert client.bot(bot["id"])["spec"]["persona"]["tone"] == "calm and brief"
+    assert "calm and brief" in at.code[0].value
 
     goto(at, "knowledge")
     pdf = (FIXTURES / "PerksPlus.pdf").read_bytes()
