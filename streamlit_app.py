@@ -35,6 +35,10 @@ pages = [
     st.Page("builder/pages/bots.py", title=t("page_bots"), icon=":material/smart_toy:", url_path="bots", default=True),
     st.Page("builder/pages/persona.py", title=t("page_persona"), icon=":material/theater_comedy:", url_path="persona"),
     st.Page("builder/pages/knowledge.py", title=t("page_knowledge"), icon=":material/library_books:", url_path="knowledge"),
+    st.Page("builder/pages/playground.py", title=t("page_playground"), icon=":material/chat:", url_path="playground"),
+    st.Page("builder/pages/publish.py", title=t("page_publish"), icon=":material/rocket_launch:", url_path="publish"),
+    st.Page("builder/pages/conversations.py", title=t("page_conversations"), icon=":material/forum:",
+            url_path="conversations"),
     st.Page("builder/pages/settings.py", title=t("page_settings"), icon=":material/settings:", url_path="settings"),
 ]
 st.navigation(pages).run()

@@ -1,4 +1,6 @@
 """Bots: the list, creating from a template or from scratch, duplicate, delete, YAML import/export."""
+from datetime import datetime, timedelta, timezone
+
 import streamlit as st
 import yaml
 
@@ -58,10 +60,19 @@ if not bots:
     st.info(t("no_bots_yet"))
     st.stop()
 
+week_ago = (datetime.now(timezone.utc) - timedelta(days=7)).replace(tzinfo=None).isoformat()
+
+
+def conversations_this_week(bot_id: str) -> int | None:
+    days = api.attempt(client.stats, bot_id, since=week_ago)
+    return None if days is None else sum(d["conversations"] for d in days["days"])
+
+
 rows = [{t("col_name"): b["name"], t("col_id"): b["id"], t("col_language"): b["language"],
          t("col_status"): t("status_published", version=b["published_version"])
          if b.get("published_version") else t("status_draft"),
          t("col_documents"): b["documents"], t("col_chunks"): b["chunks"],
+         t("col_conversations"): conversations_this_week(b["id"]),
          t("col_updated"): b["updated_at"][:16].replace("T", " ")} for b in bots]
 st.dataframe(rows, hide_index=True, width="stretch", key="bots_table")
 

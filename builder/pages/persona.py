@@ -1,7 +1,9 @@
 """Persona: every persona field with advice, a templates library, the exact system prompt."""
 import copy
+import difflib
 
 import streamlit as st
+import yaml
 from pydantic import ValidationError
 
 from bots.phrases import fallback_message as builtin_fallback
@@ -118,3 +120,19 @@ with left:
             st.session_state[f"persona_rev_{bid}"] = rev + 1
             st.toast(t("saved"))
             st.rerun()
+
+published = api.attempt(client.specs, bid)
+if published:
+    with st.expander(t("diff_title", version=published["published_version"]) if published["published"]
+                     else t("page_publish")):
+        if not published["published"]:
+            st.info(t("diff_none"))
+        else:
+            def lines(value: dict) -> list[str]:
+                return yaml.safe_dump(value, allow_unicode=True, sort_keys=True, width=100).splitlines()
+            diff = list(difflib.unified_diff(lines(published["published"]), lines(normalized(draft)),
+                                             "published", "draft", lineterm="", n=2))
+            if diff:
+                st.code("\n".join(diff), language="diff")
+            else:
+                st.success(t("diff_same"))

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bots.client import AdminClient
+from tests.scripted_openai import Reply, ScriptedOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -21,6 +22,13 @@ def ui_env(live_server, monkeypatch):
     client = AdminClient(live_server.url, live_server.admin_token)
     yield client
     client.close()
+
+
+@pytest.fixture
+def model():
+    server = ScriptedOpenAI().start()
+    yield server
+    server.close()
 
 
 def app() -> AppTest:
@@ -42,7 +50,7 @@ def texts(at: AppTest) -> str:
                      + [i.value for i in at.info] + [c.value for c in at.caption])
 
 
-def test_newcomer_path(ui_env):
+def test_newcomer_path(ui_env, model):
     client = ui_env
     at = app()
     assert at.info and "No bot yet" in at.info[0].value
@@ -87,12 +95,61 @@ def test_newcomer_path(ui_env):
     assert not at.exception, at.exception
     assert "PerksPlus.pdf" in texts(at)
 
+    # The provider is the one part we don't own: a scripted OpenAI-compatible server stands in,
+    # set up through the Settings page like a user would point the bot at Ollama or vLLM.
     goto(at, "settings")
-    at.number_input(key=f"set_k_{bot['id']}").set_value(4)
-    at.button(key=f"settings_save_{bot['id']}").click()
+    bid = bot["id"]
+    at.selectbox(key=f"set_provider_{bid}").select("openai_compatible")
+    at.text_input(key=f"set_model_{bid}").input("scripted")
+    at.text_input(key=f"set_base_url_{bid}").input(model.base_url)
+    at.text_input(key=f"set_key_{bid}_0").input("sk-provider-secret")
+    at.number_input(key=f"set_k_{bid}").set_value(4)
+    at.button(key=f"settings_save_{bid}").click()
     at.run()
     assert not at.exception, at.exception
-    assert client.bot(bot["id"])["spec"]["retrieval"]["k"] == 4
+    assert not at.error, [e.value for e in at.error]
+    stored = client.bot(bid)["spec"]
+    assert stored["retrieval"]["k"] == 4 and stored["model"]["base_url"] == model.base_url
+    assert "sk-provider-secret" not in str(stored), "a provider key is never shown back"
+    assert "sk-provider-secret" not in str([w.value for w in at.text_input])
+    assert at.text_input(key=f"set_key_{bid}_1").placeholder.startswith("A key is saved")
+
+    model.queue(*[Reply.answer("PerksPlus pays for fitness programs such as gym memberships [1].")] * 3)
+    goto(at, "playground")
+    at.chat_input(key=f"pg_input_{bot['id']}").set_value("What does PerksPlus pay for?")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.chat_message) == 2
+    page = texts(at)
+    assert "PerksPlus.pdf" in page, "the passages behind the answer are shown"
+    assert any(m.label == "Latency" for m in at.metric)
+
+    goto(at, "publish")
+    at.text_input(key=f"pub_note_{bot['id']}").input("first version")
+    at.button(key=f"pub_submit_{bot['id']}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.versions(bot["id"])["published_version"] == 1
+    assert any("Version 1 is live" in s.value for s in at.success)
+    at.selectbox(key=f"key_kind_{bot['id']}").select("publishable")
+    at.button(key=f"key_create_{bot['id']}").click()
+    at.run()
+    assert not at.exception, at.exception
+    snippet = next(c.value for c in at.code if "widget.js" in c.value)
+    assert f'data-bot="{bot["id"]}"' in snippet and 'data-key="pk_' in snippet
+    assert any("openai" in c.value and bot["id"] in c.value for c in at.code)
+
+    goto(at, "playground")
+    at.segmented_control(key=f"pg_mode_{bot['id']}").set_value("compare")
+    at.chat_input(key=f"pg_input_{bot['id']}").set_value("What does PerksPlus pay for?")
+    at.run()
+    assert not at.exception, at.exception
+    assert {"Draft", "Published v1"} <= {c.value for c in at.caption}
+
+    goto(at, "conversations")
+    assert not at.error, [e.value for e in at.error]
+    assert "conversation(s)" in texts(at)
 
 
 def test_errors_are_sentences_not_tracebacks(ui_env, live_server):
