@@ -194,6 +194,7 @@ class AdminClient:
         """Ask the draft and the published version (or the given ones) the same question."""
         return self.request("POST", f"/admin/bots/{bot_id}/compare",
                             json={"message": message, "versions": versions or ["draft", "published"]})["results"]
+
     # --- used by the builder UI ---
     def upload_files(self, bot_id: str, files: list[tuple[str, bytes]]) -> dict:
         """Upload in-memory files (name, bytes), as a browser hands them over."""
