@@ -53,8 +53,8 @@ with st.form(f"settings_{bid}"):
                             key=f"set_temp_{bid}", help=t("temperature_help"))
     max_tokens = c2.number_input(t("max_tokens"), 1, 8192, int(model.get("max_tokens", 256)),
                                  key=f"set_max_tokens_{bid}", help=t("max_tokens_help"))
-    context_window = c1.number_input(t("context_window"), 512, 2_000_000, int(model.get("context_window", 2048)),
-                                     key=f"set_ctx_{bid}", help=t("context_window_help"))
+    context_window = c1.number_input(t("context_window"), 512, 2_000_000, model.get("context_window"),
+                                     key=f"set_ctx_{bid}", help=t("context_window_help"), placeholder=t("automatic"))
     timeout_s = c2.number_input(t("timeout"), 1.0, 600.0, float(model.get("timeout_s", 30.0)),
                                 key=f"set_timeout_{bid}")
     st.subheader(t("retrieval_section"))
@@ -76,7 +76,7 @@ with st.form(f"settings_{bid}"):
 
 if saved:
     model.update(provider=provider, model=model_name.strip(), base_url=base_url.strip() or None,
-                 temperature=temperature, max_tokens=int(max_tokens), context_window=int(context_window),
+                 temperature=temperature, max_tokens=int(max_tokens), context_window=int(context_window) if context_window else None,
                  timeout_s=float(timeout_s))
     if remove_key:
         model["api_key"] = ""
