@@ -33,10 +33,9 @@ def why(reply: dict) -> None:
     """The reasons behind one answer: retrieval, prompt, cost, and whether it fell back."""
     debug = reply.get("debug") or {}
     tokens = debug.get("tokens") or reply.get("usage") or {}
-    cols = st.columns(3)
-    cols[0].metric(t("pg_latency"), f"{reply.get('latency_ms', 0)} ms")
-    cols[1].metric(t("pg_tokens"), f"{tokens.get('prompt_tokens', '–')} + {tokens.get('completion_tokens', '–')}")
-    cols[2].metric(t("pg_fallback"), t("yes") if reply.get("fallback") else t("no"))
+    st.markdown(t("pg_facts", latency=reply.get("latency_ms", "–"), prompt=tokens.get("prompt_tokens", "–"),
+                  completion=tokens.get("completion_tokens", "–"),
+                  fallback=t("yes") if reply.get("fallback") else t("no")))
     if reply.get("fallback") and debug.get("reason"):
         st.caption(t("pg_reason", reason=debug["reason"]))
     hits = debug.get("hits") or []

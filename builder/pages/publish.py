@@ -95,7 +95,7 @@ with right:
         config = json.dumps(json.dumps(public_config(checked, bid))).replace("</", "<\\/")
         components.html(f"""<!doctype html><html><body style="margin:0;background:#f5f5f4;font-family:sans-serif">
 <script>
-sessionStorage.setItem('prompteur:{bid}:open', '1');
+try {{ sessionStorage.setItem('prompteur:{bid}:open', '1'); }} catch (e) {{ /* sandboxed: starts closed */ }}
 const realFetch = window.fetch.bind(window);
 window.fetch = (url, opts) => String(url).endsWith('/v1/bots/{bid}/config')
   ? Promise.resolve(new Response({config}, {{status: 200, headers: {{'Content-Type': 'application/json'}}}}))

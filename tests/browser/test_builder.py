@@ -14,6 +14,7 @@ import pytest
 
 from bots.client import AdminClient
 from tests.conftest import free_port
+from tests.scripted_openai import Reply, ScriptedOpenAI
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,13 @@ def ui(live_server, tmp_path):
 
 
 @pytest.fixture
+def model():
+    server = ScriptedOpenAI().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
@@ -70,7 +78,9 @@ def shoot(page, name: str) -> None:
     """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
-    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    height = page.evaluate("Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+                           "[data-testid=stAppScrollToBottomContainer], [data-testid=stMainBlockContainer]')]"
+                           ".map(e => e.scrollHeight), document.body.scrollHeight)")
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -86,7 +96,7 @@ def assert_no_exception(page) -> None:
     assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
 
 
-def test_newcomer_path_in_chromium(ui, live_server, browser):
+def test_newcomer_path_in_chromium(ui, live_server, browser, model):
     client = AdminClient(live_server.url, live_server.admin_token)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(ui)
@@ -125,9 +135,45 @@ def test_newcomer_path_in_chromium(ui, live_server, browser):
     assert_no_exception(page)
     shoot(page, "settings-1280")
 
+    # The provider is the one part we don't own: a scripted OpenAI-compatible server answers.
+    spec = client.bot(bot["id"])["spec"]
+    client.update_bot(bot["id"], spec={**spec, "model": {**spec["model"], "provider": "openai_compatible",
+                                                         "base_url": model.base_url, "model": "scripted"}})
+    model.queue(*[Reply.answer("PerksPlus pays up to $1000 a year for fitness programs [1].")] * 3)
+    open_page(page, "Playground")
+    page.get_by_test_id("stChatInputTextArea").fill("What does PerksPlus pay for?")
+    page.keyboard.press("Enter")
+    settle(page)
+    assert_no_exception(page)
+    page.get_by_text("PerksPlus pays up to $1000").wait_for()
+    shoot(page, "playground-1280")
+
+    open_page(page, "Publish")
+    page.get_by_role("textbox", name="What changed").fill("First version")
+    page.get_by_role("button", name="Publish the draft").click()
+    settle(page)
+    page.get_by_text("Version 1 is live.").wait_for()
+    page.get_by_role("button", name="Create key").click()
+    settle(page)
+    assert_no_exception(page)
+    snippet = page.get_by_test_id("stCode").filter(has_text="widget.js").first
+    assert 'data-key="pk_' in snippet.inner_text()
+    snippet.hover()
+    snippet.get_by_role("button", name="Copy to clipboard").click()
+    page.wait_for_timeout(1500)  # the widget preview iframe loads its script
+    shoot(page, "publish-1280")
+
+    open_page(page, "Conversations")
+    assert_no_exception(page)
+    shoot(page, "conversations-1280")
+
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     phone.goto(ui)
     settle(phone)
     assert_no_exception(phone)
     shoot(phone, "bots-390")
+    phone.goto(f"{ui}/publish")
+    settle(phone)
+    assert_no_exception(phone)
+    shoot(phone, "publish-390")
     client.close()
