@@ -190,9 +190,10 @@ S: dict[str, tuple[str, str]] = {
     # conversations
     "cv_filters": ("Filters", "Filtres"), "cv_dates": ("Dates", "Dates"), "cv_version": ("Version", "Version"),
     "cv_any": ("any", "toutes"), "cv_feedback": ("Feedback", "Avis"),
-    "cv_feedback_None": ("any or none", "tous"), "cv_feedback_up": ("👍 thumbs up", "👍 positif"),
-    "cv_feedback_down": ("👎 thumbs down", "👎 négatif"), "cv_feedback_any": ("rated", "noté"),
+    "cv_feedback_None": ("any or none", "tous"), "cv_feedback_up": ("thumbs up", "avis positif"),
+    "cv_feedback_down": ("thumbs down", "avis négatif"), "cv_feedback_any": ("rated", "noté"),
     "cv_feedback_none": ("not rated", "non noté"),
+    "cv_up": ("Thumbs up", "Avis +"), "cv_down": ("Thumbs down", "Avis −"),
     "cv_fallback": ("Fallback", "Repli"), "cv_handoff": ("Hand-off", "Relais humain"),
     "cv_tri_None": ("either", "peu importe"), "cv_tri_True": ("yes", "oui"), "cv_tri_False": ("no", "non"),
     "cv_log": ("Log", "Journal"), "cv_charts": ("Charts", "Graphiques"), "cv_handoffs": ("Hand-off requests", "Demandes de relais"),

@@ -20,7 +20,7 @@ client = api.client()
 bid = bot["id"]
 
 with st.expander(t("cv_filters"), expanded=True):
-    c = st.columns(5)
+    c = st.columns([2, 1, 1, 1, 1])
     today = date.today()
     period = c[0].date_input(t("cv_dates"), (today - timedelta(days=30), today), key=f"cv_dates_{bid}")
     versions = (api.attempt(client.versions, bid) or {}).get("versions", [])
@@ -56,7 +56,7 @@ with log:
         st.caption(t("cv_total", n=total))
         st.dataframe([{t("col_date"): r["created_at"][:16].replace("T", " "), t("cv_first"): r["first_question"],
                        t("cv_channel"): r["channel"], t("cv_version"): f"v{r['version']}" if r["version"] else "–",
-                       t("cv_messages"): r["messages"], "👍": r["thumbs_up"], "👎": r["thumbs_down"],
+                       t("cv_messages"): r["messages"], t("cv_up"): r["thumbs_up"], t("cv_down"): r["thumbs_down"],
                        t("cv_fallback"): r["fallbacks"], t("cv_handoff"): r["handoff_requests"]} for r in rows],
                      hide_index=True, width="stretch")
         chosen = st.selectbox(t("cv_open"), [r["id"] for r in rows], key=f"cv_open_{bid}",
@@ -76,7 +76,7 @@ with log:
                     notes.append(t("cv_error", error=m["error"]))
                 if (m.get("feedback") or {}).get("rating"):
                     fb = m["feedback"]
-                    notes.append(("👍" if fb["rating"] == "up" else "👎") + (f" {fb['comment']}" if fb.get("comment") else ""))
+                    notes.append(t("cv_up" if fb["rating"] == "up" else "cv_down") + (f" {fb['comment']}" if fb.get("comment") else ""))
                 if m.get("latency_ms") is not None and m["role"] == "assistant":
                     notes.append(f"{m['latency_ms']} ms")
                 if notes:
