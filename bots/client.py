@@ -199,3 +199,12 @@ class AdminClient:
         return self.request("POST", f"/admin/bots/{bot_id}/compare",
                             json={"message": message, "versions": versions or ["draft", "published"]},
                             timeout=ASK_TIMEOUT_S)["results"]
+
+    # --- used by the builder UI ---
+    def upload_files(self, bot_id: str, files: list[tuple[str, bytes]]) -> dict:
+        """Upload in-memory files (name, bytes), as a browser hands them over."""
+        return self.request("POST", f"/admin/bots/{bot_id}/documents",
+                            files=[("files", (name, data)) for name, data in files])
+
+    def jobs(self, bot_id: str) -> list[dict]:
+        return self.request("GET", f"/admin/bots/{bot_id}/jobs")["jobs"]

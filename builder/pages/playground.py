@@ -1,0 +1,107 @@
+"""Playground: chat with the draft (or the published version) and see why each answer came out."""
+import streamlit as st
+
+from builder import api
+from builder.i18n import labeller, t
+
+st.header(t("page_playground"))
+bot = api.selected_bot()
+if not bot:
+    st.info(t("pick_a_bot"))
+    st.stop()
+client = api.client()
+bid = bot["id"]
+history_key, conv_key = f"pg_turns_{bid}", f"pg_conversation_{bid}"
+turns = st.session_state.setdefault(history_key, [])
+
+modes = ["draft", "published", "compare"] if bot.get("published_version") else ["draft"]
+top = st.columns([3, 1])
+mode = top[0].segmented_control(t("pg_mode"), modes, default="draft", key=f"pg_mode_{bid}",
+                                format_func=labeller("pg_mode_", modes), help=t("pg_mode_help"))
+if top[1].button(t("pg_new"), key=f"pg_new_{bid}", icon=":material/restart_alt:"):
+    st.session_state[history_key], st.session_state[conv_key] = [], None
+    st.rerun()
+if not bot["chunks"]:
+    st.warning(t("pg_no_documents"))
+
+
+def fmt(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def why(reply: dict) -> None:
+    """The reasons behind one answer: retrieval, prompt, cost, and whether it fell back."""
+    debug = reply.get("debug") or {}
+    tokens = debug.get("tokens") or reply.get("usage") or {}
+    st.markdown(t("pg_facts", latency=reply.get("latency_ms", "–"), prompt=tokens.get("prompt_tokens", "–"),
+                  completion=tokens.get("completion_tokens", "–"),
+                  fallback=t("yes") if reply.get("fallback") else t("no")))
+    if reply.get("fallback") and debug.get("reason"):
+        st.caption(t("pg_reason", reason=debug["reason"]))
+    hits = debug.get("hits") or []
+    if hits:
+        st.dataframe([{t("col_source"): h["source"], t("col_page"): h.get("page") or "–",
+                       t("col_similarity"): fmt(h.get("dense_score")), t("col_words"): fmt(h.get("lexical_score")),
+                       t("col_used"): "✓" if h.get("used") else ""} for h in hits],
+                     hide_index=True, width="stretch")
+        with st.expander(t("pg_passages")):
+            for n, h in enumerate(hits, 1):
+                st.markdown(f"**{n}. {h['source']}** · p. {h.get('page') or '–'}")
+                st.text(h.get("text", ""))
+    else:
+        st.caption(t("pg_no_hits"))
+    with st.expander(t("pg_prompt")):
+        for message in debug.get("prompt") or []:
+            st.caption(message.get("role", ""))
+            st.code(message.get("content", ""), language=None, wrap_lines=True)
+
+
+def answer(reply: dict) -> None:
+    if reply.get("error"):
+        st.error(reply["error"]["message"])
+        return
+    st.markdown(reply["answer"])
+    cited = [f"{c['source']}" + (f" p. {c['page']}" if c.get("page") else "") for c in reply.get("citations") or []]
+    if cited:
+        st.caption(t("pg_sources", sources=", ".join(dict.fromkeys(cited))))
+
+
+def version_label(reply: dict) -> str:
+    v = reply.get("version")
+    return t("pg_mode_draft") if v in (None, "draft") else t("status_published", version=v)
+
+
+for turn in turns:
+    with st.chat_message("user"):
+        st.markdown(turn["question"])
+    replies = turn["replies"]
+    if len(replies) == 1:
+        left, right = st.columns([3, 2], gap="large")
+        with left, st.chat_message("assistant"):
+            answer(replies[0])
+        with right, st.expander(t("pg_why"), expanded=turn is turns[-1]):
+            why(replies[0])
+    else:
+        for col, reply in zip(st.columns(len(replies), gap="large"), replies):
+            with col:
+                st.caption(version_label(reply))
+                with st.chat_message("assistant"):
+                    answer(reply)
+                if not reply.get("error"):
+                    with st.expander(t("pg_why")):
+                        why(reply)
+
+question = st.chat_input(t("pg_ask"), key=f"pg_input_{bid}", max_chars=2000)
+if question:
+    with st.spinner(t("pg_thinking")):
+        if mode == "compare":
+            replies = api.attempt(client.compare, bid, question)
+        else:
+            reply = api.attempt(client.playground, bid, question, version=mode or "draft",
+                                conversation_id=st.session_state.get(conv_key))
+            replies = [reply] if reply else None
+            if reply:
+                st.session_state[conv_key] = reply["conversation_id"]
+    if replies:
+        turns.append({"question": question, "replies": replies})
+        st.rerun()

@@ -1,0 +1,195 @@
+"""Every builder page through Streamlit's AppTest, against a real server on a free port."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bots.client import AdminClient
+from tests.scripted_openai import Reply, ScriptedOpenAI
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture
+def ui_env(live_server, monkeypatch):
+    monkeypatch.setenv("PROMPTEUR_SERVER_URL", live_server.url)
+    monkeypatch.setenv("PROMPTEUR_HOME", str(live_server.home))
+    monkeypatch.setenv("PROMPTEUR_UI_LANGUAGE", "en")
+    client = AdminClient(live_server.url, live_server.admin_token)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def model():
+    server = ScriptedOpenAI().start()
+    yield server
+    server.close()
+
+
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"builder/pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [e.value for e in at.error] + [s.value for s in at.success]
+                     + [i.value for i in at.info] + [c.value for c in at.caption])
+
+
+def test_newcomer_path(ui_env, model):
+    client = ui_env
+    at = app()
+    assert at.info and "No bot yet" in at.info[0].value
+
+    at.text_input(key="create_name").input("Shop help")
+    at.selectbox(key="create_template").select("retail")
+    at.button(key="create_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    [bot] = client.bots()
+    assert bot["spec"]["persona"]["company"] == "Acme Store"
+    assert at.session_state["bot_id"] == bot["id"]
+    assert any(bot["id"] in str(row) for row in at.dataframe[0].value.values.tolist())
+
+    goto(at, "persona")
+    assert at.text_input(key=f"p_company_{bot['id']}_0").value == "Acme Store"
+    assert "Acme Store" in at.code[0].value and "passage" in at.code[0].value
+    assert at.button(key=f"persona_save_{bot['id']}").disabled, "nothing changed yet"
+    at.text_input(key=f"p_tone_{bot['id']}_0").input("calm and brief")
+    at.run()
+    assert "calm and brief" in at.code[0].value, "the preview follows the form before saving"
+    at.button(key=f"persona_save_{bot['id']}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.bot(bot["id"])["spec"]["persona"]["tone"] == "calm and brief"
+    assert "calm and brief" in at.code[0].value
+
+    goto(at, "knowledge")
+    pdf = (FIXTURES / "PerksPlus.pdf").read_bytes()
+    at.file_uploader(key="kn_files").set_value([("PerksPlus.pdf", pdf, "application/pdf")])
+    at.button(key="upload_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("ready to answer" in s.value for s in at.success)
+    [doc] = client.documents(bot["id"])
+    assert doc["status"] == "ready" and doc["chunks"] > 0
+
+    at.text_input(key="search_query").input("What does PerksPlus pay for?")
+    at.button(key="search_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "PerksPlus.pdf" in texts(at)
+
+    # The provider is the one part we don't own: a scripted OpenAI-compatible server stands in,
+    # set up through the Settings page like a user would point the bot at Ollama or vLLM.
+    goto(at, "settings")
+    bid = bot["id"]
+    at.selectbox(key=f"set_provider_{bid}").select("openai_compatible")
+    at.text_input(key=f"set_model_{bid}").input("scripted")
+    at.text_input(key=f"set_base_url_{bid}").input(model.base_url)
+    at.text_input(key=f"set_key_{bid}_0").input("sk-provider-secret")
+    at.number_input(key=f"set_k_{bid}").set_value(4)
+    at.button(key=f"settings_save_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    stored = client.bot(bid)["spec"]
+    assert stored["retrieval"]["k"] == 4 and stored["model"]["base_url"] == model.base_url
+    assert "sk-provider-secret" not in str(stored), "a provider key is never shown back"
+    assert "sk-provider-secret" not in str([w.value for w in at.text_input])
+    assert at.text_input(key=f"set_key_{bid}_1").placeholder.startswith("A key is saved")
+
+    model.queue(*[Reply.answer("PerksPlus pays for fitness programs such as gym memberships [1].")] * 3)
+    goto(at, "playground")
+    at.chat_input(key=f"pg_input_{bot['id']}").set_value("What does PerksPlus pay for?")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.chat_message) == 2
+    page = texts(at)
+    assert "PerksPlus.pdf" in page, "the passages behind the answer are shown"
+    assert "Latency" in page and "fallback** no" in page
+
+    goto(at, "publish")
+    at.text_input(key=f"pub_note_{bot['id']}").input("first version")
+    at.button(key=f"pub_submit_{bot['id']}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.versions(bot["id"])["published_version"] == 1
+    assert any("Version 1 is live" in s.value for s in at.success)
+    at.selectbox(key=f"key_kind_{bot['id']}").select("publishable")
+    at.button(key=f"key_create_{bot['id']}").click()
+    at.run()
+    assert not at.exception, at.exception
+    snippet = next(c.value for c in at.code if "widget.js" in c.value)
+    assert f'data-bot="{bot["id"]}"' in snippet and 'data-key="pk_' in snippet
+    assert any("openai" in c.value and bot["id"] in c.value for c in at.code)
+
+    goto(at, "playground")
+    at.segmented_control(key=f"pg_mode_{bot['id']}").set_value("compare")
+    at.chat_input(key=f"pg_input_{bot['id']}").set_value("What does PerksPlus pay for?")
+    at.run()
+    assert not at.exception, at.exception
+    assert {"Draft", "Published v1"} <= {c.value for c in at.caption}
+
+    goto(at, "conversations")
+    assert not at.error, [e.value for e in at.error]
+    assert "conversation(s)" in texts(at)
+
+
+def test_errors_are_sentences_not_tracebacks(ui_env, live_server):
+    client = ui_env
+    bot = client.create_bot("Empty", "en", {"name": "Empty"})
+    at = app()
+    goto(at, "knowledge")
+    at.file_uploader(key="kn_files").set_value([("virus.exe", b"MZ\x00", "application/octet-stream"),
+                                                 ("empty.txt", b"", "text/plain")])
+    at.button(key="upload_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "virus.exe" in errors and "empty.txt" in errors
+
+    live_server.stop()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Cannot reach the Prompteur server" in e.value for e in at.error)
+    assert bot["id"]
+
+
+def test_french_interface_and_yaml_round_trip(ui_env):
+    client = ui_env
+    at = app()
+    at.session_state["lang"] = "fr"
+    at.run()
+    at.text_input(key="create_name").input("Mairie")
+    at.selectbox(key="create_template").select("public_service")
+    at.selectbox(key="create_language").select("fr")
+    at.button(key="create_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "Supprimer le bot" in [b.label for b in at.button]
+    [bot] = client.bots()
+    assert bot["spec"]["persona"]["company"] == "Services de la Ville"
+    exported = at.get("download_button")[0]
+    assert exported is not None
+
+    at.button(key="duplicate").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert sorted(b["name"] for b in client.bots()) == ["Copie de Mairie", "Mairie"]
