@@ -166,11 +166,11 @@ def _bot_import(args) -> int:
     if not listed:
         return 0
     folder = args.docs or args.file.parent
-    found = [folder / name for name in listed if (folder / name).is_file()]
+    # Uploaded under the names the file lists, so a later `kb add` of the folder matches them.
+    found = [(folder / name, name) for name in listed if (folder / name).is_file()]
     missing = [name for name in listed if not (folder / name).is_file()]
     if found:
-        args.bot, args.paths, args.wait = bot["id"], found, True
-        _kb_add(args)
+        _add_files(client, bot, found, [], wait=True)
     for name in missing:
         print(f"not found in {folder}: {name} (upload it with `prompteur kb add`)", file=sys.stderr)
     return 1 if missing else 0
@@ -206,23 +206,25 @@ def _ask(args) -> int:
     return 0
 
 
-def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
+def _expand(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[str]]:
+    """Files to upload with the names to show: a folder's files keep their path inside it,
+    so `a/faq.md` and `b/faq.md` stay two documents."""
     files, missing = [], []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file()
+            files += sorted((p, p.relative_to(path).as_posix()) for p in path.rglob("*") if p.is_file()
                             and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.is_file():
-            files.append(path)
+            files.append((path, path.name))
         else:
             missing.append(f"{path}: no such file or folder")
     return files, missing
 
 
-def _batches(files: list[Path]):
+def _batches(files: list[tuple[Path, str]]):
     batch, size = [], 0
     for f in files:
-        f_size = f.stat().st_size
+        f_size = f[0].stat().st_size
         if batch and (size + f_size > BATCH_BYTES or len(batch) >= BATCH_FILES):
             yield batch
             batch, size = [], 0
@@ -236,19 +238,25 @@ def _kb_add(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
     files, failures = _expand(args.paths)
+    return _add_files(client, bot, files, failures, wait=args.wait)
+
+
+def _add_files(client: AdminClient, bot: dict, files: list[tuple[Path, str]], failures: list[str],
+               wait: bool) -> int:
+    """Upload (path, name) pairs in batches; prints a summary and each failure."""
     jobs, unchanged = [], 0
     pending = list(_batches(files))
     while pending:
         batch = pending.pop(0)
         try:
-            result = client.upload(bot["id"], batch)
+            result = client.upload(bot["id"], [p for p, _ in batch], [name for _, name in batch])
         except ClientError as err:
             if err.status == 413 and len(batch) > 1:
                 # One file over the server's limit must not sink the others of its batch.
-                pending[:0] = [[p] for p in batch]
+                pending[:0] = [[f] for f in batch]
                 continue
             if err.status in (413, 422) or len(batch) == 1:
-                failures += [f"{p}: {err}" for p in batch]
+                failures += [f"{p}: {err}" for p, _ in batch]
                 continue
             raise
         failures += [r["error"] for r in result["rejected"]]
@@ -256,7 +264,7 @@ def _kb_add(args) -> int:
         if result["job_id"]:
             jobs.append(result["job_id"])
     ready = 0
-    if args.wait:
+    if wait:
         for job in _wait_all(client, jobs):
             for item in job["items"]:
                 if item["status"] == "failed":
@@ -331,7 +339,13 @@ def _kb_reindex(args) -> int:
 def _kb_rm(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
-    docs = [d for d in client.documents(bot["id"]) if d["source"] == args.source or d["id"] == args.source]
+    every = client.documents(bot["id"])
+    docs = [d for d in every if args.source in (d["source"], d["id"])]
+    if not docs:  # a file uploaded from a folder may also be named without its folder
+        docs = [d for d in every if d["source"].rsplit("/", 1)[-1] == args.source]
+        if len(docs) > 1:
+            raise ClientError(f"Several documents are named {args.source!r}: "
+                              f"{', '.join(d['source'] for d in docs)}; give the full name.")
     if not docs:
         raise ClientError(f"{bot['name']} has no document named {args.source!r}; `prompteur kb ls {args.bot}` lists them.")
     for d in docs:

@@ -104,8 +104,11 @@ class AdminClient:
         raise ClientError(f"No bot has the id or name {ref!r}. `prompteur bot list` shows them.")
 
     # --- knowledge ---
-    def upload(self, bot_id: str, paths: list[Path]) -> dict:
-        files = [("files", (p.name, p.open("rb"))) for p in paths]
+    def upload(self, bot_id: str, paths: list[Path], names: list[str] | None = None) -> dict:
+        """`names` are what the server shows (e.g. paths relative to an uploaded folder);
+        the files' own names by default."""
+        names = names or [p.name for p in paths]
+        files = [("files", (name, p.open("rb"))) for p, name in zip(paths, names)]
         try:
             return self.request("POST", f"/admin/bots/{bot_id}/documents", files=files)
         finally:

@@ -13,10 +13,14 @@ SAFE_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".csv", ".
 
 
 def display_name(raw: str | None) -> str:
-    """The file's own name without any folder part or control characters, for showing."""
-    name = (raw or "").replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
-    return name[:200] or "unnamed"
+    """The name to show: a relative path (`guides/faq.md` when a folder was uploaded) with
+    no root, no `.`/`..` parts and no control characters. Never used as a path on disk."""
+    parts = []
+    for part in (raw or "").replace("\\", "/").split("/"):
+        part = "".join(ch for ch in part if unicodedata.category(ch)[0] != "C").strip().strip(".")
+        if part:
+            parts.append(part)
+    return "/".join(parts)[-200:].lstrip("/") or "unnamed"
 
 
 def unsupported_message(name: str) -> str:

@@ -82,9 +82,9 @@ def test_hostile_file_names_are_stored_under_generated_names(api, runtime, tmp_p
     wait_ingested(api, result["job_id"])
     sources = {d["source"] for d in result["documents"]} | {r["source"] for r in result["rejected"]}
     for source in sources:
-        assert "/" not in source and "\\" not in source and ".." not in source
+        assert not source.startswith("/") and "\\" not in source and ".." not in source.split("/")
         assert not any(ord(ch) < 32 for ch in source), source
-    assert {"escape.txt", "windows.txt", "passwd.txt", "nulbyte.txt"} <= sources
+    assert {"escape.txt", "windows.txt", "etc/passwd.txt", "nulbyte.txt"} <= sources
 
     uploads = runtime.settings.uploads_dir.resolve()
     new = {p for p in tmp_path.rglob("*") if p not in before and p.is_file()}
