@@ -3,6 +3,7 @@ snapshot built from both. Ingesting, replacing and deleting documents keep the t
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,9 @@ from knowledge.retrieval import Corpus, Passage, search
 from knowledge.vector_index import VectorIndex
 
 EMBED_BATCH = 32
+# How long removing old vectors waits for searches still using them; searches take
+# milliseconds, so this only bounds the wait on a stuck one.
+SEARCH_GRACE_S = 30.0
 
 Loader = Callable[[Path, str], LoadedDocument]
 Progress = Callable[[int, int], None]  # (chunks embedded, chunks in total)
@@ -43,13 +47,36 @@ class KnowledgeBase:
         self._uploads = uploads_dir
         self._snapshots: dict[str, tuple[tuple, Corpus]] = {}
         self._snapshot_lock = threading.Lock()
+        # Searches in flight: ticket -> bot id. Tickets grow, so "began before X" is "< X".
+        self._searching: dict[int, str] = {}
+        self._tickets = itertools.count()
+        self._search_ended = threading.Condition()
 
     # --- searching -------------------------------------------------------------------
     def search(self, bot_id: str, query: str, k: int = 5) -> list[Hit]:
-        key, corpus = self._corpus(bot_id)
-        _, model, collection = key
-        return search(query, corpus=corpus, embedder=self._embedders.get(model),
-                      vectors=self._vectors, collection=collection, k=k)
+        with self._search_ended:
+            ticket = next(self._tickets)
+            self._searching[ticket] = bot_id
+        try:
+            key, corpus = self._corpus(bot_id)
+            _, model, collection = key
+            return search(query, corpus=corpus, embedder=self._embedders.get(model),
+                          vectors=self._vectors, collection=collection, k=k)
+        finally:
+            with self._search_ended:
+                del self._searching[ticket]
+                self._search_ended.notify_all()
+
+    def _wait_for_older_searches(self, bot_id: str) -> None:
+        """Call after a change is committed, before deleting the vectors it replaced: a search
+        that began earlier may hold the old snapshot and still look those vectors up (without
+        them its hits would lose their dense half, or a dropped collection would come back
+        empty). Searches that begin later read the new state."""
+        with self._search_ended:
+            barrier = next(self._tickets)
+            self._search_ended.wait_for(
+                lambda: not any(b == bot_id and ticket < barrier for ticket, b in self._searching.items()),
+                timeout=SEARCH_GRACE_S)
 
     def _corpus(self, bot_id: str) -> tuple[tuple, Corpus]:
         with self._sessions() as s:
@@ -123,6 +150,7 @@ class KnowledgeBase:
             # when the document was deleted while it was being embedded).
             self._vectors.delete(collection, added)
             raise
+        self._wait_for_older_searches(bot_id)
         self._drop_versions_below(doc_id, new_version, collection)
 
     def delete_document(self, doc_id: str) -> None:
@@ -136,11 +164,13 @@ class KnowledgeBase:
             s.delete(doc)
             _bump_generation(s, bot.id)
             collection = bot.vector_collection
+        self._wait_for_older_searches(doc.bot_id)
         self._vectors.delete(collection, ids)
         path.unlink(missing_ok=True)
 
     def delete_bot(self, bot_id: str, collection: str) -> None:
         """After the bot's rows are gone: its vectors and its uploaded files go too."""
+        self._wait_for_older_searches(bot_id)
         self._vectors.drop(collection)
         remove(self._uploads / bot_id)
         self.forget(bot_id)
@@ -172,6 +202,7 @@ class KnowledgeBase:
             s.execute(update(t.Bot).where(t.Bot.id == bot_id).values(
                 vector_collection=new_collection, embedding_model=model))
             _bump_generation(s, bot_id)
+        self._wait_for_older_searches(bot_id)
         self._vectors.drop(old_collection)
 
     def _drop_versions_above(self, doc_id: str, version: int, collection: str) -> None:
