@@ -9,7 +9,10 @@ import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
-SAFE_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".csv", ".tsv", ".docx"}
+from knowledge.loading import EXTENSIONS, SUPPORTED_TYPES
+
+# Exactly what the loaders read, so the upload check and ingestion cannot disagree.
+SAFE_SUFFIXES = frozenset(EXTENSIONS)
 
 
 def display_name(raw: str | None) -> str:
@@ -24,9 +27,15 @@ def display_name(raw: str | None) -> str:
 
 
 def unsupported_message(name: str) -> str:
-    kinds = ", ".join(sorted(s.lstrip(".").upper() for s in SAFE_SUFFIXES))
-    return (f"{name}: this type of file is not supported. Upload one of: {kinds} "
-            "(convert other formats to PDF or text first).")
+    return (f"{name}: this type of file is not supported; supported types are {SUPPORTED_TYPES}. "
+            "Convert it to one of these (or export it as PDF) and upload it again.")
+
+
+def is_supported(name: str) -> bool:
+    """By extension; a name without one is let through for the loaders to recognise by
+    content (browsers' downloads often lose the extension of a PDF)."""
+    suffix = Path(name).suffix.lower()
+    return suffix == "" or suffix in SAFE_SUFFIXES
 
 
 def stored_suffix(name: str) -> str:

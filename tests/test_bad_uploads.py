@@ -169,10 +169,19 @@ def test_oversized_uploads_are_refused_before_they_are_read(isolated_home, tmp_p
         server.stop()
 
 
-@pytest.mark.parametrize("name", ["notes.doc", "sheet.xlsx", "noextension"])
+@pytest.mark.parametrize("name", ["notes.doc", "sheet.xlsx", "archive.tar.gz"])
 def test_unsupported_types_are_refused_at_upload(api, runtime, name):
     bot = create_bot(api)
     result = upload(api, bot["id"], {name: b"some bytes"})
     assert result["job_id"] is None and result["documents"] == []
     assert result["rejected"][0]["source"] == name and "not supported" in result["rejected"][0]["error"]
     assert not (runtime.settings.uploads_dir / bot["id"]).exists() or not any((runtime.settings.uploads_dir / bot["id"]).iterdir())
+
+
+def test_a_file_without_extension_is_recognised_by_its_content(api):
+    bot = create_bot(api)
+    job = ingest(api, bot["id"], {"download": sample_files.pdf([GOOD]), "README": b"Plain words."})
+    docs = documents(api, bot["id"])
+    assert docs["download"]["status"] == "ready" and docs["download"]["pages"] == 1
+    assert docs["README"]["status"] == "failed" and docs["README"]["error_code"] == "unsupported"
+    assert "README" in docs["README"]["error"] and job["failed"] == 1

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bots import tables as t
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
-from bots.uploads import display_name, remove, save_stream, stored_suffix, unsupported_message
+from bots.uploads import display_name, is_supported, remove, save_stream, stored_suffix, unsupported_message
 
 router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: knowledge"])
 
@@ -41,7 +41,7 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
     accepted, rejected, items = [], [], []
     for upload in uploads:
         source = display_name(upload.filename)
-        if stored_suffix(source) == ".bin":
+        if not is_supported(source):
             await upload.close()
             rejected.append({"source": source, "error": unsupported_message(source)})
             continue
