@@ -2,17 +2,24 @@
 search keeps answering, re-indexing, and the stores chosen by settings alone."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
+import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bots import tables as t
+from bots.http.app import create_app
 from bots.runtime import Runtime
 from bots.settings import Settings
 from knowledge.embedding import E5_SMALL, MINILM, EmbedderCache
 from knowledge.vector_index import VectorIndex
-from tests.conftest import create_bot, documents, faq_csv, ingest, search, upload, wait_ingested
+from tests.conftest import create_bot, documents, faq_csv, free_port, ingest, search, upload, wait_ingested
 
 
 class CountingEmbedder:
@@ -213,10 +220,10 @@ def test_reindex_rebuilds_the_vector_index_from_sql(api, runtime):
     assert runtime.vectors.ids(_collection(runtime, bot["id"])) == sql_ids
 
 
-def test_a_non_default_sqlite_url_is_used(tmp_path, embedders):
-    url = f"sqlite:///{tmp_path / 'elsewhere' / 'kb.sqlite'}"
+def test_a_non_default_sqlite_url_is_used(tmp_path, embedders, monkeypatch):
     (tmp_path / "elsewhere").mkdir()
-    settings = Settings(home=tmp_path / "home", database_url=url)
+    monkeypatch.setenv("PROMPTEUR_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere' / 'kb.sqlite'}")
+    settings = Settings()
     runtime = Runtime.build(settings, embedders=embedders)
     try:
         with runtime.sessions.begin() as s:
@@ -224,17 +231,47 @@ def test_a_non_default_sqlite_url_is_used(tmp_path, embedders):
     finally:
         runtime.stop()
     assert (tmp_path / "elsewhere" / "kb.sqlite").stat().st_size > 0
-    assert not (tmp_path / "home" / "prompteur.db").exists()
+    assert not (settings.home / "prompteur.db").exists()
 
 
-def test_a_chroma_url_builds_an_http_client(tmp_path):
-    pytest.importorskip("chromadb")
-    import chromadb
-
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real Chroma server (the `chroma` command chromadb installs), on a free port."""
+    command = Path(sys.executable).with_name("chroma")
+    if not command.exists():
+        pytest.skip("the `chroma` command of the chromadb package is not installed")
+    port = free_port()
+    log = open(tmp_path / "chroma.log", "wb")
+    proc = subprocess.Popen([str(command), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
     try:
-        index = VectorIndex.open(url="http://127.0.0.1:9")  # nothing listens on the discard port
-    except Exception as err:  # noqa: BLE001 - Chroma's HttpClient checks the server when built
-        pytest.skip(f"chromadb.HttpClient connects when constructed ({type(err).__name__}); "
-                    "a Chroma server is needed to test this setting")
-    assert isinstance(index._client, chromadb.api.ClientAPI)
-    assert type(index._client).__name__ != "PersistentClient"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "chroma.log").read_text()[-2000:]
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        log.close()
+
+
+def test_a_chroma_url_puts_the_vectors_in_a_chroma_server(chroma_server, embedders, monkeypatch):
+    monkeypatch.setenv("PROMPTEUR_CHROMA_URL", chroma_server)
+    settings = Settings()
+    runtime = Runtime.build(settings, embedders=embedders)
+    with TestClient(create_app(settings, runtime=runtime)) as api:
+        api.headers["Authorization"] = f"Bearer {runtime.admin_token}"
+        bot = create_bot(api)
+        ingest(api, bot["id"], {"hours.txt": b"The support desk is open from 9am to 5pm."})
+        hit = search(api, bot["id"], "when can I visit the desk")[0]
+        assert hit["source"] == "hours.txt" and hit["dense_score"] > 0.3
+        collection = _collection(runtime, bot["id"])
+    assert not settings.chroma_dir.exists()
+    remote = VectorIndex.open(url=chroma_server)
+    assert remote.ids(collection) == {f"{hit['document_id']}-v1-0"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -51,7 +52,8 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
                                      content_hash="", size=0, stored_name="")
         stored = f"{doc.id}-{secrets.token_hex(4)}{stored_suffix(source)}"
         dest = runtime.settings.uploads_dir / bot.id / stored
-        content_hash, size = save_stream(upload.file, dest)
+        # Copying and hashing tens of MB would stall every other request on the event loop.
+        content_hash, size = await run_in_threadpool(save_stream, upload.file, dest)
         await upload.close()
         if existing and existing.content_hash == content_hash and existing.status == "ready":
             # Same bytes as what is indexed: nothing to embed again.
