@@ -91,7 +91,7 @@ def test_hostile_file_names_are_stored_under_generated_names(api, runtime, tmp_p
     written = {p for p in new if uploads in p.resolve().parents}
     assert written, "the uploads were stored"
     for path in written:
-        assert re.fullmatch(r"doc_[0-9a-f]{16}-[0-9a-f]{8}\.txt", path.name), path
+        assert re.fullmatch(r"doc_[0-9a-f]{16}-[0-9a-f]{8}\.(txt|bin)", path.name), path
     home = runtime.settings.home.resolve()
     assert all(home in p.resolve().parents for p in new), new - written
     assert {d["status"] for d in documents(api, bot["id"]).values()} == {"ready"}

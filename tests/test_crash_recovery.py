@@ -13,7 +13,7 @@ from bots.settings import Settings
 from knowledge.vector_index import VectorIndex
 from tests.conftest import faq_csv
 
-ROWS = 96  # one short chunk each, three batches: enough to kill mid-way, cheap to embed
+ROWS = 64  # one short chunk each, two batches: enough to kill mid-way, cheap to embed
 
 
 def _catalogue() -> bytes:
