@@ -61,11 +61,13 @@ class JobRunner:
         cut off mid-ingest was never made searchable, so it is simply ingested again."""
         with self._sessions.begin() as s:
             jobs = s.scalars(select(t.Job).where(t.Job.status.in_(("queued", "running")))).all()
+            interrupted = []
             for job in jobs:
                 job.status = "queued"
                 for item in job.items:
                     if item["status"] == "processing":
                         item["status"] = "queued"
+                        interrupted.append(item["document_id"])
                         # Otherwise it would read "processing" (and refuse deletion) until
                         # a worker gets to it again.
                         doc = s.get(t.Document, item["document_id"]) if item["document_id"] else None
@@ -73,6 +75,8 @@ class JobRunner:
                             doc.status = "queued"
                 flag_modified(job, "items")
             ids = [j.id for j in jobs]
+        for doc_id in filter(None, interrupted):  # reindex items have no document
+            self._kb.discard_unfinished(doc_id)
         for job_id in ids:
             log.warning("resuming ingestion job %s interrupted by a restart", job_id)
             self.submit(job_id)

@@ -153,6 +153,18 @@ class KnowledgeBase:
         self._wait_for_older_searches(bot_id)
         self._drop_versions_below(doc_id, new_version, collection)
 
+    def discard_unfinished(self, doc_id: str) -> None:
+        """Delete the vectors of a version whose ingest a crash cut off: they are in Chroma
+        but not in SQL, so nothing else would ever find them (e.g. if the document is then
+        deleted, or re-uploaded with fewer chunks)."""
+        with self._sessions() as s:
+            doc = s.get(t.Document, doc_id)
+            if doc is None:
+                return
+            prefix = f"{doc_id}-v{doc.active_version + 1}-"
+            collection = s.get(t.Bot, doc.bot_id).vector_collection
+        self._vectors.delete(collection, [i for i in self._vectors.ids(collection) if i.startswith(prefix)])
+
     def delete_document(self, doc_id: str) -> None:
         with self._sessions.begin() as s:
             doc = s.get(t.Document, doc_id)

@@ -37,6 +37,15 @@ class Admin:
         return [h["source"] for h in hits]
 
 
+def _collection(settings: Settings, bot_id: str) -> str:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_factory(engine)() as s:
+            return s.get(t.Bot, bot_id).vector_collection
+    finally:
+        engine.dispose()
+
+
 def _wait(predicate, what: str, timeout: float = 180):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -73,8 +82,12 @@ def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(live_server
     for query in ("price of article 7", "article 0 costs", "What is the price of article 1?"):
         assert "catalogue.csv" not in admin.sources(bot_id, query)
     assert admin.sources(bot_id, "when is the support desk open")[0] == "hours.txt"
+    doc_id = doc["id"]
     live_server.stop()
     admin.http.close()
+    # The restart also removed the vectors the cut-off ingest had written.
+    settings = Settings(home=live_server.home)
+    assert not any(i.startswith(doc_id) for i in VectorIndex.open(path=settings.chroma_dir).ids(_collection(settings, bot_id)))
 
     # With a worker, the job is resumed; until the document flips, searches never see it.
     live_server.env["PROMPTEUR_INGEST_WORKERS"] = "1"
@@ -96,11 +109,9 @@ def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(live_server
     live_server.stop()
 
     # Every chunk is in SQL once, and Chroma holds exactly those vectors.
-    settings = Settings(home=live_server.home)
     engine = make_engine(settings.resolved_database_url)
     with session_factory(engine)() as s:
-        collection = s.get(t.Bot, bot_id).vector_collection
         sql_ids = set(s.scalars(select(t.Chunk.id).where(t.Chunk.bot_id == bot_id)))
     engine.dispose()
     assert len(sql_ids) == ROWS + 1
-    assert VectorIndex.open(path=settings.chroma_dir).ids(collection) == sql_ids
+    assert VectorIndex.open(path=settings.chroma_dir).ids(_collection(settings, bot_id)) == sql_ids
