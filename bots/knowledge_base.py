@@ -211,9 +211,16 @@ class KnowledgeBase:
                               embedder.embed_passages([r.search_text for r in batch]))
             progress(start + len(batch), len(rows))
         with self._sessions.begin() as s:
-            s.execute(update(t.Bot).where(t.Bot.id == bot_id).values(
-                vector_collection=new_collection, embedding_model=model))
+            switched = s.execute(update(t.Bot).where(t.Bot.id == bot_id).values(
+                vector_collection=new_collection, embedding_model=model)).rowcount
             _bump_generation(s, bot_id)
+        if not switched:  # the bot was deleted meanwhile
+            self._vectors.drop(new_collection)
+            return
+        # Documents deleted while this ran were deleted from the old collection only.
+        with self._sessions() as s:
+            live = set(s.scalars(select(t.Chunk.id).where(t.Chunk.bot_id == bot_id)))
+        self._vectors.delete(new_collection, sorted(self._vectors.ids(new_collection) - live))
         self._wait_for_older_searches(bot_id)
         self._vectors.drop(old_collection)
 

@@ -45,9 +45,10 @@ class GatedEmbedder(CountingEmbedder):
         super().__init__(inner)
         self.gate = threading.Event()
         self.held = threading.Event()
+        self.hold_from = 1  # passages embedded before batches are held
 
     def embed_passages(self, texts):
-        if self.passages:
+        if self.passages >= self.hold_from:
             self.held.set()
             assert self.gate.wait(60), "the test never opened the gate"
         return super().embed_passages(texts)
@@ -218,6 +219,28 @@ def test_reindex_rebuilds_the_vector_index_from_sql(api, runtime):
     with runtime.sessions() as s:
         sql_ids = set(s.scalars(select(t.Chunk.id).where(t.Chunk.bot_id == bot["id"])))
     assert runtime.vectors.ids(_collection(runtime, bot["id"])) == sql_ids
+
+
+def test_a_document_deleted_during_a_reindex_leaves_no_vectors(build_api, embedders):
+    gated, cache = _wrapped(embedders, GatedEmbedder)
+    api = build_api(cache)
+    bot = create_bot(api)
+    gated.hold_from = 7  # let the two files (6 + 1 chunks) in, hold the reindex
+    ingest(api, bot["id"], {"faq.csv": _faq("alpha"), "hours.txt": b"The desk is open from 9am to 5pm."})
+    job_id = api.post(f"/admin/bots/{bot['id']}/reindex").json()["job_id"]
+    try:
+        assert gated.held.wait(60)  # the reindex has read the chunks and waits to embed them
+        doomed = documents(api, bot["id"])["faq.csv"]["id"]
+        assert api.delete(f"/admin/bots/{bot['id']}/documents/{doomed}").status_code == 204
+    finally:
+        gated.gate.set()
+    assert wait_ingested(api, job_id)["status"] == "done"
+    runtime = api.runtime
+    with runtime.sessions() as s:
+        sql_ids = set(s.scalars(select(t.Chunk.id).where(t.Chunk.bot_id == bot["id"])))
+    assert len(sql_ids) == 1
+    assert runtime.vectors.ids(_collection(runtime, bot["id"])) == sql_ids
+    assert all(h["source"] == "hours.txt" for h in search(api, bot["id"], "reset password"))
 
 
 def test_a_non_default_sqlite_url_is_used(tmp_path, embedders, monkeypatch):
