@@ -132,6 +132,17 @@ def live_server(isolated_home):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for a module whose tests each work on their own bots: starting a server
+    and loading its embedding model is the slow part of end-to-end tests."""
+    home = tmp_path_factory.mktemp("shared") / "home"
+    home.mkdir()
+    server = LiveServer(home).start()
+    yield server
+    server.stop()
+
+
 # --- building knowledge through the admin API -----------------------------------------
 
 def create_bot(api, name: str = "Shop", **fields) -> dict:
