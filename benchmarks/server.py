@@ -40,16 +40,8 @@ class Server:
     def upload(self, bot_id: str, files: list[Path]) -> dict[str, int]:
         """Upload `files` and wait until their ingestion job ends; counts item statuses."""
         counts: dict[str, int] = {}
-        for start in range(0, len(files), # One line per HTTP request or index build would bury the tables.
-for _noisy in ("httpx", "bm25s", "prompteur.ingestion"):
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
-
-UPLOAD_BATCH):
-            batch = files[start:start + # One line per HTTP request or index build would bury the tables.
-for _noisy in ("httpx", "bm25s", "prompteur.ingestion"):
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
-
-UPLOAD_BATCH]
+        for start in range(0, len(files), UPLOAD_BATCH):
+            batch = files[start:start + UPLOAD_BATCH]
             handles = [p.open("rb") for p in batch]
             try:
                 res = self.client.post(f"/admin/bots/{bot_id}/documents",
