@@ -67,6 +67,18 @@ def _questions(folder: Path, quick: bool, limit: int) -> list[Question]:
     return [Question(r["id"], r["question"], set(r["answer_doc_ids"])) for r in rows]
 
 
+def _corpus(folder: Path, questions: list[Question], quick: bool) -> list[dict]:
+    """The set's documents; a quick run keeps the answers of its questions and as many
+    other documents again as distractors (e5 embeds a few chunks per second here)."""
+    corpus = _jsonl(folder / "corpus.jsonl")
+    if not quick:
+        return corpus
+    wanted = set().union(*(q.answer_ids for q in questions))
+    others = [d["id"] for d in corpus if d["id"] not in wanted]
+    keep = wanted | set(random.Random(0).sample(others, min(len(others), len(wanted))))
+    return [d for d in corpus if d["id"] in keep]
+
+
 def contoso(root: Path, work: Path, quick: bool = False) -> EvalSet:
     folder = root / "contoso_northwind_en"
     files = sorted(p for p in (folder / "original").iterdir() if p.suffix in (".pdf", ".md"))
@@ -107,14 +119,8 @@ def covid_fr(root: Path, work: Path, quick: bool = False) -> EvalSet:
     """Each answer's original HTML as its own file, named by id so the question never
     reaches the index (the set measures question-to-answer matching)."""
     folder = root / "covid_faq_gouv_fr"
-    corpus = _jsonl(folder / "corpus.jsonl")
     questions = _questions(folder, quick, 150)
-    if quick:
-        # Keep every answer of the sampled questions plus as many distractors again.
-        wanted = set().union(*(q.answer_ids for q in questions))
-        others = [d for d in corpus if d["id"] not in wanted]
-        keep = wanted | {d["id"] for d in random.Random(0).sample(others, len(wanted))}
-        corpus = [d for d in corpus if d["id"] in keep]
+    corpus = _corpus(folder, questions, quick)
     out = work / "covid_faq_gouv_fr"
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -131,7 +137,8 @@ def covid_fr(root: Path, work: Path, quick: bool = False) -> EvalSet:
 
 def service_public(root: Path, work: Path, quick: bool = False) -> EvalSet:
     folder = root / "service_public_fr"
-    corpus = _jsonl(folder / "corpus.jsonl")
+    questions = _questions(folder, quick, 30)
+    corpus = _corpus(folder, questions, quick)
     out = work / "service_public_fr"
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -143,7 +150,7 @@ def service_public(root: Path, work: Path, quick: bool = False) -> EvalSet:
     def doc_of(source: str, page: int | None, text: str) -> str | None:
         return source.removesuffix(".md")
 
-    return EvalSet("service_public_fr", E5_SMALL, files, _questions(folder, quick, 61), doc_of)
+    return EvalSet("service_public_fr", E5_SMALL, files, questions, doc_of)
 
 
 BUILDERS = {"contoso_northwind_en": contoso, "covid_faq_en": covid_en,
