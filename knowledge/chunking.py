@@ -2,6 +2,8 @@
 they are too long, and every chunk carries its title and heading path for retrieval."""
 from __future__ import annotations
 
+import re
+
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from knowledge.documents import Chunk, LoadedDocument, Section
@@ -23,17 +25,28 @@ def _splitter(size: int) -> RecursiveCharacterTextSplitter:
 
 
 def _context(title: str | None, headings: list[str]) -> str:
-    parts = [p for p in [title, *headings] if p]
+    parts: list[str] = []
+    for part in [title, *headings]:
+        if part and (not parts or part.casefold() != parts[-1].casefold()):
+            parts.append(part)
     return " > ".join(parts)
+
+
+def _meaningful(title: str | None) -> str | None:
+    """None for a title without a single real word ("d8ff9d63…", "F1427", "scan_0042"):
+    an identifier in every chunk's search text is noise to both retrievers."""
+    if title and any(len(w) >= 3 and w.isalpha() for w in re.split(r"[\W_]+", title)):
+        return title
+    return None
 
 
 def chunk_document(doc: LoadedDocument, title: str | None = None) -> list[Chunk]:
     """Cut a loaded document into chunks. `title` (often the file name) prefixes every
     chunk's search text, so a passage that never names its subject can still be found."""
-    title = title or doc.title
+    title = _meaningful(title) or _meaningful(doc.title)
     splitter = _splitter(CHUNK_CHARS)
     chunks: list[Chunk] = []
-    for section in _merge_small(doc.sections):
+    for section in _merge_small(_split_at_inferred_headings(doc.sections)):
         text = section.text.strip()
         if not text:
             continue
@@ -75,3 +88,47 @@ def _merge_small(sections: list[Section], min_chars: int = 200) -> list[Section]
     if pending is not None:
         merged.append(pending)
     return merged
+
+
+_HEADING_LIKE = re.compile(r"^[^\W\d_][^\n|]{0,78}[^\s.,;:!]$")
+
+
+def _is_heading_like(paragraph: str) -> bool:
+    """A lone short line that starts with a capital and ends without sentence punctuation
+    (a question mark is allowed: help pages title sections with questions)."""
+    return (bool(_HEADING_LIKE.match(paragraph)) and paragraph[0].isupper()
+            and len(paragraph.split()) <= 12)
+
+
+def _split_at_inferred_headings(sections: list[Section]) -> list[Section]:
+    """PDFs rarely carry an outline and plain text has no markup, yet both show their
+    headings as short lines on their own. Split text sections there and add the line to the
+    heading path of what follows (across pages too, until the loader's own headings change),
+    so a passage deep in a section still says what it is about."""
+    out: list[Section] = []
+    inferred: str | None = None
+    explicit: list[str] | None = None
+    for section in sections:
+        if section.kind != "text":
+            out.append(section)
+            continue
+        if section.headings != explicit:
+            explicit, inferred = section.headings, None
+        block: list[str] = []
+
+        def flush() -> None:
+            if block:
+                path = list(section.headings) + ([inferred] if inferred and inferred not in section.headings else [])
+                out.append(Section(text="\n\n".join(block), page=section.page, headings=path))
+                block.clear()
+
+        for paragraph in re.split(r"\n\s*\n", section.text.strip()):
+            paragraph = paragraph.strip()
+            if not paragraph:
+                continue
+            if _is_heading_like(paragraph):
+                flush()
+                inferred = paragraph
+            block.append(paragraph)
+        flush()
+    return out

@@ -32,6 +32,9 @@ class Corpus:
         self.passages = passages
         self.by_id = {p.chunk_id: p for p in passages}
         self.lexical = LexicalIndex([p.search_text for p in passages])
+        # Knowledge bases repeat passages (a boilerplate answer under many FAQ questions, a
+        # notice on every page); one copy in the results is enough.
+        self.text_key = {p.chunk_id: hash(" ".join(p.text.split()).casefold()) for p in passages}
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -59,7 +62,13 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
         lexical_scores[cid] = score
         fused[cid] = fused.get(cid, 0.0) + lexical_weight / (RRF_K + rank + 1)
 
-    best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+    best, seen = [], set()
+    for cid in sorted(fused, key=fused.__getitem__, reverse=True):
+        if corpus.text_key[cid] not in seen:
+            seen.add(corpus.text_key[cid])
+            best.append(cid)
+            if len(best) == k:
+                break
     # Relevance thresholds need a cosine similarity for every hit, BM25-only ones included.
     missing = [cid for cid in best if cid not in dense_scores]
     for cid, vec in vectors.vectors(collection, missing).items():

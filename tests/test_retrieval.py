@@ -1,0 +1,64 @@
+"""Chunking, BM25 tokenisation and hybrid search, on small inline documents."""
+import pytest
+
+from knowledge.chunking import chunk_document
+from knowledge.documents import LoadedDocument, Section
+from knowledge.embedding import MINILM
+from knowledge.lexical import LexicalIndex, Tokenizer, detect_language
+from knowledge.retrieval import Corpus, Passage, search
+from knowledge.vector_index import VectorIndex
+
+PAGE_1 = ("Foot care is covered with no deductible. " * 6 + "\n\nGender Affirming Care\n\n"
+          + "Hormone therapy and surgery are covered when your doctor refers you. " * 3)
+PAGE_2 = "Mental health counselling during transition is covered as well. " * 5
+
+
+def test_a_lone_short_line_becomes_the_heading_of_what_follows_even_on_the_next_page():
+    doc = LoadedDocument(sections=[Section(PAGE_1, page=1), Section(PAGE_2, page=2)], pages=2)
+    chunks = chunk_document(doc, title="Standard plan")
+    on_page_2 = [c for c in chunks if c.page == 2]
+    assert on_page_2 and on_page_2[0].headings == ["Gender Affirming Care"]
+    assert on_page_2[0].search_text.startswith("Standard plan > Gender Affirming Care\n")
+    assert "Gender Affirming Care" not in chunks[0].headings  # text before the heading
+
+
+def test_faq_entries_stay_whole_and_identifier_titles_stay_out_of_search_text():
+    answer = "You can ask for a refund within 30 days. " * 20
+    doc = LoadedDocument(sections=[Section(f"Q: Can I get a refund?\nA: {answer}", kind="faq")])
+    [chunk] = chunk_document(doc, title="d8ff9d6391283221b4dfe1f36f95fc22")
+    assert chunk.text.startswith("Q: Can I get a refund?") and chunk.text.endswith("30 days.")
+    assert "d8ff9d63" not in chunk.search_text
+
+
+def test_tokenizer_meets_word_forms_in_english_and_french():
+    en, fr = Tokenizer("english"), Tokenizer("french")
+    assert en("Refunds were refunded") == en("refund refunding")
+    assert fr("Les remboursements des salariés") == fr("remboursement salarie")
+    assert detect_language(["Les salariés et les employeurs de la région"]) == "french"
+    assert detect_language(["The employees of the company and their families"]) == "english"
+
+
+def test_bm25_finds_the_passage_with_the_rare_term():
+    index = LexicalIndex(["Shipping takes three days.", "Error code E-4417 means the card expired.",
+                          "Returns are free."])
+    assert index.search("what is E-4417", k=2)[0][0] == 1
+    assert index.search("the of and", k=2) == []
+
+
+@pytest.fixture
+def corpus_and_vectors(tmp_path, embedders):
+    texts = ["Refunds are paid within 30 days of the return.", "Our stores open at 9am on Sundays.",
+             "Error code E-4417 means the card expired."] + [f"Filler passage number {i}." for i in range(20)]
+    passages = [Passage(chunk_id=f"c{i}", text=t, search_text=t, source="doc.md") for i, t in enumerate(texts)]
+    vectors = VectorIndex.open(path=tmp_path / "chroma")
+    embedder = embedders.get(MINILM)
+    vectors.add("kb-test", [p.chunk_id for p in passages], embedder.embed_passages(texts))
+    return Corpus(passages), vectors, embedder
+
+
+def test_search_fills_a_cosine_dense_score_for_every_hit_including_lexical_only_ones(corpus_and_vectors):
+    corpus, vectors, embedder = corpus_and_vectors
+    hits = search("E-4417", corpus=corpus, embedder=embedder, vectors=vectors, collection="kb-test", k=5)
+    assert hits[0].chunk_id == "c2"
+    assert all(h.dense_score is not None and -1.0 <= h.dense_score <= 1.0 for h in hits)
+    assert search("   ", corpus=corpus, embedder=embedder, vectors=vectors, collection="kb-test") == []
