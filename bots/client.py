@@ -199,3 +199,9 @@ class AdminClient:
         return self.request("POST", f"/admin/bots/{bot_id}/compare",
                             json={"message": message, "versions": versions or ["draft", "published"]},
                             timeout=ASK_TIMEOUT_S)["results"]
+
+    # --- publishing on a site ---
+    def embed(self, bot_id: str, key: str | None = None) -> dict:
+        """{"script", "iframe", "hosted_url", "curl", "python"}: ready to paste; without a
+        publishable key the snippets carry a placeholder."""
+        return self.request("GET", f"/admin/bots/{bot_id}/embed", params={"key": key} if key else None)
