@@ -139,7 +139,8 @@ def test_public_config_shows_display_fields_only(api, bot):
     r = api.get(f"/v1/bots/{bot}/config")
     assert r.status_code == 200
     config = r.json()
-    assert set(config) == {"bot_id", "title", "avatar_url", "welcome", "starters", "theme", "language", "handoff"}
+    assert set(config) == {"bot_id", "title", "avatar_url", "welcome", "starters", "theme", "language", "handoff",
+                           "image_origins"}
     text = str(config)
     for secret in ("SECRET-PROMPT-TEXT", "scripted", "sk-provider", "shop_help", "127.0.0.1", "openai"):
         assert secret not in text
