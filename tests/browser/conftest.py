@@ -149,8 +149,8 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def tiny_png(width: int = 4, height: int = 3) -> bytes:
-    """A real PNG (solid green), so the browser decodes it and reports its size."""
+def tiny_png(width: int = 96, height: int = 32) -> bytes:
+    """A small real PNG (solid green), so the browser decodes it and reports its size."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     rows = b"".join(b"\x00" + b"\x00\xa0\x40" * width for _ in range(height))

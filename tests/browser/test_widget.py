@@ -518,7 +518,7 @@ def test_answer_images_load_only_from_the_bots_image_origins(
     answer = widget(page).locator(".msg.bot").last
     expect(answer.locator(".fb")).to_be_visible()
     picture = answer.get_by_role("img", name="parcel label")
-    expect(picture).to_have_js_property("naturalWidth", 4)
+    expect(picture).to_have_js_property("naturalWidth", 96)
     expect(answer.locator(".img-alt")).to_have_text("image: tracker")
     page.screenshot(path=artifacts / "answer-image.png")
     assert "/label.png" in images.hits
@@ -534,7 +534,7 @@ def test_answer_images_load_only_from_the_bots_image_origins(
     hosted = open_page(context, f"{deployment.url}/chat/{bot_id}?key={key}")
     widget(hosted).locator("textarea").fill("Show me the parcel label")
     widget(hosted).locator("textarea").press("Enter")
-    expect(widget(hosted).get_by_role("img", name="parcel label")).to_have_js_property("naturalWidth", 4)
+    expect(widget(hosted).get_by_role("img", name="parcel label")).to_have_js_property("naturalWidth", 96)
     assert attacker.hits == []
     assert page.problems == [] and narrowed.problems == [] and hosted.problems == []
     context.close()
