@@ -211,3 +211,9 @@ class AdminClient:
 
     def jobs(self, bot_id: str) -> list[dict]:
         return self.request("GET", f"/admin/bots/{bot_id}/jobs")["jobs"]
+
+    # --- publishing on a site ---
+    def embed(self, bot_id: str, key: str | None = None) -> dict:
+        """{"script", "iframe", "hosted_url", "curl", "python"}: ready to paste; without a
+        publishable key the snippets carry a placeholder."""
+        return self.request("GET", f"/admin/bots/{bot_id}/embed", params={"key": key} if key else None)

@@ -40,7 +40,7 @@ def public_history(s: Session, conversation: t.Conversation) -> dict:
     feedback = feedback_by_message(s, [m.id for m in rows])
     return {"conversation_id": conversation.id, "messages": [
         {"id": m.id, "role": m.role, "content": m.content, "citations": m.citations or [],
-         "created_at": m.created_at.isoformat(),
+         "created_at": m.created_at.isoformat(), "partial": bool(m.partial),
          "feedback": _feedback_out(feedback.get(m.id))} for m in rows]}
 
 

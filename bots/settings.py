@@ -14,6 +14,7 @@ class Settings(BaseSettings):
                        description="Data folder: uploads, SQLite database, Chroma index, admin token.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in `home` when unset.")
     chroma_url: str | None = Field(default=None, description="Chroma server URL; embedded Chroma in `home` when unset.")
+    public_url: str | None = Field(default=None, description="The server's address as sites and integrations reach it (e.g. https://chat.example.com), used in embed snippets; unset: the address of each request.")
     host: str = "127.0.0.1"
     port: int = 8000
     admin_token: str | None = Field(default=None, description="Fixed admin token; generated into home/admin_token when unset.")

@@ -150,6 +150,8 @@ class RetrievalSettings(_Strict):
         return DEFAULT_MIN_RELEVANCE.get(embedding_model or "", FALLBACK_MIN_RELEVANCE)
 
 
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_PLAIN_ORIGIN = re.compile(r"^https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$")
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$|^#[0-9a-fA-F]{3}$")
 
 
@@ -160,6 +162,22 @@ class WidgetSettings(_Strict):
     starters: list[str] = Field(default_factory=list, max_length=6)
     primary_color: str = "#2563eb"
     position: Literal["right", "left"] = "right"
+    # Remote images in answers load only from these origins: an image URL is a request the
+    # reader's browser makes, so a model or document could otherwise leak the conversation.
+    image_origins: list[str] = Field(default_factory=list, max_length=10)
+
+    @field_validator("image_origins")
+    @classmethod
+    def _image_origins(cls, origins: list[str]) -> list[str]:
+        cleaned = list(dict.fromkeys(_normalize_origin(o) for o in origins if o and o.strip()))
+        for origin in cleaned:
+            if not _PLAIN_ORIGIN.match(origin):  # no wildcards: the list is matched exactly
+                raise ValueError(f"image origin {origin!r} must be a plain scheme://host[:port]")
+            # Plain http only for a machine of one's own: elsewhere it is readable in transit
+            # and browsers block it on https pages anyway.
+            if origin.startswith("http://") and urlsplit(origin).hostname not in _LOCAL_HOSTS:
+                raise ValueError(f"image origin {origin!r} must use https (http only for localhost)")
+        return cleaned
 
     @field_validator("primary_color")
     @classmethod
@@ -245,4 +263,5 @@ def public_config(spec: BotSpec, bot_id: str) -> dict[str, Any]:
         "theme": {"primary": spec.widget.primary_color, "position": spec.widget.position},
         "language": "auto" if spec.language.mode == "auto" else spec.language.language,
         "handoff": {"enabled": handoff.enabled, "label": handoff.label},
+        "image_origins": list(spec.widget.image_origins),
     }

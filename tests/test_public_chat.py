@@ -79,6 +79,9 @@ def test_model_failure_mid_stream_is_an_error_event_and_a_partial_answer(api, bo
     conversation = events[0][1]["conversation_id"]
     stored = api.get(f"/admin/bots/{bot}/conversations/{conversation}").json()["messages"][1]
     assert stored["error"] and stored["partial"] is True
+    # The owner's history says so too, so a reloaded widget can mark the answer as cut.
+    history = api.get(f"/v1/bots/{bot}/conversations/{conversation}", headers=bearer(key)).json()["messages"]
+    assert [m["partial"] for m in history] == [False, True]
 
 
 def test_off_topic_question_gets_the_fallback_without_calling_the_model(api, bot, model):
@@ -136,7 +139,8 @@ def test_public_config_shows_display_fields_only(api, bot):
     r = api.get(f"/v1/bots/{bot}/config")
     assert r.status_code == 200
     config = r.json()
-    assert set(config) == {"bot_id", "title", "avatar_url", "welcome", "starters", "theme", "language", "handoff"}
+    assert set(config) == {"bot_id", "title", "avatar_url", "welcome", "starters", "theme", "language", "handoff",
+                           "image_origins"}
     text = str(config)
     for secret in ("SECRET-PROMPT-TEXT", "scripted", "sk-provider", "shop_help", "127.0.0.1", "openai"):
         assert secret not in text

@@ -90,8 +90,20 @@ def test_public_config_has_display_fields_only():
         "theme": {"primary": "#ff0000", "position": "left"},
         "language": "fr",
         "handoff": {"enabled": True, "label": "Talk to us"},
+        "image_origins": [],
     }
     dumped = json.dumps(config)
     for secret in ("SECRET-INSTRUCTIONS", "sk-secret", "gpt-4o-mini", "help@contoso.com"):
         assert secret not in dumped
     assert public_config(BotSpec(name="x"), "b")["language"] == "auto"
+
+
+def test_widget_image_origins_are_plain_https_origins_and_few():
+    spec = BotSpec(name="x", widget={"image_origins": ["https://CDN.example.com/", "http://localhost:8080",
+                                                       "https://cdn.example.com", " "]})
+    assert spec.widget.image_origins == ["https://cdn.example.com", "http://localhost:8080"]
+    assert public_config(spec, "b")["image_origins"] == spec.widget.image_origins
+    for bad in (["http://cdn.example.com"], ["https://cdn.example.com/img"], ["https://*.example.com"],
+                ["javascript:alert(1)"], [f"https://cdn{i}.example.com" for i in range(11)]):
+        with pytest.raises(ValidationError):
+            BotSpec(name="x", widget={"image_origins": bad})

@@ -47,3 +47,11 @@ def test_chat_page_csp_locks_the_page_to_its_own_server():
     assert directives["connect-src"] == "'self'"
     assert directives["img-src"] == "'self'"
     assert directives["frame-ancestors"] == "https://shop.example.com"
+
+
+def test_chat_page_lets_images_in_from_the_bots_image_origins_only():
+    csp = chat_page_csp(["https://shop.example.com"], ["https://cdn.example.com", "https://*.evil.example",
+                                                       "https://x.example; script-src *"])
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["img-src"] == "'self' https://cdn.example.com"
+    assert directives["script-src"] == "'self'"

@@ -12,8 +12,10 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bots.http.deps import RuntimeDep
+from bots import tables as t
+from bots.http.deps import DbSession
 from bots.http.errors import ApiError
+from bots.versions import VersionError, resolve
 
 WIDGET_DIR = Path(__file__).parent / "widget"
 
@@ -24,15 +26,20 @@ _ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$
 router = APIRouter(tags=["widget"])
 
 
+def _sources(origins: list[str]) -> list[str]:
+    return [o.rstrip("/") for o in origins if _ORIGIN.match(o.rstrip("/"))]
+
+
 def frame_ancestors(origins: list[str]) -> str:
-    valid = [o.rstrip("/") for o in origins if _ORIGIN.match(o.rstrip("/"))]
-    return " ".join(valid) if valid else "'none'"
+    return " ".join(_sources(origins)) or "'none'"
 
 
-def chat_page_csp(origins: list[str]) -> str:
+def chat_page_csp(origins: list[str], image_origins: list[str] = ()) -> str:
+    # Answers may show images from the bot's image origins; the widget enforces the same list.
+    img_src = " ".join(["'self'", *_sources(list(image_origins))])
     return (
         "default-src 'none'; script-src 'self'; connect-src 'self'; "
-        "style-src 'unsafe-inline' 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+        f"style-src 'unsafe-inline' 'self'; img-src {img_src}; base-uri 'none'; form-action 'none'; "
         f"frame-ancestors {frame_ancestors(origins)}"
     )
 
@@ -54,18 +61,23 @@ def widget_js(request: Request) -> Response:
 
 
 @router.get("/chat/{bot_id}", include_in_schema=False)
-def hosted_chat(bot_id: str, runtime: RuntimeDep) -> Response:
-    # The published version's origins: the same list the public API's CORS and sessions use.
-    origins = runtime.allowed_origins(bot_id)
-    if origins is None:
+def hosted_chat(bot_id: str, session: DbSession) -> Response:
+    bot = session.get(t.Bot, bot_id)
+    if bot is None:
         raise ApiError(404, "bot_not_found", f"There is no bot with id {bot_id!r}: check the link.")
+    # The published version's origins: the same list the public API's CORS and sessions use.
+    try:
+        spec = resolve(session, bot, "published").spec
+        origins, images = spec.allowed_origins, spec.widget.image_origins
+    except VersionError:
+        origins, images = [], []
     page = (WIDGET_DIR / "chat.html").read_text(encoding="utf-8")
     page = page.replace("{{BOT}}", escape(bot_id, quote=True))
     return Response(
         page,
         media_type="text/html; charset=utf-8",
         headers={
-            "Content-Security-Policy": chat_page_csp(origins),
+            "Content-Security-Policy": chat_page_csp(origins, images),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-cache",

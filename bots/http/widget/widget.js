@@ -12,9 +12,10 @@
   var BOT = script.getAttribute('data-bot') || '';
   var KEY = script.getAttribute('data-key') || new URLSearchParams(location.search).get('key') || '';
   var MAX_CHARS = parseInt(script.getAttribute('data-max-chars') || '2000', 10) || 2000;
-  // Remote images in answers can leak what the reader sees (the URL is the
-  // message), so only the server's own origin and origins the site owner lists load.
-  var IMAGE_ORIGINS = [SERVER].concat((script.getAttribute('data-image-origins') || '').split(/\s+/).filter(Boolean));
+  // Remote images in answers can leak what the reader sees (the URL is the message), so
+  // only origins the bot's settings list load; data-image-origins may narrow that list.
+  var PAGE_IMAGES = script.getAttribute('data-image-origins');
+  var IMAGE_ORIGINS = [];
   var STORE_KEY = 'prompteur:' + BOT;
   var NS = 'http://www.w3.org/2000/svg';
 
@@ -43,7 +44,8 @@
       needName: 'Please enter your name.', needMessage: 'Please write a message.',
       needContact: 'Please give an email address or a phone number so we can reach you.',
       unavailable: 'This chat isn’t available on this page right now.',
-      failed: 'Something went wrong. Please try again.', imageBlocked: 'image: {alt}'
+      failed: 'Something went wrong. Please try again.', imageBlocked: 'image: {alt}',
+      why: 'What went wrong? (optional)', sendWhy: 'Send comment'
     },
     fr: {
       open: 'Ouvrir le chat', close: 'Fermer le chat', newConv: 'Nouvelle conversation', send: 'Envoyer',
@@ -64,7 +66,8 @@
       needName: 'Indiquez votre nom.', needMessage: 'Écrivez un message.',
       needContact: 'Indiquez un e-mail ou un numéro de téléphone pour que nous puissions vous joindre.',
       unavailable: 'Ce chat n’est pas disponible sur cette page pour le moment.',
-      failed: 'Une erreur est survenue. Réessayez.', imageBlocked: 'image : {alt}'
+      failed: 'Une erreur est survenue. Réessayez.', imageBlocked: 'image : {alt}',
+      why: 'Qu’est-ce qui n’allait pas ? (facultatif)', sendWhy: 'Envoyer le commentaire'
     }
   };
 
@@ -119,6 +122,9 @@
     var u;
     try { u = new URL(raw); } catch (e) { return null; }
     return /^(https?|mailto):$/.test(u.protocol) ? u.href : null;
+  }
+  function originOf(raw) {
+    try { return new URL(raw).origin; } catch (e) { return ''; }
   }
   function imageAllowed(raw) {
     try { var u = new URL(raw); } catch (e) { return false; }
@@ -382,6 +388,9 @@
     '.fb button svg{width:17px;height:17px}',
     '.fb button[aria-pressed=true]{background:var(--pw-primary);color:var(--pw-on);border-color:var(--pw-primary)}',
     '.fb span{font-size:12.5px;color:#5b6373;margin-left:4px}',
+    '.why{display:flex;flex-wrap:wrap;justify-content:flex-end;gap:6px;margin-top:6px}',
+    '.why input{flex:1 1 200px;min-width:0;border:1px solid #cfd4dc;border-radius:8px;padding:6px 9px;font-size:16px;background:#fff}',
+    '.why button{border:1px solid var(--pw-primary);background:var(--pw-primary);color:var(--pw-on);border-radius:8px;padding:5px 10px;font-size:13px}',
     '.typing{display:flex;gap:4px;padding:13px}',
     '.typing i{width:7px;height:7px;border-radius:50%;background:#9aa3b2;animation:pw-b 1.2s infinite ease-in-out}',
     '.typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}',
@@ -481,6 +490,10 @@
 
   function applyConfig(cfg) {
     S.config = cfg;
+    var page = PAGE_IMAGES == null ? null : PAGE_IMAGES.split(/\s+/).map(originOf);
+    IMAGE_ORIGINS = (Array.isArray(cfg.image_origins) ? cfg.image_origins : []).map(originOf).filter(function (o) {
+      return o && (!page || page.indexOf(o) >= 0);
+    });
     var lang = pickLanguage(cfg.language);
     S.t = I18N[lang];
     var t = S.t, color = hexColor(cfg.theme && cfg.theme.primary) || '#2f6fed';
@@ -580,15 +593,32 @@
       up.setAttribute('aria-pressed', String(rating === 'up'));
       down.setAttribute('aria-pressed', String(rating === 'down'));
     }
-    function rate(rating) {
-      authedJson('POST', '/messages/' + encodeURIComponent(messageId) + '/feedback', { rating: rating })
-        .then(function () { mark(rating); note.textContent = S.t.thanks; }, handleError);
+    var why = null;
+    function rate(rating, comment) {
+      return authedJson('POST', '/messages/' + encodeURIComponent(messageId) + '/feedback', { rating: rating, comment: comment || '' })
+        .then(function () { mark(rating); note.textContent = S.t.thanks; return true; }, handleError);
     }
-    up.addEventListener('click', function () { rate('up'); });
-    down.addEventListener('click', function () { rate('down'); });
+    function dropWhy() { if (why) why.remove(); why = null; }
+    // A thumbs-down is stored at once; the comment box after it is optional.
+    function askWhy() {
+      if (why) return;
+      var input = h('input', { type: 'text', maxlength: '500', 'aria-label': S.t.why, placeholder: S.t.why });
+      why = h('form', { class: 'why' }, [input, h('button', { type: 'submit', text: S.t.sendWhy })]);
+      why.addEventListener('submit', function (e) {
+        e.preventDefault();
+        var comment = input.value.trim();
+        if (!comment) { dropWhy(); return; }
+        rate('down', comment).then(function (ok) { if (ok) { dropWhy(); down.focus(); } });
+      });
+      msg.el.appendChild(why); scrollDown();
+      input.focus();
+    }
+    up.addEventListener('click', function () { rate('up').then(function (ok) { if (ok) dropWhy(); }); });
+    down.addEventListener('click', function () { rate('down').then(function (ok) { if (ok) askWhy(); }); });
     mark(current && typeof current === 'object' ? current.rating : current);
     msg.el.appendChild(h('div', { class: 'fb' }, [up, down, note]));
   }
+  function interrupted(msg) { msg.el.appendChild(h('div', { class: 'warn', text: S.t.interrupted })); }
   function showTyping() {
     var el = h('div', { class: 'msg bot typing', 'aria-hidden': 'true' }, [h('i'), h('i'), h('i')]);
     E.log.appendChild(el); scrollDown();
@@ -619,7 +649,7 @@
       if (m.role === 'user') { addUser(m.content); return; }
       var msg = addBot(m.content);
       addSources(msg, m.citations);
-      addFeedback(msg, m.id, m.feedback);
+      if (m.partial) interrupted(msg); else addFeedback(msg, m.id, m.feedback);
     });
     scrollDown();
   }
@@ -707,7 +737,7 @@
         paint();
         addSources(msg, citations);
         if (meta.done) addFeedback(msg, meta.message_id);
-        else msg.el.appendChild(h('div', { class: 'warn', text: S.t.interrupted }));
+        else interrupted(msg);
       }
       if (meta.done && meta.handoff && !E.actions.hidden) E.handoffBtn.focus();
       if (failure) handleError(failure);
@@ -717,7 +747,7 @@
         // The server never took the message: give it back so nothing typed is lost.
         userEl.remove();
         if (!E.input.value) { E.input.value = text; onInput(); }
-      } else if (msg) msg.el.appendChild(h('div', { class: 'warn', text: S.t.interrupted }));
+      } else if (msg) interrupted(msg);
       if (accepted && err instanceof TypeError) reconnect(); else handleError(err);
     }).then(function () {
       typing.remove();
