@@ -110,31 +110,23 @@ pk = next((v for k, v in created_keys.items() if v.startswith("pk_")), None)
 sk = next((v for k, v in created_keys.items() if v.startswith("sk_")), None)
 if not pk:
     st.info(t("pub_need_pk"))
-pk_text, sk_text = pk or "pk_YOUR_PUBLISHABLE_KEY", sk or "sk_YOUR_SECRET_KEY"
+# The server writes the snippets (one source of truth for the builder, the API and docs).
+snippets = api.attempt(client.embed, bid, key=pk) or {}
+if sk:  # a secret key created in this session: fill it into the server-side examples
+    snippets = {k: v.replace("sk_YOUR_SECRET_KEY", sk) for k, v in snippets.items()}
 tabs = st.tabs([t("pub_tab_script"), t("pub_tab_iframe"), t("pub_tab_link"), "curl", "Python (openai)"])
 with tabs[0]:
     st.caption(t("pub_script_help"))
-    st.code(f'<script src="{server}/widget.js" data-bot="{bid}" data-key="{pk_text}" async></script>', language="html")
+    st.code(snippets.get("script", ""), language="html")
 with tabs[1]:
     st.caption(t("pub_iframe_help"))
-    st.code(f'<iframe src="{server}/chat/{bid}?key={pk_text}" title="{bot["name"]}" '
-            'style="width:400px;height:600px;border:0"></iframe>', language="html")
+    st.code(snippets.get("iframe", ""), language="html")
 with tabs[2]:
-    st.code(f"{server}/chat/{bid}?key={pk_text}", language=None)
+    st.code(snippets.get("hosted_url", ""), language=None)
 with tabs[3]:
-    st.code(f"""curl {server}/v1/chat/completions \\
-  -H "Authorization: Bearer {sk_text}" \\
-  -H "Content-Type: application/json" \\
-  -d '{{"model": "{bid}", "messages": [{{"role": "user", "content": "Hello"}}]}}'""", language="bash")
+    st.code(snippets.get("curl", ""), language="bash")
 with tabs[4]:
-    st.code(f"""from openai import OpenAI
-
-client = OpenAI(base_url="{server}/v1", api_key="{sk_text}")
-reply = client.chat.completions.create(
-    model="{bid}",
-    messages=[{{"role": "user", "content": "Hello"}}],
-)
-print(reply.choices[0].message.content)""", language="python")
+    st.code(snippets.get("python", ""), language="python")
 
 # ---- keys ----
 st.subheader(t("pub_keys"))
