@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.answering_setup import answering_bot, bundled_model
+from benchmarks.answering_setup import answering_bot
 from benchmarks.eval_sets import BUILDERS, data_dir
 from benchmarks.gate_calibration import TARGET_IN_SCOPE_FALLBACK, TARGET_OOS_FALLBACK, out_of_scope_sets
 from benchmarks.report import RESULTS, arguments, table, write_json
@@ -51,12 +51,11 @@ def grounded(eval_set, question, record: dict) -> dict:
 def run(data: Path, quick: bool = False) -> dict:
     n_in, n_off = (12, 15) if quick else (66, 60)
     result: dict = {"in_scope": {}, "off_topic": {}}
-    with tempfile.TemporaryDirectory(prefix="prompteur-quality-") as work, \
-            running_server() as server, bundled_model(Path(work)) as model:
+    with tempfile.TemporaryDirectory(prefix="prompteur-quality-") as work, running_server() as server:
         bots = {}
         for name in OFF_TOPIC_BOTS:
             eval_set = BUILDERS[name](data, Path(work))
-            bots[name] = (eval_set, answering_bot(server, eval_set, model))
+            bots[name] = (eval_set, answering_bot(server, eval_set))
 
         eval_set, bot = bots["contoso_northwind_en"]
         questions = eval_set.questions[:n_in] if quick else eval_set.questions

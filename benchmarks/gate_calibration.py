@@ -42,6 +42,9 @@ NEAR_SCOPE_INTENTS = {"insurance", "insurance_change", "pto_balance", "pto_reque
 # The admin API's request log (Starlette's test client speaks httpx2) would bury the tables.
 logging.getLogger("httpx2").setLevel(logging.WARNING)
 IN_SCOPE_LIMIT = {"covid_faq_en": (100, 244), "covid_faq_gouv_fr": (100, 300)}  # (quick, full)
+# Sets with one file per document, which a quick run shrinks to the sampled questions' answers
+# plus as many other documents (e5 embeds a few chunks a second on a busy 2-core machine).
+ONE_FILE_PER_DOCUMENT = ("covid_faq_gouv_fr", "service_public_fr")
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Signals:
     dense: float
     lexical: float  # BM25, 0 when no hit matched a term
     opened: bool  # the gate at the bot's default threshold let the question through
+    hits: list[tuple[float | None, float | None]]  # (dense, lexical) of each hit, fused order
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -75,6 +79,13 @@ def out_of_scope_sets(root: Path, quick: bool) -> dict[str, list[str]]:
     }
 
 
+def _answers_and_as_many_others(eval_set, questions) -> list[Path]:
+    wanted = set().union(*(q.answer_ids for q in questions))
+    answers = [f for f in eval_set.files if eval_set.doc_of(f.name, None, "") in wanted]
+    others = [f for f in eval_set.files if eval_set.doc_of(f.name, None, "") not in wanted]
+    return answers + _sample(others, len(answers))
+
+
 def collect(data: Path, quick: bool, cache: Path | None, sets: list[str] | None = None) -> dict:
     """{bot set: {"model", "in_scope": [Signals], "oos": {oos set: [Signals]}}}"""
     embedders = EmbedderCache({MINILM: lambda: CachedEmbedder(MiniLMEmbedder(), cache),
@@ -85,7 +96,10 @@ def collect(data: Path, quick: bool, cache: Path | None, sets: list[str] | None 
         for name in sets or SETS:
             eval_set = BUILDERS[name](data, Path(work), quick)
             limit = IN_SCOPE_LIMIT.get(name, (10**6, 10**6))[0 if quick else 1]
-            questions = [q.text for q in _sample(eval_set.questions, limit)]
+            sampled = _sample(eval_set.questions, limit)
+            if quick and name in ONE_FILE_PER_DOCUMENT:
+                eval_set.files = _answers_and_as_many_others(eval_set, sampled)
+            questions = [q.text for q in sampled]
             started = time.perf_counter()
             bot = server.create_bot(name, eval_set.model)
             server.upload(bot, eval_set.files)
@@ -98,7 +112,8 @@ def collect(data: Path, quick: bool, cache: Path | None, sets: list[str] | None 
                 return Signals(
                     dense=max((h.dense_score for h in hits if h.dense_score is not None), default=-1.0),
                     lexical=max((h.lexical_score or 0.0 for h in hits), default=0.0),
-                    opened=bool(relevant_passages(hits, threshold)))
+                    opened=bool(relevant_passages(hits, threshold)),
+                    hits=[(h.dense_score, h.lexical_score) for h in hits])
 
             started = time.perf_counter()
             out[name] = {"model": eval_set.model, "in_scope": [signals(q) for q in questions],
@@ -222,8 +237,8 @@ def main() -> None:
     result = summary(collected, curves)
     print(render(curves, result))
     png = chart(curves, result, RESULTS / "gate_calibration.png")
-    signals = {n: {"model": c["model"], "in_scope": [[s.dense, s.lexical] for s in c["in_scope"]],
-                   "oos": {o: [[s.dense, s.lexical] for s in ss] for o, ss in c["oos"].items()}}
+    signals = {n: {"model": c["model"], "in_scope": [s.hits for s in c["in_scope"]],
+                   "oos": {o: [s.hits for s in ss] for o, ss in c["oos"].items()}}
                for n, c in collected.items()}
     path = write_json("gate_calibration" + ("_" + args.sets.replace(",", "_") if args.sets else ""), {"quick": args.quick, "minutes": (time.perf_counter() - started) / 60,
                                            **result, "curves": curves, "signals": signals})

@@ -15,7 +15,7 @@ def test_minimal_spec_has_working_defaults():
     assert spec.model.max_tokens == 256 and spec.retrieval.k == 5
     assert spec.model.window() == 2048  # the bundled model's n_ctx
     assert BotSpec(name="x", model={"provider": "openai"}).model.window() == 16000
-    assert spec.retrieval.threshold_for("all-MiniLM-L6-v2") == 0.35
+    assert spec.retrieval.threshold_for("all-MiniLM-L6-v2") == 0.40
     assert spec.retrieval.threshold_for("multilingual-e5-small") > 0.8
     assert BotSpec(name="x", retrieval={"min_relevance": 0.5}).retrieval.threshold_for("multilingual-e5-small") == 0.5
     assert BotSpec.model_validate(spec.stored_json()) == spec
