@@ -70,7 +70,7 @@ def pre_model(spec, retrieve, qs: list[str]) -> dict:
     return {"questions": len(every), "p50_ms": percentile(every, 50), "p95_ms": percentile(every, 95),
             "to_model": len(prompted), "to_model_p50_ms": percentile(prompted, 50),
             "to_model_p95_ms": percentile(prompted, 95), "gated": len(gated),
-            "gated_p50_ms": percentile(gated, 50)}
+            "gated_p50_ms": percentile(gated, 50), "slowest_ms": sorted(every)[-10:]}
 
 
 def with_model(spec, retrieve, model, qs: list[str]) -> list[dict]:

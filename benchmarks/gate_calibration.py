@@ -86,10 +86,15 @@ def _answers_and_as_many_others(eval_set, questions) -> list[Path]:
     return answers + _sample(others, len(answers))
 
 
+def cached_embedders(cache: Path | None) -> EmbedderCache:
+    """Vectors are the model's either way; the cache spares re-embedding unchanged chunks."""
+    return EmbedderCache({MINILM: lambda: CachedEmbedder(MiniLMEmbedder(), cache),
+                          E5_SMALL: lambda: CachedEmbedder(E5Embedder(), cache)})
+
+
 def collect(data: Path, quick: bool, cache: Path | None, sets: list[str] | None = None) -> dict:
     """{bot set: {"model", "in_scope": [Signals], "oos": {oos set: [Signals]}}}"""
-    embedders = EmbedderCache({MINILM: lambda: CachedEmbedder(MiniLMEmbedder(), cache),
-                               E5_SMALL: lambda: CachedEmbedder(E5Embedder(), cache)})
+    embedders = cached_embedders(cache)
     oos = out_of_scope_sets(data, quick)
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="prompteur-gate-") as work, running_server(embedders) as server:
@@ -236,12 +241,13 @@ def main() -> None:
     curves = sweep(collected)
     result = summary(collected, curves)
     print(render(curves, result))
-    png = chart(curves, result, RESULTS / "gate_calibration.png")
+    name = "gate_calibration" + ("_" + args.sets.replace(",", "_") if args.sets else "")
+    png = chart(curves, result, RESULTS / f"{name}.png")
     signals = {n: {"model": c["model"], "in_scope": [s.hits for s in c["in_scope"]],
                    "oos": {o: [s.hits for s in ss] for o, ss in c["oos"].items()}}
                for n, c in collected.items()}
-    path = write_json("gate_calibration" + ("_" + args.sets.replace(",", "_") if args.sets else ""), {"quick": args.quick, "minutes": (time.perf_counter() - started) / 60,
-                                           **result, "curves": curves, "signals": signals})
+    path = write_json(name, {"quick": args.quick, "minutes": (time.perf_counter() - started) / 60,
+                             **result, "curves": curves, "signals": signals})
     print(f"\nwrote {path} and {png}")
 
 
