@@ -1,4 +1,5 @@
-"""Every benchmark in one run: retrieval quality, ingestion speed, search latency.
+"""Every benchmark in one run: retrieval quality, ingestion speed, search latency, the
+relevance gate's calibration, answering latency and quality with the bundled model, load.
 
     python -m benchmarks.run_all [--data PATH] [--quick]
 """
@@ -6,9 +7,10 @@ from __future__ import annotations
 
 import time
 
-from benchmarks import ingestion, latency, retrieval
+from benchmarks import (answering_latency, answering_quality, gate_calibration, ingestion, latency,
+                        load, retrieval)
 from benchmarks.eval_sets import data_dir
-from benchmarks.report import arguments, write_json
+from benchmarks.report import RESULTS, arguments, write_json
 
 
 def main() -> None:
@@ -25,6 +27,21 @@ def main() -> None:
     lat = latency.run(data, args.quick)
     write_json("latency", {"quick": args.quick, **lat})
     sections.append(("Search latency", latency.render(lat)))
+    collected = gate_calibration.collect(data, args.quick, RESULTS / "embedding_cache")
+    curves = gate_calibration.sweep(collected)
+    gate = gate_calibration.summary(collected, curves)
+    gate_calibration.chart(curves, gate, RESULTS / "gate_calibration.png")
+    write_json("gate_calibration", {"quick": args.quick, **gate, "curves": curves})
+    sections.append(("Relevance gate (fallback rates by threshold)", gate_calibration.render(curves, gate)))
+    answering = answering_latency.run(data, args.quick)
+    write_json("answering_latency", {"quick": args.quick, **answering})
+    sections.append(("Answering latency", answering_latency.render(answering)))
+    quality = answering_quality.run(data, args.quick)
+    write_json("answering_quality", {"quick": args.quick, **quality})
+    sections.append(("Answering quality", answering_quality.render(quality)))
+    loaded = load.run(data, 10 if args.quick else 20, 30 if args.quick else 60)
+    write_json("load", {"quick": args.quick, **loaded})
+    sections.append(("Load", load.render(loaded)))
     minutes = (time.perf_counter() - started) / 60
     for title, body in sections:
         print(f"\n## {title}\n\n{body}")
