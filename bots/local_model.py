@@ -145,6 +145,9 @@ class LocalModelServer:
             "--n_ctx", str(self.n_ctx),
             "--n_threads", str(self.n_threads),
             "--verbose", "False",
+            # By default llama.cpp's server abandons the answer it is streaming when another
+            # request arrives; customers talking at once must each get their whole answer.
+            "--interrupt_requests", "False",
         ]
         self._process = _spawn_owned(command, self.log_path)
         base_url = f"http://127.0.0.1:{port}/v1"
