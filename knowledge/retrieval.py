@@ -45,7 +45,8 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
            lexical_weight: float = 1.0) -> list[Hit]:
     if not query.strip() or len(corpus) == 0:
         return []
-    query_vector = embedder.embed_query(query)
+    # A typo blurs the query's embedding as much as it breaks BM25's exact match.
+    query_vector = embedder.embed_query(corpus.lexical.respell(query))
     # Chroma may still hold vectors of chunks that are being replaced or deleted: ask for
     # extra and keep only those in this snapshot.
     dense = [m for m in vectors.query(collection, query_vector, CANDIDATES * 2)
