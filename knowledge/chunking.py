@@ -69,13 +69,16 @@ def chunk_document(doc: LoadedDocument, title: str | None = None) -> list[Chunk]
 
 
 def _merge_small(sections: list[Section], min_chars: int = 200) -> list[Section]:
-    """Fold tiny text sections (a lone heading line, a short page) into the next one with
-    the same page so they don't become chunks too small to mean anything."""
+    """Fold tiny text sections (a lone heading line, a short page) into the next text
+    section, across a page break too: a heading at the foot of a page introduces the next
+    page, and alone it would be a chunk too small to mean anything that still outranks
+    real passages (a few words match a short question very closely). The merged section
+    takes the page where its content is. A tiny last section joins the one before it."""
     merged: list[Section] = []
     pending: Section | None = None
     for s in sections:
         if pending is not None:
-            if s.kind == "text" and s.page == pending.page:
+            if s.kind == "text":
                 s = Section(text=pending.text + "\n\n" + s.text, page=s.page,
                             headings=s.headings or pending.headings, kind="text")
             else:
@@ -86,7 +89,12 @@ def _merge_small(sections: list[Section], min_chars: int = 200) -> list[Section]
         else:
             merged.append(s)
     if pending is not None:
-        merged.append(pending)
+        last = merged[-1] if merged else None
+        if last is not None and last.kind == "text" and last.page == pending.page:
+            merged[-1] = Section(text=last.text + "\n\n" + pending.text, page=last.page,
+                                 headings=last.headings, kind="text")
+        else:
+            merged.append(pending)
     return merged
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 import bm25s
@@ -84,10 +85,13 @@ class LexicalIndex:
         tokens = [self.tokenize(t) or ["∅"] for t in texts]
         if tokens:
             self._bm25.index(tokens, show_progress=False)
+        self._spelling = Spelling(self.tokenize, tokens)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(position in the indexed texts, BM25 score), best first, positive scores only."""
+        """(position in the indexed texts, BM25 score), best first, positive scores only.
+        A misspelt query word also searches for the corpus word it most likely meant."""
         terms = self.tokenize(query)
+        terms += [self.tokenize(w)[0] for w in self._spelling.corrections(query).values()]
         if not terms or self._size == 0:
             return []
         scores = self._bm25.get_scores(terms)
@@ -95,3 +99,63 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def respell(self, query: str) -> str:
+        """The query with its misspelt words replaced by the corpus words they most likely
+        meant (the query itself when none is)."""
+        fixes = self._spelling.corrections(query)
+        if not fixes:
+            return query
+        return _WORD.sub(lambda m: fixes.get(m.group().lower(), m.group()), query)
+
+
+class Spelling:
+    """Users type fast ("gendr affirming care", "hearin servises"), and a misspelt word
+    matches nothing in BM25 and blurs the query's embedding. A query word whose stem the
+    corpus lacks is taken for a typo of the most frequent corpus word one edit away, if
+    there is one: one edit is what a slip of the finger makes, and checking the ~50·n
+    edits of the rare unknown word against a set costs far less than a search. Short
+    words are left alone: at three letters one edit reaches too many real words, and
+    below seven a wrong or extra letter too ("came"/"case", "border"/"order"), so those
+    only get a left-out or swapped letter put right ("gendr", "helath")."""
+
+    MIN_LENGTH = 4
+    MIN_LENGTH_REPLACED = 7
+
+    def __init__(self, tokenize: Tokenizer, tokens: list[list[str]]):
+        self._tokenize = tokenize
+        df: Counter[str] = Counter()
+        for doc in tokens:
+            df.update(set(doc))
+        self._stems = df
+        # Accent-folded surface words of the corpus -> how many passages hold their stem.
+        self._words = {_fold(w): df[t] for w, t in tokenize._cache.items() if t and df[t]}
+        letters = Counter(ch for w in self._words for ch in w if ch.isalpha())
+        self._alphabet = "".join(ch for ch, _ in letters.most_common(60))
+
+    def corrections(self, query: str) -> dict[str, str]:
+        """{misspelt word (lower case): corpus word}"""
+        fixes: dict[str, str] = {}
+        for word in _WORD.findall(query.lower()):
+            folded = _fold(word)
+            if (len(folded) < self.MIN_LENGTH or not folded.isalpha() or folded in self._words
+                    or word in fixes):
+                continue
+            stems = self._tokenize(word)
+            if not stems or stems[0] in self._stems:
+                continue
+            for candidates in self._edits(folded)[: 1 if len(folded) < self.MIN_LENGTH_REPLACED else 2]:
+                known = [c for c in candidates if c in self._words]
+                if known:
+                    fixes[word] = max(known, key=lambda c: (self._words[c], c))
+                    break
+        return fixes
+
+    def _edits(self, word: str) -> list[set[str]]:
+        """The words one edit away, likeliest slips first: a letter left out or two letters
+        swapped ("typs" is rather "types" than "tips"), then a wrong or an extra letter."""
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        return [{a + c + b for a, b in splits for c in self._alphabet}
+                | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1},
+                {a + c + b[1:] for a, b in splits if b for c in self._alphabet}
+                | {a + b[1:] for a, b in splits if b}]

@@ -1,15 +1,17 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 candidates fused by reciprocal rank, over an
-immutable snapshot of a knowledge base, so a search never sees half of a re-ingested file."""
+"""Hybrid retrieval: dense (Chroma) and BM25 candidates fused by their standardised scores,
+over an immutable snapshot of a knowledge base, so a search never sees half of a
+re-ingested file."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from knowledge.documents import Hit
 from knowledge.embedding import Embedder
 from knowledge.lexical import LexicalIndex
 from knowledge.vector_index import VectorIndex
 
-RRF_K = 60
 CANDIDATES = 50
 
 
@@ -45,22 +47,30 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
            lexical_weight: float = 1.0) -> list[Hit]:
     if not query.strip() or len(corpus) == 0:
         return []
-    query_vector = embedder.embed_query(query)
+    # A typo blurs the query's embedding as much as it breaks BM25's exact match.
+    query_vector = embedder.embed_query(corpus.lexical.respell(query))
     # Chroma may still hold vectors of chunks that are being replaced or deleted: ask for
     # extra and keep only those in this snapshot.
     dense = [m for m in vectors.query(collection, query_vector, CANDIDATES * 2)
              if m.chunk_id in corpus.by_id][:CANDIDATES]
     lexical = corpus.lexical.search(query, CANDIDATES)
 
-    fused: dict[str, float] = {}
     dense_scores = {m.chunk_id: m.similarity for m in dense}
-    lexical_scores: dict[str, float] = {}
-    for rank, m in enumerate(dense):
-        fused[m.chunk_id] = fused.get(m.chunk_id, 0.0) + dense_weight / (RRF_K + rank + 1)
-    for rank, (pos, score) in enumerate(lexical):
-        cid = corpus.passages[pos].chunk_id
-        lexical_scores[cid] = score
-        fused[cid] = fused.get(cid, 0.0) + lexical_weight / (RRF_K + rank + 1)
+    lexical_scores = {corpus.passages[pos].chunk_id: score for pos, score in lexical}
+    # Fusion by score, not by rank: each retriever's scores are standardised over its own
+    # candidates (z-scores), so a passage BM25 finds far ahead of the rest, or one much
+    # closer in meaning, keeps that lead; reciprocal ranks flatten a big lead and a tie
+    # alike. It needs the cosine of BM25's candidates that the dense search did not return,
+    # as do relevance thresholds, which read every hit's cosine.
+    missing = [cid for cid in lexical_scores if cid not in dense_scores]
+    for cid, vec in vectors.vectors(collection, missing).items():
+        dense_scores[cid] = float(vec @ query_vector)
+    dense_z = _standardiser([m.similarity for m in dense])
+    lexical_z = _standardiser([score for _, score in lexical])
+    total = dense_weight + lexical_weight
+    fused = {cid: (dense_weight * dense_z(dense_scores.get(cid))
+                   + lexical_weight * lexical_z(lexical_scores.get(cid, 0.0))) / total
+             for cid in dense_scores.keys() | lexical_scores.keys()}
 
     best, seen = [], set()
     for cid in sorted(fused, key=fused.__getitem__, reverse=True):
@@ -69,10 +79,6 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
             best.append(cid)
             if len(best) == k:
                 break
-    # Relevance thresholds need a cosine similarity for every hit, BM25-only ones included.
-    missing = [cid for cid in best if cid not in dense_scores]
-    for cid, vec in vectors.vectors(collection, missing).items():
-        dense_scores[cid] = float(vec @ query_vector)
     hits = []
     for cid in best:
         p = corpus.by_id[cid]
@@ -80,3 +86,11 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
                         lexical_score=lexical_scores.get(cid), text=p.text, source=p.source,
                         page=p.page, document_id=p.document_id, headings=list(p.headings)))
     return hits
+
+
+def _standardiser(scores: list[float]):
+    """x -> (x - mean) / std over one retriever's candidate scores; 0 for no score."""
+    if not scores:
+        return lambda x: 0.0
+    mean, std = float(np.mean(scores)), float(np.std(scores)) or 1.0
+    return lambda x: 0.0 if x is None else (x - mean) / std

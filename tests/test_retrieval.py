@@ -22,6 +22,15 @@ def test_a_lone_short_line_becomes_the_heading_of_what_follows_even_on_the_next_
     assert "Gender Affirming Care" not in chunks[0].headings  # text before the heading
 
 
+def test_a_heading_at_the_foot_of_a_page_joins_the_next_page_instead_of_being_a_chunk():
+    doc = LoadedDocument(sections=[Section("Dental cover is included. " * 20 + "\n\nHearing Care", page=1),
+                                   Section("Hearing aids are covered once every three years. " * 5, page=2)])
+    chunks = chunk_document(doc)
+    assert all(len(c.text) > 100 for c in chunks)
+    [hearing] = [c for c in chunks if c.page == 2]
+    assert hearing.text.startswith("Hearing Care") and hearing.headings == ["Hearing Care"]
+
+
 def test_faq_entries_stay_whole_and_identifier_titles_stay_out_of_search_text():
     answer = "You can ask for a refund within 30 days. " * 20
     doc = LoadedDocument(sections=[Section(f"Q: Can I get a refund?\nA: {answer}", kind="faq")])
@@ -43,6 +52,16 @@ def test_bm25_finds_the_passage_with_the_rare_term():
                           "Returns are free."])
     assert index.search("what is E-4417", k=2)[0][0] == 1
     assert index.search("the of and", k=2) == []
+
+
+def test_a_misspelt_query_word_finds_the_corpus_word_it_meant_but_real_words_stay():
+    index = LexicalIndex(["Gender affirming care is covered.", "Hearing aids are covered.",
+                          "Our stores open at nine on Sundays.", "Orders ship from our depot."])
+    assert index.search("Is gendr affirming care covered?", k=1)[0][0] == 0
+    assert index.respell("what hearin servises") == "what hearing servises"
+    assert index.respell("Does Gendr care count?") == "Does gender care count?"
+    # Short words one wrong letter from a corpus word are more often real words.
+    assert index.respell("how about a border") == "how about a border"
 
 
 @pytest.fixture
