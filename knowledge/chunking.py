@@ -73,12 +73,14 @@ def _merge_small(sections: list[Section], min_chars: int = 200) -> list[Section]
     section, across a page break too: a heading at the foot of a page introduces the next
     page, and alone it would be a chunk too small to mean anything that still outranks
     real passages (a few words match a short question very closely). The merged section
-    takes the page where its content is. A tiny last section joins the one before it."""
+    takes the page where its content is. A tiny last section joins the one before it.
+    A short but complete section under its own heading ("Opening hours: 9 to 5") stays
+    alone: merged into another topic it would no longer be found for its own."""
     merged: list[Section] = []
     pending: Section | None = None
     for s in sections:
         if pending is not None:
-            if s.kind == "text":
+            if s.kind == "text" and _belongs_with(pending, s):
                 s = Section(text=pending.text + "\n\n" + s.text, page=s.page,
                             headings=s.headings or pending.headings, kind="text")
             else:
@@ -90,12 +92,18 @@ def _merge_small(sections: list[Section], min_chars: int = 200) -> list[Section]
             merged.append(s)
     if pending is not None:
         last = merged[-1] if merged else None
-        if last is not None and last.kind == "text" and last.page == pending.page:
+        if (last is not None and last.kind == "text" and last.page == pending.page
+                and _belongs_with(pending, last)):
             merged[-1] = Section(text=last.text + "\n\n" + pending.text, page=last.page,
                                  headings=last.headings, kind="text")
         else:
             merged.append(pending)
     return merged
+
+
+def _belongs_with(small: Section, neighbour: Section) -> bool:
+    return (small.headings == neighbour.headings or not small.headings
+            or _is_heading_like(small.text.strip()))
 
 
 _HEADING_LIKE = re.compile(r"^[^\W\d_][^\n|]{0,78}[^\s.,;:!]$")
