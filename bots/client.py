@@ -217,3 +217,7 @@ class AdminClient:
         """{"script", "iframe", "hosted_url", "curl", "python"}: ready to paste; without a
         publishable key the snippets carry a placeholder."""
         return self.request("GET", f"/admin/bots/{bot_id}/embed", params={"key": key} if key else None)
+
+    def server_settings(self) -> dict:
+        """Limits, embedding models and providers this server offers (read-only)."""
+        return self.request("GET", "/admin/settings")

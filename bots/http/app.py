@@ -6,8 +6,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bots.http import (admin_bots, admin_conversations, admin_embed, admin_knowledge, admin_versions,
-                       errors, openai_compat, public_chat, widget_routes)
+from bots.http import (admin_bots, admin_conversations, admin_embed, admin_knowledge, admin_server,
+                       admin_versions, errors, openai_compat, public_chat, widget_routes)
 from bots.http.public_cors import PublicCors
 from bots.http.upload_limit import UploadLimit
 from bots.runtime import Runtime
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(admin_knowledge.router)
     app.include_router(admin_versions.router)
     app.include_router(admin_conversations.router)
+    app.include_router(admin_server.router)
     app.include_router(public_chat.router)
     app.include_router(openai_compat.router)
     app.include_router(widget_routes.router)

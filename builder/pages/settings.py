@@ -7,12 +7,6 @@ from bots.spec import RetrievalSettings
 from builder import api
 from builder.i18n import labeller, t
 
-# What the server's embedding cache knows (knowledge/embedding.py); the server rejects others
-# with a sentence, so a stale list here fails loudly rather than silently.
-EMBEDDING_MODELS = ["all-MiniLM-L6-v2", "multilingual-e5-small"]
-PROVIDERS = ["local", "openai", "openai_compatible"]
-
-
 
 def calibrated_threshold(embedding_model: str) -> float:
     """What the answering core uses when the bot sets no threshold of its own."""
@@ -25,6 +19,10 @@ if not bot:
     st.info(t("pick_a_bot"))
     st.stop()
 client = api.client()
+# What this server offers and allows (its PROMPTEUR_* settings), asked rather than assumed.
+server = api.attempt(client.server_settings) or {}
+EMBEDDING_MODELS = server.get("embedding_models") or [bot["embedding_model"]]
+PROVIDERS = server.get("providers") or ["local"]
 spec = copy.deepcopy(bot["spec"])
 model = spec.get("model") or {}
 retrieval = spec.get("retrieval") or {}
@@ -97,4 +95,11 @@ if saved_note := st.session_state.pop(f"settings_saved_{bid}", None):
     st.success(t("saved"))
     if saved_note is not True:
         st.info(t("reindexing_for_model", model=saved_note))
+if limits := server.get("limits"):
+    st.subheader(t("server_limits"))
+    st.caption(t("server_limits_help"))
+    st.table({t("limit"): [t(f"limit_{name}") for name in limits],
+              t("value"): [str(value) for value in limits.values()]})
+    if server.get("openai_key_configured"):
+        st.caption(t("openai_key_configured"))
 st.caption(t("server_at", url=client.base_url))

@@ -99,6 +99,9 @@ def test_newcomer_path(ui_env, model):
     # set up through the Settings page like a user would point the bot at Ollama or vLLM.
     goto(at, "settings")
     bid = bot["id"]
+    limits = at.table[0].value
+    assert "Longest customer message (characters)" in limits.iloc[:, 0].tolist()
+    assert "2000" in limits.iloc[:, 1].tolist(), "the server's own limit is shown, not a guess"
     at.selectbox(key=f"set_provider_{bid}").select("openai_compatible")
     at.text_input(key=f"set_model_{bid}").input("scripted")
     at.text_input(key=f"set_base_url_{bid}").input(model.base_url)
