@@ -17,7 +17,7 @@ from bots.uploads import remove
 from knowledge.chunking import chunk_document
 from knowledge.documents import Hit, LoadedDocument
 from knowledge.embedding import EmbedderCache
-from knowledge.retrieval import Corpus, Passage, search
+from knowledge.retrieval import Corpus, Passage, question_vector_id, search, vector_ids
 from knowledge.vector_index import VectorIndex
 
 EMBED_BATCH = 32
@@ -138,15 +138,17 @@ class KnowledgeBase:
         try:
             for start in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[start:start + EMBED_BATCH]
-                vectors = embedder.embed_passages([c.search_text for c in batch])
-                self._vectors.add(collection, ids[start:start + EMBED_BATCH], vectors)
-                added += ids[start:start + EMBED_BATCH]
+                batch_ids = _embed_into(self._vectors, collection, embedder,
+                                        ids[start:start + EMBED_BATCH],
+                                        [c.search_text for c in batch], [c.question for c in batch])
+                added += batch_ids
                 progress(start + len(batch), len(chunks))
 
             with self._sessions.begin() as s:
                 s.add_all(t.Chunk(id=cid, document_id=doc_id, bot_id=bot_id, version=new_version,
                                   ordinal=c.ordinal, text=c.text, search_text=c.search_text,
-                                  page=c.page, headings=c.headings) for cid, c in zip(ids, chunks))
+                                  page=c.page, headings=c.headings, question=c.question)
+                          for cid, c in zip(ids, chunks))
                 s.execute(update(t.Document).where(t.Document.id == doc_id).values(
                     active_version=new_version, status="ready", error=None, error_code=None,
                     pages=loaded.pages, chunk_count=len(chunks)))
@@ -177,7 +179,7 @@ class KnowledgeBase:
             if doc is None:
                 return
             bot = s.get(t.Bot, doc.bot_id)
-            ids = list(s.scalars(select(t.Chunk.id).where(t.Chunk.document_id == doc_id)))
+            ids = _vector_ids(s, t.Chunk.document_id == doc_id)
             path = self.stored_path(doc)
             s.delete(doc)
             _bump_generation(s, bot.id)
@@ -200,7 +202,7 @@ class KnowledgeBase:
             bot = s.get(t.Bot, bot_id)
             old_collection = bot.vector_collection
             rows = s.execute(
-                select(t.Chunk.id, t.Chunk.search_text)
+                select(t.Chunk.id, t.Chunk.search_text, t.Chunk.question)
                 .join(t.Document, t.Chunk.document_id == t.Document.id)
                 .where(t.Chunk.bot_id == bot_id, t.Chunk.version == t.Document.active_version)
             ).all()
@@ -213,8 +215,8 @@ class KnowledgeBase:
         progress(0, len(rows))
         for start in range(0, len(rows), EMBED_BATCH):
             batch = rows[start:start + EMBED_BATCH]
-            self._vectors.add(new_collection, [r.id for r in batch],
-                              embedder.embed_passages([r.search_text for r in batch]))
+            _embed_into(self._vectors, new_collection, embedder, [r.id for r in batch],
+                        [r.search_text for r in batch], [r.question for r in batch])
             progress(start + len(batch), len(rows))
         with self._sessions.begin() as s:
             switched = s.execute(update(t.Bot).where(t.Bot.id == bot_id).values(
@@ -225,7 +227,7 @@ class KnowledgeBase:
             return
         # Documents deleted while this ran were deleted from the old collection only.
         with self._sessions() as s:
-            live = set(s.scalars(select(t.Chunk.id).where(t.Chunk.bot_id == bot_id)))
+            live = set(_vector_ids(s, t.Chunk.bot_id == bot_id))
         self._vectors.delete(new_collection, sorted(self._vectors.ids(new_collection) - live))
         self._wait_for_older_searches(bot_id)
         self._vectors.drop(old_collection)
@@ -238,11 +240,26 @@ class KnowledgeBase:
 
     def _drop_chunks(self, condition, doc_id: str, collection: str) -> None:
         with self._sessions.begin() as s:
-            ids = list(s.scalars(select(t.Chunk.id).where(t.Chunk.document_id == doc_id, condition)))
+            ids = _vector_ids(s, t.Chunk.document_id == doc_id, condition)
             s.execute(delete(t.Chunk).where(t.Chunk.document_id == doc_id, condition))
         # Vectors a crash left without SQL rows are never searched (snapshots hold SQL ids
         # only), and a resumed ingest overwrites them: their ids are deterministic.
         self._vectors.delete(collection, ids)
+
+
+def _embed_into(vectors: VectorIndex, collection: str, embedder, ids: list[str],
+                texts: list[str], questions: list[str | None]) -> list[str]:
+    """Embed and store a batch of chunks, plus the questions of those that have one; returns
+    the vector ids written."""
+    asked = [(question_vector_id(cid), q) for cid, q in zip(ids, questions) if q]
+    all_ids = ids + [vid for vid, _ in asked]
+    vectors.add(collection, all_ids, embedder.embed_passages(texts + [q for _, q in asked]))
+    return all_ids
+
+
+def _vector_ids(session, *conditions) -> list[str]:
+    rows = session.execute(select(t.Chunk.id, t.Chunk.question).where(*conditions)).all()
+    return [vid for cid, question in rows for vid in vector_ids(cid, bool(question))]
 
 
 def _bump_generation(session, bot_id: str) -> None:

@@ -68,6 +68,8 @@ class Chunk(Base):
     search_text: Mapped[str] = mapped_column(Text)
     page: Mapped[int | None] = mapped_column(Integer, nullable=True)
     headings: Mapped[list] = mapped_column(JSON, default=list)
+    # An FAQ entry's question, embedded on its own too (vector id: question_vector_id).
+    question: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Job(Base):

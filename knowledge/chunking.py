@@ -50,8 +50,10 @@ def chunk_document(doc: LoadedDocument, title: str | None = None) -> list[Chunk]
         text = section.text.strip()
         if not text:
             continue
+        question = None
         if section.kind == "faq" and len(text) <= FAQ_MAX_CHARS:
             pieces = [text]
+            question = section.question
         else:
             pieces = splitter.split_text(text)
         context = _context(title, section.headings)
@@ -63,6 +65,7 @@ def chunk_document(doc: LoadedDocument, title: str | None = None) -> list[Chunk]
                     page=section.page,
                     headings=list(section.headings),
                     ordinal=len(chunks),
+                    question=question,
                 )
             )
     return chunks

@@ -105,7 +105,7 @@ def _faq_sections(header: list[str], body: list[list[str]], q: int, a: int) -> l
             continue
         headings = [_cell(row, group)] if group is not None and _cell(row, group) else []
         sections.append(Section(text=f"Q: {question}\nA: {answer}", headings=headings,
-                                kind="faq"))
+                                kind="faq", question=question or None))
     return sections
 
 

@@ -18,12 +18,14 @@ class Section:
     """A piece of a document as its loader found it, before chunking.
 
     kind "text": prose under a heading (or a PDF page); "faq": one question/answer entry,
-    which chunking keeps whole (unless it is huge)."""
+    which chunking keeps whole (unless it is huge). `question` is an FAQ entry's question
+    alone."""
 
     text: str
     page: int | None = None
     headings: list[str] = field(default_factory=list)
     kind: str = "text"
+    question: str | None = None
 
 
 @dataclass
@@ -36,13 +38,17 @@ class LoadedDocument:
 @dataclass
 class Chunk:
     """What gets embedded and indexed. `text` is the passage shown to users and models;
-    `search_text` adds context (title, heading path) that helps retrieval find it."""
+    `search_text` adds context (title, heading path) that helps retrieval find it.
+    `question` is set for a whole FAQ entry: customers paraphrase the question, and in the
+    embedding of question and answer together a long answer drowns it (the model also reads
+    only the first ~256 word pieces), so the question gets a vector of its own."""
 
     text: str
     search_text: str
     page: int | None
     headings: list[str]
     ordinal: int
+    question: str | None = None
 
 
 @dataclass

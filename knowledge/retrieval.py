@@ -13,6 +13,22 @@ from knowledge.lexical import LexicalIndex
 from knowledge.vector_index import VectorIndex
 
 CANDIDATES = 50
+# A chunk may have a second vector (an FAQ entry's question alone) stored under its id plus
+# this suffix; its dense score is the best of its vectors.
+QUESTION_SUFFIX = "#q"
+
+
+def question_vector_id(chunk_id: str) -> str:
+    return chunk_id + QUESTION_SUFFIX
+
+
+def vector_ids(chunk_id: str, has_question: bool) -> list[str]:
+    """Every vector id of one chunk, so deleting a chunk deletes all of them."""
+    return [chunk_id, question_vector_id(chunk_id)] if has_question else [chunk_id]
+
+
+def _chunk_of(vector_id: str) -> str:
+    return vector_id.removesuffix(QUESTION_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -50,12 +66,18 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
     # A typo blurs the query's embedding as much as it breaks BM25's exact match.
     query_vector = embedder.embed_query(corpus.lexical.respell(query))
     # Chroma may still hold vectors of chunks that are being replaced or deleted: ask for
-    # extra and keep only those in this snapshot.
-    dense = [m for m in vectors.query(collection, query_vector, CANDIDATES * 2)
-             if m.chunk_id in corpus.by_id][:CANDIDATES]
+    # extra and keep only those in this snapshot. Matches come best first, so the first
+    # vector of a chunk is its best.
+    dense_scores: dict[str, float] = {}
+    for m in vectors.query(collection, query_vector, CANDIDATES * 3):
+        cid = _chunk_of(m.chunk_id)
+        if cid in corpus.by_id and cid not in dense_scores:
+            dense_scores[cid] = m.similarity
+            if len(dense_scores) == CANDIDATES:
+                break
+    dense_candidates = list(dense_scores.values())
     lexical = corpus.lexical.search(query, CANDIDATES)
 
-    dense_scores = {m.chunk_id: m.similarity for m in dense}
     lexical_scores = {corpus.passages[pos].chunk_id: score for pos, score in lexical}
     # Fusion by score, not by rank: each retriever's scores are standardised over its own
     # candidates (z-scores), so a passage BM25 finds far ahead of the rest, or one much
@@ -63,9 +85,11 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
     # alike. It needs the cosine of BM25's candidates that the dense search did not return,
     # as do relevance thresholds, which read every hit's cosine.
     missing = [cid for cid in lexical_scores if cid not in dense_scores]
-    for cid, vec in vectors.vectors(collection, missing).items():
-        dense_scores[cid] = float(vec @ query_vector)
-    dense_z = _standardiser([m.similarity for m in dense])
+    wanted = [vid for cid in missing for vid in vector_ids(cid, has_question=True)]
+    for vid, vec in vectors.vectors(collection, wanted).items():
+        cid, similarity = _chunk_of(vid), float(vec @ query_vector)
+        dense_scores[cid] = max(similarity, dense_scores.get(cid, similarity))
+    dense_z = _standardiser(dense_candidates)
     lexical_z = _standardiser([score for _, score in lexical])
     total = dense_weight + lexical_weight
     fused = {cid: (dense_weight * dense_z(dense_scores.get(cid))

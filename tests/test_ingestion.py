@@ -18,6 +18,7 @@ from bots.http.app import create_app
 from bots.runtime import Runtime
 from bots.settings import Settings
 from knowledge.embedding import E5_SMALL, MINILM, EmbedderCache
+from knowledge.retrieval import question_vector_id, vector_ids
 from knowledge.vector_index import VectorIndex
 from tests.conftest import create_bot, documents, faq_csv, free_port, ingest, search, upload, wait_ingested
 
@@ -64,6 +65,12 @@ def _collection(runtime, bot_id: str) -> str:
         return s.get(t.Bot, bot_id).vector_collection
 
 
+def _sql_vector_ids(runtime, bot_id: str) -> set[str]:
+    with runtime.sessions() as s:
+        rows = s.execute(select(t.Chunk.id, t.Chunk.question).where(t.Chunk.bot_id == bot_id)).all()
+    return {vid for cid, question in rows for vid in vector_ids(cid, bool(question))}
+
+
 def _faq(marker: str, n: int = 6) -> bytes:
     return faq_csv([(f"How do I reset my password on device {i}?",
                      f"Open settings on device {i} and choose reset password ({marker}).")
@@ -77,7 +84,7 @@ def test_re_adding_an_unchanged_file_costs_no_embedding(build_api, embedders):
     first = ingest(api, bot["id"], {"faq.csv": _faq("alpha"), "hours.txt": b"Open from 9am to 5pm."})
     assert first["done"] == 2
     embedded = counter.passages
-    assert embedded == 7
+    assert embedded == 13  # 7 chunks and the 6 FAQ questions on their own
 
     again = upload(api, bot["id"], {"faq.csv": _faq("alpha"), "hours.txt": b"Open from 9am to 5pm."})
     assert [d["status"] for d in again["documents"]] == ["unchanged", "unchanged"]
@@ -122,7 +129,8 @@ def test_a_changed_file_replaces_its_chunks_atomically(api, runtime):
     with runtime.sessions() as s:
         ids = set(s.scalars(select(t.Chunk.id).where(t.Chunk.document_id == doc_id)))
     assert len(ids) == 6 and all("-v5-" in i for i in ids)
-    assert {i for i in runtime.vectors.ids(_collection(runtime, bot["id"])) if i.startswith(doc_id)} == ids
+    assert {i for i in runtime.vectors.ids(_collection(runtime, bot["id"])) if i.startswith(doc_id)} == \
+        ids | {question_vector_id(i) for i in ids}
 
 
 def test_search_keeps_answering_during_a_long_ingest_which_reports_progress(build_api, embedders):
@@ -198,8 +206,10 @@ def test_changing_the_embedding_model_reindexes_the_bot(api, runtime):
     assert new_collection != old_collection
     assert runtime.vectors.ids(old_collection) == set()
     with runtime.sessions() as s:
-        sql_ids = set(s.scalars(select(t.Chunk.id).where(t.Chunk.bot_id == bot["id"])))
-    assert runtime.vectors.ids(new_collection) == sql_ids
+        questions = list(s.scalars(select(t.Chunk.question).where(t.Chunk.bot_id == bot["id"])))
+    # The FAQ questions are re-embedded on their own too.
+    assert runtime.vectors.ids(new_collection) == _sql_vector_ids(runtime, bot["id"])
+    assert sum(bool(q) for q in questions) == 6
     hit = search(api, bot["id"], "opening hours of the desk", k=1)[0]
     assert hit["source"] == "hours.txt" and hit["dense_score"] > 0.5  # e5 scores run high
 
@@ -216,16 +226,14 @@ def test_reindex_rebuilds_the_vector_index_from_sql(api, runtime):
     assert wait_ingested(api, response.json()["job_id"])["status"] == "done"
     hits = search(api, bot["id"], "when can I come to the desk")
     assert hits[0]["source"] == "hours.txt" and hits[0]["dense_score"] > 0.3
-    with runtime.sessions() as s:
-        sql_ids = set(s.scalars(select(t.Chunk.id).where(t.Chunk.bot_id == bot["id"])))
-    assert runtime.vectors.ids(_collection(runtime, bot["id"])) == sql_ids
+    assert runtime.vectors.ids(_collection(runtime, bot["id"])) == _sql_vector_ids(runtime, bot["id"])
 
 
 def test_a_document_deleted_during_a_reindex_leaves_no_vectors(build_api, embedders):
     gated, cache = _wrapped(embedders, GatedEmbedder)
     api = build_api(cache)
     bot = create_bot(api)
-    gated.hold_from = 7  # let the two files (6 + 1 chunks) in, hold the reindex
+    gated.hold_from = 13  # let the two files (6 + 1 chunks, 6 questions) in, hold the reindex
     ingest(api, bot["id"], {"faq.csv": _faq("alpha"), "hours.txt": b"The desk is open from 9am to 5pm."})
     job_id = api.post(f"/admin/bots/{bot['id']}/reindex").json()["job_id"]
     try:

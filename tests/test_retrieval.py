@@ -81,3 +81,31 @@ def test_search_fills_a_cosine_dense_score_for_every_hit_including_lexical_only_
     assert hits[0].chunk_id == "c2"
     assert all(h.dense_score is not None and -1.0 <= h.dense_score <= 1.0 for h in hits)
     assert search("   ", corpus=corpus, embedder=embedder, vectors=vectors, collection="kb-test") == []
+
+
+def test_a_paraphrased_question_finds_its_faq_row_even_when_the_answer_is_long(api):
+    from tests.conftest import create_bot, faq_csv, ingest, search as api_search
+
+    # Embedded whole, the long answer is mostly about tickets and stations (and is cut off
+    # by the model's input limit); the entry's own question is a small part of its vector.
+    conditions = ("Our conditions of carriage were updated in March and apply to every "
+                  "journey booked on our website, in our app, at a ticket office or through a "
+                  "partner agency. Tickets remain personal and must be shown together with an "
+                  "identity document when a conductor asks for it. Please arrive at the station "
+                  "fifteen minutes before departure and follow the instructions of the staff. ")
+    bot = create_bot(api)
+    ingest(api, bot["id"], {"travel.csv": faq_csv([
+        ("Can I bring my dog on the train?",
+         conditions * 3 + "Small animals in a closed basket travel free; larger ones need a "
+                          "half-price ticket and a muzzle."),
+        ("What are the rules in the quiet coach?",
+         "Phones on silent and no loud conversations; animals and children are welcome "
+         "if they stay calm."),
+        ("How much luggage may I take?", "Three pieces per person, none larger than 85 cm."),
+        ("Can I take my bicycle with me?", "Folded bikes travel free, others need a reservation."),
+        ("Is there wifi on board?", "Most trains offer free internet access."),
+    ] + [(f"When does service {i} leave?", f"Service {i} leaves at {i} o'clock.") for i in range(20)])})
+    hits = api_search(api, bot["id"], "Are animals permitted on trains?", k=5)
+    assert hits[0]["text"].startswith("Q: Can I bring my dog on the train?")
+    # The relevance gate reads every hit's cosine; the question vector must not hide it.
+    assert all(h["dense_score"] is not None for h in hits)
