@@ -5,10 +5,11 @@ import io
 import zipfile
 
 
-def pdf(pages: list[str], *, image: bool = False, empty_pages: bool = False) -> bytes:
-    """A minimal hand-written PDF: each page shows its text in Helvetica, optionally over a
-    full-page image (what a scan looks like to a parser). `empty_pages` writes pages with no
-    content at all, to make thousands of pages cheaply."""
+def pdf(pages: list[str], *, image: bool = False, empty_pages: bool = False,
+        stream_filter: bytes = b"", raw_contents: bytes | None = None) -> bytes:
+    """A minimal PDF written by hand: one Helvetica text line per line of each page's text,
+    optionally a 1x1 image drawn full-page (how a scan looks to a parser). `empty_pages`
+    writes pages with no content at all, to make thousands of pages cheaply."""
     objects: dict[int, bytes] = {
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
         3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
@@ -18,16 +19,23 @@ def pdf(pages: list[str], *, image: bool = False, empty_pages: bool = False) -> 
     kids = []
     for number, text in enumerate(pages):
         page_id, content_id = 5 + 2 * number, 6 + 2 * number
-        ops = [] if empty_pages else [b"BT /F1 11 Tf 14 TL 72 720 Td"] + [
-            b"(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1") + b") Tj T*"
-            for line in text.split("\n") if line] + [b"ET"]
-        if image:
-            ops.append(b"q 612 0 0 792 0 0 cm /Im0 Do Q")
-        content = b"\n".join(ops)
-        objects[page_id] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-                            b"<< /Font << /F1 3 0 R >> /XObject << /Im0 4 0 R >> >> /Contents %d 0 R >>"
-                            % content_id)
-        objects[content_id] = b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+        if raw_contents is not None or empty_pages:
+            content = raw_contents or b""
+        else:
+            ops = [b"BT /F1 11 Tf 14 TL 72 720 Td"]
+            for line in text.split("\n"):
+                escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+                ops.append(b"(" + escaped.encode("latin-1") + b") Tj T*")
+            ops.append(b"ET")
+            if image:
+                ops.append(b"q 612 0 0 792 0 0 cm /Im0 Do Q")
+            content = b"\n".join(ops)
+        objects[page_id] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
+            b"<< /Font << /F1 3 0 R >> /XObject << /Im0 4 0 R >> >> /Contents %d 0 R >>"
+            % content_id)
+        objects[content_id] = (b"<< /Length %d %s>>\nstream\n" % (len(content), stream_filter)
+                               + content + b"\nendstream")
         kids.append(b"%d 0 R" % page_id)
     objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(pages))
     out = bytearray(b"%PDF-1.4\n")
