@@ -138,8 +138,11 @@ class Spelling:
         fixes: dict[str, str] = {}
         for word in _WORD.findall(query.lower()):
             folded = _fold(word)
+            # A word typed with its accents was typed with care; one the corpus lacks
+            # ("pêche", "père") is rather a real word than a slip, and one edit from it
+            # lies a different word ("penche", "opere").
             if (len(folded) < self.MIN_LENGTH or not folded.isalpha() or folded in self._words
-                    or word in fixes):
+                    or folded != word or word in fixes):
                 continue
             stems = self._tokenize(word)
             if not stems or stems[0] in self._stems:

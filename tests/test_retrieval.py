@@ -109,3 +109,10 @@ def test_a_paraphrased_question_finds_its_faq_row_even_when_the_answer_is_long(a
     assert hits[0]["text"].startswith("Q: Can I bring my dog on the train?")
     # The relevance gate reads every hit's cosine; the question vector must not hide it.
     assert all(h["dense_score"] is not None for h in hits)
+
+
+def test_a_word_typed_with_its_accents_is_not_taken_for_a_typo():
+    index = LexicalIndex(["Les marins pêcheurs sont concernés par les mesures.",
+                          "La penche du toit est vérifiée chaque année par l'employeur."])
+    assert index.respell("Je suis marin de la pêche") == "Je suis marin de la pêche"
+    assert index.respell("marin de la pnche") == "marin de la penche"
