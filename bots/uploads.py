@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
-from knowledge.loading import EXTENSIONS, SUPPORTED_TYPES
+from knowledge.loading import EXTENSIONS, unsupported
 
 # Exactly what the loaders read, so the upload check and ingestion cannot disagree.
 SAFE_SUFFIXES = frozenset(EXTENSIONS)
@@ -27,8 +27,8 @@ def display_name(raw: str | None) -> str:
 
 
 def unsupported_message(name: str) -> str:
-    return (f"{name}: this type of file is not supported; supported types are {SUPPORTED_TYPES}. "
-            "Convert it to one of these (or export it as PDF) and upload it again.")
+    """The loaders' own wording (with how to convert the file), said at upload time."""
+    return str(unsupported(name, Path(name).suffix.lower()))
 
 
 def is_supported(name: str) -> bool:
@@ -55,14 +55,6 @@ def save_stream(source: BinaryIO, dest: Path) -> tuple[str, int]:
             out.write(block)
     tmp.replace(dest)
     return digest.hexdigest(), size
-
-
-def hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1024 * 1024):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def remove(path: Path) -> None:

@@ -83,7 +83,7 @@ def load(path: pathlib.Path, filename: str, *, max_pages: int = 5000, timeout_s:
         # A download without an extension is still recognisable by its content.
         fmt = {"pdf": "pdf", "html": "html"}.get(content) if not extension else None
     if fmt is None:
-        raise _unsupported(filename, extension)
+        raise unsupported(filename, extension)
     _check_content(fmt, content, head, filename)
     if fmt == "pdf":
         return load_pdf(path, filename, max_pages=max_pages, timeout_s=timeout_s,
@@ -164,7 +164,8 @@ def _check_content(fmt: str, content: str, head: bytes, filename: str) -> None:
     )
 
 
-def _unsupported(filename: str, extension: str) -> LoadError:
+def unsupported(filename: str, extension: str) -> LoadError:
+    """The refusal for a type we don't read, with how to convert it; uploads use it too."""
     kind = f"of type {extension}" if extension else "without an extension"
     hint = _CONVERT_HINTS.get(extension, "convert it to one of these")
     return LoadError(
