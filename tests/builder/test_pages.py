@@ -141,6 +141,7 @@ def test_newcomer_path(ui_env, model):
     assert not at.exception, at.exception
     snippet = next(c.value for c in at.code if "widget.js" in c.value)
     assert f'data-bot="{bot["id"]}"' in snippet and 'data-key="pk_' in snippet
+    assert "pk_YOUR_PUBLISHABLE_KEY" not in snippet, "the key just created fills the snippet"
     assert any("openai" in c.value and bot["id"] in c.value for c in at.code)
 
     goto(at, "playground")
