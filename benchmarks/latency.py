@@ -3,7 +3,8 @@ knowledge base's search as the server calls it, with the process's memory at eac
 
 The Contoso documents are chunked and embedded once; larger knowledge bases replicate those
 chunks as further documents (vectors nudged by a little noise so the HNSW graph is not full
-of exact duplicates), written straight into SQL and Chroma.
+of exact duplicates, texts marked with their copy number so they are distinct passages),
+written straight into SQL and Chroma.
 
     python -m benchmarks.latency [--data PATH] [--quick]
 """
@@ -63,9 +64,12 @@ def grow(runtime, bot_id: str, collection: str, base: list, start: int, stop: in
         noisy = vector if copy == 0 else vector + rng.normal(0, 0.01, vector.shape).astype(np.float32)
         ids.append(cid)
         vectors.append(noisy / np.linalg.norm(noisy))
+        # Each copy says which copy it is: a real knowledge base of 100k chunks holds 100k
+        # distinct passages, and search scores exact repeats once.
+        marker = f" (copy {copy})" if copy else ""
         rows.append(t.Chunk(id=cid, document_id=doc_id, bot_id=bot_id, version=1, ordinal=chunk.ordinal,
-                            text=chunk.text, search_text=chunk.search_text, page=chunk.page,
-                            headings=chunk.headings))
+                            text=chunk.text + marker, search_text=chunk.search_text + marker,
+                            page=chunk.page, headings=chunk.headings))
     with runtime.sessions.begin() as s:
         existing = set(s.scalars(t.Document.__table__.select().with_only_columns(t.Document.id)))
         s.add_all(d for d in docs.values() if d.id not in existing)

@@ -49,9 +49,15 @@ class Corpus:
     def __init__(self, passages: list[Passage]):
         self.passages = passages
         self.by_id = {p.chunk_id: p for p in passages}
-        self.lexical = LexicalIndex([p.search_text for p in passages])
-        # Knowledge bases repeat passages (a boilerplate answer under many FAQ questions, a
-        # notice on every page); one copy in the results is enough.
+        # Knowledge bases repeat passages (a boilerplate answer under hundreds of FAQ
+        # questions, a notice on every page). Each distinct search text is scored once, under
+        # its first chunk: its copies would otherwise fill both candidate lists, leaving the
+        # retrievers nothing else to rank, and make every copy's standardised score zero.
+        first: dict[str, str] = {}
+        self.canonical = {p.chunk_id: first.setdefault(p.search_text, p.chunk_id) for p in passages}
+        self.distinct = [p for p in passages if self.canonical[p.chunk_id] == p.chunk_id]
+        self.lexical = LexicalIndex([p.search_text for p in self.distinct])
+        # Passages whose text is the same under different headings: one in the results.
         self.text_key = {p.chunk_id: hash(" ".join(p.text.split()).casefold()) for p in passages}
 
     def __len__(self) -> int:
@@ -65,20 +71,11 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
         return []
     # A typo blurs the query's embedding as much as it breaks BM25's exact match.
     query_vector = embedder.embed_query(corpus.lexical.respell(query))
-    # Chroma may still hold vectors of chunks that are being replaced or deleted: ask for
-    # extra and keep only those in this snapshot. Matches come best first, so the first
-    # vector of a chunk is its best.
-    dense_scores: dict[str, float] = {}
-    for m in vectors.query(collection, query_vector, CANDIDATES * 3):
-        cid = _chunk_of(m.chunk_id)
-        if cid in corpus.by_id and cid not in dense_scores:
-            dense_scores[cid] = m.similarity
-            if len(dense_scores) == CANDIDATES:
-                break
+    dense_scores = _dense_candidates(corpus, vectors, collection, query_vector)
     dense_candidates = list(dense_scores.values())
     lexical = corpus.lexical.search(query, CANDIDATES)
 
-    lexical_scores = {corpus.passages[pos].chunk_id: score for pos, score in lexical}
+    lexical_scores = {corpus.distinct[pos].chunk_id: score for pos, score in lexical}
     # Fusion by score, not by rank: each retriever's scores are standardised over its own
     # candidates (z-scores), so a passage BM25 finds far ahead of the rest, or one much
     # closer in meaning, keeps that lead; reciprocal ranks flatten a big lead and a tie
@@ -110,6 +107,28 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
                         lexical_score=lexical_scores.get(cid), text=p.text, source=p.source,
                         page=p.page, document_id=p.document_id, headings=list(p.headings)))
     return hits
+
+
+def _dense_candidates(corpus: Corpus, vectors: VectorIndex, collection: str,
+                      query_vector) -> dict[str, float]:
+    """The CANDIDATES distinct passages nearest the query: chunk id -> cosine. Chroma may
+    still hold vectors of chunks being replaced or deleted, and copies of one passage share
+    a vector, so ask for extra, keep this snapshot's distinct passages, and ask again for
+    more when copies crowded them out. Matches come best first: a chunk's first vector is
+    its best."""
+    n = CANDIDATES * 3
+    while True:
+        matches = vectors.query(collection, query_vector, n)
+        scores: dict[str, float] = {}
+        for m in matches:
+            cid = corpus.canonical.get(_chunk_of(m.chunk_id))
+            if cid is not None and cid not in scores:
+                scores[cid] = m.similarity
+                if len(scores) == CANDIDATES:
+                    return scores
+        if len(matches) < n:  # the collection has nothing more
+            return scores
+        n *= 4
 
 
 def _standardiser(scores: list[float]):

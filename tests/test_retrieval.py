@@ -116,3 +116,26 @@ def test_a_word_typed_with_its_accents_is_not_taken_for_a_typo():
                           "La penche du toit est vérifiée chaque année par l'employeur."])
     assert index.respell("Je suis marin de la pêche") == "Je suis marin de la pêche"
     assert index.respell("marin de la pnche") == "marin de la penche"
+
+
+def test_a_passage_repeated_in_hundreds_of_documents_does_not_crowd_out_the_others(tmp_path, embedders):
+    # Help centres repeat boilerplate ("the answer is on our website") under many questions.
+    # Its copies share one vector; they must count as one candidate, or they fill the dense
+    # candidate list and the real answer, which shares no word with the question, is lost.
+    boilerplate = "How long do refunds take? Read the answer on our website."
+    answer = "Money is paid back to your card within 30 days after we receive the parcel."
+    texts = [boilerplate] * 200 + [answer] + [f"Store number {i} opens at {i} o'clock." for i in range(20)]
+    passages = [Passage(chunk_id=f"c{i}", text=t, search_text=t, source=f"doc{i}.html")
+                for i, t in enumerate(texts)]
+    embedder = embedders.get(MINILM)
+    vectors = VectorIndex.open(path=tmp_path / "chroma")
+    vectors.add("kb-repeats", [p.chunk_id for p in passages], embedder.embed_passages(texts))
+    query = "How long until I get my refund?"
+    q = embedder.embed_query(query)
+    cosines = embedder.embed_passages([boilerplate, answer]) @ q
+    assert cosines[0] > cosines[1]  # the copies come first in Chroma's answer
+
+    hits = search(query, corpus=Corpus(passages), embedder=embedder, vectors=vectors,
+                  collection="kb-repeats", k=5)
+    assert [h.text for h in hits].count(boilerplate) == 1
+    assert answer in [h.text for h in hits[:3]]
