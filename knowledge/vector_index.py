@@ -2,6 +2,7 @@
 ourselves (Chroma's default embedding function downloads a model, so it is never used)."""
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -9,6 +10,9 @@ from urllib.parse import urlparse
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
+
+
+NUDGE = 1e-4
 
 
 @dataclass
@@ -41,10 +45,19 @@ class VectorIndex:
             )
         return self._collections[name]
 
-    def add(self, collection: str, ids: list[str], vectors: np.ndarray) -> None:
+    def add(self, collection: str, ids: list[str], vectors: np.ndarray, nudge: bool = True) -> None:
+        """Store vectors under ids (replacing those already there). `nudge` moves each one
+        by ~1e-4 per dimension: Chroma's HNSW graph cannot link exact duplicates, and a few
+        hundred copies of one vector (a boilerplate answer under many FAQ questions) become
+        a cluster its search cannot leave, so other passages go missing from results even
+        when every vector is asked for. Cosines move by about 1e-4."""
         if not ids:
             return
         col = self._collection(collection)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if nudge:
+            rng = np.random.default_rng(zlib.crc32("\n".join(ids).encode()))
+            vectors = vectors + rng.normal(0, NUDGE, vectors.shape).astype(np.float32)
         batch = 4000  # below Chroma's max batch size
         for start in range(0, len(ids), batch):
             col.upsert(ids=ids[start:start + batch],
