@@ -1,6 +1,7 @@
 """What Prompteur is compared with: the tutorial recipe (LangChain's recursive splitter at
 1000/200, the same embedding model, Chroma similarity) and BM25 alone over the same chunks.
-Both read the files through our loaders, so differences come from chunking and retrieval."""
+Both read the files through our loaders and search the same text (link addresses left out,
+as `knowledge.chunking.searchable` does), so differences come from chunking and retrieval."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ import bm25s
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from knowledge.chunking import searchable
 from knowledge.embedding import Embedder
 from knowledge.loading import load
 from knowledge.vector_index import VectorIndex
@@ -51,8 +53,9 @@ class NaiveRetriever:
         batch = 64
         for start in range(0, len(chunks), batch):
             part = chunks[start:start + batch]
+            # The recipe stores vectors as they are (LangChain's Chroma.from_documents).
             vectors.add(collection, [str(start + i) for i in range(len(part))],
-                        embedder.embed_passages([c.text for c in part]))
+                        embedder.embed_passages([searchable(c.text) for c in part]), nudge=False)
 
     def search(self, query: str, k: int) -> list[NaiveChunk]:
         matches = self._vectors.query(self._collection, self._embedder.embed_query(query), k)
@@ -66,7 +69,7 @@ class BM25Retriever:
         self.chunks = chunks
         self._stopwords = language
         self._bm25 = bm25s.BM25()
-        self._bm25.index(bm25s.tokenize([c.text for c in chunks], stopwords=language,
+        self._bm25.index(bm25s.tokenize([searchable(c.text) for c in chunks], stopwords=language,
                                         show_progress=False), show_progress=False)
 
     def search(self, query: str, k: int) -> list[NaiveChunk]:

@@ -32,6 +32,16 @@ def _context(title: str | None, headings: list[str]) -> str:
     return " > ".join(parts)
 
 
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
+
+
+def searchable(text: str) -> str:
+    """The text as retrieval sees it: Markdown links reduced to their words. An address is
+    for the reader to follow; its ids ("kb/guide/fr/uAjnIhMJ6Y") are noise to both
+    retrievers, and its slug would match the page it points to, not this passage."""
+    return _LINK.sub(r"\1", text)
+
+
 def _meaningful(title: str | None) -> str | None:
     """None for a title without a single real word ("d8ff9d63…", "F1427", "scan_0042"):
     an identifier in every chunk's search text is noise to both retrievers."""
@@ -61,7 +71,7 @@ def chunk_document(doc: LoadedDocument, title: str | None = None) -> list[Chunk]
             chunks.append(
                 Chunk(
                     text=piece,
-                    search_text=f"{context}\n{piece}" if context else piece,
+                    search_text=f"{context}\n{searchable(piece)}" if context else searchable(piece),
                     page=section.page,
                     headings=list(section.headings),
                     ordinal=len(chunks),

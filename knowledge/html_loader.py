@@ -114,6 +114,8 @@ class _Walker:
                 self._heading(_HEADINGS[tag], _clean(child.text(deep=True, separator=" ")))
             elif tag == "br":
                 self._inline.append("\n")
+            elif tag == "a" and _link_target(child):
+                self._link(child, _link_target(child))
             elif tag == "pre":
                 self.end_block()
                 self._blocks.append(child.text(deep=True).strip("\n"))
@@ -131,6 +133,21 @@ class _Walker:
                 self.end_block()
             elif not tag.startswith("-"):  # skip comments and doctype
                 self.walk(child)
+
+    def _link(self, node: LexborNode, target: str) -> None:
+        """A link as Markdown, `[text](target)`: many help-centre answers are only "the
+        answer is on this site", and without its address the bot could not give it. The
+        widget shows it as a link; chunking keeps the address out of the searched text."""
+        start = len(self._inline)
+        self.walk(node)
+        text = re.sub(r"\s+", " ", "".join(self._inline[start:])).strip()
+        del self._inline[start:]
+        if not text:
+            return  # an image or icon link: nothing to read
+        if text == target:
+            self._inline.append(target)
+        else:
+            self._inline.append("[" + text.replace("[", "(").replace("]", ")") + f"]({target})")
 
     def end_block(self, list_item: bool = False) -> None:
         lines = [line.strip() for line in "".join(self._inline).split("\n")]
@@ -161,6 +178,15 @@ class _Walker:
         self._stack.append((level, heading))
         if level == 1 and self.first_h1 is None:
             self.first_h1 = heading
+
+
+def _link_target(node: LexborNode) -> str | None:
+    """The absolute web or mail address a link points to, escaped for Markdown; None for
+    page anchors, relative paths (their site is unknown here) and scripts."""
+    href = (node.attributes.get("href") or "").strip()
+    if not re.match(r"(?i)(https?://[^\s/]+|mailto:\S)", href):
+        return None
+    return href.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
 def _table_text(table: LexborNode) -> str:

@@ -243,6 +243,19 @@ def test_html_without_main_drops_page_header_and_footer(tmp_path):
     assert [(s.headings, s.text) for s in doc.sections] == [(["Opening hours"], "Mon-Fri 9-17.")]
 
 
+def test_html_links_keep_their_address_so_the_bot_can_give_it(tmp_path):
+    page = ('<html><body><p>La réponse sur <a target="new" href="https://www.economie.gouv.fr/'
+            'faq?id=7">le site du [Ministère]</a>. Écrivez-nous à <a href="mailto:aide@x.fr">'
+            'aide@x.fr</a> ou voir <a href="https://x.fr/a">https://x.fr/a</a>.</p>'
+            '<p><a href="#top">Haut</a> <a href="/plan">Plan</a> '
+            '<a href="javascript:go()">Go</a> <a href="https://x.fr"><img src="logo.png"></a></p>'
+            '</body></html>').encode()
+    [section] = load(write(tmp_path, "faq.html", page), "faq.html").sections
+    assert section.text == (
+        "La réponse sur [le site du (Ministère)](https://www.economie.gouv.fr/faq?id=7). "
+        "Écrivez-nous à [aide@x.fr](mailto:aide@x.fr) ou voir https://x.fr/a.\n\nHaut Plan Go")
+
+
 def test_html_with_no_text_is_refused(tmp_path):
     page = b"<html><body><div id=app></div><script>render()</script></body></html>"
     refused(write(tmp_path, "app.html", page), "app.html", "no_text")

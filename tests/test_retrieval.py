@@ -39,6 +39,13 @@ def test_faq_entries_stay_whole_and_identifier_titles_stay_out_of_search_text():
     assert "d8ff9d63" not in chunk.search_text
 
 
+def test_link_addresses_stay_in_the_text_but_out_of_what_is_searched():
+    text = "See [the returns page](https://shop.example/kb/x9Fq2) or ![map](https://m.example/1.png)."
+    [chunk] = chunk_document(LoadedDocument(sections=[Section(text)]), title="Returns")
+    assert chunk.text == text
+    assert chunk.search_text == "Returns\nSee the returns page or map."
+
+
 def test_tokenizer_meets_word_forms_in_english_and_french():
     en, fr = Tokenizer("english"), Tokenizer("french")
     assert en("Refunds were refunded") == en("refund refunding")
