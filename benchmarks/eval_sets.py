@@ -6,6 +6,7 @@ import csv
 import json
 import random
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ class Question:
     id: str
     text: str
     answer_ids: set[str]
+    # Its answer's text is also the answer of other questions (a link-only "the answer is
+    # on this site" sentence): reported apart, as it measures something else.
+    shared_answer: bool = False
 
 
 # (source file name, page, chunk text) -> the set's document id, or None
@@ -127,8 +131,10 @@ def covid_fr(root: Path, work: Path, quick: bool = False) -> EvalSet:
     first_with_text: dict[str, str] = {}
     canonical = {d["id"]: first_with_text.setdefault(" ".join(d["text"].split()), d["id"])
                  for d in corpus}
+    copies = Counter(canonical.values())
     for q in questions:
         q.answer_ids = {canonical.get(a, a) for a in q.answer_ids}
+        q.shared_answer = any(copies[a] > 1 for a in q.answer_ids)
     out = work / "covid_faq_gouv_fr"
     out.mkdir(parents=True, exist_ok=True)
     files = []

@@ -29,8 +29,14 @@ def scores(ranked: list[list[str | None]], eval_set: EvalSet) -> dict:
         rank = next((i + 1 for i, d in enumerate(docs[:K]) if d in q.answer_ids), None)
         first.append(rank)
     n = len(first) or 1
-    return {f"recall@{k}": sum(1 for r in first if r and r <= k) / n for k in (1, 5, 10)} | {
+    result = {f"recall@{k}": sum(1 for r in first if r and r <= k) / n for k in (1, 5, 10)} | {
         "mrr@10": sum(1 / r for r in first if r) / n, "questions": len(first)}
+    if len({q.shared_answer for q in eval_set.questions}) == 2:  # the set has both kinds
+        for label, shared in (("unique_answer", False), ("shared_answer", True)):
+            ranks = [r for r, q in zip(first, eval_set.questions) if q.shared_answer == shared]
+            result[f"recall@5_{label}"] = sum(1 for r in ranks if r and r <= 5) / len(ranks)
+            result[f"questions_{label}"] = len(ranks)
+    return result
 
 
 def target(result: dict) -> dict:
@@ -93,7 +99,17 @@ def render(results: dict) -> str:
             rows.append([name, system, s["recall@5"], s["mrr@10"], s["recall@1"], s["recall@10"],
                          s["chunks"], ("met" if r["target"]["met"] else f"MISSED (need {r['target']['needed']:.3f})")
                          if system == "prompteur" else ""])
-    return table(["set", "system", "recall@5", "MRR@10", "recall@1", "recall@10", "chunks", "target"], rows)
+    out = table(["set", "system", "recall@5", "MRR@10", "recall@1", "recall@10", "chunks", "target"], rows)
+    split = [[name, system, r[system]["recall@5_unique_answer"], r[system]["recall@5_shared_answer"]]
+             for name, r in results.items() if "recall@5_shared_answer" in r["prompteur"]
+             for system in SYSTEMS]
+    if split:
+        first = next(r for r in results.values() if "recall@5_shared_answer" in r["prompteur"])["prompteur"]
+        out += ("\n\nrecall@5 by kind of answer: one only this question has "
+                f"({first['questions_unique_answer']} q), or a sentence many answers share "
+                f"({first['questions_shared_answer']} q)\n")
+        out += table(["set", "system", "unique answer", "shared answer"], split)
+    return out
 
 
 def main() -> None:
