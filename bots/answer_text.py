@@ -95,6 +95,57 @@ def citation_dict(hit: Hit) -> dict:
     return {"source": hit.source, "page": hit.page, "chunk_id": hit.chunk_id, "snippet": snippet}
 
 
+# Links as the widget renders them: Markdown `[text](address)` / `![alt](address)`, and bare
+# web or mail addresses.
+_MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^()\s>]*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+_BARE_URL = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`()\[\]]*[^\s<>\"'`()\[\].,;:!?]")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The unfinished link or address a stream may end with: held back until it is complete.
+_OPEN_LINK = re.compile(r"(?:!?\[[^\]\n]*(?:\](?:\([^)\s]*)?)?|(?:https?://|mailto:)[^\s)]*)$")
+
+
+def _url_key(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def passage_links(passages: Sequence[Hit]) -> set[str]:
+    """Every address the passages contain (normalised), e-mail addresses as mailto: links."""
+    links: set[str] = set()
+    for p in passages:
+        links.update(_url_key(m.group(3)) for m in _MD_LINK.finditer(p.text))
+        links.update(_url_key(m.group(0)) for m in _BARE_URL.finditer(p.text))
+        links.update("mailto:" + _url_key(email) for email in _EMAIL.findall(p.text))
+    return links
+
+
+def keep_known_links(text: str, known: set[str]) -> str:
+    """Links the model wrote to addresses found in none of its passages lose their address:
+    a small model invents plausible ones ("return-alice.com"), and a customer would follow
+    them. A Markdown link keeps its words; an invented bare address is dropped. Images are
+    left to the bot's image origins, which the widget enforces."""
+    def markdown(m: re.Match) -> str:
+        return m.group(0) if m.group(1) or _url_key(m.group(3)) in known else m.group(2)
+
+    parts = []
+    for piece in re.split(r"(!?\[[^\]\n]*\]\([^)\n]*\))", _MD_LINK.sub(markdown, text)):
+        if _MD_LINK.fullmatch(piece):
+            parts.append(piece)  # a known link: its address stays whole
+        else:
+            parts.append(_BARE_URL.sub(lambda m: m.group(0) if _url_key(m.group(0)) in known else "", piece))
+    return re.sub(r"[ \t]{2,}", " ", re.sub(r"\(\s*\)", "", "".join(parts)))
+
+
+def hold_open_link(text: str) -> str:
+    """The text without a link or address still being written at its end."""
+    match = _OPEN_LINK.search(text)
+    if match:
+        return text[: match.start()].rstrip()
+    last = text.rsplit(None, 1)[-1] if text.strip() else ""
+    if any(scheme.startswith(last.lower()) for scheme in ("https://", "mailto:")) and last:
+        return text[: len(text) - len(last)].rstrip()  # "htt" may become an address
+    return text
+
+
 def final_text(raw: str) -> str:
     text, _ = cut_at_delimiter(raw)
     return strip_markers(text).strip()
@@ -104,9 +155,11 @@ class StreamGuard:
     """Releases streamed text to the customer only once it can no longer turn out to be part
     of a citation marker, a delimiter or a leak: the last `hold` characters wait."""
 
-    def __init__(self, *, canary: str, protected: Sequence[str], hold: int = 80):
+    def __init__(self, *, canary: str, protected: Sequence[str], hold: int = 80,
+                 known_links: set[str] | None = None):
         self.canary = canary
         self.protected = list(protected)
+        self.known_links = known_links or set()
         self.hold = max(hold, len(canary) + 8)
         self.raw = ""
         self.released = ""
@@ -131,7 +184,7 @@ class StreamGuard:
         bracket = max(cut.rfind("[", 0, end), cut.rfind("【", 0, end))
         if bracket != -1 and bracket >= end - 20 and not re.search(r"[\]】]", cut[bracket:end]):
             end = bracket
-        prefix = cut[:end].rstrip()
+        prefix = hold_open_link(cut[:end].rstrip())
         return self._release_upto(strip_markers(prefix).lstrip())
 
     def finish(self) -> str:
@@ -141,6 +194,7 @@ class StreamGuard:
         return self._release_upto(final_text(self.raw))
 
     def _release_upto(self, clean: str) -> str:
+        clean = keep_known_links(clean, self.known_links)
         if not clean.startswith(self.released):
             # Stripping changed text already released (rare: a marker split oddly); keep what
             # was shown consistent and release nothing more from this view.

@@ -22,7 +22,9 @@ from bots.answer_text import (
     citation_dict,
     cut_at_delimiter,
     final_text,
+    keep_known_links,
     leaks,
+    passage_links,
 )
 from bots.language import detect_language
 from bots.phrases import fallback_message, handoff_offer, phrase
@@ -242,7 +244,8 @@ def answer_stream(
                    latency_ms=_ms(started), text=text, debug=plan.debug())
         return
 
-    guard = StreamGuard(canary=plan.canary, protected=plan.prompt.protected)
+    guard = StreamGuard(canary=plan.canary, protected=plan.prompt.protected,
+                        known_links=passage_links(plan.prompt.passages))
     usage = Usage()
     events = model.stream(plan.prompt.messages, max_tokens=spec.model.max_tokens,
                           temperature=spec.model.temperature)
@@ -319,7 +322,7 @@ def answer(
         log.warning("answer withheld: the model output contained system-prompt text or its canary")
         return Answer(phrase("withheld", language), [], False, False, completion.usage,
                       _ms(started), plan.debug("withheld"))
-    text = final_text(raw)
+    text = keep_known_links(final_text(raw), passage_links(plan.prompt.passages))
     if _said_fallback(text, plan.fallback_text):
         return Answer(_fallback_answer(spec, plan), [], True, spec.fallback.handoff.enabled,
                       completion.usage, _ms(started), plan.debug("model_fallback"))

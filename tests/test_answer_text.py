@@ -1,7 +1,8 @@
 """From raw model output to customer text: markers, delimiters, leaks, streaming release."""
 from __future__ import annotations
 
-from bots.answer_text import StreamGuard, cited_passages, final_text, leaks, marker_numbers
+from bots.answer_text import (StreamGuard, cited_passages, final_text, keep_known_links, leaks,
+                              marker_numbers, passage_links)
 from bots.prompting import DATA_RULE, SECRET_RULE
 from knowledge.documents import Hit
 
@@ -60,3 +61,23 @@ def test_inferred_citations_prefer_overlap_then_top_passage():
     assert cited_passages("Yes.", [hours, returns]) == [hours]
     assert cited_passages("See [2].", [hours, returns]) == [returns]
     assert cited_passages("See [7].", [hours, returns]) == [hours]  # out-of-range markers are ignored
+
+
+def test_links_the_passages_do_not_contain_lose_their_address_even_when_streamed():
+    passages = [Hit(chunk_id="c1", score=1.0, source="help.html",
+                    text="Print a label on [our returns page](https://shop.example/returns); "
+                         "questions to help@shop.example.")]
+    known = passage_links(passages)
+    raw = ("Use the [returns portal](https://return-alice.com/start) or [our page]"
+           "(https://shop.example/returns/) [1]. Phishy: https://evil.example/login?x=1 (see "
+           "https://evil.example). Mail [us](mailto:help@shop.example).")
+    expected = ("Use the returns portal or [our page](https://shop.example/returns/). Phishy: (see ). "
+                "Mail [us](mailto:help@shop.example).")
+    assert keep_known_links(final_text(raw), known) == expected
+    # Streamed in pieces that cut addresses anywhere: the same text, and never a released
+    # fragment of an invented address that the whole link would have removed.
+    for size in (1, 3, 7, 40):
+        guard = StreamGuard(canary="zz-canary", protected=PROTECTED, known_links=known)
+        shown = [guard.feed(raw[i:i + size]) for i in range(0, len(raw), size)]
+        assert "".join(shown) + guard.finish() == expected
+        assert not any("return-alice" in piece and "](" in piece for piece in shown)
