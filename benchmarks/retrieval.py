@@ -100,15 +100,14 @@ def render(results: dict) -> str:
                          s["chunks"], ("met" if r["target"]["met"] else f"MISSED (need {r['target']['needed']:.3f})")
                          if system == "prompteur" else ""])
     out = table(["set", "system", "recall@5", "MRR@10", "recall@1", "recall@10", "chunks", "target"], rows)
-    split = [[name, system, r[system]["recall@5_unique_answer"], r[system]["recall@5_shared_answer"]]
+    split = [[name, system, r[system]["recall@5_unique_answer"], r[system]["questions_unique_answer"],
+              r[system]["recall@5_shared_answer"], r[system]["questions_shared_answer"]]
              for name, r in results.items() if "recall@5_shared_answer" in r["prompteur"]
              for system in SYSTEMS]
     if split:
-        first = next(r for r in results.values() if "recall@5_shared_answer" in r["prompteur"])["prompteur"]
-        out += ("\n\nrecall@5 by kind of answer: one only this question has "
-                f"({first['questions_unique_answer']} q), or a sentence many answers share "
-                f"({first['questions_shared_answer']} q)\n")
-        out += table(["set", "system", "unique answer", "shared answer"], split)
+        out += ("\n\nrecall@5 by kind of answer: one only this question has, or a sentence many "
+                "answers share\n")
+        out += table(["set", "system", "unique answer", "questions", "shared answer", "questions"], split)
     return out
 
 

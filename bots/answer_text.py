@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 
 from knowledge.documents import Hit
+from knowledge.links import MARKDOWN_LINK
 
 _MARKER = re.compile(r"\s*[\[【]\s*(?:passages?\s*|source\s*|id\s*)?(\d+(?:\s*[,;&-]\s*\d+)*)\s*[\]】]",
                      re.IGNORECASE)
@@ -95,10 +96,11 @@ def citation_dict(hit: Hit) -> dict:
     return {"source": hit.source, "page": hit.page, "chunk_id": hit.chunk_id, "snippet": snippet}
 
 
-# Links as the widget renders them: Markdown `[text](address)` / `![alt](address)`, and bare
-# web or mail addresses.
-_MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^()\s>]*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+# Bare web or mail addresses, which the widget also turns into links.
 _BARE_URL = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`()\[\]]*[^\s<>\"'`()\[\].,;:!?]")
+# A Markdown link or a bare address, whichever starts first: a known link's own address is
+# then never taken for a bare one.
+_ANY_LINK = re.compile(f"{MARKDOWN_LINK.pattern}|{_BARE_URL.pattern}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # The unfinished link or address a stream may end with: held back until it is complete.
 _OPEN_LINK = re.compile(r"(?:!?\[[^\]\n]*(?:\](?:\([^)\s]*)?)?|(?:https?://|mailto:)[^\s)]*)$")
@@ -112,7 +114,7 @@ def passage_links(passages: Sequence[Hit]) -> set[str]:
     """Every address the passages contain (normalised), e-mail addresses as mailto: links."""
     links: set[str] = set()
     for p in passages:
-        links.update(_url_key(m.group(3)) for m in _MD_LINK.finditer(p.text))
+        links.update(_url_key(m.group(3)) for m in MARKDOWN_LINK.finditer(p.text))
         links.update(_url_key(m.group(0)) for m in _BARE_URL.finditer(p.text))
         links.update("mailto:" + _url_key(email) for email in _EMAIL.findall(p.text))
     return links
@@ -123,16 +125,12 @@ def keep_known_links(text: str, known: set[str]) -> str:
     a small model invents plausible ones ("return-alice.com"), and a customer would follow
     them. A Markdown link keeps its words; an invented bare address is dropped. Images are
     left to the bot's image origins, which the widget enforces."""
-    def markdown(m: re.Match) -> str:
+    def checked(m: re.Match) -> str:
+        if m.group(3) is None:  # a bare address
+            return m.group(0) if _url_key(m.group(0)) in known else ""
         return m.group(0) if m.group(1) or _url_key(m.group(3)) in known else m.group(2)
 
-    parts = []
-    for piece in re.split(r"(!?\[[^\]\n]*\]\([^)\n]*\))", _MD_LINK.sub(markdown, text)):
-        if _MD_LINK.fullmatch(piece):
-            parts.append(piece)  # a known link: its address stays whole
-        else:
-            parts.append(_BARE_URL.sub(lambda m: m.group(0) if _url_key(m.group(0)) in known else "", piece))
-    return re.sub(r"[ \t]{2,}", " ", re.sub(r"\(\s*\)", "", "".join(parts)))
+    return re.sub(r"[ \t]{2,}", " ", re.sub(r"\(\s*\)", "", _ANY_LINK.sub(checked, text)))
 
 
 def hold_open_link(text: str) -> str:
@@ -140,8 +138,8 @@ def hold_open_link(text: str) -> str:
     match = _OPEN_LINK.search(text)
     if match:
         return text[: match.start()].rstrip()
-    last = text.rsplit(None, 1)[-1] if text.strip() else ""
-    if any(scheme.startswith(last.lower()) for scheme in ("https://", "mailto:")) and last:
+    last = text.split()[-1] if text.strip() else ""
+    if last and any(scheme.startswith(last.lower()) for scheme in ("https://", "mailto:")):
         return text[: len(text) - len(last)].rstrip()  # "htt" may become an address
     return text
 

@@ -7,6 +7,7 @@ import re
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from knowledge.documents import Chunk, LoadedDocument, Section
+from knowledge.links import link_words
 
 # ~250 tokens of English: small enough that one chunk answers one question, large enough
 # to keep a paragraph whole. Measured in benchmarks/retrieval.py.
@@ -32,14 +33,11 @@ def _context(title: str | None, headings: list[str]) -> str:
     return " > ".join(parts)
 
 
-_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
-
-
 def searchable(text: str) -> str:
     """The text as retrieval sees it: Markdown links reduced to their words. An address is
     for the reader to follow; its ids ("kb/guide/fr/uAjnIhMJ6Y") are noise to both
     retrievers, and its slug would match the page it points to, not this passage."""
-    return _LINK.sub(r"\1", text)
+    return link_words(text)
 
 
 def _meaningful(title: str | None) -> str | None:

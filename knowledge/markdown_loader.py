@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from knowledge.documents import LoadedDocument, LoadError, Section
+from knowledge.links import link_words
 from knowledge.text_loader import decode_text
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
@@ -83,7 +84,7 @@ def _setext_candidate(body: list[str]) -> bool:
 
 def _inline(heading: str) -> str:
     """Heading text without emphasis markers or link syntax."""
-    heading = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    heading = link_words(heading)
     heading = re.sub(r"[*_`]+", "", heading)
     return heading.strip()
 
