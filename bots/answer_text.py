@@ -103,6 +103,9 @@ _BARE_URL = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`()\[\]]*[^\s<>\"'`()\[\]
 _ANY_LINK = re.compile(f"{MARKDOWN_LINK.pattern}|{_BARE_URL.pattern}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # The unfinished link or address a stream may end with: held back until it is complete.
+# The start of a scheme ("htt", "`http:/", "(mai") may become an address: held too, or the
+# released text could later lose it and stop matching what follows.
+_SCHEME_START = re.compile(r"(?i)(?<!\w)(?:h(?:t(?:t(?:p(?:s?(?::/?)?)?)?)?)?|m(?:a(?:i(?:l(?:t(?:o:?)?)?)?)?)?)$")
 _OPEN_LINK = re.compile(r"(?:!?\[[^\]\n]*(?:\](?:\([^)\s]*)?)?|(?:https?://|mailto:)[^\s)]*)$")
 
 
@@ -135,13 +138,8 @@ def keep_known_links(text: str, known: set[str]) -> str:
 
 def hold_open_link(text: str) -> str:
     """The text without a link or address still being written at its end."""
-    match = _OPEN_LINK.search(text)
-    if match:
-        return text[: match.start()].rstrip()
-    last = text.split()[-1] if text.strip() else ""
-    if last and any(scheme.startswith(last.lower()) for scheme in ("https://", "mailto:")):
-        return text[: len(text) - len(last)].rstrip()  # "htt" may become an address
-    return text
+    match = _OPEN_LINK.search(text) or _SCHEME_START.search(text)
+    return text[: match.start()].rstrip() if match else text
 
 
 def final_text(raw: str) -> str:

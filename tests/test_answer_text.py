@@ -81,3 +81,16 @@ def test_links_the_passages_do_not_contain_lose_their_address_even_when_streamed
         shown = [guard.feed(raw[i:i + size]) for i in range(0, len(raw), size)]
         assert "".join(shown) + guard.finish() == expected
         assert not any("return-alice" in piece and "](" in piece for piece in shown)
+
+
+def test_an_invented_address_after_a_backtick_or_parenthesis_does_not_cut_the_answer_short():
+    # Seen with the bundled model: "type `http:/" was released before the address was
+    # complete; dropping it then made the text disagree with what was shown, and the rest of
+    # the answer was never released.
+    raw = ("In the address bar, type `http://www.yourwebsite.com/returns` (or http://x.example) "
+           "and press Enter. " + "Then follow the steps shown to print your label. " * 3)
+    expected = keep_known_links(final_text(raw), set())
+    assert expected.endswith("print your label.") and "yourwebsite" not in expected
+    for size in (1, 2, 5):
+        assert stream(StreamGuard(canary="zz-canary", protected=PROTECTED, known_links=set()),
+                      [raw[i:i + size] for i in range(0, len(raw), size)]) == expected
