@@ -12,6 +12,7 @@ from functools import lru_cache
 import bm25s
 import numpy as np
 import Stemmer
+from spellchecker import SpellChecker
 
 _WORD = re.compile(r"\w+")
 
@@ -30,6 +31,7 @@ quelle quels quelles dont
 """.split()),
 }
 LANGUAGES = tuple(STOPWORDS)
+_DICTIONARY_CODES = {"english": "en", "french": "fr"}
 
 
 def _fold(text: str) -> str:
@@ -109,6 +111,13 @@ class LexicalIndex:
         return _WORD.sub(lambda m: fixes.get(m.group().lower(), m.group()), query)
 
 
+@lru_cache(maxsize=None)
+def dictionary(language: str) -> frozenset[str]:
+    """The words of the language (pyspellchecker's bundled word list, ~150k words drawn
+    from subtitles): a query word found there is a real word, whatever the corpus holds."""
+    return frozenset(SpellChecker(language=_DICTIONARY_CODES[language]).word_frequency.keys())
+
+
 class Spelling:
     """Users type fast ("gendr affirming care", "hearin servises"), and a misspelt word
     matches nothing in BM25 and blurs the query's embedding. A query word whose stem the
@@ -117,13 +126,17 @@ class Spelling:
     edits of the rare unknown word against a set costs far less than a search. Short
     words are left alone: at three letters one edit reaches too many real words, and
     below seven a wrong or extra letter too ("came"/"case", "border"/"order"), so those
-    only get a left-out or swapped letter put right ("gendr", "helath")."""
+    only get a left-out or swapped letter put right ("gendr", "helath").
+    A word of the language's dictionary is never a typo, even if the corpus lacks it: one
+    edit from "injections" lies "infections", from "envie" "envoie". Nor is a word typed in
+    capitals: "AINS" is an acronym, not a slip of "ainsi"."""
 
     MIN_LENGTH = 4
     MIN_LENGTH_REPLACED = 7
 
     def __init__(self, tokenize: Tokenizer, tokens: list[list[str]]):
         self._tokenize = tokenize
+        self._dictionary = dictionary(tokenize.language)
         df: Counter[str] = Counter()
         for doc in tokens:
             df.update(set(doc))
@@ -136,13 +149,16 @@ class Spelling:
     def corrections(self, query: str) -> dict[str, str]:
         """{misspelt word (lower case): corpus word}"""
         fixes: dict[str, str] = {}
-        for word in _WORD.findall(query.lower()):
+        for typed in _WORD.findall(query):
+            if typed.isupper():
+                continue
+            word = typed.lower()
             folded = _fold(word)
             # A word typed with its accents was typed with care; one the corpus lacks
             # ("pêche", "père") is rather a real word than a slip, and one edit from it
             # lies a different word ("penche", "opere").
             if (len(folded) < self.MIN_LENGTH or not folded.isalpha() or folded in self._words
-                    or folded != word or word in fixes):
+                    or folded != word or word in fixes or word in self._dictionary):
                 continue
             stems = self._tokenize(word)
             if not stems or stems[0] in self._stems:

@@ -125,6 +125,19 @@ def test_a_word_typed_with_its_accents_is_not_taken_for_a_typo():
     assert index.respell("marin de la pnche") == "marin de la penche"
 
 
+def test_a_real_word_the_corpus_lacks_and_an_acronym_are_not_taken_for_typos():
+    # Seen on a French help centre: "injections" was searched as "infections", "envie"
+    # as "envoie" and the drug class "AINS" as "ainsi".
+    index = LexicalIndex(["Les infections doivent être signalées au médecin.",
+                          "Nous vous envoie le formulaire ainsi que la notice.",
+                          "Le salarié reçoit une indemnité."])
+    assert index.respell("Je suis traité par injections") == "Je suis traité par injections"
+    assert index.respell("J'ai envie de partir") == "J'ai envie de partir"
+    assert index.respell("Puis-je prendre des AINS ?") == "Puis-je prendre des AINS ?"
+    # A word no dictionary holds is still a typo of the corpus word one edit away.
+    assert index.respell("les infctions") == "les infections"
+
+
 def test_a_passage_repeated_in_hundreds_of_documents_does_not_crowd_out_the_others(tmp_path, embedders):
     # Help centres repeat boilerplate ("the answer is on our website") under many questions.
     # Its copies share one vector; they must count as one candidate, or they fill the dense
