@@ -91,9 +91,23 @@ def cited_passages(raw: str, passages: Sequence[Hit]) -> list[Hit]:
 
 
 def citation_dict(hit: Hit) -> dict:
-    text = " ".join(hit.text.split())
-    snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
-    return {"source": hit.source, "page": hit.page, "chunk_id": hit.chunk_id, "snippet": snippet}
+    return {"source": hit.source, "page": hit.page, "chunk_id": hit.chunk_id,
+            "snippet": snippet(hit.text)}
+
+
+def snippet(text: str) -> str:
+    """The start of a passage, cut at a word and never inside a Markdown link: the widget
+    renders snippets as Markdown, and half a link would show as raw brackets."""
+    text = " ".join(text.split())
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = SNIPPET_CHARS - 1
+    for m in MARKDOWN_LINK.finditer(text):
+        if m.start() >= cut:
+            break
+        if cut < m.end():
+            cut = m.start()
+    return text[:cut].rsplit(" ", 1)[0].rstrip() + "…"
 
 
 # Bare web or mail addresses, which the widget also turns into links.

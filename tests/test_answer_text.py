@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bots.answer_text import (StreamGuard, cited_passages, final_text, keep_known_links, leaks,
-                              marker_numbers, passage_links)
+                              marker_numbers, passage_links, snippet)
 from bots.prompting import DATA_RULE, SECRET_RULE
 from knowledge.documents import Hit
 
@@ -94,3 +94,13 @@ def test_an_invented_address_after_a_backtick_or_parenthesis_does_not_cut_the_an
     for size in (1, 2, 5):
         assert stream(StreamGuard(canary="zz-canary", protected=PROTECTED, known_links=set()),
                       [raw[i:i + size] for i in range(0, len(raw), size)]) == expected
+
+
+def test_a_snippet_is_cut_at_a_word_and_never_inside_a_link():
+    link = "[our returns page](https://shop.example/help/returns-and-refunds-policy)"
+    text = "Returns are free. " * 11 + "See " + link + " for the details."
+    cut = snippet(text)
+    assert cut.endswith("See…") and "](" not in cut and len(cut) <= 240
+    short = "Returns are free; see " + link + "."
+    assert snippet(short) == short
+    assert snippet("word " * 100).endswith("word…")

@@ -180,10 +180,10 @@ def help_centre(payload: str) -> dict[str, str]:
     widget as citation snippets; it is its own document so that it is retrieved on its own."""
     return {
         "acme-help.txt": (
-            "Returns\n\nYou can return any item within 30 days of delivery. To return an item, open My orders, "
-            "click Return, print the label and drop the parcel off at any post office. Refunds for returned "
-            "items arrive within 5 days. Our returns policy: https://shop.example/returns; questions to "
-            "help@shop.example.\n\nShipping\n\nStandard shipping takes 3 to 5 working days; "
+            "Returns\n\nYou can return any item within 30 days of delivery: see [our returns policy]"
+            "(https://shop.example/returns). To return an item, open My orders, click Return, print the "
+            "label and drop the parcel off at any post office. Refunds for returned items arrive within 5 "
+            "days. Questions to help@shop.example.\n\nShipping\n\nStandard shipping takes 3 to 5 working days; "
             "express shipping takes 1 day.\n"),
         # Payload first: citation snippets are the start of a chunk.
         "warranty.txt": (

@@ -92,7 +92,12 @@ def test_customer_asks_gets_a_streamed_cited_answer_and_keeps_it_across_pages(
     source = answer.locator(".sources summary").first
     expect(source).to_contain_text("acme-help.txt")
     source.click()
-    expect(answer.locator(".sources blockquote").first).to_be_visible()
+    cited = answer.locator(".sources blockquote").first
+    expect(cited).to_be_visible()
+    # The passage's Markdown link is a link in the snippet too, not raw brackets.
+    expect(cited.get_by_role("link", name="our returns policy")).to_have_attribute(
+        "href", "https://shop.example/returns")
+    expect(cited).not_to_contain_text("](")
 
     answer.get_by_role("button", name="Helpful", exact=True).click()
     expect(answer).to_contain_text("Thanks for your feedback.")

@@ -578,7 +578,9 @@
       var url = /^https?:/i.test(c.source || '') ? safeHref(c.source) : null;
       var summary = h('summary', null, [label]);
       var body = [summary];
-      if (c.snippet) body.push(h('blockquote', { text: c.snippet }));
+      // Passages are Markdown (loaders write links as [words](address)): the same safe
+      // renderer as answers, so a link shows as a link and markup stays inert.
+      if (c.snippet) body.push(inline(h('blockquote'), c.snippet));
       if (url) body.push(link(url, url));
       box.appendChild(h('details', null, body));
     });
