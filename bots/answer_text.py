@@ -117,10 +117,12 @@ _BARE_URL = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`()\[\]]*[^\s<>\"'`()\[\]
 _ANY_LINK = re.compile(f"{MARKDOWN_LINK.pattern}|{_BARE_URL.pattern}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # The unfinished link or address a stream may end with: held back until it is complete.
-# The start of a scheme ("htt", "`http:/", "(mai") may become an address: held too, or the
-# released text could later lose it and stop matching what follows.
+# The start of a scheme ("htt", "`http:/", "(mai") may become an address, and an opening
+# parenthesis may come to hold only an invented one (then it goes too): held as well, or
+# the released text could later lose them and stop matching what follows.
 _SCHEME_START = re.compile(r"(?i)(?<!\w)(?:h(?:t(?:t(?:p(?:s?(?::/?)?)?)?)?)?|m(?:a(?:i(?:l(?:t(?:o:?)?)?)?)?)?)$")
 _OPEN_LINK = re.compile(r"(?:!?\[[^\]\n]*(?:\](?:\([^)\s]*)?)?|(?:https?://|mailto:)[^\s)]*)$")
+_OPEN_PARENTHESIS = re.compile(r"\(\s*$")
 
 
 def _url_key(url: str) -> str:
@@ -153,7 +155,8 @@ def keep_known_links(text: str, known: set[str]) -> str:
 def hold_open_link(text: str) -> str:
     """The text without a link or address still being written at its end."""
     match = _OPEN_LINK.search(text) or _SCHEME_START.search(text)
-    return text[: match.start()].rstrip() if match else text
+    text = text[: match.start()] if match else text
+    return _OPEN_PARENTHESIS.sub("", text).rstrip()
 
 
 def final_text(raw: str) -> str:
@@ -175,6 +178,7 @@ class StreamGuard:
         self.released = ""
         self.leaked = False
         self.stopped = False  # the model crossed into a delimiter: ignore the rest
+        self.corrected = False  # the final text does not extend what was streamed
 
     def feed(self, text: str) -> str:
         """Add model output; return the newly releasable customer text ("" if none)."""
@@ -201,13 +205,22 @@ class StreamGuard:
         """The rest of the text once the model is done ("" if withheld)."""
         if self.leaked:
             return ""
-        return self._release_upto(final_text(self.raw))
+        return self._release_upto(final_text(self.raw), final=True)
 
-    def _release_upto(self, clean: str) -> str:
-        clean = keep_known_links(clean, self.known_links)
+    def _release_upto(self, clean: str, final: bool = False) -> str:
+        # Without the blank a dropped link may leave at the start, or at the very end.
+        clean = keep_known_links(clean, self.known_links).lstrip()
+        if final:
+            clean = clean.rstrip()
+            if clean == self.released.rstrip():  # only a trailing blank was shown in excess
+                self.released = clean
+                return ""
         if not clean.startswith(self.released):
-            # Stripping changed text already released (rare: a marker split oddly); keep what
-            # was shown consistent and release nothing more from this view.
+            # Cleaning changed text already released (text glued to an address or a marker
+            # can do that): release nothing more. At the end the clean text becomes the
+            # answer; streams carry it in their last event, and clients show it in place.
+            if final:
+                self.released, self.corrected = clean, True
             return ""
         new = clean[len(self.released):]
         self.released = clean

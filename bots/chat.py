@@ -153,8 +153,10 @@ class Chat:
                                                usage=event.usage, latency_ms=event.latency_ms,
                                                debug=event.debug)
                     stored = True
-                    yield "done", {**ids, "fallback": reply.fallback, "handoff": reply.handoff,
-                                   "usage": reply.usage, "latency_ms": reply.latency_ms}
+                    # The stored answer, in full: what a client shows once the stream ends.
+                    yield "done", {**ids, "text": reply.answer, "fallback": reply.fallback,
+                                   "handoff": reply.handoff, "usage": reply.usage,
+                                   "latency_ms": reply.latency_ms}
                 elif isinstance(event, answering.Failed):
                     self._store_answer(turn, q, text=event.partial_text or "".join(shown),
                                        error=event.code, partial=bool(shown), latency_ms=event.latency_ms)
@@ -302,8 +304,8 @@ def _replayed(reply: Reply) -> Iterator[tuple[str, dict]]:
     yield "start", ids
     yield "delta", {"text": reply.answer}
     yield "citations", {"citations": reply.citations}
-    yield "done", {**ids, "fallback": reply.fallback, "handoff": reply.handoff, "usage": reply.usage,
-                   "latency_ms": reply.latency_ms}
+    yield "done", {**ids, "text": reply.answer, "fallback": reply.fallback, "handoff": reply.handoff,
+                   "usage": reply.usage, "latency_ms": reply.latency_ms}
 
 
 def hit_dict(h: Hit) -> dict:

@@ -104,3 +104,26 @@ def test_a_snippet_is_cut_at_a_word_and_never_inside_a_link():
     short = "Returns are free; see " + link + "."
     assert snippet(short) == short
     assert snippet("word " * 100).endswith("word…")
+
+
+def test_an_opening_parenthesis_waits_for_the_address_it_may_lose():
+    # "(" was shown, then the invented address after it was dropped with its parentheses:
+    # the shown text no longer matched and the answer stopped there.
+    raw = ("Print the label (https://shop.example/returns)(https://evil.example/x) and drop "
+           "the parcel off at any post office near you.")
+    for size in (1, 3, 7, 40):
+        guard = StreamGuard(canary="CANARY123", protected=[], hold=20,
+                            known_links={"https://shop.example/returns"})
+        shown = stream(guard, [raw[i:i + size] for i in range(0, len(raw), size)])
+        assert shown == ("Print the label (https://shop.example/returns) and drop the parcel off "
+                         "at any post office near you."), size
+        assert not guard.corrected
+
+
+def test_when_cleaning_changes_streamed_text_the_clean_text_becomes_the_answer():
+    # Markers alone in parentheses: "(" goes out before the markers are known to leave "()".
+    raw = "( [1][2, 3]) and then some more plain words to flush the hold."
+    guard = StreamGuard(canary="CANARY123", protected=[], hold=20)
+    shown = stream(guard, list(raw))
+    assert guard.corrected and shown == "("
+    assert guard.released == "and then some more plain words to flush the hold."

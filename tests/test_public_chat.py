@@ -69,6 +69,19 @@ def test_streamed_answer_has_typed_events_and_is_stored(api, bot, model):
     assert events[-2][1]["citations"][0]["source"] == "shop_help.md"
     history = api.get(f"/v1/bots/{bot}/conversations/{done['conversation_id']}", headers=bearer(key)).json()
     assert history["messages"][1]["content"] == text and history["messages"][1]["id"] == done["message_id"]
+    assert done["text"] == text
+
+
+def test_done_carries_the_clean_answer_when_cleaning_changed_streamed_text(api, bot, model):
+    key = secret_key(api, bot)
+    model.queue(Reply.stream(list("( [1][2, 3]) Standard delivery takes 3 to 5 business days, "
+                                  "and it is free over 50 euros.")))
+    events = parse_sse(ask(api, bot, key, "How long does delivery take?", stream=True).text)
+    done = events[-1][1]
+    assert events[-1][0] == "done"
+    assert done["text"] == "Standard delivery takes 3 to 5 business days, and it is free over 50 euros."
+    stored = api.get(f"/admin/bots/{bot}/conversations/{done['conversation_id']}").json()["messages"][1]
+    assert stored["content"] == done["text"]
 
 
 def test_model_failure_mid_stream_is_an_error_event_and_a_partial_answer(api, bot, model):

@@ -730,7 +730,11 @@
           buffer += d.text || '';
           if (!pending) { pending = true; requestAnimationFrame(paint); }
         } else if (name === 'citations') citations = d.citations || [];
-        else if (name === 'done') { meta.done = true; meta.message_id = d.message_id || meta.message_id; meta.handoff = d.handoff; }
+        else if (name === 'done') {
+          meta.done = true; meta.message_id = d.message_id || meta.message_id; meta.handoff = d.handoff;
+          // The stored answer is the final word, should cleaning have changed streamed text.
+          if (typeof d.text === 'string') buffer = d.text;
+        }
         else if (name === 'error') failure = new ApiError(0, d.code, d.message, d.retry_after || 0);
       });
     }).then(function () {
