@@ -97,7 +97,9 @@ if not documents:
 else:
     shown = page_of(documents, key="docs_page", per_page=25)
     st.dataframe([{t("col_source"): d["source"], t("col_status"): t(f"doc_{d['status']}"),
-                   t("col_pages"): d["pages"], t("col_chunks"): d["chunks"],
+                   # Only PDFs have pages; a blank reads better than "None".
+                   t("col_pages"): "" if d["pages"] is None else str(d["pages"]),
+                   t("col_chunks"): d["chunks"],
                    t("col_size"): human_size(d["size"]), t("col_error"): d["error"] or ""} for d in shown],
                  hide_index=True, width="stretch", key="docs_table")
     by_id = {d["id"]: d for d in documents}
