@@ -192,10 +192,19 @@ def _link_target(node: LexborNode) -> str | None:
 def _table_text(table: LexborNode) -> str:
     rows = []
     for row in table.css("tr"):
-        cells = [_clean(cell.text(deep=True, separator=" ")) for cell in row.css("th, td")]
+        cells = [_cell_text(cell) for cell in row.css("th, td")]
         if any(cells):
             rows.append(" | ".join(cells))
     return "\n".join(rows)
+
+
+def _cell_text(cell: LexborNode) -> str:
+    """A table cell on one line, its links kept as in running text (price lists and
+    "which form for which case" tables link to the page or form itself)."""
+    walker = _Walker()
+    walker.walk(cell)
+    walker.end_section()
+    return _clean(" ".join(s.text for s in walker.sections))
 
 
 def _clean(text: str) -> str:

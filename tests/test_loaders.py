@@ -256,6 +256,15 @@ def test_html_links_keep_their_address_so_the_bot_can_give_it(tmp_path):
         "Écrivez-nous à [aide@x.fr](mailto:aide@x.fr) ou voir https://x.fr/a.\n\nHaut Plan Go")
 
 
+def test_html_table_cells_keep_their_links(tmp_path):
+    page = (b'<html><body><table><tr><th>Case</th><th>Form</th></tr><tr><td>Lost card</td>'
+            b'<td><a href="https://bank.example/forms/lost">Declare it</a><br>within <b>2</b> days</td>'
+            b'</tr></table></body></html>')
+    [section] = load(write(tmp_path, "forms.html", page), "forms.html").sections
+    assert section.text == ("Case | Form\n"
+                            "Lost card | [Declare it](https://bank.example/forms/lost) within 2 days")
+
+
 def test_html_with_no_text_is_refused(tmp_path):
     page = b"<html><body><div id=app></div><script>render()</script></body></html>"
     refused(write(tmp_path, "app.html", page), "app.html", "no_text")
