@@ -19,6 +19,10 @@ from knowledge.vector_index import VectorIndex
 
 K = 10
 SYSTEMS = ("prompteur", "naive", "bm25")
+# Chroma builds its HNSW graph differently each time, and around many identical vectors
+# (the recipe stores them raw) recall moves between builds: 0.29-0.36 on the French COVID
+# FAQ. The recipe is built this many times and judged by its best build.
+NAIVE_BUILDS = 5
 
 
 def scores(ranked: list[list[str | None]], eval_set: EvalSet) -> dict:
@@ -75,10 +79,15 @@ def run(data: Path, quick: bool = False, sets: list[str] | None = None,
 
             started = time.perf_counter()
             baseline_chunks = naive_chunks(eval_set.files)
-            naive = NaiveRetriever(baseline_chunks, embedder, vectors, f"naive-{name}")
-            ranked = [[eval_set.doc_of(c.source, c.page, c.text) for c in naive.search(q, K)]
-                      for q in questions]
-            result["naive"] = scores(ranked, eval_set) | {"chunks": len(baseline_chunks)}
+            builds = []
+            for build in range(NAIVE_BUILDS):
+                naive = NaiveRetriever(baseline_chunks, embedder, vectors, f"naive-{name}-{build}")
+                ranked = [[eval_set.doc_of(c.source, c.page, c.text) for c in naive.search(q, K)]
+                          for q in questions]
+                builds.append(scores(ranked, eval_set))
+            best = max(builds, key=lambda b: b["recall@5"])
+            result["naive"] = best | {"chunks": len(baseline_chunks),
+                                      "recall@5_builds": [b["recall@5"] for b in builds]}
             print(f"  naive {time.perf_counter() - started:.0f}s", flush=True)
 
             bm25 = BM25Retriever(baseline_chunks, "en" if eval_set.model == MINILM else "fr")
@@ -96,7 +105,10 @@ def render(results: dict) -> str:
     for name, r in results.items():
         for system in SYSTEMS:
             s = r[system]
-            rows.append([name, system, s["recall@5"], s["mrr@10"], s["recall@1"], s["recall@10"],
+            recall = s["recall@5"]
+            if len(set(s.get("recall@5_builds", []))) > 1:
+                recall = f"{recall:.3f} (builds {min(s['recall@5_builds']):.3f}–{max(s['recall@5_builds']):.3f})"
+            rows.append([name, system, recall, s["mrr@10"], s["recall@1"], s["recall@10"],
                          s["chunks"], ("met" if r["target"]["met"] else f"MISSED (need {r['target']['needed']:.3f})")
                          if system == "prompteur" else ""])
     out = table(["set", "system", "recall@5", "MRR@10", "recall@1", "recall@10", "chunks", "target"], rows)
