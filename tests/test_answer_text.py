@@ -1,6 +1,8 @@
 """From raw model output to customer text: markers, delimiters, leaks, streaming release."""
 from __future__ import annotations
 
+import random
+
 from bots.answer_text import (StreamGuard, cited_passages, final_text, keep_known_links, leaks,
                               marker_numbers, passage_links, snippet)
 from bots.prompting import DATA_RULE, SECRET_RULE
@@ -127,3 +129,41 @@ def test_when_cleaning_changes_streamed_text_the_clean_text_becomes_the_answer()
     shown = stream(guard, list(raw))
     assert guard.corrected and shown == "("
     assert guard.released == "and then some more plain words to flush the hold."
+
+
+def _generated_answers(seed: int, glued: bool, n: int):
+    """Model-like answers built of phrases, markers and links (known and invented), joined
+    by separators, or glued together (the worst a model does), each cut into random pieces."""
+    rng = random.Random(seed)
+    atoms = ["Returns are free", "within 30 days", "[1]", "[2, 3]", "https://shop.example/returns",
+             "https://evil.example/x", "[our page](https://shop.example/returns)",
+             "[bad](https://evil.example/y)", "**bold**", "`code`", "help@shop.example",
+             "(see https://evil.example/z)", "(see https://shop.example/returns)", "(", ")"]
+    separators = [""] if glued else [" ", ". ", ", ", ": ", "\n\n", "\n- "]
+    for _ in range(n):
+        raw = "".join(rng.choice(atoms) + rng.choice(separators) for _ in range(rng.randint(3, 30)))
+        sizes = [rng.randint(1, 12) for _ in raw]
+        pieces, at = [], 0
+        for size in sizes:
+            if at >= len(raw):
+                break
+            pieces.append(raw[at:at + size])
+            at += size
+        yield raw, pieces, rng.choice([20, 40, 80])
+
+
+def test_every_stream_ends_with_the_clean_answer_and_ordinary_text_needs_no_correction():
+    known = {"https://shop.example/returns"}
+    corrected = 0
+    for glued in (False, True):
+        for raw, pieces, hold in _generated_answers(7, glued, 1000):
+            guard = StreamGuard(canary="CANARY123", protected=[], hold=hold, known_links=known)
+            shown = stream(guard, pieces)
+            clean = keep_known_links(final_text(raw), known).strip()
+            assert guard.released == clean, raw
+            if guard.corrected:
+                corrected += 1
+                assert glued, f"text with separators needed a correction: {raw!r}"
+            else:
+                assert shown.rstrip() == clean, raw
+    assert corrected > 0  # the glued texts do exercise the correction
