@@ -205,23 +205,27 @@ class StreamGuard:
         """The rest of the text once the model is done ("" if withheld)."""
         if self.leaked:
             return ""
-        return self._release_upto(final_text(self.raw), final=True)
+        clean = self._cleaned(final_text(self.raw)).rstrip()
+        if clean.startswith(self.released):
+            return self._advance(clean)
+        # Cleaning changed text already released (text glued to an address or a marker can
+        # do that). The clean text becomes the answer; streams carry it in their last event,
+        # and clients show it in place. Only a trailing blank shown in excess is no change.
+        self.corrected = clean != self.released.rstrip()
+        self.released = clean
+        return ""
 
-    def _release_upto(self, clean: str, final: bool = False) -> str:
-        # Without the blank a dropped link may leave at the start, or at the very end.
-        clean = keep_known_links(clean, self.known_links).lstrip()
-        if final:
-            clean = clean.rstrip()
-            if clean == self.released.rstrip():  # only a trailing blank was shown in excess
-                self.released = clean
-                return ""
+    def _cleaned(self, text: str) -> str:
+        """Without invented links, nor the blank a dropped link may leave at the start."""
+        return keep_known_links(text, self.known_links).lstrip()
+
+    def _release_upto(self, clean: str) -> str:
+        clean = self._cleaned(clean)
         if not clean.startswith(self.released):
-            # Cleaning changed text already released (text glued to an address or a marker
-            # can do that): release nothing more. At the end the clean text becomes the
-            # answer; streams carry it in their last event, and clients show it in place.
-            if final:
-                self.released, self.corrected = clean, True
-            return ""
+            return ""  # cleaning changed released text: nothing more until the end (finish)
+        return self._advance(clean)
+
+    def _advance(self, clean: str) -> str:
         new = clean[len(self.released):]
         self.released = clean
         return new
