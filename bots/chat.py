@@ -153,10 +153,7 @@ class Chat:
                                                usage=event.usage, latency_ms=event.latency_ms,
                                                debug=event.debug)
                     stored = True
-                    # The stored answer, in full: what a client shows once the stream ends.
-                    yield "done", {**ids, "text": reply.answer, "fallback": reply.fallback,
-                                   "handoff": reply.handoff, "usage": reply.usage,
-                                   "latency_ms": reply.latency_ms}
+                    yield "done", _done(ids, reply)
                 elif isinstance(event, answering.Failed):
                     self._store_answer(turn, q, text=event.partial_text or "".join(shown),
                                        error=event.code, partial=bool(shown), latency_ms=event.latency_ms)
@@ -304,8 +301,14 @@ def _replayed(reply: Reply) -> Iterator[tuple[str, dict]]:
     yield "start", ids
     yield "delta", {"text": reply.answer}
     yield "citations", {"citations": reply.citations}
-    yield "done", {**ids, "text": reply.answer, "fallback": reply.fallback, "handoff": reply.handoff,
-                   "usage": reply.usage, "latency_ms": reply.latency_ms}
+    yield "done", _done(ids, reply)
+
+
+def _done(ids: dict, reply: Reply) -> dict:
+    """The last event of a stream. It carries the stored answer in full, which a client shows
+    once the stream ends (cleaning may have changed text already streamed)."""
+    return {**ids, "text": reply.answer, "fallback": reply.fallback, "handoff": reply.handoff,
+            "usage": reply.usage, "latency_ms": reply.latency_ms}
 
 
 def hit_dict(h: Hit) -> dict:
