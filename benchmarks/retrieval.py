@@ -32,15 +32,18 @@ def scores(ranked: list[list[str | None]], eval_set: EvalSet) -> dict:
     for docs, q in zip(ranked, eval_set.questions):
         rank = next((i + 1 for i, d in enumerate(docs[:K]) if d in q.answer_ids), None)
         first.append(rank)
-    n = len(first) or 1
-    result = {f"recall@{k}": sum(1 for r in first if r and r <= k) / n for k in (1, 5, 10)} | {
-        "mrr@10": sum(1 / r for r in first if r) / n, "questions": len(first)}
+    result = {f"recall@{k}": _recall(first, k) for k in (1, 5, 10)} | {
+        "mrr@10": sum(1 / r for r in first if r) / (len(first) or 1), "questions": len(first)}
     if len({q.shared_answer for q in eval_set.questions}) == 2:  # the set has both kinds
         for label, shared in (("unique_answer", False), ("shared_answer", True)):
             ranks = [r for r, q in zip(first, eval_set.questions) if q.shared_answer == shared]
-            result[f"recall@5_{label}"] = sum(1 for r in ranks if r and r <= 5) / len(ranks)
+            result[f"recall@5_{label}"] = _recall(ranks, 5)
             result[f"questions_{label}"] = len(ranks)
     return result
+
+
+def _recall(ranks: list[int | None], k: int) -> float:
+    return sum(1 for r in ranks if r and r <= k) / (len(ranks) or 1)
 
 
 def target(result: dict) -> dict:
