@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots.client import AdminClient
 from tests.conftest import free_port
@@ -23,6 +24,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "builder"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
 
 @pytest.fixture
@@ -68,10 +70,26 @@ def browser():
 
 
 def settle(page, timeout: float = 240_000) -> None:
-    """Wait for the script run to end (Streamlit marks the app root while it runs)."""
-    page.wait_for_timeout(300)
+    """Wait for the script run to end (Streamlit marks the app root while it runs). On a busy
+    machine the rerun a click asks for can start late, so first give it a moment to start:
+    otherwise the old idle state would pass for the end of the new run."""
+    try:
+        page.wait_for_selector(RUNNING, timeout=3_000)
+    except PlaywrightTimeout:
+        pass  # a quick run may have come and gone already
     page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_timeout(300)
+
+
+def wait_for_outcome(page, text: str, timeout: float = 240_000) -> None:
+    """Wait until `text` shows; if it never does, fail with what the page's alerts say (and a
+    screenshot), so a CI log tells why rather than only that the text never came."""
+    try:
+        page.get_by_text(text).first.wait_for(timeout=timeout)
+    except PlaywrightTimeout:
+        shoot(page, "failure")
+        said = " | ".join(page.get_by_test_id("stAlert").all_inner_texts()) or "no alert on the page"
+        pytest.fail(f"expected {text!r} within {timeout / 1000:g} s; the page says: {said}")
 
 
 def shoot(page, name: str) -> None:
@@ -120,10 +138,11 @@ def test_newcomer_path_in_chromium(ui, live_server, browser, model):
 
     open_page(page, "Knowledge")
     page.locator('input[type="file"]').set_input_files(str(ROOT / "tests" / "fixtures" / "PerksPlus.pdf"))
+    page.get_by_text("PerksPlus.pdf").wait_for()  # the uploader has the file
     page.get_by_role("button", name="Upload and index").click()
     settle(page)
     assert_no_exception(page)
-    page.get_by_text("ready to answer questions").wait_for()
+    wait_for_outcome(page, "ready to answer questions")
     page.get_by_role("textbox", name="A customer's question").fill("What does PerksPlus pay for?")
     page.get_by_role("button", name="Search", exact=True).and_(page.get_by_test_id("stBaseButton-secondaryFormSubmit")).click()
     settle(page)
@@ -145,14 +164,14 @@ def test_newcomer_path_in_chromium(ui, live_server, browser, model):
     page.keyboard.press("Enter")
     settle(page)
     assert_no_exception(page)
-    page.get_by_text("PerksPlus pays up to $1000").wait_for()
+    wait_for_outcome(page, "PerksPlus pays up to $1000")
     shoot(page, "playground-1280")
 
     open_page(page, "Publish")
     page.get_by_role("textbox", name="What changed").fill("First version")
     page.get_by_role("button", name="Publish the draft").click()
     settle(page)
-    page.get_by_text("Version 1 is live.").wait_for()
+    wait_for_outcome(page, "Version 1 is live.")
     page.get_by_role("button", name="Create key").click()
     settle(page)
     assert_no_exception(page)
