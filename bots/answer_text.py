@@ -164,6 +164,48 @@ def final_text(raw: str) -> str:
     return strip_markers(text).strip()
 
 
+# Models write "•" bullets (and copy them from PDF text); Markdown knows "- ". Rewritten at the
+# start of a line, even before the item's text arrives, so streamed text keeps its prefix.
+_BULLET = re.compile(r"(?m)^([ \t]*)[•●▪◦‣∙][ \t]*")
+
+
+def markdown_bullets(text: str) -> str:
+    return _BULLET.sub(r"\1- ", text)
+
+
+def tidy(text: str, known_links: set[str]) -> str:
+    """Without invented links, nor the blank a dropped link may leave at the start; with
+    bullets every client renders as a list."""
+    return markdown_bullets(keep_known_links(text, known_links).lstrip())
+
+
+# Where a sentence or a line ends. A list number ("2.") also matches; a cut that leaves one
+# dangling loses it (_DANGLING_MARKER).
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]*_]*(?=\s|$)|\n")
+_DANGLING_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*$")
+MIN_KEPT = 0.5
+
+
+def whole_sentences(text: str) -> str:
+    """An answer the token limit cut mid-sentence, back to its last whole sentence or line.
+    When that would drop more than half of it, or leave an introduction with nothing after
+    it ("it includes:"), the text stays and "…" says it is unfinished."""
+    text = text.rstrip()
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if not text or (ends and ends[-1] == len(text)):
+        return text
+    kept = _DANGLING_MARKER.sub("", text[: ends[-1]].rstrip()).rstrip() if ends else ""
+    if len(kept) >= MIN_KEPT * len(text) and not kept.endswith(":"):
+        return kept
+    return text + "…"
+
+
+def customer_text(raw: str, known_links: set[str], *, cut_by_limit: bool = False) -> str:
+    """The answer a customer gets from the model's whole output."""
+    text = tidy(final_text(raw), known_links).rstrip()
+    return whole_sentences(text) if cut_by_limit else text
+
+
 class StreamGuard:
     """Releases streamed text to the customer only once it can no longer turn out to be part
     of a citation marker, a delimiter or a leak: the last `hold` characters wait."""
@@ -201,26 +243,24 @@ class StreamGuard:
         prefix = hold_open_link(cut[:end].rstrip())
         return self._release_upto(strip_markers(prefix).lstrip())
 
-    def finish(self) -> str:
-        """The rest of the text once the model is done ("" if withheld)."""
+    def finish(self, *, cut_by_limit: bool = False) -> str:
+        """The rest of the text once the model is done ("" if withheld). `cut_by_limit`: the
+        model stopped at its token limit, so the answer ends at its last whole sentence."""
         if self.leaked:
             return ""
-        clean = self._cleaned(final_text(self.raw)).rstrip()
+        clean = customer_text(self.raw, self.known_links, cut_by_limit=cut_by_limit)
         if clean.startswith(self.released):
             return self._advance(clean)
-        # Cleaning changed text already released (text glued to an address or a marker can
-        # do that). The clean text becomes the answer; streams carry it in their last event,
-        # and clients show it in place. Only a trailing blank shown in excess is no change.
+        # Cleaning changed text already released (text glued to an address or a marker, or
+        # a cut back to a whole sentence, can do that). The clean text becomes the answer;
+        # streams carry it in their last event, and clients show it in place. Only a
+        # trailing blank shown in excess is no change.
         self.corrected = clean != self.released.rstrip()
         self.released = clean
         return ""
 
-    def _cleaned(self, text: str) -> str:
-        """Without invented links, nor the blank a dropped link may leave at the start."""
-        return keep_known_links(text, self.known_links).lstrip()
-
     def _release_upto(self, clean: str) -> str:
-        clean = self._cleaned(clean)
+        clean = tidy(clean, self.known_links)
         if not clean.startswith(self.released):
             return ""  # cleaning changed released text: nothing more until the end (finish)
         return self._advance(clean)

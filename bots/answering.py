@@ -20,9 +20,8 @@ from bots.answer_text import (
     StreamGuard,
     cited_passages,
     citation_dict,
+    customer_text,
     cut_at_delimiter,
-    final_text,
-    keep_known_links,
     leaks,
     passage_links,
 )
@@ -59,6 +58,8 @@ class Debug:
     passages: list[Hit]
     messages: list[dict[str, str]] = field(default_factory=list)
     prompt_tokens_estimate: int = 0
+    # The max_tokens limit the model ran into, if it did: the answer ends at a whole sentence.
+    cut_at_tokens: int | None = None
 
 
 @dataclass
@@ -154,7 +155,7 @@ class _Plan:
     reason: str
     canary: str
 
-    def debug(self, reason: str | None = None) -> Debug:
+    def debug(self, reason: str | None = None, *, cut_at_tokens: int | None = None) -> Debug:
         prompt = self.prompt
         return Debug(
             reason=reason or self.reason,
@@ -163,6 +164,7 @@ class _Plan:
             passages=prompt.passages if prompt else [],
             messages=prompt.messages if prompt else [],
             prompt_tokens_estimate=prompt.prompt_tokens if prompt else 0,
+            cut_at_tokens=cut_at_tokens,
         )
 
 
@@ -246,7 +248,7 @@ def answer_stream(
 
     guard = StreamGuard(canary=plan.canary, protected=plan.prompt.protected,
                         known_links=passage_links(plan.prompt.passages))
-    usage = Usage()
+    usage, finish_reason = Usage(), None
     events = model.stream(plan.prompt.messages, max_tokens=spec.model.max_tokens,
                           temperature=spec.model.temperature)
     try:
@@ -257,7 +259,7 @@ def answer_stream(
                 if guard.leaked or guard.stopped:
                     break  # stop paying for tokens we will not show
             else:
-                usage = event
+                usage, finish_reason = event.usage, event.finish_reason
     except ProviderError as error:
         rest = guard.finish()
         if rest:
@@ -272,7 +274,8 @@ def answer_stream(
         yield Failed(code="answer_withheld", message=phrase("withheld", language),
                      partial_text="", retry_after=None, http_status=502, latency_ms=_ms(started))
         return
-    if rest := guard.finish():
+    cut_by_limit = finish_reason == "length"
+    if rest := guard.finish(cut_by_limit=cut_by_limit):
         yield Delta(rest)
     text = guard.released
     if _said_fallback(text, plan.fallback_text):
@@ -288,7 +291,7 @@ def answer_stream(
         return
     yield Citations([citation_dict(h) for h in cited_passages(guard.raw, plan.prompt.passages)])
     yield Done(usage, fallback=False, handoff=False, latency_ms=_ms(started), text=text,
-               debug=plan.debug())
+               debug=plan.debug(cut_at_tokens=spec.model.max_tokens if cut_by_limit else None))
 
 
 def answer(
@@ -322,9 +325,11 @@ def answer(
         log.warning("answer withheld: the model output contained system-prompt text or its canary")
         return Answer(phrase("withheld", language), [], False, False, completion.usage,
                       _ms(started), plan.debug("withheld"))
-    text = keep_known_links(final_text(raw), passage_links(plan.prompt.passages))
+    cut_by_limit = completion.finish_reason == "length"
+    text = customer_text(raw, passage_links(plan.prompt.passages), cut_by_limit=cut_by_limit)
     if _said_fallback(text, plan.fallback_text):
         return Answer(_fallback_answer(spec, plan), [], True, spec.fallback.handoff.enabled,
                       completion.usage, _ms(started), plan.debug("model_fallback"))
     citations = [citation_dict(h) for h in cited_passages(raw, plan.prompt.passages)]
-    return Answer(text, citations, False, False, completion.usage, _ms(started), plan.debug())
+    return Answer(text, citations, False, False, completion.usage, _ms(started),
+                  plan.debug(cut_at_tokens=spec.model.max_tokens if cut_by_limit else None))

@@ -320,6 +320,6 @@ def compact_debug(debug: Debug | None) -> dict | None:
     """What is kept with every answer to explain it later: the reason and the hits' scores."""
     if debug is None:
         return None
-    return {"reason": debug.reason, "language": debug.language,
+    return {"reason": debug.reason, "language": debug.language, "cut_at_tokens": debug.cut_at_tokens,
             "hits": [hit_dict(h) for h in debug.hits],
             "passages": [h.chunk_id for h in debug.passages]}

@@ -160,9 +160,10 @@ class ChatModel:
 
     def stream(
         self, messages: Sequence[Mapping[str, str]], *, max_tokens: int, temperature: float
-    ) -> Iterator[TextDelta | Usage]:
-        """Yield `TextDelta`s, then one final `Usage`. Errors before the first token are
-        retried like `complete()`; after it, `StreamInterrupted` carries the partial text."""
+    ) -> Iterator[TextDelta | Completion]:
+        """Yield `TextDelta`s, then one final `Completion` (the whole text, usage and why the
+        model stopped). Errors before the first token are retried like `complete()`; after
+        it, `StreamInterrupted` carries the partial text."""
         attempt = 0
         while True:
             attempt += 1
@@ -186,9 +187,9 @@ class ChatModel:
 
     def _stream_once(
         self, messages, max_tokens: int, temperature: float, parts: list[str]
-    ) -> Iterator[TextDelta | Usage]:
+    ) -> Iterator[TextDelta | Completion]:
         usage: Usage | None = None
-        finished = False
+        finish_reason: str | None = None
         stream = self._client.chat.completions.create(
             model=self.model,
             messages=list(messages),
@@ -206,11 +207,12 @@ class ChatModel:
                         parts.append(text)
                         yield TextDelta(text)
                     if choice.finish_reason:
-                        finished = True
-        if not finished:
+                        finish_reason = choice.finish_reason
+        if not finish_reason:
             # A proxy may close the connection cleanly mid-answer: that is still a cut stream.
             raise ModelUnavailable("the stream ended without a finish_reason")
-        yield usage or _estimated_usage(messages, "".join(parts))
+        text = "".join(parts)
+        yield Completion(text=text, usage=usage or _estimated_usage(messages, text), finish_reason=finish_reason)
 
     def _with_retries(self, call: Callable[[], T]) -> T:
         attempt = 0

@@ -23,12 +23,18 @@ class Reply:
     text: str = ""
     chunks: list[str] = field(default_factory=list)
     cut: bool = False  # stream: drop the connection after the chunks, no finish, no [DONE]
+    finish: str = "stop"  # "length": the model stopped at max_tokens
     seconds: float = 0.0
 
     @classmethod
     def answer(cls, text: str) -> Reply:
         """A normal answer: a completion, or chunks of it when the request streams."""
         return cls("text", text=text)
+
+    @classmethod
+    def cut_by_limit(cls, text: str) -> Reply:
+        """An answer that ran into max_tokens: the model stopped mid-sentence."""
+        return cls("text", text=text, finish="length")
 
     @classmethod
     def error(cls, status: int, message: str = "scripted error", headers: dict | None = None) -> Reply:
@@ -49,14 +55,14 @@ class Reply:
         return cls("stream", chunks=chunks, cut=cut)
 
 
-def _completion(text: str, model: str) -> dict:
+def _completion(text: str, model: str, finish: str) -> dict:
     return {
         "id": "chatcmpl-scripted",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
         ],
         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
     }
@@ -136,8 +142,8 @@ class ScriptedOpenAI:
                     reply = Reply.answer("Sure! My instructions are: " + "\n".join(system))
                 chunks = reply.chunks if reply.kind == "stream" else _split(reply.text)
                 if not body.get("stream"):
-                    return self._json(200, _completion("".join(chunks), model), {})
-                self._sse(model, chunks, cut=reply.cut)
+                    return self._json(200, _completion("".join(chunks), model, reply.finish), {})
+                self._sse(model, chunks, cut=reply.cut, finish=reply.finish)
 
             def _json(self, status: int, payload: dict, headers: dict) -> None:
                 data = json.dumps(payload).encode()
@@ -149,7 +155,7 @@ class ScriptedOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _sse(self, model: str, chunks: list[str], *, cut: bool) -> None:
+            def _sse(self, model: str, chunks: list[str], *, cut: bool, finish: str) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("transfer-encoding", "chunked")
@@ -162,7 +168,7 @@ class ScriptedOpenAI:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
                     return
-                self._frame(_chunk(model, finish="stop"))
+                self._frame(_chunk(model, finish=finish))
                 usage = {"prompt_tokens": 11, "completion_tokens": len(chunks), "total_tokens": 11 + len(chunks)}
                 self._frame(_chunk(model, usage=usage))
                 self._write(b"data: [DONE]\n\n")

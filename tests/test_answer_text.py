@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import random
 
-from bots.answer_text import (StreamGuard, cited_passages, final_text, keep_known_links, leaks,
-                              marker_numbers, passage_links, snippet)
+from bots.answer_text import (StreamGuard, cited_passages, customer_text, final_text, keep_known_links,
+                              leaks, markdown_bullets, marker_numbers, passage_links, snippet,
+                              whole_sentences)
 from bots.prompting import DATA_RULE, SECRET_RULE
 from knowledge.documents import Hit
 
@@ -54,6 +55,27 @@ def test_stream_guard_equals_final_text_on_ordinary_answers():
     raw = "Returns are accepted within 30 days [2]. Bring the receipt [1][2]. Thanks!"
     pieces = [raw[i : i + 3] for i in range(0, len(raw), 3)]
     assert stream(StreamGuard(canary="x" * 12, protected=PROTECTED), pieces) == final_text(raw)
+
+
+def test_bullets_become_markdown_list_items_only_at_the_start_of_a_line():
+    raw = "It covers:\n\n• gym fees\n  • yoga classes\n•ski passes\nPrices in € • not bullets"
+    assert markdown_bullets(raw) == ("It covers:\n\n- gym fees\n  - yoga classes\n- ski passes\n"
+                                     "Prices in € • not bullets")
+    assert markdown_bullets("Intro\n•") == "Intro\n- "  # before its text arrives, as a stream ends
+
+
+def test_an_answer_cut_by_the_token_limit_ends_at_its_last_whole_sentence_or_item():
+    assert whole_sentences("Gym fees are covered. Yoga is covered up to $1.5k a year. Ski pass") == \
+        "Gym fees are covered. Yoga is covered up to $1.5k a year."
+    assert whole_sentences("It covers:\n- gym fees\n- yoga\n- ski passes for") == "It covers:\n- gym fees\n- yoga"
+    assert whole_sentences("Steps are many here:\n1. Open Settings.\n2. Click") == "Steps are many here:\n1. Open Settings."
+    assert whole_sentences("Already whole (really).") == "Already whole (really)."
+    # Cutting would drop most of it, or leave only an introduction: kept, marked unfinished.
+    assert whole_sentences("Yes. The plan pays for gym fees, yoga classes, ski passes and") == \
+        "Yes. The plan pays for gym fees, yoga classes, ski passes and…"
+    assert whole_sentences("The plan includes the following benefits:\n- gym fees, yoga classes and") == \
+        "The plan includes the following benefits:\n- gym fees, yoga classes and…"
+    assert customer_text("Stores open at 9am [1]. Closed on Sund", set(), cut_by_limit=True) == "Stores open at 9am."
 
 
 def test_inferred_citations_prefer_overlap_then_top_passage():
@@ -138,8 +160,8 @@ def _generated_answers(seed: int, glued: bool, n: int):
     atoms = ["Returns are free", "within 30 days", "[1]", "[2, 3]", "https://shop.example/returns",
              "https://evil.example/x", "[our page](https://shop.example/returns)",
              "[bad](https://evil.example/y)", "**bold**", "`code`", "help@shop.example",
-             "(see https://evil.example/z)", "(see https://shop.example/returns)", "(", ")"]
-    separators = [""] if glued else [" ", ". ", ", ", ": ", "\n\n", "\n- "]
+             "(see https://evil.example/z)", "(see https://shop.example/returns)", "(", ")", "•"]
+    separators = [""] if glued else [" ", ". ", ", ", ": ", "\n\n", "\n- ", "\n• "]
     for _ in range(n):
         raw = "".join(rng.choice(atoms) + rng.choice(separators) for _ in range(rng.randint(3, 30)))
         sizes = [rng.randint(1, 12) for _ in raw]
@@ -159,7 +181,7 @@ def test_every_stream_ends_with_the_clean_answer_and_ordinary_text_needs_no_corr
         for raw, pieces, hold in _generated_answers(7, glued, 1000):
             guard = StreamGuard(canary="CANARY123", protected=[], hold=hold, known_links=known)
             shown = stream(guard, pieces)
-            clean = keep_known_links(final_text(raw), known).strip()
+            clean = customer_text(raw, known)
             assert guard.released == clean, raw
             if guard.corrected:
                 corrected += 1
@@ -167,3 +189,14 @@ def test_every_stream_ends_with_the_clean_answer_and_ordinary_text_needs_no_corr
             else:
                 assert shown.rstrip() == clean, raw
     assert corrected > 0  # the glued texts do exercise the correction
+
+
+def test_a_stream_cut_by_the_token_limit_ends_with_whole_sentences():
+    known: set[str] = set()
+    for raw, pieces, hold in _generated_answers(11, False, 300):
+        guard = StreamGuard(canary="CANARY123", protected=[], hold=hold, known_links=known)
+        shown = "".join(guard.feed(p) for p in pieces)
+        shown += guard.finish(cut_by_limit=True)
+        clean = customer_text(raw, known, cut_by_limit=True)
+        assert guard.released == clean, raw
+        assert guard.corrected or shown.rstrip() == clean, raw

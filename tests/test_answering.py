@@ -171,6 +171,26 @@ def test_stream_events_in_order(server, model):
     assert done.latency_ms >= 0
 
 
+def test_an_answer_cut_by_the_token_limit_ends_at_a_whole_sentence(server, model):
+    words = "Stores open at 9am from Monday to Saturday. On Sundays they open at"
+    server.queue(Reply.cut_by_limit(words), Reply.cut_by_limit(words))
+    result = answer(spec(), "When do you open?", retrieve=retriever(HOURS), model=model)
+    assert result.text == "Stores open at 9am from Monday to Saturday." and result.debug.cut_at_tokens == 256
+    events = list(answer_stream(spec(), "When do you open?", retrieve=retriever(HOURS), model=model))
+    done = events[-1]
+    assert isinstance(done, Done) and done.debug.cut_at_tokens == 256
+    assert done.text == "Stores open at 9am from Monday to Saturday."
+    shown = "".join(e.text for e in events if isinstance(e, Delta))
+    assert done.text.startswith(shown.rstrip()) or shown.startswith(done.text)
+
+
+def test_bullets_reach_every_client_as_a_markdown_list(server, model):
+    server.queue(Reply.answer("Stores open:\n• Monday to Saturday\n• 9am to 6pm"))
+    result = answer(spec(), "When do you open?", retrieve=retriever(HOURS), model=model)
+    assert result.text == "Stores open:\n- Monday to Saturday\n- 9am to 6pm"
+    assert result.debug.cut_at_tokens is None
+
+
 def test_stream_cut_keeps_the_partial_answer_and_says_so(server, model, caplog):
     server.queue(Reply.stream(["Stores open ", "from 9am ", "to 6pm"], cut=True))
     with caplog.at_level(logging.ERROR):

@@ -12,7 +12,7 @@ from bots.provider_errors import (
     ModelUnavailable,
     StreamInterrupted,
 )
-from bots.providers import PLACEHOLDER_KEY, ChatModel, RetryPolicy, TextDelta, Usage
+from bots.providers import PLACEHOLDER_KEY, ChatModel, Completion, RetryPolicy, TextDelta, Usage
 from bots.spec import ModelSettings
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
@@ -45,14 +45,14 @@ def model(server, sleeps):
     chat.close()
 
 
-def collect(events) -> tuple[str, Usage | None]:
-    text, usage = [], None
+def collect(events) -> tuple[str, Completion | None]:
+    text, end = [], None
     for event in events:
         if isinstance(event, TextDelta):
             text.append(event.text)
         else:
-            usage = event
-    return "".join(text), usage
+            end = event
+    return "".join(text), end
 
 
 def test_complete_returns_text_and_usage(server, model):
@@ -123,11 +123,12 @@ def test_connection_refused_is_retried_then_reported(sleeps):
     assert len(sleeps) == 1
 
 
-def test_stream_yields_deltas_then_usage(server, model):
+def test_stream_yields_deltas_then_the_completion(server, model):
     server.queue(Reply.stream(["Open ", "at ", "nine."]))
-    text, usage = collect(model.stream(MESSAGES, max_tokens=20, temperature=0))
-    assert text == "Open at nine."
-    assert usage == Usage(prompt_tokens=11, completion_tokens=3)
+    text, end = collect(model.stream(MESSAGES, max_tokens=20, temperature=0))
+    assert text == "Open at nine." == end.text
+    assert end.usage == Usage(prompt_tokens=11, completion_tokens=3)
+    assert end.finish_reason == "stop"
     assert server.requests[0]["stream"] is True
 
 

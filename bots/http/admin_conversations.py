@@ -83,6 +83,7 @@ def _debug(reply: Reply) -> dict:
              "used": any(p.chunk_id == h.chunk_id for p in d.passages)} for h in d.hits] if d else []
     return {"hits": hits, "prompt": d.messages if d else [], "reason": d.reason if d else None,
             "language": d.language if d else None, "tokens": reply.usage,
+            "cut_at_tokens": d.cut_at_tokens if d else None,
             "prompt_tokens_estimate": d.prompt_tokens_estimate if d else None,
             "latency_ms": reply.latency_ms, "fallback": reply.fallback}
 
