@@ -140,12 +140,22 @@ S: dict[str, tuple[str, str]] = {
     "pg_facts": ("**Latency** {latency} ms · **tokens** {prompt} prompt + {completion} answer · **fallback** {fallback}",
                  "**Latence** {latency} ms · **tokens** {prompt} prompt + {completion} réponse · **repli** {fallback}"),
     "pg_reason": ("Why it fell back: {reason}", "Raison du repli : {reason}"),
+    "pg_cut_by_limit": ("The answer reached its length limit ({limit} tokens) and was cut after its last "
+                        "whole sentence. If answers need more room, raise “Longest answer” in Settings.",
+                        "La réponse a atteint sa longueur maximale ({limit} tokens) et a été coupée après sa "
+                        "dernière phrase complète. S'il faut plus de place, augmentez « Réponse maximale » "
+                        "dans Réglages."),
     "pg_passages": ("Retrieved passages", "Passages trouvés"),
     "pg_no_hits": ("No passage was retrieved.", "Aucun passage trouvé."),
     "pg_prompt": ("The final prompt sent to the model", "Le prompt final envoyé au modèle"),
     "pg_sources": ("Sources: {sources}", "Sources : {sources}"),
     "col_page": ("Page", "Page"), "col_similarity": ("Similarity", "Similarité"),
-    "col_words": ("Word match", "Mots communs"), "col_used": ("In prompt", "Dans le prompt"),
+    "col_words": ("Words", "Mots"), "col_used": ("Used", "Utilisé"),
+    "col_similarity_help": ("Closeness in meaning to the question; passages below the bot's minimum relevance are not used.",
+                            "Proximité de sens avec la question ; un passage sous la pertinence minimale du bot n'est pas utilisé."),
+    "col_words_help": ("Word match (BM25): words shared with the question, rare words counting more.",
+                       "Mots communs (BM25) avec la question, les mots rares comptant davantage."),
+    "col_used_help": ("Given to the model in the prompt.", "Donné au modèle dans le prompt."),
     # publish
     "pub_live": ("Customers talk to **version {version}**. Publishing makes the current draft the new version.",
                  "Les clients parlent à la **version {version}**. Publier fait du brouillon actuel la nouvelle version."),

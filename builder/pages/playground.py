@@ -26,7 +26,7 @@ if not bot["chunks"]:
 
 
 def fmt(value) -> str:
-    return "–" if value is None else f"{value:.3f}"
+    return "–" if value is None else f"{value:.2f}"
 
 
 def why(reply: dict) -> None:
@@ -38,12 +38,17 @@ def why(reply: dict) -> None:
                   fallback=t("yes") if reply.get("fallback") else t("no")))
     if reply.get("fallback") and debug.get("reason"):
         st.caption(t("pg_reason", reason=debug["reason"]))
+    if debug.get("cut_at_tokens"):
+        st.caption(":material/content_cut: " + t("pg_cut_by_limit", limit=debug["cut_at_tokens"]))
     hits = debug.get("hits") or []
     if hits:
-        st.dataframe([{t("col_source"): h["source"], t("col_page"): h.get("page") or "–",
+        # The panel is narrow: the page goes with its document, so every column fits.
+        st.dataframe([{t("col_source"): h["source"] + (f" p. {h['page']}" if h.get("page") else ""),
                        t("col_similarity"): fmt(h.get("dense_score")), t("col_words"): fmt(h.get("lexical_score")),
                        t("col_used"): "✓" if h.get("used") else ""} for h in hits],
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch",
+                     column_config={t(c): st.column_config.Column(help=t(f"{c}_help"))
+                                    for c in ("col_similarity", "col_words", "col_used")})
         with st.expander(t("pg_passages")):
             for n, h in enumerate(hits, 1):
                 st.markdown(f"**{n}. {h['source']}** · p. {h.get('page') or '–'}")
@@ -76,7 +81,7 @@ for turn in turns:
         st.markdown(turn["question"])
     replies = turn["replies"]
     if len(replies) == 1:
-        left, right = st.columns([3, 2], gap="large")
+        left, right = st.columns([4, 3], gap="medium")
         with left, st.chat_message("assistant"):
             answer(replies[0])
         with right, st.expander(t("pg_why"), expanded=turn is turns[-1]):
