@@ -140,6 +140,7 @@ S: dict[str, tuple[str, str]] = {
     "pg_facts": ("**Latency** {latency} ms · **tokens** {prompt} prompt + {completion} answer · **fallback** {fallback}",
                  "**Latence** {latency} ms · **tokens** {prompt} prompt + {completion} réponse · **repli** {fallback}"),
     "pg_reason": ("Why it fell back: {reason}", "Raison du repli : {reason}"),
+    "cv_cut_at_tokens": ("cut at the {limit}-token limit", "coupée à la limite de {limit} tokens"),
     "pg_cut_by_limit": ("The answer reached its length limit ({limit} tokens) and was cut after its last "
                         "whole sentence. If answers need more room, raise “Longest answer” in Settings.",
                         "La réponse a atteint sa longueur maximale ({limit} tokens) et a été coupée après sa "

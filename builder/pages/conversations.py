@@ -55,7 +55,7 @@ with log:
         rows = listing["conversations"] if listing else []
         st.caption(t("cv_total", n=total))
         st.dataframe([{t("col_date"): r["created_at"][:16].replace("T", " "), t("cv_first"): r["first_question"],
-                       t("cv_channel"): r["channel"], t("cv_version"): f"v{r['version']}" if r["version"] else "–",
+                       t("cv_channel"): r["channel"], t("cv_version"): f"v{r['version']}" if r["version"] else t("pg_mode_draft"),
                        t("cv_messages"): r["messages"], t("cv_up"): r["thumbs_up"], t("cv_down"): r["thumbs_down"],
                        t("cv_fallback"): r["fallbacks"], t("cv_handoff"): r["handoff_requests"]} for r in rows],
                      hide_index=True, width="stretch")
@@ -74,6 +74,8 @@ with log:
                     notes.append(t("cv_was_fallback"))
                 if m.get("error"):
                     notes.append(t("cv_error", error=m["error"]))
+                if limit := (m.get("debug") or {}).get("cut_at_tokens"):
+                    notes.append(t("cv_cut_at_tokens", limit=limit))
                 if (m.get("feedback") or {}).get("rating"):
                     fb = m["feedback"]
                     notes.append(t("cv_up" if fb["rating"] == "up" else "cv_down") + (f" {fb['comment']}" if fb.get("comment") else ""))

@@ -117,7 +117,9 @@ def test_newcomer_path(ui_env, model):
     assert "sk-provider-secret" not in str([w.value for w in at.text_input])
     assert at.text_input(key=f"set_key_{bid}_1").placeholder.startswith("A key is saved")
 
-    model.queue(*[Reply.answer("PerksPlus pays for fitness programs such as gym memberships [1].")] * 3)
+    # Every answer runs into the token limit: the page says so, and the customer's text ends whole.
+    model.queue(*[Reply.cut_by_limit("PerksPlus pays for fitness programs such as gym memberships [1]. "
+                                      "It also pays for ski")] * 3)
     goto(at, "playground")
     at.chat_input(key=f"pg_input_{bot['id']}").set_value("What does PerksPlus pay for?")
     at.run()
@@ -127,6 +129,8 @@ def test_newcomer_path(ui_env, model):
     page = texts(at)
     assert "PerksPlus.pdf" in page, "the passages behind the answer are shown"
     assert "Latency" in page and "fallback** no" in page
+    assert "gym memberships." in page and "ski" not in page
+    assert "reached its length limit (256 tokens)" in page
 
     goto(at, "publish")
     at.text_input(key=f"pub_note_{bot['id']}").input("first version")
@@ -154,6 +158,7 @@ def test_newcomer_path(ui_env, model):
     goto(at, "conversations")
     assert not at.error, [e.value for e in at.error]
     assert "conversation(s)" in texts(at)
+    assert "cut at the 256-token limit" in texts(at)
 
 
 def test_errors_are_sentences_not_tracebacks(ui_env, live_server):
