@@ -543,3 +543,29 @@ def test_answer_images_load_only_from_the_bots_image_origins(
     assert attacker.hits == []
     assert page.problems == [] and narrowed.problems == [] and hosted.problems == []
     context.close()
+
+
+def test_passages_of_one_source_are_one_entry_with_each_snippet(browser, deployment, site, scripted_model):
+    # Two sections too long to share a chunk: one document, two cited passages.
+    gym = "Gym fees. " + "The PerksPlus plan pays back gym and fitness club fees up to 1000 dollars a year. " * 8
+    ski = "Ski passes. " + "The PerksPlus plan also pays back ski passes and ski lessons during the winter. " * 8
+    spec = bot_spec(scripted_model.base_url, deployment.origins, "en")
+    bot_id, key = deployment.publish_bot("Acme Perks", spec, "en",
+                                         documents={"perks.txt": f"{gym}\n\n{ski}\n"})
+    scripted_model.rules = [("perks", "PerksPlus pays back gym fees [1] and ski passes [2].")]
+    scripted_model.pause_on = None
+    site.pages["/perks"] = embed_page(deployment.url, bot_id, key)
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    page = open_page(context, site.origin + "/perks")
+    page.get_by_role("button", name="Open chat").click()
+    widget(page).locator("textarea").fill("What do PerksPlus perks pay back for gym fees and ski passes?")
+    widget(page).locator("textarea").press("Enter")
+    answer = widget(page).locator(".msg.bot").last
+    expect(answer.locator(".fb")).to_be_visible()
+    stored = conversation(deployment, page, bot_id)["messages"][1]["citations"]
+    assert [c["source"] for c in stored] == ["perks.txt", "perks.txt"], stored
+    expect(answer.locator(".sources summary")).to_have_text(["perks.txt"])
+    answer.locator(".sources summary").click()
+    expect(answer.locator(".sources blockquote")).to_have_count(2)
+    assert page.problems == []
+    context.close()

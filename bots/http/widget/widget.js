@@ -573,14 +573,20 @@
   function addSources(msg, citations) {
     if (!citations || !citations.length) return;
     var box = h('div', { class: 'sources' }, [h('h3', { text: S.t.sources })]);
+    // Several passages of one page are one source to a reader: one entry, all their snippets.
+    var entries = {}, order = [];
     citations.forEach(function (c) {
       var label = String(c.source || '?') + (c.page != null ? ' (' + fmt(S.t.page, { n: c.page }) + ')' : '');
-      var url = /^https?:/i.test(c.source || '') ? safeHref(c.source) : null;
-      var summary = h('summary', null, [label]);
-      var body = [summary];
+      if (!entries[label]) { entries[label] = { source: c.source || '', snippets: [] }; order.push(label); }
+      if (c.snippet) entries[label].snippets.push(c.snippet);
+    });
+    order.forEach(function (label) {
+      var e = entries[label];
+      var url = /^https?:/i.test(e.source) ? safeHref(e.source) : null;
+      var body = [h('summary', null, [label])];
       // Passages are Markdown (loaders write links as [words](address)): the same safe
       // renderer as answers, so a link shows as a link and markup stays inert.
-      if (c.snippet) body.push(inline(h('blockquote'), c.snippet));
+      e.snippets.forEach(function (snippet) { body.push(inline(h('blockquote'), snippet)); });
       if (url) body.push(link(url, url));
       box.appendChild(h('details', null, body));
     });
