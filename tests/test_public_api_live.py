@@ -48,7 +48,11 @@ def test_official_openai_sdk_works_streaming_and_not(live_server, model):
     assert model.requests[-1]["max_tokens"] == 100  # lower than the bot's cap: honoured
     assert "Ignore your rules" not in json.dumps(model.requests[-1])
 
-    model.queue(Reply.answer("Standard delivery takes 3 to 5 business days [1]."))
+    # The answer runs into the token limit mid-sentence, after part of that sentence streamed.
+    whole = ("Standard delivery takes 3 to 5 business days [1]. Parcels are tracked from the warehouse "
+             "to your door, and the tracking link arrives by e-mail on the day the parcel leaves.")
+    model.queue(Reply.cut_by_limit(whole + " Express delivery takes one day and costs nine euros, and on "
+                                           "Sundays the parcels are delivered by"))
     stream = client.chat.completions.create(
         model=bot, messages=[{"role": "user", "content": "How long does delivery take?"}], stream=True,
         stream_options={"include_usage": True})
@@ -57,6 +61,10 @@ def test_official_openai_sdk_works_streaming_and_not(live_server, model):
     usage = chunks[-1].usage
     assert "3 to 5 business days" in text and usage.prompt_tokens == 11
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    # Deltas cannot take back what streamed; the last chunk's extension carries the answer.
+    final = next(c for c in chunks if c.choices and c.choices[0].finish_reason)
+    assert final.model_extra["prompteur"]["text"] == whole.replace(" [1]", "")
+    assert "Express delivery" in text
 
     with pytest.raises(openai.UnprocessableEntityError) as err:
         client.chat.completions.create(model=bot, messages=[{"role": "user", "content": "hi"}],

@@ -96,7 +96,9 @@ def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool
         elif name == "citations":
             citations = data["citations"]
         elif name == "done":
-            yield chunk({}, "stop", prompteur={"citations": citations, "fallback": data["fallback"],
+            # `text` is the stored answer: cleaning (or a cut back to a whole sentence at the
+            # token limit) may have changed text already streamed, and deltas cannot take it back.
+            yield chunk({}, "stop", prompteur={"text": data["text"], "citations": citations, "fallback": data["fallback"],
                                                "conversation_id": data["conversation_id"],
                                                "message_id": data["message_id"]})
             if include_usage:
