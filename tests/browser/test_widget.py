@@ -36,6 +36,16 @@ def widget(page):
     return page.locator(WIDGET)
 
 
+def ask_and_wait(page, question: str):
+    """Open the chat on a page, ask, and return the answer once it is complete (rateable)."""
+    page.get_by_role("button", name="Open chat").click()
+    widget(page).locator("textarea").fill(question)
+    widget(page).locator("textarea").press("Enter")
+    answer = widget(page).locator(".msg.bot").last
+    expect(answer.locator(".fb")).to_be_visible()
+    return answer
+
+
 def stored_session(page, bot_id: str) -> dict | None:
     raw = page.evaluate("k => localStorage.getItem(k)", f"prompteur:{bot_id}")
     return json.loads(raw) if raw else None
@@ -517,11 +527,7 @@ def test_answer_images_load_only_from_the_bots_image_origins(
                                          script_attrs=f' data-image-origins="{attacker.origin}"')
     context = browser.new_context(viewport={"width": 1100, "height": 760})
     page = open_page(context, site.origin + "/pictures")
-    page.get_by_role("button", name="Open chat").click()
-    widget(page).locator("textarea").fill("What does the parcel label look like?")
-    widget(page).locator("textarea").press("Enter")
-    answer = widget(page).locator(".msg.bot").last
-    expect(answer.locator(".fb")).to_be_visible()
+    answer = ask_and_wait(page, "What does the parcel label look like?")
     picture = answer.get_by_role("img", name="parcel label")
     expect(picture).to_have_js_property("naturalWidth", 96)
     expect(answer.locator(".img-alt")).to_have_text("image: tracker")
@@ -557,11 +563,7 @@ def test_passages_of_one_source_are_one_entry_with_each_snippet(browser, deploym
     site.pages["/perks"] = embed_page(deployment.url, bot_id, key)
     context = browser.new_context(viewport={"width": 1100, "height": 760})
     page = open_page(context, site.origin + "/perks")
-    page.get_by_role("button", name="Open chat").click()
-    widget(page).locator("textarea").fill("What do PerksPlus perks pay back for gym fees and ski passes?")
-    widget(page).locator("textarea").press("Enter")
-    answer = widget(page).locator(".msg.bot").last
-    expect(answer.locator(".fb")).to_be_visible()
+    answer = ask_and_wait(page, "What do PerksPlus perks pay back for gym fees and ski passes?")
     stored = conversation(deployment, page, bot_id)["messages"][1]["citations"]
     assert [c["source"] for c in stored] == ["perks.txt", "perks.txt"], stored
     expect(answer.locator(".sources summary")).to_have_text(["perks.txt"])
