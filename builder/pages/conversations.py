@@ -8,6 +8,7 @@ import streamlit as st
 
 from builder import api
 from builder.i18n import labeller, t
+from builder.labels import source_label
 
 PER_PAGE = 20
 
@@ -69,7 +70,7 @@ with log:
                 notes = []
                 if m.get("citations"):
                     notes.append(t("pg_sources", sources=", ".join(dict.fromkeys(
-                        c["source"] + (f" p. {c['page']}" if c.get("page") else "") for c in m["citations"]))))
+                        source_label(c) for c in m["citations"]))))
                 if m.get("fallback"):
                     notes.append(t("cv_was_fallback"))
                 if m.get("error"):

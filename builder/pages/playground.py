@@ -3,6 +3,7 @@ import streamlit as st
 
 from builder import api
 from builder.i18n import labeller, t
+from builder.labels import source_label
 
 st.header(t("page_playground"))
 bot = api.selected_bot()
@@ -43,7 +44,7 @@ def why(reply: dict) -> None:
     hits = debug.get("hits") or []
     if hits:
         # The panel is narrow: the page goes with its document, so every column fits.
-        st.dataframe([{t("col_source"): h["source"] + (f" p. {h['page']}" if h.get("page") else ""),
+        st.dataframe([{t("col_source"): source_label(h),
                        t("col_similarity"): fmt(h.get("dense_score")), t("col_words"): fmt(h.get("lexical_score")),
                        t("col_used"): "✓" if h.get("used") else ""} for h in hits],
                      hide_index=True, width="stretch",
@@ -66,7 +67,7 @@ def answer(reply: dict) -> None:
         st.error(reply["error"]["message"])
         return
     st.markdown(reply["answer"])
-    cited = [f"{c['source']}" + (f" p. {c['page']}" if c.get("page") else "") for c in reply.get("citations") or []]
+    cited = [source_label(c) for c in reply.get("citations") or []]
     if cited:
         st.caption(t("pg_sources", sources=", ".join(dict.fromkeys(cited))))
 
