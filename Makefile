@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install system-deps run test serve ui bench clean
+.PHONY: install system-deps run test lint fix serve ui bench clean
 
 install: $(VENV)/.installed
 
@@ -33,8 +33,17 @@ run: install
 serve: install
 	$(VENV)/bin/prompteur serve
 
-test: install system-deps
+test: install system-deps lint
 	$(VENV)/bin/pytest
+
+# Format and lint are checked, not applied: CI fails on a violation (`make fix` applies them).
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+fix: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 bench: install
 	$(PY) -m benchmarks.run_all

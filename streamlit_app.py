@@ -1,6 +1,7 @@
 """Prompteur's builder UI: `streamlit run streamlit_app.py` (or `make run`, which also starts
 the server). The sidebar holds the language switch and the bot picker; pages read both from
 st.session_state."""
+
 import streamlit as st
 
 from builder import api
@@ -12,8 +13,9 @@ if "lang" not in st.session_state:
     st.session_state["lang"] = default_language()
 
 with st.sidebar:
-    st.segmented_control(t("interface_language"), options=list(LANGUAGES), format_func=LANGUAGES.get,
-                         key="lang", selection_mode="single")
+    st.segmented_control(
+        t("interface_language"), options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang", selection_mode="single"
+    )
     if not st.session_state.get("lang"):
         # A second click on the selected option clears it; keep the interface in a language.
         st.session_state["lang"] = default_language()
@@ -34,11 +36,17 @@ with st.sidebar:
 pages = [
     st.Page("builder/pages/bots.py", title=t("page_bots"), icon=":material/smart_toy:", url_path="bots", default=True),
     st.Page("builder/pages/persona.py", title=t("page_persona"), icon=":material/theater_comedy:", url_path="persona"),
-    st.Page("builder/pages/knowledge.py", title=t("page_knowledge"), icon=":material/library_books:", url_path="knowledge"),
+    st.Page(
+        "builder/pages/knowledge.py", title=t("page_knowledge"), icon=":material/library_books:", url_path="knowledge"
+    ),
     st.Page("builder/pages/playground.py", title=t("page_playground"), icon=":material/chat:", url_path="playground"),
     st.Page("builder/pages/publish.py", title=t("page_publish"), icon=":material/rocket_launch:", url_path="publish"),
-    st.Page("builder/pages/conversations.py", title=t("page_conversations"), icon=":material/forum:",
-            url_path="conversations"),
+    st.Page(
+        "builder/pages/conversations.py",
+        title=t("page_conversations"),
+        icon=":material/forum:",
+        url_path="conversations",
+    ),
     st.Page("builder/pages/settings.py", title=t("page_settings"), icon=":material/settings:", url_path="settings"),
 ]
 st.navigation(pages).run()

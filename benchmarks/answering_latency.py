@@ -9,6 +9,7 @@ stop at the gate, so for them the whole answer is pre-model time).
 
     python -m benchmarks.answering_latency [--data PATH] [--quick]
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,8 @@ from benchmarks.gate_calibration import out_of_scope_sets
 from benchmarks.latency import base_chunks, grow, questions
 from benchmarks.report import RESULTS, arguments, table, write_json
 from benchmarks.server import running_server
-from bots import tables as t
-from bots.answering import Delta, Done, Failed, answer_stream
+from bots.core.answering import Delta, Done, Failed, answer_stream
+from bots.store import tables as t
 from knowledge.embedding import MINILM, EmbedderCache
 
 CHUNKS = 10_000
@@ -67,10 +68,17 @@ def pre_model(spec, retrieve, qs: list[str]) -> dict:
         else:
             prompted.append((probe.asked_at - started) * 1000)
     every = gated + prompted
-    return {"questions": len(every), "p50_ms": percentile(every, 50), "p95_ms": percentile(every, 95),
-            "to_model": len(prompted), "to_model_p50_ms": percentile(prompted, 50),
-            "to_model_p95_ms": percentile(prompted, 95), "gated": len(gated),
-            "gated_p50_ms": percentile(gated, 50), "slowest_ms": sorted(every)[-10:]}
+    return {
+        "questions": len(every),
+        "p50_ms": percentile(every, 50),
+        "p95_ms": percentile(every, 95),
+        "to_model": len(prompted),
+        "to_model_p50_ms": percentile(prompted, 50),
+        "to_model_p95_ms": percentile(prompted, 95),
+        "gated": len(gated),
+        "gated_p50_ms": percentile(gated, 50),
+        "slowest_ms": sorted(every)[-10:],
+    }
 
 
 def with_model(spec, retrieve, model, qs: list[str]) -> list[dict]:
@@ -89,9 +97,17 @@ def with_model(spec, retrieve, model, qs: list[str]) -> list[dict]:
         if done:
             total = time.perf_counter() - started
             tokens = done.usage.completion_tokens
-            runs.append({"question": q, "ttft_s": first, "total_s": total, "fallback": done.fallback,
-                         "reason": done.debug.reason, "completion_tokens": tokens,
-                         "tokens_per_s": tokens / max(1e-6, total - (first or 0))})
+            runs.append(
+                {
+                    "question": q,
+                    "ttft_s": first,
+                    "total_s": total,
+                    "fallback": done.fallback,
+                    "reason": done.debug.reason,
+                    "completion_tokens": tokens,
+                    "tokens_per_s": tokens / max(1e-6, total - (first or 0)),
+                }
+            )
         print(f"[answering latency] model: {runs[-1]}", flush=True)
     return runs
 
@@ -118,37 +134,82 @@ def run(data: Path, quick: bool = False, cache: Path | None = RESULTS / "embeddi
         retrieve("warm up", 5)  # builds the snapshot and BM25 index, as the first question would
         pre_model(spec, retrieve, mix[:10])
         pre = pre_model(spec, retrieve, mix)
-        print(f"[answering latency] pre-model at {CHUNKS:,} chunks: p50 {pre['p50_ms']:.0f} ms, "
-              f"p95 {pre['p95_ms']:.0f} ms", flush=True)
+        print(
+            f"[answering latency] pre-model at {CHUNKS:,} chunks: p50 {pre['p50_ms']:.0f} ms, "
+            f"p95 {pre['p95_ms']:.0f} ms",
+            flush=True,
+        )
         model = runtime.chat_model(spec.model)
         contoso = [q for q in qs[:66]]
         runs = with_model(spec, retrieve, model, random.Random(1).sample(contoso, 3 if quick else 8))
     ok = [r for r in runs if "error" not in r]
     answered = [r for r in ok if r["reason"] != "no_relevant_passage"]
-    return {"chunks": CHUNKS, "pre_model": pre, "target": {"p95_ms": TARGET_P95_MS, "met": pre["p95_ms"] < TARGET_P95_MS},
-            "model": {"answers": len(runs), "errors": len(runs) - len(ok),
-                      "ttft_p50_s": statistics.median([r["ttft_s"] for r in answered]) if answered else None,
-                      "ttft_max_s": max([r["ttft_s"] for r in answered], default=None),
-                      "total_p50_s": statistics.median([r["total_s"] for r in answered]) if answered else None,
-                      "total_max_s": max([r["total_s"] for r in answered], default=None),
-                      "tokens_per_s_p50": statistics.median([r["tokens_per_s"] for r in answered]) if answered else None,
-                      "runs": runs},
-            "load_average_1m": os.getloadavg()[0], "cpus": os.cpu_count()}
+    return {
+        "chunks": CHUNKS,
+        "pre_model": pre,
+        "target": {"p95_ms": TARGET_P95_MS, "met": pre["p95_ms"] < TARGET_P95_MS},
+        "model": {
+            "answers": len(runs),
+            "errors": len(runs) - len(ok),
+            "ttft_p50_s": statistics.median([r["ttft_s"] for r in answered]) if answered else None,
+            "ttft_max_s": max([r["ttft_s"] for r in answered], default=None),
+            "total_p50_s": statistics.median([r["total_s"] for r in answered]) if answered else None,
+            "total_max_s": max([r["total_s"] for r in answered], default=None),
+            "tokens_per_s_p50": statistics.median([r["tokens_per_s"] for r in answered]) if answered else None,
+            "runs": runs,
+        },
+        "load_average_1m": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+    }
 
 
 def render(r: dict) -> str:
     p, m = r["pre_model"], r["model"]
-    pre = table(["chunks", "questions", "p50 ms", "p95 ms", "reached the model", "their p50 / p95 ms",
-                 "stopped at the gate", "their p50 ms", f"target p95 < {TARGET_P95_MS} ms"],
-                [[f"{r['chunks']:,}", p["questions"], p["p50_ms"], p["p95_ms"], p["to_model"],
-                  f"{p['to_model_p50_ms']:.0f} / {p['to_model_p95_ms']:.0f}", p["gated"], p["gated_p50_ms"],
-                  "met" if r["target"]["met"] else "MISSED"]])
-    model = table(["answers", "errors", "TTFT p50 s", "TTFT max s", "total p50 s", "total max s", "tokens/s p50"],
-                  [[m["answers"], m["errors"], m["ttft_p50_s"], m["ttft_max_s"], m["total_p50_s"],
-                    m["total_max_s"], m["tokens_per_s_p50"]]])
-    return (f"Before the model (embedding + retrieval + gate + prompt):\n\n{pre}\n\n"
-            f"With the bundled model (SmolLM2-135M, {r['cpus']} CPUs, 1-min load average "
-            f"{r['load_average_1m']:.1f} at the end):\n\n{model}")
+    pre = table(
+        [
+            "chunks",
+            "questions",
+            "p50 ms",
+            "p95 ms",
+            "reached the model",
+            "their p50 / p95 ms",
+            "stopped at the gate",
+            "their p50 ms",
+            f"target p95 < {TARGET_P95_MS} ms",
+        ],
+        [
+            [
+                f"{r['chunks']:,}",
+                p["questions"],
+                p["p50_ms"],
+                p["p95_ms"],
+                p["to_model"],
+                f"{p['to_model_p50_ms']:.0f} / {p['to_model_p95_ms']:.0f}",
+                p["gated"],
+                p["gated_p50_ms"],
+                "met" if r["target"]["met"] else "MISSED",
+            ]
+        ],
+    )
+    model = table(
+        ["answers", "errors", "TTFT p50 s", "TTFT max s", "total p50 s", "total max s", "tokens/s p50"],
+        [
+            [
+                m["answers"],
+                m["errors"],
+                m["ttft_p50_s"],
+                m["ttft_max_s"],
+                m["total_p50_s"],
+                m["total_max_s"],
+                m["tokens_per_s_p50"],
+            ]
+        ],
+    )
+    return (
+        f"Before the model (embedding + retrieval + gate + prompt):\n\n{pre}\n\n"
+        f"With the bundled model (SmolLM2-135M, {r['cpus']} CPUs, 1-min load average "
+        f"{r['load_average_1m']:.1f} at the end):\n\n{model}"
+    )
 
 
 def main() -> None:
@@ -156,8 +217,9 @@ def main() -> None:
     started = time.perf_counter()
     result = run(data_dir(args.data), args.quick)
     print(render(result))
-    path = write_json("answering_latency", {"quick": args.quick,
-                                            "minutes": (time.perf_counter() - started) / 60, **result})
+    path = write_json(
+        "answering_latency", {"quick": args.quick, "minutes": (time.perf_counter() - started) / 60, **result}
+    )
     print(f"\nwrote {path}")
 
 

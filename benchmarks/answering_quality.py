@@ -8,6 +8,7 @@
 
     python -m benchmarks.answering_quality [--data PATH] [--quick]
 """
+
 from __future__ import annotations
 
 import random
@@ -18,11 +19,15 @@ from pathlib import Path
 
 from benchmarks.answering_setup import answering_bot
 from benchmarks.eval_sets import BUILDERS, data_dir
-from benchmarks.gate_calibration import (TARGET_IN_SCOPE_FALLBACK, TARGET_OOS_FALLBACK, cached_embedders,
-                                         out_of_scope_sets)
+from benchmarks.gate_calibration import (
+    TARGET_IN_SCOPE_FALLBACK,
+    TARGET_OOS_FALLBACK,
+    cached_embedders,
+    out_of_scope_sets,
+)
 from benchmarks.report import RESULTS, arguments, table, write_json
 from benchmarks.server import running_server
-from bots.answering import AnswerFailed, answer
+from bots.core.answering import AnswerFailed, answer
 
 OFF_TOPIC_BOTS = ("contoso_northwind_en", "covid_faq_en")
 
@@ -30,31 +35,41 @@ OFF_TOPIC_BOTS = ("contoso_northwind_en", "covid_faq_en")
 def ask(bot, question: str) -> dict:
     started = time.perf_counter()
     try:
-        result = answer(bot.spec, question, retrieve=bot.retrieve, model=bot.model,
-                        embedding_model=bot.embedding_model)
+        result = answer(bot.spec, question, retrieve=bot.retrieve, model=bot.model, embedding_model=bot.embedding_model)
     except AnswerFailed as err:
         return {"question": question, "error": err.code, "seconds": time.perf_counter() - started}
-    return {"question": question, "answer": result.text, "fallback": result.fallback,
-            "reason": result.debug.reason, "citations": result.citations,
-            "passages": [(h.source, h.page, h.text) for h in result.debug.passages],
-            "completion_tokens": result.usage.completion_tokens,
-            "seconds": time.perf_counter() - started}
+    return {
+        "question": question,
+        "answer": result.text,
+        "fallback": result.fallback,
+        "reason": result.debug.reason,
+        "citations": result.citations,
+        "passages": [(h.source, h.page, h.text) for h in result.debug.passages],
+        "completion_tokens": result.usage.completion_tokens,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def grounded(eval_set, question, record: dict) -> dict:
     gold = question.answer_ids
     cited = {eval_set.doc_of(c["source"], c["page"], c["snippet"]) for c in record.get("citations", [])}
     shown = {eval_set.doc_of(*p) for p in record.get("passages", [])}
-    return {**record, "gold": sorted(gold), "grounded": not record.get("fallback", True) and bool(cited & gold),
-            "gold_in_prompt": bool(shown & gold)}
+    return {
+        **record,
+        "gold": sorted(gold),
+        "grounded": not record.get("fallback", True) and bool(cited & gold),
+        "gold_in_prompt": bool(shown & gold),
+    }
 
 
 def run(data: Path, quick: bool = False) -> dict:
     # Off-topic questions mostly stop at the gate in milliseconds: they can be many.
     n_in, n_off = (12, 25) if quick else (66, 50)  # n_off: per off-topic set and bot
     result: dict = {"in_scope": {}, "off_topic": {}}
-    with tempfile.TemporaryDirectory(prefix="prompteur-quality-") as work, \
-            running_server(cached_embedders(RESULTS / "embedding_cache")) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="prompteur-quality-") as work,
+        running_server(cached_embedders(RESULTS / "embedding_cache")) as server,
+    ):
         bots = {}
         for name in OFF_TOPIC_BOTS:
             eval_set = BUILDERS[name](data, Path(work))
@@ -79,9 +94,11 @@ def run(data: Path, quick: bool = False) -> dict:
     result["off_topic_fallback"] = sum(1 for r in answered if r.get("fallback")) / max(1, len(answered))
     contoso = result["in_scope"]["contoso_northwind_en"]
     result["targets"] = {
-        "in_scope_fallback_at_most": TARGET_IN_SCOPE_FALLBACK, "off_topic_fallback_at_least": TARGET_OOS_FALLBACK,
+        "in_scope_fallback_at_most": TARGET_IN_SCOPE_FALLBACK,
+        "off_topic_fallback_at_least": TARGET_OOS_FALLBACK,
         "met": contoso["fallback_rate"] <= TARGET_IN_SCOPE_FALLBACK
-        and result["off_topic_fallback"] >= TARGET_OOS_FALLBACK}
+        and result["off_topic_fallback"] >= TARGET_OOS_FALLBACK,
+    }
     return result
 
 
@@ -90,9 +107,12 @@ def summarize(records: list[dict]) -> dict:
     modelled = [r for r in records if r.get("reason") not in (None, "no_relevant_passage")]
     return {
         "questions": len(records),
-        "grounded_rate": sum(1 for r in records if r.get("grounded")) / n if "grounded" in (records or [{}])[0] else None,
-        "gold_in_prompt_rate": (sum(1 for r in records if r.get("gold_in_prompt")) / n
-                                if "gold_in_prompt" in (records or [{}])[0] else None),
+        "grounded_rate": sum(1 for r in records if r.get("grounded")) / n
+        if "grounded" in (records or [{}])[0]
+        else None,
+        "gold_in_prompt_rate": (
+            sum(1 for r in records if r.get("gold_in_prompt")) / n if "gold_in_prompt" in (records or [{}])[0] else None
+        ),
         "fallback_rate": sum(1 for r in records if r.get("fallback")) / n,
         "gate_fallback_rate": sum(1 for r in records if r.get("reason") == "no_relevant_passage") / n,
         "errors": sum(1 for r in records if "error" in r),
@@ -103,15 +123,51 @@ def summarize(records: list[dict]) -> dict:
 
 def render(r: dict) -> str:
     c = r["in_scope"]["contoso_northwind_en"]
-    rows = [["contoso_northwind_en (in scope)", c["questions"], c["grounded_rate"], c["gold_in_prompt_rate"],
-             c["fallback_rate"], c["gate_fallback_rate"], c["model_calls"], c["errors"], c["seconds_p50"]]]
-    rows += [[name, s["questions"], "", "", s["fallback_rate"], s["gate_fallback_rate"], s["model_calls"],
-              s["errors"], s["seconds_p50"]] for name, s in r["off_topic"].items()]
-    return table(["questions → bot", "n", "grounded", "gold page in prompt", "fallback", "by the gate",
-                  "model calls", "errors", "s/answer p50"], rows) + (
+    rows = [
+        [
+            "contoso_northwind_en (in scope)",
+            c["questions"],
+            c["grounded_rate"],
+            c["gold_in_prompt_rate"],
+            c["fallback_rate"],
+            c["gate_fallback_rate"],
+            c["model_calls"],
+            c["errors"],
+            c["seconds_p50"],
+        ]
+    ]
+    rows += [
+        [
+            name,
+            s["questions"],
+            "",
+            "",
+            s["fallback_rate"],
+            s["gate_fallback_rate"],
+            s["model_calls"],
+            s["errors"],
+            s["seconds_p50"],
+        ]
+        for name, s in r["off_topic"].items()
+    ]
+    return table(
+        [
+            "questions → bot",
+            "n",
+            "grounded",
+            "gold page in prompt",
+            "fallback",
+            "by the gate",
+            "model calls",
+            "errors",
+            "s/answer p50",
+        ],
+        rows,
+    ) + (
         f"\n\noff-topic answered with the fallback: {r['off_topic_fallback']:.1%} (target ≥ "
         f"{TARGET_OOS_FALLBACK:.0%}); Contoso fallback {c['fallback_rate']:.1%} (target ≤ "
-        f"{TARGET_IN_SCOPE_FALLBACK:.0%}): {'met' if r['targets']['met'] else 'MISSED'}")
+        f"{TARGET_IN_SCOPE_FALLBACK:.0%}): {'met' if r['targets']['met'] else 'MISSED'}"
+    )
 
 
 def main() -> None:
@@ -119,8 +175,9 @@ def main() -> None:
     started = time.perf_counter()
     result = run(data_dir(args.data), args.quick)
     print(render(result))
-    path = write_json("answering_quality", {"quick": args.quick,
-                                            "minutes": (time.perf_counter() - started) / 60, **result})
+    path = write_json(
+        "answering_quality", {"quick": args.quick, "minutes": (time.perf_counter() - started) / 60, **result}
+    )
     print(f"\nwrote {path}")
 
 

@@ -1,13 +1,14 @@
 """What the answering benchmarks share: a bot built through the admin API whose questions go
-through `bots.answering`, with the chat model the server itself would use (the bundled one,
+through `bots.core.answering`, with the chat model the server itself would use (the bundled one,
 started by the runtime on the first question)."""
+
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from bots.providers import ChatModel
-from bots.spec import BotSpec
+from bots.core.spec import BotSpec
+from bots.llm.providers import OpenAIChatModel
 from knowledge.documents import Hit
 
 # The admin API's request log (Starlette's test client speaks httpx2) would bury the tables.
@@ -21,15 +22,18 @@ MODEL_TIMEOUT_S = 600
 def spec_for(name: str) -> BotSpec:
     """The spec a support lead gets by default, with the company named and a patient timeout."""
     company = {"contoso_northwind_en": "Contoso"}.get(name, "")
-    return BotSpec(name=name, persona={"company": company},
-                   model={"provider": "local", "timeout_s": MODEL_TIMEOUT_S, "max_retries": 0})
+    return BotSpec(
+        name=name,
+        persona={"company": company},
+        model={"provider": "local", "timeout_s": MODEL_TIMEOUT_S, "max_retries": 0},
+    )
 
 
 @dataclass
 class AnsweringBot:
     bot_id: str
     spec: BotSpec
-    model: ChatModel
+    model: OpenAIChatModel
     embedding_model: str
     search: object
 

@@ -2,6 +2,7 @@
 1000/200, the same embedding model, Chroma similarity) and BM25 alone over the same chunks.
 Both read the files through our loaders and search the same text (link addresses left out,
 as `knowledge.chunking.searchable` does), so differences come from chunking and retrieval."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,16 +47,19 @@ def naive_chunks(files: list[Path]) -> list[NaiveChunk]:
 
 
 class NaiveRetriever:
-    def __init__(self, chunks: list[NaiveChunk], embedder: Embedder, vectors: VectorIndex,
-                 collection: str):
+    def __init__(self, chunks: list[NaiveChunk], embedder: Embedder, vectors: VectorIndex, collection: str):
         self.chunks, self._embedder = chunks, embedder
         self._vectors, self._collection = vectors, collection
         batch = 64
         for start in range(0, len(chunks), batch):
-            part = chunks[start:start + batch]
+            part = chunks[start : start + batch]
             # The recipe stores vectors as they are (LangChain's Chroma.from_documents).
-            vectors.add(collection, [str(start + i) for i in range(len(part))],
-                        embedder.embed_passages([searchable(c.text) for c in part]), nudge=False)
+            vectors.add(
+                collection,
+                [str(start + i) for i in range(len(part))],
+                embedder.embed_passages([searchable(c.text) for c in part]),
+                nudge=False,
+            )
 
     def search(self, query: str, k: int) -> list[NaiveChunk]:
         matches = self._vectors.query(self._collection, self._embedder.embed_query(query), k)
@@ -69,12 +73,13 @@ class BM25Retriever:
         self.chunks = chunks
         self._stopwords = language
         self._bm25 = bm25s.BM25()
-        self._bm25.index(bm25s.tokenize([searchable(c.text) for c in chunks], stopwords=language,
-                                        show_progress=False), show_progress=False)
+        self._bm25.index(
+            bm25s.tokenize([searchable(c.text) for c in chunks], stopwords=language, show_progress=False),
+            show_progress=False,
+        )
 
     def search(self, query: str, k: int) -> list[NaiveChunk]:
-        tokens = bm25s.tokenize([query], stopwords=self._stopwords, show_progress=False,
-                                return_ids=False)
+        tokens = bm25s.tokenize([query], stopwords=self._stopwords, show_progress=False, return_ids=False)
         vocab = self._bm25.vocab_dict
         known = [t for t in tokens[0] if t in vocab]
         if not known:
@@ -82,4 +87,3 @@ class BM25Retriever:
         scores = self._bm25.get_scores(known)
         top = np.argsort(-scores)[:k]
         return [self.chunks[i] for i in top if scores[i] > 0]
-

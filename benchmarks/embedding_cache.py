@@ -2,6 +2,7 @@
 tuning chunking or fusion does not re-embed unchanged texts (e5 runs at a few chunks per
 second here). Only the retrieval benchmark uses it: vectors are the model's either way, so
 recall is unchanged; ingestion and latency always time the real embedder."""
+
 from __future__ import annotations
 
 import hashlib

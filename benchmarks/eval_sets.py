@@ -1,5 +1,6 @@
 """The evaluation sets of ../shared/eval, turned into the files a user would upload, the
 questions, and the rule that maps a retrieved chunk back to the set's document ids."""
+
 from __future__ import annotations
 
 import csv
@@ -45,8 +46,10 @@ def data_dir(path: str | None) -> Path:
     root = Path(path) if path else _default_data()
     missing = [s for s in SETS if not (root / s / "questions.jsonl").exists()]
     if missing:
-        sys.exit(f"Benchmark data not found: {root} lacks {', '.join(missing)}. Put the "
-                 "evaluation sets there (see ../shared/eval/README.md) or pass --data PATH.")
+        sys.exit(
+            f"Benchmark data not found: {root} lacks {', '.join(missing)}. Put the "
+            "evaluation sets there (see ../shared/eval/README.md) or pass --data PATH."
+        )
     return root
 
 
@@ -170,5 +173,9 @@ def service_public(root: Path, work: Path, quick: bool = False) -> EvalSet:
     return EvalSet("service_public_fr", E5_SMALL, files, questions, doc_of)
 
 
-BUILDERS = {"contoso_northwind_en": contoso, "covid_faq_en": covid_en,
-            "covid_faq_gouv_fr": covid_fr, "service_public_fr": service_public}
+BUILDERS = {
+    "contoso_northwind_en": contoso,
+    "covid_faq_en": covid_en,
+    "covid_faq_gouv_fr": covid_fr,
+    "service_public_fr": service_public,
+}

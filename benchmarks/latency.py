@@ -8,6 +8,7 @@ written straight into SQL and Chroma.
 
     python -m benchmarks.latency [--data PATH] [--quick]
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ from benchmarks.embedding_cache import CachedEmbedder
 from benchmarks.eval_sets import data_dir
 from benchmarks.report import RESULTS, arguments, table, write_json
 from benchmarks.server import running_server
-from bots import tables as t
+from bots.store import tables as t
 from knowledge.chunking import chunk_document
 from knowledge.embedding import MINILM, EmbedderCache
 from knowledge.loading import load
@@ -57,9 +58,16 @@ def grow(runtime, bot_id: str, collection: str, base: list, start: int, stop: in
         source, chunk, vector = base[i]
         doc_id = f"doc_c{copy}_{source[:20]}"
         if doc_id not in docs:
-            docs[doc_id] = t.Document(id=doc_id, bot_id=bot_id, source=f"copy{copy}-{source}",
-                                      stored_name="-", content_hash="-", size=0, status="ready",
-                                      active_version=1)
+            docs[doc_id] = t.Document(
+                id=doc_id,
+                bot_id=bot_id,
+                source=f"copy{copy}-{source}",
+                stored_name="-",
+                content_hash="-",
+                size=0,
+                status="ready",
+                active_version=1,
+            )
         cid = f"{doc_id}-v1-{chunk.ordinal}"
         noisy = vector if copy == 0 else vector + rng.normal(0, 0.01, vector.shape).astype(np.float32)
         ids.append(cid)
@@ -67,16 +75,29 @@ def grow(runtime, bot_id: str, collection: str, base: list, start: int, stop: in
         # Each copy says which copy it is: a real knowledge base of 100k chunks holds 100k
         # distinct passages, and search scores exact repeats once.
         marker = f" (copy {copy})" if copy else ""
-        rows.append(t.Chunk(id=cid, document_id=doc_id, bot_id=bot_id, version=1, ordinal=chunk.ordinal,
-                            text=chunk.text + marker, search_text=chunk.search_text + marker,
-                            page=chunk.page, headings=chunk.headings))
+        rows.append(
+            t.Chunk(
+                id=cid,
+                document_id=doc_id,
+                bot_id=bot_id,
+                version=1,
+                ordinal=chunk.ordinal,
+                text=chunk.text + marker,
+                search_text=chunk.search_text + marker,
+                page=chunk.page,
+                headings=chunk.headings,
+            )
+        )
     with runtime.sessions.begin() as s:
         existing = set(s.scalars(t.Document.__table__.select().with_only_columns(t.Document.id)))
         s.add_all(d for d in docs.values() if d.id not in existing)
         s.flush()
         s.add_all(rows)
-        s.execute(t.Bot.__table__.update().where(t.Bot.id == bot_id)
-                  .values(knowledge_generation=t.Bot.knowledge_generation + 1))
+        s.execute(
+            t.Bot.__table__.update()
+            .where(t.Bot.id == bot_id)
+            .values(knowledge_generation=t.Bot.knowledge_generation + 1)
+        )
     runtime.vectors.add(collection, ids, np.stack(vectors))
 
 
@@ -126,25 +147,54 @@ def run(data: Path, quick: bool = False, cache: Path | None = RESULTS / "embeddi
                 started = time.perf_counter()
                 embedders.get(MINILM).embed_query(q)
                 embed_ms.append((time.perf_counter() - started) * 1000)
-            row = {"chunks": scale, "p50_ms": statistics.median(times),
-                   "p95_ms": times[int(0.95 * (len(times) - 1))], "queries": len(times),
-                   "query_embedding_p50_ms": statistics.median(embed_ms),
-                   "rss_before_mb": rss_before, "rss_after_mb": rss_mb(),
-                   "load_s": load_s, "first_search_s": snapshot_s}
+            row = {
+                "chunks": scale,
+                "p50_ms": statistics.median(times),
+                "p95_ms": times[int(0.95 * (len(times) - 1))],
+                "queries": len(times),
+                "query_embedding_p50_ms": statistics.median(embed_ms),
+                "rss_before_mb": rss_before,
+                "rss_after_mb": rss_mb(),
+                "load_s": load_s,
+                "first_search_s": snapshot_s,
+            }
             results.append(row)
             print(f"[latency] {scale:,} chunks: p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms", flush=True)
     top = results[-1]
-    return {"scales": results, "base_chunks": len(base),
-            "target": {"p95_ms_at_largest": top["p95_ms"], "chunks": top["chunks"],
-                       "met": top["chunks"] == SCALES[-1] and top["p95_ms"] < TARGET_P95_MS}}
+    return {
+        "scales": results,
+        "base_chunks": len(base),
+        "target": {
+            "p95_ms_at_largest": top["p95_ms"],
+            "chunks": top["chunks"],
+            "met": top["chunks"] == SCALES[-1] and top["p95_ms"] < TARGET_P95_MS,
+        },
+    }
 
 
 def render(r: dict) -> str:
-    rows = [[f"{s['chunks']:,}", s["p50_ms"], s["p95_ms"], s["query_embedding_p50_ms"],
-             f"{s['rss_before_mb']:,.0f} → {s['rss_after_mb']:,.0f}", s["first_search_s"]]
-            for s in r["scales"]]
-    return table(["chunks", "p50 ms", "p95 ms", "query embedding p50 ms", "RSS MB before → after",
-                  "first search after change (s)"], rows)
+    rows = [
+        [
+            f"{s['chunks']:,}",
+            s["p50_ms"],
+            s["p95_ms"],
+            s["query_embedding_p50_ms"],
+            f"{s['rss_before_mb']:,.0f} → {s['rss_after_mb']:,.0f}",
+            s["first_search_s"],
+        ]
+        for s in r["scales"]
+    ]
+    return table(
+        [
+            "chunks",
+            "p50 ms",
+            "p95 ms",
+            "query embedding p50 ms",
+            "RSS MB before → after",
+            "first search after change (s)",
+        ],
+        rows,
+    )
 
 
 def main() -> None:
@@ -152,8 +202,11 @@ def main() -> None:
     result = run(data_dir(args.data), args.quick)
     print(render(result))
     target = result["target"]
-    verdict = ("met" if target["met"] else "MISSED") if target["chunks"] == SCALES[-1] else \
-        f"not measured (this run stopped at {target['chunks']:,} chunks)"
+    verdict = (
+        ("met" if target["met"] else "MISSED")
+        if target["chunks"] == SCALES[-1]
+        else f"not measured (this run stopped at {target['chunks']:,} chunks)"
+    )
     print(f"target p95 < {TARGET_P95_MS} ms at {SCALES[-1]:,}: {verdict}")
     print(f"\nwrote {write_json('latency', {'quick': args.quick, **result})}")
 

@@ -10,6 +10,7 @@ client asking this fast: that is their job, not what is measured here).
 
     python -m benchmarks.load [--data PATH] [--quick] [--conversations 20] [--seconds 60]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -50,15 +51,27 @@ class Server:
     def __init__(self, home: Path):
         self.home = home
         self.url = f"http://127.0.0.1:{free_port()}"
-        env = {**os.environ, "PROMPTEUR_HOME": str(home), "PYTHONPATH": str(REPO),
-               "PROMPTEUR_RATE_PER_IP": "100000", "PROMPTEUR_RATE_PER_SESSION": "100000",
-               "PROMPTEUR_RATE_PER_BOT": "100000", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               "ANONYMIZED_TELEMETRY": "False"}
+        env = {
+            **os.environ,
+            "PROMPTEUR_HOME": str(home),
+            "PYTHONPATH": str(REPO),
+            "PROMPTEUR_RATE_PER_IP": "100000",
+            "PROMPTEUR_RATE_PER_SESSION": "100000",
+            "PROMPTEUR_RATE_PER_BOT": "100000",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "ANONYMIZED_TELEMETRY": "False",
+        }
         self.log_path = home.parent / "server.log"
         self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bots.cli", "serve", "--port", self.url.rsplit(":", 1)[1]],
-                                     env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)  # its own group: the model server goes with it
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bots.cli.main", "serve", "--port", self.url.rsplit(":", 1)[1]],
+            env=env,
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own group: the model server goes with it
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -70,19 +83,25 @@ class Server:
                 time.sleep(0.3)
         else:
             raise RuntimeError(f"the server did not start within 180 s; see {self.log_path}")
-        self.admin = httpx.Client(base_url=self.url, timeout=120, headers={
-            "Authorization": f"Bearer {(home / 'admin_token').read_text().strip()}"})
+        self.admin = httpx.Client(
+            base_url=self.url,
+            timeout=120,
+            headers={"Authorization": f"Bearer {(home / 'admin_token').read_text().strip()}"},
+        )
 
     def published_bot(self, files: list[Path]) -> tuple[str, str]:
         """(bot id, secret key) of a published Contoso bot with `files` ingested."""
-        bot = self.admin.post("/admin/bots", json={"name": "Contoso load", "embedding_model": MINILM,
-                                                   "spec": {"persona": {"company": "Contoso"}}})
+        bot = self.admin.post(
+            "/admin/bots",
+            json={"name": "Contoso load", "embedding_model": MINILM, "spec": {"persona": {"company": "Contoso"}}},
+        )
         bot.raise_for_status()
         bot_id = bot.json()["id"]
         handles = [p.open("rb") for p in files]
         try:
-            res = self.admin.post(f"/admin/bots/{bot_id}/documents",
-                                  files=[("files", (p.name, h)) for p, h in zip(files, handles)])
+            res = self.admin.post(
+                f"/admin/bots/{bot_id}/documents", files=[("files", (p.name, h)) for p, h in zip(files, handles)]
+            )
         finally:
             for h in handles:
                 h.close()
@@ -136,8 +155,11 @@ async def ask(client: httpx.AsyncClient, bot_id: str, question: str, conversatio
                         record.setdefault("ttft_s", time.perf_counter() - started)
                         record["text"] += data["text"]
                     elif event == "done":
-                        record.update(total_s=time.perf_counter() - started, fallback=data["fallback"],
-                                      completion_tokens=data["usage"].get("completion_tokens", 0))
+                        record.update(
+                            total_s=time.perf_counter() - started,
+                            fallback=data["fallback"],
+                            completion_tokens=data["usage"].get("completion_tokens", 0),
+                        )
                     elif event == "error":
                         record["error"] = f"{data['code']}: {data['message']}"
     except httpx.HTTPError as err:
@@ -160,18 +182,21 @@ async def conversation(client, bot_id: str, questions: list[str], deadline: floa
 async def drive(url: str, bot_id: str, key: str, questions: list[str], conversations: int, seconds: float):
     timeout = httpx.Timeout(GRACE_S, connect=10)
     limits = httpx.Limits(max_connections=conversations + 5)
-    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits,
-                                 headers={"Authorization": f"Bearer {key}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=timeout, limits=limits, headers={"Authorization": f"Bearer {key}"}
+    ) as client:
         started = time.perf_counter()
-        runs = await asyncio.gather(*(conversation(client, bot_id, questions, started + seconds, seed)
-                                      for seed in range(conversations)))
+        runs = await asyncio.gather(
+            *(conversation(client, bot_id, questions, started + seconds, seed) for seed in range(conversations))
+        )
         return [r for run in runs for r in run], time.perf_counter() - started
 
 
 async def warm_up(url: str, bot_id: str, key: str) -> dict:
     """The server starts the bundled model on its first question; that is not load."""
-    async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(GRACE_S, connect=10),
-                                 headers={"Authorization": f"Bearer {key}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=httpx.Timeout(GRACE_S, connect=10), headers={"Authorization": f"Bearer {key}"}
+    ) as client:
         return await ask(client, bot_id, "What does PerksPlus cover?", None)
 
 
@@ -192,8 +217,11 @@ def run(data: Path, conversations: int, seconds: float) -> dict:
             bot_id, key = server.published_bot(files)
             print(f"[load] bot ready on {server.url}; warming the model up", flush=True)
             warm = asyncio.run(warm_up(server.url, bot_id, key))
-            print(f"[load] warm-up answer: {warm.get('error') or 'ok'}; "
-                  f"{conversations} conversations for {seconds:.0f} s", flush=True)
+            print(
+                f"[load] warm-up answer: {warm.get('error') or 'ok'}; "
+                f"{conversations} conversations for {seconds:.0f} s",
+                flush=True,
+            )
             records, wall_s = asyncio.run(drive(server.url, bot_id, key, questions(data), conversations, seconds))
             server_log = server.log_path.read_text(errors="replace")[-4000:]
         finally:
@@ -216,16 +244,24 @@ def summarize(records: list[dict], wall_s: float, conversations: int, seconds: f
     ttft = [r["ttft_s"] for r in ok if "ttft_s" in r]
     total = [r["total_s"] for r in ok]
     return {
-        "conversations": conversations, "seconds": seconds, "wall_s": wall_s, "requests": len(records),
-        "answers": len(ok), "errors": len(records) - len(ok), "error_codes": errors,
+        "conversations": conversations,
+        "seconds": seconds,
+        "wall_s": wall_s,
+        "requests": len(records),
+        "answers": len(ok),
+        "errors": len(records) - len(ok),
+        "error_codes": errors,
         "answers_per_minute": len(ok) / wall_s * 60,
-        "model_answers": len(modelled), "fallbacks": len(ok) - len(modelled),
+        "model_answers": len(modelled),
+        "fallbacks": len(ok) - len(modelled),
         "completion_tokens_per_s": sum(r.get("completion_tokens", 0) for r in ok) / wall_s,
         # An answer the model cut short (llama.cpp's server ends a stream early when another
         # request waits, unless told not to) looks like a normal one: count the very short ones.
         "short_model_answers": sum(1 for r in modelled if r.get("completion_tokens", 0) < 8),
-        "ttft_p50_s": pct(ttft, 50), "ttft_p95_s": pct(ttft, 95),
-        "total_p50_s": pct(total, 50), "total_p95_s": pct(total, 95),
+        "ttft_p50_s": pct(ttft, 50),
+        "ttft_p95_s": pct(ttft, 95),
+        "total_p50_s": pct(total, 50),
+        "total_p95_s": pct(total, 95),
         "model_total_p50_s": pct([r["total_s"] for r in modelled], 50),
         "model_total_p95_s": pct([r["total_s"] for r in modelled], 95),
         "load_average_1m": os.getloadavg()[0],
@@ -235,13 +271,37 @@ def summarize(records: list[dict], wall_s: float, conversations: int, seconds: f
 
 def render(r: dict) -> str:
     return table(
-        ["conversations", "seconds (wall)", "requests", "answers", "errors", "answers/min", "by the model",
-         "short model answers", "tokens/s", "TTFT p50 / p95 s", "total p50 / p95 s", "model answers p50 / p95 s"],
-        [[r["conversations"], f"{r['seconds']:.0f} ({r['wall_s']:.0f})", r["requests"], r["answers"], r["errors"],
-          r["answers_per_minute"], r["model_answers"], r["short_model_answers"], r["completion_tokens_per_s"],
-          _pair(r["ttft_p50_s"], r["ttft_p95_s"]), _pair(r["total_p50_s"], r["total_p95_s"]),
-          _pair(r["model_total_p50_s"], r["model_total_p95_s"])]]) + (
-        f"\n\nerrors by code: {r['error_codes']}" if r["error_codes"] else "\n\nno errors")
+        [
+            "conversations",
+            "seconds (wall)",
+            "requests",
+            "answers",
+            "errors",
+            "answers/min",
+            "by the model",
+            "short model answers",
+            "tokens/s",
+            "TTFT p50 / p95 s",
+            "total p50 / p95 s",
+            "model answers p50 / p95 s",
+        ],
+        [
+            [
+                r["conversations"],
+                f"{r['seconds']:.0f} ({r['wall_s']:.0f})",
+                r["requests"],
+                r["answers"],
+                r["errors"],
+                r["answers_per_minute"],
+                r["model_answers"],
+                r["short_model_answers"],
+                r["completion_tokens_per_s"],
+                _pair(r["ttft_p50_s"], r["ttft_p95_s"]),
+                _pair(r["total_p50_s"], r["total_p95_s"]),
+                _pair(r["model_total_p50_s"], r["model_total_p95_s"]),
+            ]
+        ],
+    ) + (f"\n\nerrors by code: {r['error_codes']}" if r["error_codes"] else "\n\nno errors")
 
 
 def _pair(a, b) -> str:
@@ -251,9 +311,13 @@ def _pair(a, b) -> str:
 def main() -> None:
     # A killed run (timeout, Ctrl-C) still stops the server it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
-    args = arguments(__doc__.split("\n\n")[0], lambda p: (
-        p.add_argument("--conversations", type=int, help="concurrent conversations (default 20; quick 10)"),
-        p.add_argument("--seconds", type=float, help="how long new questions are asked (default 60; quick 30)")))
+    args = arguments(
+        __doc__.split("\n\n")[0],
+        lambda p: (
+            p.add_argument("--conversations", type=int, help="concurrent conversations (default 20; quick 10)"),
+            p.add_argument("--seconds", type=float, help="how long new questions are asked (default 60; quick 30)"),
+        ),
+    )
     conversations = args.conversations or (10 if args.quick else 20)
     seconds = args.seconds or (30 if args.quick else 60)
     result = run(data_dir(args.data), conversations, seconds)

@@ -1,4 +1,5 @@
 """Output of every benchmark: a markdown table on stdout and a JSON file in results/."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,12 @@ def table(headers: list[str], rows: list[list]) -> str:
 
 def write_json(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-               **payload}
+    payload = {
+        "benchmark": name,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **payload,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
     return path

@@ -3,12 +3,12 @@ relevance gate's calibration, answering latency and quality with the bundled mod
 
     python -m benchmarks.run_all [--data PATH] [--quick]
 """
+
 from __future__ import annotations
 
 import time
 
-from benchmarks import (answering_latency, answering_quality, gate_calibration, ingestion, latency,
-                        load, retrieval)
+from benchmarks import answering_latency, answering_quality, gate_calibration, ingestion, latency, load, retrieval
 from benchmarks.eval_sets import data_dir
 from benchmarks.report import RESULTS, arguments, write_json
 
@@ -46,8 +46,9 @@ def main() -> None:
     for title, body in sections:
         print(f"\n## {title}\n\n{body}")
     print(f"\n(run_all took {minutes:.1f} min)")
-    write_json("run_all", {"quick": args.quick, "minutes": minutes, "retrieval": results,
-                           "ingestion": ingest, "latency": lat})
+    write_json(
+        "run_all", {"quick": args.quick, "minutes": minutes, "retrieval": results, "ingestion": ingest, "latency": lat}
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Prompteur as a user meets it: the real app and runtime in a temporary home, driven
 through the admin API (create a bot, upload files, wait for the ingestion job)."""
+
 from __future__ import annotations
 
 import logging
@@ -41,11 +42,12 @@ class Server:
         """Upload `files` and wait until their ingestion job ends; counts item statuses."""
         counts: dict[str, int] = {}
         for start in range(0, len(files), UPLOAD_BATCH):
-            batch = files[start:start + UPLOAD_BATCH]
+            batch = files[start : start + UPLOAD_BATCH]
             handles = [p.open("rb") for p in batch]
             try:
-                res = self.client.post(f"/admin/bots/{bot_id}/documents",
-                                       files=[("files", (p.name, h)) for p, h in zip(batch, handles)])
+                res = self.client.post(
+                    f"/admin/bots/{bot_id}/documents", files=[("files", (p.name, h)) for p, h in zip(batch, handles)]
+                )
             finally:
                 for h in handles:
                     h.close()

@@ -1,11 +1,12 @@
 """Asking a bot, as the public API, the widget, the OpenAI-compatible endpoint and the
 playground all do: check limits → resolve the version → store the question → answer (see
-`bots.answering`) → store the answer with its citations, usage, latency and errors.
+`bots.core.answering`) → store the answer with its citations, usage, latency and errors.
 
 The question is stored before the model is called and the answer once it is complete (or
 marked partial/errored), each in a short transaction: no database connection is held while the
 model thinks. A retried request carrying the same Idempotency-Key is answered from storage.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,14 +17,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bots import answering
-from bots import tables as t
-from bots.answering import AnswerFailed, Debug
-from bots.local_model import LocalModelError
-from bots.provider_errors import ProviderError
-from bots.providers import ChatModel, Usage
-from bots.spec import BotSpec, ModelSettings
-from bots.versions import resolve
+from bots.core import answering
+from bots.core.answering import AnswerFailed, Debug
+from bots.core.spec import BotSpec, ModelSettings
+from bots.llm.errors import ProviderError
+from bots.llm.local_model import LocalModelError
+from bots.llm.protocol import ChatModel, Usage
+from bots.store import tables as t
+from bots.store.versions import resolve
 from knowledge.documents import Hit
 
 log = logging.getLogger(__name__)
@@ -73,14 +74,22 @@ class Reply:
     debug: Debug | None = field(default=None, repr=False)
 
     def public(self) -> dict:
-        return {"answer": self.answer, "citations": self.citations, "fallback": self.fallback,
-                "handoff": self.handoff, "conversation_id": self.conversation_id,
-                "message_id": self.message_id, "latency_ms": self.latency_ms, "usage": self.usage}
+        return {
+            "answer": self.answer,
+            "citations": self.citations,
+            "fallback": self.fallback,
+            "handoff": self.handoff,
+            "conversation_id": self.conversation_id,
+            "message_id": self.message_id,
+            "latency_ms": self.latency_ms,
+            "usage": self.usage,
+        }
 
 
 @dataclass
 class Turn:
     """A question accepted and stored, ready to be answered (or already answered: `replay`)."""
+
     spec: BotSpec
     version: int | None
     conversation_id: str
@@ -114,16 +123,29 @@ class Chat:
         if turn.replay:
             return turn.replay
         try:
-            result = answering.answer(turn.spec, turn.question, turn.history,
-                                      retrieve=self._retriever(q.bot_id), model=turn.model,
-                                      embedding_model=turn.embedding_model)
+            result = answering.answer(
+                turn.spec,
+                turn.question,
+                turn.history,
+                retrieve=self._retriever(q.bot_id),
+                model=turn.model,
+                embedding_model=turn.embedding_model,
+            )
         except AnswerFailed as err:
             f = err.failed
             self._store_answer(turn, q, text="", error=f.code, latency_ms=f.latency_ms)
             raise ChatError(f.http_status, f.code, f.message, f.retry_after) from err
-        return self._store_answer(turn, q, text=result.text, citations=result.citations,
-                                  fallback=result.fallback, handoff=result.handoff, usage=result.usage,
-                                  latency_ms=result.latency_ms, debug=result.debug)
+        return self._store_answer(
+            turn,
+            q,
+            text=result.text,
+            citations=result.citations,
+            fallback=result.fallback,
+            handoff=result.handoff,
+            usage=result.usage,
+            latency_ms=result.latency_ms,
+            debug=result.debug,
+        )
 
     # --- streamed --------------------------------------------------------------------
     def stream(self, turn: Turn, q: Question) -> Iterator[tuple[str, dict]]:
@@ -138,9 +160,14 @@ class Chat:
         citations: list[dict] = []
         stored = False
         try:
-            for event in answering.answer_stream(turn.spec, turn.question, turn.history,
-                                                 retrieve=self._retriever(q.bot_id), model=turn.model,
-                                      embedding_model=turn.embedding_model):
+            for event in answering.answer_stream(
+                turn.spec,
+                turn.question,
+                turn.history,
+                retrieve=self._retriever(q.bot_id),
+                model=turn.model,
+                embedding_model=turn.embedding_model,
+            ):
                 if isinstance(event, answering.Delta):
                     shown.append(event.text)
                     yield "delta", {"text": event.text}
@@ -148,15 +175,28 @@ class Chat:
                     citations = event.citations
                     yield "citations", {"citations": citations}
                 elif isinstance(event, answering.Done):
-                    reply = self._store_answer(turn, q, text=event.text, citations=citations,
-                                               fallback=event.fallback, handoff=event.handoff,
-                                               usage=event.usage, latency_ms=event.latency_ms,
-                                               debug=event.debug)
+                    reply = self._store_answer(
+                        turn,
+                        q,
+                        text=event.text,
+                        citations=citations,
+                        fallback=event.fallback,
+                        handoff=event.handoff,
+                        usage=event.usage,
+                        latency_ms=event.latency_ms,
+                        debug=event.debug,
+                    )
                     stored = True
                     yield "done", _done(ids, reply)
                 elif isinstance(event, answering.Failed):
-                    self._store_answer(turn, q, text=event.partial_text or "".join(shown),
-                                       error=event.code, partial=bool(shown), latency_ms=event.latency_ms)
+                    self._store_answer(
+                        turn,
+                        q,
+                        text=event.partial_text or "".join(shown),
+                        error=event.code,
+                        partial=bool(shown),
+                        latency_ms=event.latency_ms,
+                    )
                     stored = True
                     error = {"code": event.code, "message": event.message}
                     if event.retry_after is not None:
@@ -166,8 +206,13 @@ class Chat:
             log.exception("streamed answer failed")
             self._store_answer(turn, q, text="".join(shown), error="internal_error", partial=bool(shown))
             stored = True
-            yield "error", {"code": "internal_error", "message": "Something went wrong on the server; "
-                            "the error was logged. Please try again."}
+            yield (
+                "error",
+                {
+                    "code": "internal_error",
+                    "message": "Something went wrong on the server; the error was logged. Please try again.",
+                },
+            )
         finally:
             if not stored:
                 # The client left (or we failed) mid-answer: keep what it saw, marked partial.
@@ -181,9 +226,12 @@ class Chat:
         if not text:
             raise ChatError(422, "empty_message", "The message is empty: write a question.")
         if len(text) > self.limits.max_message_chars:
-            raise ChatError(413, "message_too_long",
-                            f"The message has {len(text)} characters; the limit is "
-                            f"{self.limits.max_message_chars}. Shorten it and send it again.")
+            raise ChatError(
+                413,
+                "message_too_long",
+                f"The message has {len(text)} characters; the limit is "
+                f"{self.limits.max_message_chars}. Shorten it and send it again.",
+            )
         with self._sessions() as s:
             bot = s.get(t.Bot, q.bot_id)
             if bot is None:
@@ -193,28 +241,51 @@ class Chat:
             resolved = resolve(s, bot, q.version)
             embedding_model = bot.embedding_model
             existing = self._existing_conversation(s, q)
-            history = q.history if q.history is not None else (
-                _stored_history(s, existing.id) if existing else [])
-            count = s.scalar(select(func.count()).select_from(t.Message)
-                             .where(t.Message.conversation_id == existing.id)) if existing else 0
+            history = q.history if q.history is not None else (_stored_history(s, existing.id) if existing else [])
+            count = (
+                s.scalar(select(func.count()).select_from(t.Message).where(t.Message.conversation_id == existing.id))
+                if existing
+                else 0
+            )
         if max(count or 0, len(history)) + 2 > self.limits.max_conversation_messages:
-            raise ChatError(409, "conversation_too_long",
-                            f"This conversation reached its limit of {self.limits.max_conversation_messages} "
-                            "messages. Start a new conversation to keep asking.")
+            raise ChatError(
+                409,
+                "conversation_too_long",
+                f"This conversation reached its limit of {self.limits.max_conversation_messages} "
+                "messages. Start a new conversation to keep asking.",
+            )
         spec = capped(resolved.spec, q.max_tokens)
         model = self._model(spec)
         with self._sessions.begin() as s:
             conversation_id = existing.id if existing else (q.conversation_id or new_conversation_id())
             if existing is None:
-                s.add(t.Conversation(id=conversation_id, bot_id=q.bot_id, owner=q.owner,
-                                     channel=q.channel, version=resolved.version))
+                s.add(
+                    t.Conversation(
+                        id=conversation_id, bot_id=q.bot_id, owner=q.owner, channel=q.channel, version=resolved.version
+                    )
+                )
                 s.flush()
-            question = t.Message(id=t.new_id("msg"), conversation_id=conversation_id, bot_id=q.bot_id,
-                                 role="user", content=text, version=resolved.version,
-                                 request_key=q.request_key)
+            question = t.Message(
+                id=t.new_id("msg"),
+                conversation_id=conversation_id,
+                bot_id=q.bot_id,
+                role="user",
+                content=text,
+                version=resolved.version,
+                request_key=q.request_key,
+            )
             s.add(question)
-        return Turn(spec, resolved.version, conversation_id, question.id, t.new_id("msg"), text,
-                    history, model=model, embedding_model=embedding_model)
+        return Turn(
+            spec,
+            resolved.version,
+            conversation_id,
+            question.id,
+            t.new_id("msg"),
+            text,
+            history,
+            model=model,
+            embedding_model=embedding_model,
+        )
 
     def _existing_conversation(self, s: Session, q: Question) -> t.Conversation | None:
         if not q.conversation_id:
@@ -226,46 +297,101 @@ class Chat:
             return None
         if conversation is None or conversation.bot_id != q.bot_id or conversation.owner != q.owner:
             # Same answer as a missing one: ids of others' conversations reveal nothing.
-            raise ChatError(404, "conversation_not_found",
-                            "This conversation does not exist or is not yours; start a new one.")
+            raise ChatError(
+                404, "conversation_not_found", "This conversation does not exist or is not yours; start a new one."
+            )
         return conversation
 
     def _replay(self, s: Session, q: Question) -> Turn | None:
-        question = s.scalar(select(t.Message).join(t.Conversation)
-                            .where(t.Message.bot_id == q.bot_id, t.Message.request_key == q.request_key,
-                                   t.Conversation.owner == q.owner))
+        question = s.scalar(
+            select(t.Message)
+            .join(t.Conversation)
+            .where(
+                t.Message.bot_id == q.bot_id, t.Message.request_key == q.request_key, t.Conversation.owner == q.owner
+            )
+        )
         if question is None:
             return None
         answer = s.scalar(select(t.Message).where(t.Message.reply_to == question.id))
         if answer is None:
-            raise ChatError(409, "request_in_progress", "This request (same Idempotency-Key) is still "
-                            "being answered; wait a moment and retry.")
+            raise ChatError(
+                409,
+                "request_in_progress",
+                "This request (same Idempotency-Key) is still being answered; wait a moment and retry.",
+            )
         if answer.error:
-            raise ChatError(409, "request_failed", "This request (same Idempotency-Key) already failed "
-                            f"({answer.error}); send the question again with a new key.")
-        reply = Reply(answer.content, answer.citations or [], answer.fallback, answer.handoff,
-                      answer.conversation_id, answer.id, answer.latency_ms or 0,
-                      {"prompt_tokens": answer.prompt_tokens or 0,
-                       "completion_tokens": answer.completion_tokens or 0}, answer.version)
-        return Turn(None, answer.version, answer.conversation_id, question.id, answer.id,
-                    question.content, [], replay=reply)
+            raise ChatError(
+                409,
+                "request_failed",
+                "This request (same Idempotency-Key) already failed "
+                f"({answer.error}); send the question again with a new key.",
+            )
+        reply = Reply(
+            answer.content,
+            answer.citations or [],
+            answer.fallback,
+            answer.handoff,
+            answer.conversation_id,
+            answer.id,
+            answer.latency_ms or 0,
+            {"prompt_tokens": answer.prompt_tokens or 0, "completion_tokens": answer.completion_tokens or 0},
+            answer.version,
+        )
+        return Turn(
+            None, answer.version, answer.conversation_id, question.id, answer.id, question.content, [], replay=reply
+        )
 
-    def _store_answer(self, turn: Turn, q: Question, *, text: str, citations: list | None = None,
-                      fallback: bool = False, handoff: bool = False, usage: Usage | None = None,
-                      latency_ms: int | None = None, debug: Debug | None = None,
-                      error: str | None = None, partial: bool = False) -> Reply:
+    def _store_answer(
+        self,
+        turn: Turn,
+        q: Question,
+        *,
+        text: str,
+        citations: list | None = None,
+        fallback: bool = False,
+        handoff: bool = False,
+        usage: Usage | None = None,
+        latency_ms: int | None = None,
+        debug: Debug | None = None,
+        error: str | None = None,
+        partial: bool = False,
+    ) -> Reply:
         usage = usage or Usage()
         with self._sessions.begin() as s:
-            s.add(t.Message(id=turn.answer_id, conversation_id=turn.conversation_id, bot_id=q.bot_id,
-                            role="assistant", content=text, citations=citations or [],
-                            version=turn.version, fallback=fallback, handoff=handoff, partial=partial,
-                            error=error, latency_ms=latency_ms, prompt_tokens=usage.prompt_tokens,
-                            completion_tokens=usage.completion_tokens, reply_to=turn.question_id,
-                            debug=compact_debug(debug)))
+            s.add(
+                t.Message(
+                    id=turn.answer_id,
+                    conversation_id=turn.conversation_id,
+                    bot_id=q.bot_id,
+                    role="assistant",
+                    content=text,
+                    citations=citations or [],
+                    version=turn.version,
+                    fallback=fallback,
+                    handoff=handoff,
+                    partial=partial,
+                    error=error,
+                    latency_ms=latency_ms,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    reply_to=turn.question_id,
+                    debug=compact_debug(debug),
+                )
+            )
             conversation = s.get(t.Conversation, turn.conversation_id)
             conversation.updated_at = t.now()
-        return Reply(text, citations or [], fallback, handoff, turn.conversation_id, turn.answer_id,
-                     latency_ms or 0, usage.as_dict(), turn.version, debug)
+        return Reply(
+            text,
+            citations or [],
+            fallback,
+            handoff,
+            turn.conversation_id,
+            turn.answer_id,
+            latency_ms or 0,
+            usage.as_dict(),
+            turn.version,
+            debug,
+        )
 
     def _retriever(self, bot_id: str):
         return lambda query, k: self._search(bot_id, query, k)
@@ -278,8 +404,11 @@ class Chat:
             raise ChatError(err.http_status, err.code, err.customer_message) from err
         except LocalModelError as err:
             log.error("bundled model not usable: %s", err)
-            raise ChatError(503, "model_unavailable", "Sorry, I can't answer right now because of a "
-                            "technical problem. Please try again in a moment.") from err
+            raise ChatError(
+                503,
+                "model_unavailable",
+                "Sorry, I can't answer right now because of a technical problem. Please try again in a moment.",
+            ) from err
 
 
 def capped(spec: BotSpec, max_tokens: int | None) -> BotSpec:
@@ -290,9 +419,12 @@ def capped(spec: BotSpec, max_tokens: int | None) -> BotSpec:
 
 
 def _stored_history(s: Session, conversation_id: str) -> list[dict]:
-    rows = s.scalars(select(t.Message).where(t.Message.conversation_id == conversation_id,
-                                             t.Message.error.is_(None))
-                     .order_by(t.Message.created_at.desc()).limit(HISTORY_MESSAGES)).all()
+    rows = s.scalars(
+        select(t.Message)
+        .where(t.Message.conversation_id == conversation_id, t.Message.error.is_(None))
+        .order_by(t.Message.created_at.desc())
+        .limit(HISTORY_MESSAGES)
+    ).all()
     return [{"role": m.role, "content": m.content} for m in reversed(rows) if m.content]
 
 
@@ -307,19 +439,35 @@ def _replayed(reply: Reply) -> Iterator[tuple[str, dict]]:
 def _done(ids: dict, reply: Reply) -> dict:
     """The last event of a stream. It carries the stored answer in full, which a client shows
     once the stream ends (cleaning may have changed text already streamed)."""
-    return {**ids, "text": reply.answer, "fallback": reply.fallback, "handoff": reply.handoff,
-            "usage": reply.usage, "latency_ms": reply.latency_ms}
+    return {
+        **ids,
+        "text": reply.answer,
+        "fallback": reply.fallback,
+        "handoff": reply.handoff,
+        "usage": reply.usage,
+        "latency_ms": reply.latency_ms,
+    }
 
 
 def hit_dict(h: Hit) -> dict:
-    return {"chunk_id": h.chunk_id, "source": h.source, "page": h.page, "score": h.score,
-            "dense_score": h.dense_score, "lexical_score": h.lexical_score}
+    return {
+        "chunk_id": h.chunk_id,
+        "source": h.source,
+        "page": h.page,
+        "score": h.score,
+        "dense_score": h.dense_score,
+        "lexical_score": h.lexical_score,
+    }
 
 
 def compact_debug(debug: Debug | None) -> dict | None:
     """What is kept with every answer to explain it later: the reason and the hits' scores."""
     if debug is None:
         return None
-    return {"reason": debug.reason, "language": debug.language, "cut_at_tokens": debug.cut_at_tokens,
-            "hits": [hit_dict(h) for h in debug.hits],
-            "passages": [h.chunk_id for h in debug.passages]}
+    return {
+        "reason": debug.reason,
+        "language": debug.language,
+        "cut_at_tokens": debug.cut_at_tokens,
+        "hits": [hit_dict(h) for h in debug.hits],
+        "passages": [h.chunk_id for h in debug.passages],
+    }

@@ -1,5 +1,6 @@
 """Ingestion jobs: a queue worked by background threads inside the server, with progress,
 recovery after a crash, and one bad file never stopping the others."""
+
 from __future__ import annotations
 
 import logging
@@ -10,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
-from bots import tables as t
 from bots.knowledge_base import DocumentGone, KnowledgeBase
+from bots.store import tables as t
 from knowledge.documents import LoadError
 
 log = logging.getLogger("prompteur.ingestion")
@@ -26,8 +27,7 @@ class JobRunner:
         self._sessions = sessions
         self._kb = kb
         self._queue: queue.Queue[str | None] = queue.Queue()
-        self._threads = [threading.Thread(target=self._work, name=f"ingest-{i}", daemon=True)
-                         for i in range(workers)]
+        self._threads = [threading.Thread(target=self._work, name=f"ingest-{i}", daemon=True) for i in range(workers)]
         # job id -> (chunks embedded, chunks in total) of the document being worked on
         self._live: dict[str, tuple[int, int]] = {}
 
@@ -98,7 +98,7 @@ class JobRunner:
                 return
             job.status = "running"
             kind, bot_id, items = job.kind, job.bot_id, [dict(i) for i in job.items]
-            model = (job.items[0].get("model") if kind == "reindex" and job.items else None)
+            model = job.items[0].get("model") if kind == "reindex" and job.items else None
         if kind == "reindex":
             self._kb.reindex(bot_id, model, progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
             self._set_item(job_id, 0, "ready", None)
@@ -110,8 +110,7 @@ class JobRunner:
             self._set_item(job_id, index, "processing", None)
             self._set_document(item["document_id"], "processing", None, None)
             try:
-                self._kb.ingest(item["document_id"],
-                                progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
+                self._kb.ingest(item["document_id"], progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
             except DocumentGone:
                 self._set_item(job_id, index, "removed", None)
             except LoadError as err:
@@ -120,8 +119,10 @@ class JobRunner:
             except Exception as err:  # noqa: BLE001 - one file must not stop the batch
                 if self._document_exists(item["document_id"]):
                     log.exception("ingesting %s failed", item["source"])
-                    message = (f"{item['source']}: an internal error stopped ingestion "
-                               f"({type(err).__name__}); see the server log.")
+                    message = (
+                        f"{item['source']}: an internal error stopped ingestion "
+                        f"({type(err).__name__}); see the server log."
+                    )
                     self._set_document(item["document_id"], "failed", message, "internal")
                     self._set_item(job_id, index, "failed", message)
                 else:  # deleted while it was being ingested

@@ -1,5 +1,6 @@
 """A bot's knowledge: its documents' chunks in SQL, their vectors in Chroma, and the search
 snapshot built from both. Ingesting, replacing and deleting documents keep the three in step."""
+
 from __future__ import annotations
 
 import gc
@@ -12,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bots import tables as t
+from bots.store import tables as t
 from bots.uploads import remove
 from knowledge.chunking import chunk_document
 from knowledge.documents import Hit, LoadedDocument
@@ -39,8 +40,9 @@ def collection_name(bot_id: str, model: str, epoch: str | None = None) -> str:
 
 
 class KnowledgeBase:
-    def __init__(self, sessions: sessionmaker, vectors: VectorIndex, embedders: EmbedderCache,
-                 loader: Loader, uploads_dir: Path):
+    def __init__(
+        self, sessions: sessionmaker, vectors: VectorIndex, embedders: EmbedderCache, loader: Loader, uploads_dir: Path
+    ):
         self._sessions = sessions
         self._vectors = vectors
         self._embedders = embedders
@@ -61,8 +63,14 @@ class KnowledgeBase:
         try:
             key, corpus = self._corpus(bot_id)
             _, model, collection = key
-            return search(query, corpus=corpus, embedder=self._embedders.get(model),
-                          vectors=self._vectors, collection=collection, k=k)
+            return search(
+                query,
+                corpus=corpus,
+                embedder=self._embedders.get(model),
+                vectors=self._vectors,
+                collection=collection,
+                k=k,
+            )
         finally:
             with self._search_ended:
                 del self._searching[ticket]
@@ -77,7 +85,8 @@ class KnowledgeBase:
             barrier = next(self._tickets)
             self._search_ended.wait_for(
                 lambda: not any(b == bot_id and ticket < barrier for ticket, b in self._searching.items()),
-                timeout=SEARCH_GRACE_S)
+                timeout=SEARCH_GRACE_S,
+            )
 
     def _corpus(self, bot_id: str) -> tuple[tuple, Corpus]:
         with self._sessions() as s:
@@ -96,9 +105,18 @@ class KnowledgeBase:
                 .where(t.Chunk.bot_id == bot_id, t.Chunk.version == t.Document.active_version)
                 .order_by(t.Chunk.document_id, t.Chunk.ordinal)
             ).all()
-        passages = [Passage(chunk_id=c.id, text=c.text, search_text=c.search_text, source=source,
-                            page=c.page, document_id=c.document_id, headings=list(c.headings or []))
-                    for c, source in rows]
+        passages = [
+            Passage(
+                chunk_id=c.id,
+                text=c.text,
+                search_text=c.search_text,
+                source=source,
+                page=c.page,
+                document_id=c.document_id,
+                headings=list(c.headings or []),
+            )
+            for c, source in rows
+        ]
         with self._snapshot_lock:
             snapshot = (key, Corpus(passages))
             self._snapshots[bot_id] = snapshot
@@ -137,21 +155,46 @@ class KnowledgeBase:
         added: list[str] = []
         try:
             for start in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[start:start + EMBED_BATCH]
-                batch_ids = _embed_into(self._vectors, collection, embedder,
-                                        ids[start:start + EMBED_BATCH],
-                                        [c.search_text for c in batch], [c.question for c in batch])
+                batch = chunks[start : start + EMBED_BATCH]
+                batch_ids = _embed_into(
+                    self._vectors,
+                    collection,
+                    embedder,
+                    ids[start : start + EMBED_BATCH],
+                    [c.search_text for c in batch],
+                    [c.question for c in batch],
+                )
                 added += batch_ids
                 progress(start + len(batch), len(chunks))
 
             with self._sessions.begin() as s:
-                s.add_all(t.Chunk(id=cid, document_id=doc_id, bot_id=bot_id, version=new_version,
-                                  ordinal=c.ordinal, text=c.text, search_text=c.search_text,
-                                  page=c.page, headings=c.headings, question=c.question)
-                          for cid, c in zip(ids, chunks))
-                s.execute(update(t.Document).where(t.Document.id == doc_id).values(
-                    active_version=new_version, status="ready", error=None, error_code=None,
-                    pages=loaded.pages, chunk_count=len(chunks)))
+                s.add_all(
+                    t.Chunk(
+                        id=cid,
+                        document_id=doc_id,
+                        bot_id=bot_id,
+                        version=new_version,
+                        ordinal=c.ordinal,
+                        text=c.text,
+                        search_text=c.search_text,
+                        page=c.page,
+                        headings=c.headings,
+                        question=c.question,
+                    )
+                    for cid, c in zip(ids, chunks)
+                )
+                s.execute(
+                    update(t.Document)
+                    .where(t.Document.id == doc_id)
+                    .values(
+                        active_version=new_version,
+                        status="ready",
+                        error=None,
+                        error_code=None,
+                        pages=loaded.pages,
+                        chunk_count=len(chunks),
+                    )
+                )
                 _bump_generation(s, bot_id)
         except Exception:
             # The new version never became searchable; its vectors must not outlive it (e.g.
@@ -206,21 +249,29 @@ class KnowledgeBase:
                 .join(t.Document, t.Chunk.document_id == t.Document.id)
                 .where(t.Chunk.bot_id == bot_id, t.Chunk.version == t.Document.active_version)
             ).all()
-        new_collection = collection_name(bot_id, model, epoch=hashlib.sha1(
-            f"{old_collection}{len(rows)}{model}".encode()).hexdigest()[:6])
+        new_collection = collection_name(
+            bot_id, model, epoch=hashlib.sha1(f"{old_collection}{len(rows)}{model}".encode()).hexdigest()[:6]
+        )
         if new_collection == old_collection:
             new_collection += "x"
         embedder = self._embedders.get(model)
         self._vectors.drop(new_collection)
         progress(0, len(rows))
         for start in range(0, len(rows), EMBED_BATCH):
-            batch = rows[start:start + EMBED_BATCH]
-            _embed_into(self._vectors, new_collection, embedder, [r.id for r in batch],
-                        [r.search_text for r in batch], [r.question for r in batch])
+            batch = rows[start : start + EMBED_BATCH]
+            _embed_into(
+                self._vectors,
+                new_collection,
+                embedder,
+                [r.id for r in batch],
+                [r.search_text for r in batch],
+                [r.question for r in batch],
+            )
             progress(start + len(batch), len(rows))
         with self._sessions.begin() as s:
-            switched = s.execute(update(t.Bot).where(t.Bot.id == bot_id).values(
-                vector_collection=new_collection, embedding_model=model)).rowcount
+            switched = s.execute(
+                update(t.Bot).where(t.Bot.id == bot_id).values(vector_collection=new_collection, embedding_model=model)
+            ).rowcount
             _bump_generation(s, bot_id)
         if not switched:  # the bot was deleted meanwhile
             self._vectors.drop(new_collection)
@@ -247,8 +298,9 @@ class KnowledgeBase:
         self._vectors.delete(collection, ids)
 
 
-def _embed_into(vectors: VectorIndex, collection: str, embedder, ids: list[str],
-                texts: list[str], questions: list[str | None]) -> list[str]:
+def _embed_into(
+    vectors: VectorIndex, collection: str, embedder, ids: list[str], texts: list[str], questions: list[str | None]
+) -> list[str]:
     """Embed and store a batch of chunks, plus the questions of those that have one; returns
     the vector ids written."""
     asked = [(question_vector_id(cid), q) for cid, q in zip(ids, questions) if q]
@@ -263,5 +315,4 @@ def _vector_ids(session, *conditions) -> list[str]:
 
 
 def _bump_generation(session, bot_id: str) -> None:
-    session.execute(update(t.Bot).where(t.Bot.id == bot_id).values(
-        knowledge_generation=t.Bot.knowledge_generation + 1))
+    session.execute(update(t.Bot).where(t.Bot.id == bot_id).values(knowledge_generation=t.Bot.knowledge_generation + 1))

@@ -3,6 +3,7 @@
 Limitation: with several server replicas each keeps its own buckets, so the effective limit
 is the configured one times the number of replicas (a shared store such as Redis would fix
 that; not needed for one process)."""
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """The composition root: builds the stores and workers from settings. Only the server
 process creates a Runtime, so only it opens SQLite's writer and Chroma's embedded store."""
+
 from __future__ import annotations
 
 import json
@@ -12,18 +13,19 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bots import tables as t
 from bots.chat import Chat, Limits
-from bots.db import make_engine, migrate, session_factory
+from bots.core.spec import ModelSettings
 from bots.ingestion import JobRunner
-from bots.keys import SessionSigner, ensure_session_secret
 from bots.knowledge_base import KnowledgeBase
-from bots.local_model import LocalModelServer
-from bots.providers import ChatModel
+from bots.llm.local_model import LocalModelServer
+from bots.llm.protocol import ChatModel
+from bots.llm.providers import OpenAIChatModel
 from bots.rate_limit import RateLimiter
 from bots.settings import Settings
-from bots.spec import ModelSettings
-from bots.versions import VersionError, resolve
+from bots.store import tables as t
+from bots.store.db import make_engine, migrate, session_factory
+from bots.store.keys import SessionSigner, ensure_session_secret
+from bots.store.versions import VersionError, resolve
 from knowledge.embedding import EmbedderCache
 from knowledge.loading import load
 from knowledge.vector_index import VectorIndex
@@ -47,7 +49,7 @@ class Runtime:
     _models_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> "Runtime":
+    def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
         home = settings.home
         home.mkdir(parents=True, exist_ok=True)
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -59,15 +61,28 @@ class Runtime:
         loader = lambda path, name: load(path, name, max_pages=settings.max_pdf_pages)  # noqa: E731
         kb = KnowledgeBase(sessions, vectors, embedders, loader, settings.uploads_dir)
         jobs = JobRunner(sessions, kb, workers=settings.ingest_workers)
-        runtime = cls(settings, engine, sessions, vectors, embedders, kb, jobs,
-                      admin_token=settings.admin_token or ensure_admin_token(home))
-        runtime.signer = SessionSigner(settings.session_secret or ensure_session_secret(home),
-                                       ttl_s=settings.session_ttl_s)
+        runtime = cls(
+            settings,
+            engine,
+            sessions,
+            vectors,
+            embedders,
+            kb,
+            jobs,
+            admin_token=settings.admin_token or ensure_admin_token(home),
+        )
+        runtime.signer = SessionSigner(
+            settings.session_secret or ensure_session_secret(home), ttl_s=settings.session_ttl_s
+        )
         # Started on the first question a local-model bot gets, not at boot: many servers
         # only use hosted models, and loading it costs memory.
         runtime.local_model = LocalModelServer(log_path=home / "local_model.log")
-        runtime.chat = Chat(sessions, kb.search, runtime.chat_model,
-                            Limits(settings.max_message_chars, settings.max_conversation_messages))
+        runtime.chat = Chat(
+            sessions,
+            kb.search,
+            runtime.chat_model,
+            Limits(settings.max_message_chars, settings.max_conversation_messages),
+        )
         return runtime
 
     def start(self) -> None:
@@ -90,9 +105,11 @@ class Runtime:
         key = (model.model_dump_json(context={"reveal_secrets": True}), local_url)
         with self._models_lock:
             if key not in self._models:
-                self._models[key] = ChatModel.from_settings(
-                    model, keys={"openai": self.settings.openai_api_key} if self.settings.openai_api_key else {},
-                    local_base_url=local_url)
+                self._models[key] = OpenAIChatModel.from_settings(
+                    model,
+                    keys={"openai": self.settings.openai_api_key} if self.settings.openai_api_key else {},
+                    local_base_url=local_url,
+                )
             return self._models[key]
 
     def allowed_origins(self, bot_id: str) -> list[str] | None:

@@ -1,4 +1,5 @@
 """The one settings object, read from PROMPTEUR_* environment variables in composition roots."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,27 +11,45 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROMPTEUR_", extra="ignore")
 
-    home: Path = Field(default=Path.home() / ".prompteur",
-                       description="Data folder: uploads, SQLite database, Chroma index, admin token.")
+    home: Path = Field(
+        default=Path.home() / ".prompteur",
+        description="Data folder: uploads, SQLite database, Chroma index, admin token.",
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in `home` when unset.")
     chroma_url: str | None = Field(default=None, description="Chroma server URL; embedded Chroma in `home` when unset.")
-    public_url: str | None = Field(default=None, description="The server's address as sites and integrations reach it (e.g. https://chat.example.com), used in embed snippets; unset: the address of each request.")
+    public_url: str | None = Field(
+        default=None,
+        description="The server's address as sites and integrations reach it (e.g. https://chat.example.com), used in embed snippets; unset: the address of each request.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
-    admin_token: str | None = Field(default=None, description="Fixed admin token; generated into home/admin_token when unset.")
+    admin_token: str | None = Field(
+        default=None, description="Fixed admin token; generated into home/admin_token when unset."
+    )
     max_upload_mb: int = 50
     max_pdf_pages: int = 5000
     ingest_workers: int = 1
     # Public API: sessions, limits and the proxies whose X-Forwarded-For we believe.
-    session_secret: str | None = Field(default=None, description="HMAC key for widget session tokens; generated into home/session_secret when unset (set the same value on every replica).")
+    session_secret: str | None = Field(
+        default=None,
+        description="HMAC key for widget session tokens; generated into home/session_secret when unset (set the same value on every replica).",
+    )
     session_ttl_s: int = Field(default=3600, ge=60)
     max_message_chars: int = Field(default=2000, ge=1)
-    max_conversation_messages: int = Field(default=100, ge=2, description="Messages (questions and answers) one conversation may hold.")
+    max_conversation_messages: int = Field(
+        default=100, ge=2, description="Messages (questions and answers) one conversation may hold."
+    )
     rate_per_ip: int = Field(default=30, ge=1, description="Public requests per minute from one client IP.")
     rate_per_session: int = Field(default=20, ge=1, description="Questions per minute in one session or with one key.")
     rate_per_bot: int = Field(default=600, ge=1, description="Questions per minute to one bot from everyone.")
-    trusted_proxies: list[str] = Field(default_factory=list, description="IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted.")
-    openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("PROMPTEUR_OPENAI_API_KEY", "OPENAI_API_KEY"), description="Server-wide OpenAI key for bots that set provider 'openai' without their own.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted."
+    )
+    openai_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROMPTEUR_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="Server-wide OpenAI key for bots that set provider 'openai' without their own.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

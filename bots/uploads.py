@@ -1,5 +1,6 @@
 """Storing uploaded files: names users give are kept for display only; files on disk get
 generated names, so `../../x` or a NUL byte in a name can never reach the file system."""
+
 from __future__ import annotations
 
 import hashlib

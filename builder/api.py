@@ -1,12 +1,14 @@
 """The builder's one way to the server: an AdminClient found from the environment, kept in the
 session, and a call wrapper that turns server errors into sentences on the page."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
-from bots.client import AdminClient, ClientError
+from bots.cli.client import AdminClient, ClientError
 
 
 def client() -> AdminClient:

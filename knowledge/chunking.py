@@ -1,5 +1,6 @@
 """Structure-following chunking: sections (pages, headings, FAQ entries) are split only when
 they are too long, and every chunk carries its title and heading path for retrieval."""
+
 from __future__ import annotations
 
 import re
@@ -92,8 +93,12 @@ def _merge_small(sections: list[Section], min_chars: int = 200) -> list[Section]
     for s in sections:
         if pending is not None:
             if s.kind == "text" and _belongs_with(pending, s):
-                s = Section(text=pending.text + "\n\n" + s.text, page=s.page,
-                            headings=s.headings or pending.headings, kind="text")
+                s = Section(
+                    text=pending.text + "\n\n" + s.text,
+                    page=s.page,
+                    headings=s.headings or pending.headings,
+                    kind="text",
+                )
             else:
                 merged.append(pending)
             pending = None
@@ -103,18 +108,17 @@ def _merge_small(sections: list[Section], min_chars: int = 200) -> list[Section]
             merged.append(s)
     if pending is not None:
         last = merged[-1] if merged else None
-        if (last is not None and last.kind == "text" and last.page == pending.page
-                and _belongs_with(pending, last)):
-            merged[-1] = Section(text=last.text + "\n\n" + pending.text, page=last.page,
-                                 headings=last.headings, kind="text")
+        if last is not None and last.kind == "text" and last.page == pending.page and _belongs_with(pending, last):
+            merged[-1] = Section(
+                text=last.text + "\n\n" + pending.text, page=last.page, headings=last.headings, kind="text"
+            )
         else:
             merged.append(pending)
     return merged
 
 
 def _belongs_with(small: Section, neighbour: Section) -> bool:
-    return (small.headings == neighbour.headings or not small.headings
-            or _is_heading_like(small.text.strip()))
+    return small.headings == neighbour.headings or not small.headings or _is_heading_like(small.text.strip())
 
 
 _HEADING_LIKE = re.compile(r"^[^\W\d_][^\n|]{0,78}[^\s.,;:!]$")
@@ -123,8 +127,7 @@ _HEADING_LIKE = re.compile(r"^[^\W\d_][^\n|]{0,78}[^\s.,;:!]$")
 def _is_heading_like(paragraph: str) -> bool:
     """A lone short line that starts with a capital and ends without sentence punctuation
     (a question mark is allowed: help pages title sections with questions)."""
-    return (bool(_HEADING_LIKE.match(paragraph)) and paragraph[0].isupper()
-            and len(paragraph.split()) <= 12)
+    return bool(_HEADING_LIKE.match(paragraph)) and paragraph[0].isupper() and len(paragraph.split()) <= 12
 
 
 def _split_at_inferred_headings(sections: list[Section]) -> list[Section]:

@@ -1,4 +1,5 @@
 """The shapes that flow through the knowledge pipeline: loaded sections, chunks, search hits."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """Embedding models, all offline by default. An `Embedder` turns passages and queries into
 L2-normalised vectors (so a dot product is a cosine similarity)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -54,7 +55,9 @@ class MiniLMEmbedder:
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            return _normalise(self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False))
+            return _normalise(
+                self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+            )
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]

@@ -2,12 +2,13 @@
 embeddings blur. Tokenisation folds case and accents, drops stop words and stems words with
 the Snowball stemmer of the knowledge base's language (English or French, detected from the
 passages), so 'refunds'/'refunded' and 'remboursements'/'rembourser' meet."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 
 import bm25s
 import numpy as np
@@ -17,18 +18,167 @@ from spellchecker import SpellChecker
 _WORD = re.compile(r"\w+")
 
 STOPWORDS = {
-    "english": frozenset("""
-a an and are as at be but by for from has have how i if in into is it its me my of on or our
-so that the their them there these they this to was we what when where which who why will with
-you your do does did can could should would about am been being than then too very not no s t
-were had also any
-""".split()),
-    "french": frozenset("""
-a au aux avec ce ces cette dans de des du elle en est et il ils je la le les leur lui ma mais me
-mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton
-tu un une vos votre vous y d l c j n s t m est ete etre ai as avez ont sont fait comment quel
-quelle quels quelles dont
-""".split()),
+    "english": frozenset(
+        [
+            "a",
+            "an",
+            "and",
+            "are",
+            "as",
+            "at",
+            "be",
+            "but",
+            "by",
+            "for",
+            "from",
+            "has",
+            "have",
+            "how",
+            "i",
+            "if",
+            "in",
+            "into",
+            "is",
+            "it",
+            "its",
+            "me",
+            "my",
+            "of",
+            "on",
+            "or",
+            "our",
+            "so",
+            "that",
+            "the",
+            "their",
+            "them",
+            "there",
+            "these",
+            "they",
+            "this",
+            "to",
+            "was",
+            "we",
+            "what",
+            "when",
+            "where",
+            "which",
+            "who",
+            "why",
+            "will",
+            "with",
+            "you",
+            "your",
+            "do",
+            "does",
+            "did",
+            "can",
+            "could",
+            "should",
+            "would",
+            "about",
+            "am",
+            "been",
+            "being",
+            "than",
+            "then",
+            "too",
+            "very",
+            "not",
+            "no",
+            "s",
+            "t",
+            "were",
+            "had",
+            "also",
+            "any",
+        ]
+    ),
+    "french": frozenset(
+        [
+            "a",
+            "au",
+            "aux",
+            "avec",
+            "ce",
+            "ces",
+            "cette",
+            "dans",
+            "de",
+            "des",
+            "du",
+            "elle",
+            "en",
+            "est",
+            "et",
+            "il",
+            "ils",
+            "je",
+            "la",
+            "le",
+            "les",
+            "leur",
+            "lui",
+            "ma",
+            "mais",
+            "me",
+            "mes",
+            "moi",
+            "mon",
+            "ne",
+            "nos",
+            "notre",
+            "nous",
+            "on",
+            "ou",
+            "par",
+            "pas",
+            "pour",
+            "qu",
+            "que",
+            "qui",
+            "sa",
+            "se",
+            "ses",
+            "son",
+            "sur",
+            "ta",
+            "te",
+            "tes",
+            "toi",
+            "ton",
+            "tu",
+            "un",
+            "une",
+            "vos",
+            "votre",
+            "vous",
+            "y",
+            "d",
+            "l",
+            "c",
+            "j",
+            "n",
+            "s",
+            "t",
+            "m",
+            "est",
+            "ete",
+            "etre",
+            "ai",
+            "as",
+            "avez",
+            "ont",
+            "sont",
+            "fait",
+            "comment",
+            "quel",
+            "quelle",
+            "quels",
+            "quelles",
+            "dont",
+        ]
+    ),
 }
 LANGUAGES = tuple(STOPWORDS)
 _DICTIONARY_CODES = {"english": "en", "french": "fr"}
@@ -39,7 +189,7 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(language: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(language)
 
@@ -111,7 +261,7 @@ class LexicalIndex:
         return _WORD.sub(lambda m: fixes.get(m.group().lower(), m.group()), query)
 
 
-@lru_cache(maxsize=None)
+@cache
 def dictionary(language: str) -> frozenset[str]:
     """The words of the language (pyspellchecker's bundled word list, ~150k words drawn
     from subtitles): a query word found there is a real word, whatever the corpus holds."""
@@ -157,8 +307,14 @@ class Spelling:
             # A word typed with its accents was typed with care; one the corpus lacks
             # ("pêche", "père") is rather a real word than a slip, and one edit from it
             # lies a different word ("penche", "opere").
-            if (len(folded) < self.MIN_LENGTH or not folded.isalpha() or folded in self._words
-                    or folded != word or word in fixes or word in self._dictionary):
+            if (
+                len(folded) < self.MIN_LENGTH
+                or not folded.isalpha()
+                or folded in self._words
+                or folded != word
+                or word in fixes
+                or word in self._dictionary
+            ):
                 continue
             stems = self._tokenize(word)
             if not stems or stems[0] in self._stems:
@@ -174,7 +330,8 @@ class Spelling:
         """The words one edit away, likeliest slips first: a letter left out or two letters
         swapped ("typs" is rather "types" than "tips"), then a wrong or an extra letter."""
         splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-        return [{a + c + b for a, b in splits for c in self._alphabet}
-                | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1},
-                {a + c + b[1:] for a, b in splits if b for c in self._alphabet}
-                | {a + b[1:] for a, b in splits if b}]
+        return [
+            {a + c + b for a, b in splits for c in self._alphabet}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1},
+            {a + c + b[1:] for a, b in splits if b for c in self._alphabet} | {a + b[1:] for a, b in splits if b},
+        ]

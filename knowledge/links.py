@@ -1,4 +1,5 @@
 """Markdown links, as loaders write them, the widget renders them and models echo them."""
+
 from __future__ import annotations
 
 import re

@@ -2,37 +2,46 @@
 
 The format is decided by the file's extension and checked against its first bytes: a web
 page or a program saved under a .pdf name is refused, not fed to the PDF parser."""
+
 from __future__ import annotations
 
 import pathlib
 import re
 
-from knowledge.csv_loader import load_csv
 from knowledge.documents import LoadedDocument, LoadError
-from knowledge.docx_loader import load_docx
-from knowledge.html_loader import load_html
-from knowledge.markdown_loader import load_markdown
-from knowledge.pdf_loader import load_pdf
-from knowledge.text_loader import load_text
+from knowledge.loaders.csv import load_csv
+from knowledge.loaders.docx import load_docx
+from knowledge.loaders.html import load_html
+from knowledge.loaders.markdown import load_markdown
+from knowledge.loaders.pdf import load_pdf
+from knowledge.loaders.text import load_text
 
 _FORMATS = {
-    ".pdf": "pdf", ".docx": "docx", ".md": "markdown", ".markdown": "markdown",
-    ".txt": "text", ".html": "html", ".htm": "html", ".csv": "csv", ".tsv": "csv",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+    ".tsv": "csv",
 }
 # For upload widgets and API docs: the extensions `load` accepts.
 EXTENSIONS = tuple(_FORMATS)
-SUPPORTED_TYPES = ("PDF (.pdf), Word (.docx), Markdown (.md), plain text (.txt), web pages "
-                   "(.html) and CSV (.csv, .tsv)")
+SUPPORTED_TYPES = "PDF (.pdf), Word (.docx), Markdown (.md), plain text (.txt), web pages (.html) and CSV (.csv, .tsv)"
 _CONVERT_HINTS = {
     ".doc": "save it as .docx in Word or LibreOffice",
     ".rtf": "save it as .docx in Word or LibreOffice",
     ".odt": "save it as .docx or PDF in LibreOffice",
-    ".xlsx": "save the sheet as CSV", ".xls": "save the sheet as CSV",
+    ".xlsx": "save the sheet as CSV",
+    ".xls": "save the sheet as CSV",
     ".ods": "save the sheet as CSV",
-    ".pptx": "export it as PDF", ".ppt": "export it as PDF", ".odp": "export it as PDF",
+    ".pptx": "export it as PDF",
+    ".ppt": "export it as PDF",
+    ".odp": "export it as PDF",
 }
-_LABELS = {"pdf": "PDF", "docx": "Word", "markdown": "Markdown", "text": "text",
-           "html": "web page", "csv": "CSV"}
+_LABELS = {"pdf": "PDF", "docx": "Word", "markdown": "Markdown", "text": "text", "html": "web page", "csv": "CSV"}
 _TEXT_FORMATS = {"markdown", "text", "html", "csv"}
 # (magic bytes at offset 0, what the content is, whether it is a program)
 _SIGNATURES = [
@@ -54,20 +63,23 @@ _SIGNATURES = [
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", False),
     (b"Rar!", "a RAR archive", False),
 ]
-_HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)[\s>]",
-                   re.IGNORECASE | re.DOTALL)
+_HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE | re.DOTALL)
 
 
-def load(path: pathlib.Path, filename: str, *, max_pages: int = 5000, timeout_s: float = 120,
-         memory_mb: int = 1024) -> LoadedDocument:
+def load(
+    path: pathlib.Path, filename: str, *, max_pages: int = 5000, timeout_s: float = 120, memory_mb: int = 1024
+) -> LoadedDocument:
     """Load the file at `path`; `filename` is the user's name for it (its extension picks
     the format, and every error message names it). Raises LoadError for anything that
     cannot be ingested; PDFs are parsed in a child process limited to `timeout_s` seconds
     and `memory_mb` MB."""
     size = path.stat().st_size
     if size == 0:
-        raise LoadError("empty", f"“{filename}” is empty (0 bytes). Check that the upload "
-                                 "finished or that you picked the right file, then try again.")
+        raise LoadError(
+            "empty",
+            f"“{filename}” is empty (0 bytes). Check that the upload "
+            "finished or that you picked the right file, then try again.",
+        )
     with path.open("rb") as f:
         head = f.read(4096)
     extension = pathlib.PurePath(filename).suffix.lower()
@@ -86,8 +98,7 @@ def load(path: pathlib.Path, filename: str, *, max_pages: int = 5000, timeout_s:
         raise unsupported(filename, extension)
     _check_content(fmt, content, head, filename)
     if fmt == "pdf":
-        return load_pdf(path, filename, max_pages=max_pages, timeout_s=timeout_s,
-                        memory_mb=memory_mb)
+        return load_pdf(path, filename, max_pages=max_pages, timeout_s=timeout_s, memory_mb=memory_mb)
     if fmt == "docx":
         return load_docx(path, filename, memory_mb=memory_mb)
     max_bytes = memory_mb * 1024 * 1024 // 8  # text formats are parsed in this process
@@ -98,8 +109,7 @@ def load(path: pathlib.Path, filename: str, *, max_pages: int = 5000, timeout_s:
             "Prompteur reads from one text file. Split it into smaller files and upload those.",
         )
     data = path.read_bytes()
-    loader = {"markdown": load_markdown, "text": load_text, "html": load_html,
-              "csv": load_csv}[fmt]
+    loader = {"markdown": load_markdown, "text": load_text, "html": load_html, "csv": load_csv}[fmt]
     return loader(data, filename)
 
 
@@ -121,11 +131,11 @@ def _sniff(head: bytes) -> tuple[str, bool]:
 
 
 def _is_windows_program(head: bytes) -> bool:
-    """"MZ" alone could start a text file; a program also points to its "PE" header."""
+    """ "MZ" alone could start a text file; a program also points to its "PE" header."""
     if not head.startswith(b"MZ") or len(head) < 64:
         return False
     offset = int.from_bytes(head[0x3C:0x40], "little")
-    return head[offset:offset + 4] == b"PE\x00\x00" or b"DOS mode" in head[:512]
+    return head[offset : offset + 4] == b"PE\x00\x00" or b"DOS mode" in head[:512]
 
 
 def _check_content(fmt: str, content: str, head: bytes, filename: str) -> None:
@@ -152,8 +162,11 @@ def _check_content(fmt: str, content: str, head: bytes, filename: str) -> None:
             )
     elif content in ("text", "html", "binary"):
         return  # text formats: binary content is refused when it fails to decode
-    what = {"pdf": "a PDF", "html": "an HTML web page (often an error or login page "
-            "saved in place of the real file)", "zip": "a zip archive"}.get(content, content)
+    what = {
+        "pdf": "a PDF",
+        "html": "an HTML web page (often an error or login page saved in place of the real file)",
+        "zip": "a zip archive",
+    }.get(content, content)
     if content == "zip" and fmt in _TEXT_FORMATS:
         what = "a zip archive (perhaps a Word or Excel file)"
     raise LoadError(

@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense (Chroma) and BM25 candidates fused by their standardised scores,
 over an immutable snapshot of a knowledge base, so a search never sees half of a
 re-ingested file."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,9 +65,17 @@ class Corpus:
         return len(self.passages)
 
 
-def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorIndex,
-           collection: str, k: int = 5, dense_weight: float = 1.0,
-           lexical_weight: float = 1.0) -> list[Hit]:
+def search(
+    query: str,
+    *,
+    corpus: Corpus,
+    embedder: Embedder,
+    vectors: VectorIndex,
+    collection: str,
+    k: int = 5,
+    dense_weight: float = 1.0,
+    lexical_weight: float = 1.0,
+) -> list[Hit]:
     if not query.strip() or len(corpus) == 0:
         return []
     # A typo blurs the query's embedding as much as it breaks BM25's exact match.
@@ -89,9 +98,11 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
     dense_z = _standardiser(dense_candidates)
     lexical_z = _standardiser([score for _, score in lexical])
     total = dense_weight + lexical_weight
-    fused = {cid: (dense_weight * dense_z(dense_scores.get(cid))
-                   + lexical_weight * lexical_z(lexical_scores.get(cid, 0.0))) / total
-             for cid in dense_scores.keys() | lexical_scores.keys()}
+    fused = {
+        cid: (dense_weight * dense_z(dense_scores.get(cid)) + lexical_weight * lexical_z(lexical_scores.get(cid, 0.0)))
+        / total
+        for cid in dense_scores.keys() | lexical_scores.keys()
+    }
 
     best, seen = [], set()
     for cid in sorted(fused, key=fused.__getitem__, reverse=True):
@@ -103,14 +114,23 @@ def search(query: str, *, corpus: Corpus, embedder: Embedder, vectors: VectorInd
     hits = []
     for cid in best:
         p = corpus.by_id[cid]
-        hits.append(Hit(chunk_id=cid, score=fused[cid], dense_score=dense_scores.get(cid),
-                        lexical_score=lexical_scores.get(cid), text=p.text, source=p.source,
-                        page=p.page, document_id=p.document_id, headings=list(p.headings)))
+        hits.append(
+            Hit(
+                chunk_id=cid,
+                score=fused[cid],
+                dense_score=dense_scores.get(cid),
+                lexical_score=lexical_scores.get(cid),
+                text=p.text,
+                source=p.source,
+                page=p.page,
+                document_id=p.document_id,
+                headings=list(p.headings),
+            )
+        )
     return hits
 
 
-def _dense_candidates(corpus: Corpus, vectors: VectorIndex, collection: str,
-                      query_vector) -> dict[str, float]:
+def _dense_candidates(corpus: Corpus, vectors: VectorIndex, collection: str, query_vector) -> dict[str, float]:
     """The CANDIDATES distinct passages nearest the query: chunk id -> cosine. Chroma may
     still hold vectors of chunks being replaced or deleted, and copies of one passage share
     a vector, so ask for extra, keep this snapshot's distinct passages, and ask again for

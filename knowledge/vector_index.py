@@ -1,5 +1,6 @@
 """The one module that talks to Chroma: a collection per knowledge base, vectors we compute
 ourselves (Chroma's default embedding function downloads a model, so it is never used)."""
+
 from __future__ import annotations
 
 import zlib
@@ -10,7 +11,6 @@ from urllib.parse import urlparse
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
-
 
 NUDGE = 1e-4
 
@@ -27,13 +27,14 @@ class VectorIndex:
         self._collections: dict[str, object] = {}
 
     @classmethod
-    def open(cls, path: Path | None = None, url: str | None = None) -> "VectorIndex":
+    def open(cls, path: Path | None = None, url: str | None = None) -> VectorIndex:
         """Embedded Chroma in `path`, or a Chroma server at `url` (http://host:port)."""
         settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if url:
             parsed = urlparse(url)
-            client = chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
-                                         ssl=parsed.scheme == "https", settings=settings)
+            client = chromadb.HttpClient(
+                host=parsed.hostname, port=parsed.port or 8000, ssl=parsed.scheme == "https", settings=settings
+            )
         else:
             client = chromadb.PersistentClient(path=str(path), settings=settings)
         return cls(client)
@@ -60,22 +61,24 @@ class VectorIndex:
             vectors = vectors + rng.normal(0, NUDGE, vectors.shape).astype(np.float32)
         batch = 4000  # below Chroma's max batch size
         for start in range(0, len(ids), batch):
-            col.upsert(ids=ids[start:start + batch],
-                       embeddings=np.asarray(vectors[start:start + batch], dtype=np.float32))
+            col.upsert(
+                ids=ids[start : start + batch], embeddings=np.asarray(vectors[start : start + batch], dtype=np.float32)
+            )
 
     def delete(self, collection: str, ids: list[str]) -> None:
         if ids:
             col = self._collection(collection)
             for start in range(0, len(ids), 4000):
-                col.delete(ids=ids[start:start + 4000])
+                col.delete(ids=ids[start : start + 4000])
 
     def query(self, collection: str, vector: np.ndarray, n: int) -> list[VectorMatch]:
         col = self._collection(collection)
         count = col.count()
         if count == 0:
             return []
-        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                        n_results=min(n, count), include=["distances"])
+        res = col.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=min(n, count), include=["distances"]
+        )
         return [VectorMatch(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
     def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]:

@@ -1,5 +1,6 @@
 """Shared fixtures: every test gets its own data folder; servers are real (TestClient over the
 real app, or uvicorn in a subprocess on a free port)."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,14 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 def isolated_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("PROMPTEUR_HOME", str(home))
-    for var in ("PROMPTEUR_SERVER_URL", "PROMPTEUR_ADMIN_TOKEN", "PROMPTEUR_DATABASE_URL",
-                "PROMPTEUR_CHROMA_URL", "PROMPTEUR_PORT", "PROMPTEUR_HOST"):
+    for var in (
+        "PROMPTEUR_SERVER_URL",
+        "PROMPTEUR_ADMIN_TOKEN",
+        "PROMPTEUR_DATABASE_URL",
+        "PROMPTEUR_CHROMA_URL",
+        "PROMPTEUR_PORT",
+        "PROMPTEUR_HOST",
+    ):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -81,20 +88,26 @@ class LiveServer:
         self.home = home
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PROMPTEUR_HOME": str(home), "PYTHONPATH": str(ROOT),
-                    **(extra_env or {})}
+        self.env = {**os.environ, "PROMPTEUR_HOME": str(home), "PYTHONPATH": str(ROOT), **(extra_env or {})}
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 90) -> "LiveServer":
+    def start(self, timeout: float = 90) -> LiveServer:
         if getattr(self, "log", None):  # restarted after kill()
             self.log.close()
         self.log = open(self.home.parent / f"server-{self.port}.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)],
-                                     env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bots.cli.main", "serve", "--port", str(self.port)],
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(self.home.parent / f'server-{self.port}.log').read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"server exited: {(self.home.parent / f'server-{self.port}.log').read_text()[-3000:]}"
+                )
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
@@ -117,8 +130,15 @@ class LiveServer:
         self.log.close()
 
     def cli(self, *args: str, input: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bots.cli", *args], env=self.env, cwd=ROOT,
-                              input=input, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "bots.cli.main", *args],
+            env=self.env,
+            cwd=ROOT,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     @property
     def admin_token(self) -> str:
@@ -145,6 +165,7 @@ def shared_server(tmp_path_factory):
 
 # --- building knowledge through the admin API -----------------------------------------
 
+
 def create_bot(api, name: str = "Shop", **fields) -> dict:
     response = api.post("/admin/bots", json={"name": name, **fields})
     assert response.status_code == 201, response.text
@@ -152,9 +173,10 @@ def create_bot(api, name: str = "Shop", **fields) -> dict:
 
 
 def upload(api, bot_id: str, files: dict[str, bytes]) -> dict:
-    response = api.post(f"/admin/bots/{bot_id}/documents",
-                        files=[("files", (name, data, "application/octet-stream"))
-                               for name, data in files.items()])
+    response = api.post(
+        f"/admin/bots/{bot_id}/documents",
+        files=[("files", (name, data, "application/octet-stream")) for name, data in files.items()],
+    )
     assert response.status_code == 202, response.text
     return response.json()
 

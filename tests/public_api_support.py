@@ -1,5 +1,6 @@
 """Shared setup for the public API tests: a published bot whose model is a scripted
 OpenAI-compatible server (the one piece we don't own), with real ingestion and retrieval."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,11 +12,19 @@ ORIGIN = "https://shop.example"
 
 
 def spec_for(base_url: str, **extra) -> dict:
-    return {"persona": {"role": "the help assistant", "company": "Shop", "instructions": "SECRET-PROMPT-TEXT"},
-            "model": {"provider": "openai_compatible", "base_url": base_url, "model": "scripted",
-                      "api_key": "sk-provider-secret-123", "max_retries": 0},
-            "fallback": {"handoff": {"enabled": True, "kind": "form"}},
-            "allowed_origins": [ORIGIN], **extra}
+    return {
+        "persona": {"role": "the help assistant", "company": "Shop", "instructions": "SECRET-PROMPT-TEXT"},
+        "model": {
+            "provider": "openai_compatible",
+            "base_url": base_url,
+            "model": "scripted",
+            "api_key": "sk-provider-secret-123",
+            "max_retries": 0,
+        },
+        "fallback": {"handoff": {"enabled": True, "kind": "form"}},
+        "allowed_origins": [ORIGIN],
+        **extra,
+    }
 
 
 def make_bot(api, base_url: str, name: str = "Shop", publish: bool = True, **extra) -> str:

@@ -1,12 +1,19 @@
 """Small files built in tests, good and hostile, so no large fixture needs committing."""
+
 from __future__ import annotations
 
 import io
 import zipfile
 
 
-def pdf(pages: list[str], *, image: bool = False, empty_pages: bool = False,
-        stream_filter: bytes = b"", raw_contents: bytes | None = None) -> bytes:
+def pdf(
+    pages: list[str],
+    *,
+    image: bool = False,
+    empty_pages: bool = False,
+    stream_filter: bytes = b"",
+    raw_contents: bytes | None = None,
+) -> bytes:
     """A minimal PDF written by hand: one Helvetica text line per line of each page's text,
     optionally a 1x1 image drawn full-page (how a scan looks to a parser). `empty_pages`
     writes pages with no content at all, to make thousands of pages cheaply."""
@@ -14,7 +21,7 @@ def pdf(pages: list[str], *, image: bool = False, empty_pages: bool = False,
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
         3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         4: b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
-           b"/BitsPerComponent 8 /Length 1 >>\nstream\n\x80\nendstream",
+        b"/BitsPerComponent 8 /Length 1 >>\nstream\n\x80\nendstream",
     }
     kids = []
     for number, text in enumerate(pages):
@@ -32,10 +39,9 @@ def pdf(pages: list[str], *, image: bool = False, empty_pages: bool = False,
             content = b"\n".join(ops)
         objects[page_id] = (
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-            b"<< /Font << /F1 3 0 R >> /XObject << /Im0 4 0 R >> >> /Contents %d 0 R >>"
-            % content_id)
-        objects[content_id] = (b"<< /Length %d %s>>\nstream\n" % (len(content), stream_filter)
-                               + content + b"\nendstream")
+            b"<< /Font << /F1 3 0 R >> /XObject << /Im0 4 0 R >> >> /Contents %d 0 R >>" % content_id
+        )
+        objects[content_id] = b"<< /Length %d %s>>\nstream\n" % (len(content), stream_filter) + content + b"\nendstream"
         kids.append(b"%d 0 R" % page_id)
     objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(pages))
     out = bytearray(b"%PDF-1.4\n")
@@ -78,8 +84,10 @@ def multipart(files: list[tuple[str, bytes]], boundary: str = "prompteur-test-bo
     given (HTTP clients escape or refuse some names)."""
     body = bytearray()
     for name, data in files:
-        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
-                 "Content-Type: application/octet-stream\r\n\r\n").encode("utf-8", "surrogateescape")
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode("utf-8", "surrogateescape")
         body += data + b"\r\n"
     body += f"--{boundary}--\r\n".encode()
     return bytes(body), f"multipart/form-data; boundary={boundary}"

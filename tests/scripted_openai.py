@@ -4,6 +4,7 @@ It stands in for the one thing we don't own (the provider) so tests can inject 4
 hangs and cut streams over real HTTP. Queue replies with `server.queue(...)`; every request
 body is recorded in `server.requests`. With an empty queue it answers 500 and says so.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,17 +62,13 @@ def _completion(text: str, model: str, finish: str) -> dict:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
-        ],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
     }
 
 
 def _chunk(model: str, content: str | None = None, finish: str | None = None, usage=None) -> dict:
-    choices = [] if usage else [
-        {"index": 0, "delta": {"content": content} if content else {}, "finish_reason": finish}
-    ]
+    choices = [] if usage else [{"index": 0, "delta": {"content": content} if content else {}, "finish_reason": finish}]
     return {
         "id": "chatcmpl-scripted",
         "object": "chat.completion.chunk",

@@ -1,11 +1,12 @@
 """The admin API through the real app: bots, documents, jobs, search, and the admin token."""
+
 from __future__ import annotations
 
 import re
 
 from sqlalchemy import func, select
 
-from bots import tables as t
+from bots.store import tables as t
 from tests.conftest import create_bot, documents, ingest, search, upload, wait_ingested
 
 REFUNDS = b"# Refunds\n\nUnused items can be returned for a full refund within 30 days of delivery.\n"
@@ -28,21 +29,29 @@ def _collection(runtime, bot_id: str) -> str:
 
 def test_every_admin_route_refuses_without_the_admin_token(api, runtime):
     bot = create_bot(api)
-    routes = [(method.upper(), path) for path, operations in api.app.openapi()["paths"].items()
-              if path.startswith("/admin") for method in operations]
+    routes = [
+        (method.upper(), path)
+        for path, operations in api.app.openapi()["paths"].items()
+        if path.startswith("/admin")
+        for method in operations
+    ]
     assert len(routes) >= 12
     for method, path in routes:
         url = re.sub(r"\{bot_id\}", bot["id"], path)
         url = re.sub(r"\{\w+\}", "x", url)
-        for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong-token"},
-                        {"Authorization": f"Basic {runtime.admin_token}"}):
+        for headers in (
+            {"Authorization": ""},
+            {"Authorization": "Bearer wrong-token"},
+            {"Authorization": f"Basic {runtime.admin_token}"},
+        ):
             response = api.request(method, url, headers=headers)
             assert response.status_code == 401, (method, url, response.text)
             assert response.json()["error"]["code"] == "unauthorized"
             assert "admin token" in response.json()["error"]["message"]
     # Refused before the body is read: nothing stored, nothing queued.
-    response = api.post(f"/admin/bots/{bot['id']}/documents", headers={"Authorization": ""},
-                        files=[("files", ("refunds.md", REFUNDS))])
+    response = api.post(
+        f"/admin/bots/{bot['id']}/documents", headers={"Authorization": ""}, files=[("files", ("refunds.md", REFUNDS))]
+    )
     assert response.status_code == 401
     assert not any(runtime.settings.uploads_dir.rglob("*.md"))
     assert documents(api, bot["id"]) == {}
@@ -132,12 +141,24 @@ def test_a_bot_never_sees_another_bots_chunks(api, runtime):
     shop = create_bot(api, "Shop")
     bank = create_bot(api, "Bank")
     ingest(api, shop["id"], {"refunds.md": REFUNDS, "hours.txt": HOURS})
-    ingest(api, bank["id"], {"cards.txt": b"A lost debit card is blocked at once by calling 0800 123 456.\n",
-                             "refunds.md": b"# Refunds\n\nCard payments made by mistake are refunded by the bank.\n"})
+    ingest(
+        api,
+        bank["id"],
+        {
+            "cards.txt": b"A lost debit card is blocked at once by calling 0800 123 456.\n",
+            "refunds.md": b"# Refunds\n\nCard payments made by mistake are refunded by the bank.\n",
+        },
+    )
     shop_docs = {d["id"] for d in documents(api, shop["id"]).values()}
     bank_docs = {d["id"] for d in documents(api, bank["id"]).values()}
-    queries = ["lost debit card", "0800 123 456", "refund", "Card payments made by mistake are refunded by the bank",
-               "support desk open", "Unused items can be returned for a full refund within 30 days of delivery"]
+    queries = [
+        "lost debit card",
+        "0800 123 456",
+        "refund",
+        "Card payments made by mistake are refunded by the bank",
+        "support desk open",
+        "Unused items can be returned for a full refund within 30 days of delivery",
+    ]
     for query in queries:
         for bot, own in ((shop, shop_docs), (bank, bank_docs)):
             for hit in search(api, bot["id"], query, k=50):

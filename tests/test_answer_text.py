@@ -1,12 +1,23 @@
 """From raw model output to customer text: markers, delimiters, leaks, streaming release."""
+
 from __future__ import annotations
 
 import random
 
-from bots.answer_text import (StreamGuard, cited_passages, customer_text, final_text, keep_known_links,
-                              leaks, markdown_bullets, marker_numbers, passage_links, snippet,
-                              whole_sentences)
-from bots.prompting import DATA_RULE, SECRET_RULE
+from bots.core.answer_text import (
+    StreamGuard,
+    cited_passages,
+    customer_text,
+    final_text,
+    keep_known_links,
+    leaks,
+    markdown_bullets,
+    marker_numbers,
+    passage_links,
+    snippet,
+    whole_sentences,
+)
+from bots.core.prompting import DATA_RULE, SECRET_RULE
 from knowledge.documents import Hit
 
 PROTECTED = [DATA_RULE, SECRET_RULE]
@@ -59,22 +70,32 @@ def test_stream_guard_equals_final_text_on_ordinary_answers():
 
 def test_bullets_become_markdown_list_items_only_at_the_start_of_a_line():
     raw = "It covers:\n\n• gym fees\n  • yoga classes\n•ski passes\nPrices in € • not bullets"
-    assert markdown_bullets(raw) == ("It covers:\n\n- gym fees\n  - yoga classes\n- ski passes\n"
-                                     "Prices in € • not bullets")
+    assert markdown_bullets(raw) == (
+        "It covers:\n\n- gym fees\n  - yoga classes\n- ski passes\nPrices in € • not bullets"
+    )
     assert markdown_bullets("Intro\n•") == "Intro\n- "  # before its text arrives, as a stream ends
 
 
 def test_an_answer_cut_by_the_token_limit_ends_at_its_last_whole_sentence_or_item():
-    assert whole_sentences("Gym fees are covered. Yoga is covered up to $1.5k a year. Ski pass") == \
-        "Gym fees are covered. Yoga is covered up to $1.5k a year."
+    assert (
+        whole_sentences("Gym fees are covered. Yoga is covered up to $1.5k a year. Ski pass")
+        == "Gym fees are covered. Yoga is covered up to $1.5k a year."
+    )
     assert whole_sentences("It covers:\n- gym fees\n- yoga\n- ski passes for") == "It covers:\n- gym fees\n- yoga"
-    assert whole_sentences("Steps are many here:\n1. Open Settings.\n2. Click") == "Steps are many here:\n1. Open Settings."
+    assert (
+        whole_sentences("Steps are many here:\n1. Open Settings.\n2. Click")
+        == "Steps are many here:\n1. Open Settings."
+    )
     assert whole_sentences("Already whole (really).") == "Already whole (really)."
     # Cutting would drop most of it, or leave only an introduction: kept, marked unfinished.
-    assert whole_sentences("Yes. The plan pays for gym fees, yoga classes, ski passes and") == \
-        "Yes. The plan pays for gym fees, yoga classes, ski passes and…"
-    assert whole_sentences("The plan includes the following benefits:\n- gym fees, yoga classes and") == \
-        "The plan includes the following benefits:\n- gym fees, yoga classes and…"
+    assert (
+        whole_sentences("Yes. The plan pays for gym fees, yoga classes, ski passes and")
+        == "Yes. The plan pays for gym fees, yoga classes, ski passes and…"
+    )
+    assert (
+        whole_sentences("The plan includes the following benefits:\n- gym fees, yoga classes and")
+        == "The plan includes the following benefits:\n- gym fees, yoga classes and…"
+    )
     assert customer_text("Stores open at 9am [1]. Closed on Sund", set(), cut_by_limit=True) == "Stores open at 9am."
 
 
@@ -88,21 +109,30 @@ def test_inferred_citations_prefer_overlap_then_top_passage():
 
 
 def test_links_the_passages_do_not_contain_lose_their_address_even_when_streamed():
-    passages = [Hit(chunk_id="c1", score=1.0, source="help.html",
-                    text="Print a label on [our returns page](https://shop.example/returns); "
-                         "questions to help@shop.example.")]
+    passages = [
+        Hit(
+            chunk_id="c1",
+            score=1.0,
+            source="help.html",
+            text="Print a label on [our returns page](https://shop.example/returns); questions to help@shop.example.",
+        )
+    ]
     known = passage_links(passages)
-    raw = ("Use the [returns portal](https://return-alice.com/start) or [our page]"
-           "(https://shop.example/returns/) [1]. Phishy: https://evil.example/login?x=1 (see "
-           "https://evil.example). Mail [us](mailto:help@shop.example).")
-    expected = ("Use the returns portal or [our page](https://shop.example/returns/). Phishy: (see ). "
-                "Mail [us](mailto:help@shop.example).")
+    raw = (
+        "Use the [returns portal](https://return-alice.com/start) or [our page]"
+        "(https://shop.example/returns/) [1]. Phishy: https://evil.example/login?x=1 (see "
+        "https://evil.example). Mail [us](mailto:help@shop.example)."
+    )
+    expected = (
+        "Use the returns portal or [our page](https://shop.example/returns/). Phishy: (see ). "
+        "Mail [us](mailto:help@shop.example)."
+    )
     assert keep_known_links(final_text(raw), known) == expected
     # Streamed in pieces that cut addresses anywhere: the same text, and never a released
     # fragment of an invented address that the whole link would have removed.
     for size in (1, 3, 7, 40):
         guard = StreamGuard(canary="zz-canary", protected=PROTECTED, known_links=known)
-        shown = [guard.feed(raw[i:i + size]) for i in range(0, len(raw), size)]
+        shown = [guard.feed(raw[i : i + size]) for i in range(0, len(raw), size)]
         assert "".join(shown) + guard.finish() == expected
         assert not any("return-alice" in piece and "](" in piece for piece in shown)
 
@@ -111,13 +141,20 @@ def test_an_invented_address_after_a_backtick_or_parenthesis_does_not_cut_the_an
     # Seen with the bundled model: "type `http:/" was released before the address was
     # complete; dropping it then made the text disagree with what was shown, and the rest of
     # the answer was never released.
-    raw = ("In the address bar, type `http://www.yourwebsite.com/returns` (or http://x.example) "
-           "and press Enter. " + "Then follow the steps shown to print your label. " * 3)
+    raw = (
+        "In the address bar, type `http://www.yourwebsite.com/returns` (or http://x.example) "
+        "and press Enter. " + "Then follow the steps shown to print your label. " * 3
+    )
     expected = keep_known_links(final_text(raw), set())
     assert expected.endswith("print your label.") and "yourwebsite" not in expected
     for size in (1, 2, 5):
-        assert stream(StreamGuard(canary="zz-canary", protected=PROTECTED, known_links=set()),
-                      [raw[i:i + size] for i in range(0, len(raw), size)]) == expected
+        assert (
+            stream(
+                StreamGuard(canary="zz-canary", protected=PROTECTED, known_links=set()),
+                [raw[i : i + size] for i in range(0, len(raw), size)],
+            )
+            == expected
+        )
 
 
 def test_a_snippet_is_cut_at_a_word_and_never_inside_a_link():
@@ -133,14 +170,16 @@ def test_a_snippet_is_cut_at_a_word_and_never_inside_a_link():
 def test_an_opening_parenthesis_waits_for_the_address_it_may_lose():
     # "(" was shown, then the invented address after it was dropped with its parentheses:
     # the shown text no longer matched and the answer stopped there.
-    raw = ("Print the label (https://shop.example/returns)(https://evil.example/x) and drop "
-           "the parcel off at any post office near you.")
+    raw = (
+        "Print the label (https://shop.example/returns)(https://evil.example/x) and drop "
+        "the parcel off at any post office near you."
+    )
     for size in (1, 3, 7, 40):
-        guard = StreamGuard(canary="CANARY123", protected=[], hold=20,
-                            known_links={"https://shop.example/returns"})
-        shown = stream(guard, [raw[i:i + size] for i in range(0, len(raw), size)])
-        assert shown == ("Print the label (https://shop.example/returns) and drop the parcel off "
-                         "at any post office near you."), size
+        guard = StreamGuard(canary="CANARY123", protected=[], hold=20, known_links={"https://shop.example/returns"})
+        shown = stream(guard, [raw[i : i + size] for i in range(0, len(raw), size)])
+        assert shown == (
+            "Print the label (https://shop.example/returns) and drop the parcel off at any post office near you."
+        ), size
         assert not guard.corrected
 
 
@@ -157,10 +196,24 @@ def _generated_answers(seed: int, glued: bool, n: int):
     """Model-like answers built of phrases, markers and links (known and invented), joined
     by separators, or glued together (the worst a model does), each cut into random pieces."""
     rng = random.Random(seed)
-    atoms = ["Returns are free", "within 30 days", "[1]", "[2, 3]", "https://shop.example/returns",
-             "https://evil.example/x", "[our page](https://shop.example/returns)",
-             "[bad](https://evil.example/y)", "**bold**", "`code`", "help@shop.example",
-             "(see https://evil.example/z)", "(see https://shop.example/returns)", "(", ")", "•"]
+    atoms = [
+        "Returns are free",
+        "within 30 days",
+        "[1]",
+        "[2, 3]",
+        "https://shop.example/returns",
+        "https://evil.example/x",
+        "[our page](https://shop.example/returns)",
+        "[bad](https://evil.example/y)",
+        "**bold**",
+        "`code`",
+        "help@shop.example",
+        "(see https://evil.example/z)",
+        "(see https://shop.example/returns)",
+        "(",
+        ")",
+        "•",
+    ]
     separators = [""] if glued else [" ", ". ", ", ", ": ", "\n\n", "\n- ", "\n• "]
     for _ in range(n):
         raw = "".join(rng.choice(atoms) + rng.choice(separators) for _ in range(rng.randint(3, 30)))
@@ -169,7 +222,7 @@ def _generated_answers(seed: int, glued: bool, n: int):
         for size in sizes:
             if at >= len(raw):
                 break
-            pieces.append(raw[at:at + size])
+            pieces.append(raw[at : at + size])
             at += size
         yield raw, pieces, rng.choice([20, 40, 80])
 

@@ -1,5 +1,6 @@
 """Bad input through the HTTP upload path: each bad file gets a clear error naming it, the
 good files of the same batch are ingested, other bots lose nothing, the server keeps serving."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,10 @@ import pytest
 from tests import sample_files
 from tests.conftest import LiveServer, create_bot, documents, ingest, search, upload, wait_ingested
 
-GOOD = ("The warranty covers manufacturing defects for two years. Broken tent poles are "
-        "replaced free of charge when the tent is under warranty.")
+GOOD = (
+    "The warranty covers manufacturing defects for two years. Broken tent poles are "
+    "replaced free of charge when the tent is under warranty."
+)
 
 
 def test_a_batch_of_bad_files_fails_each_clearly_and_ingests_the_good_one(api, runtime):
@@ -31,9 +34,12 @@ def test_a_batch_of_bad_files_fails_each_clearly_and_ingests_the_good_one(api, r
         "huge.pdf": (sample_files.pdf([""] * 5001, empty_pages=True), "too_many_pages", "5,000"),
         "bomb.docx": (sample_files.docx_bomb(), "too_large", "decompression bomb"),
     }
-    files = {"warranty.pdf": sample_files.pdf([GOOD, "Contact us by phone."]),
-             **{name: data for name, (data, _, _) in bad.items()},
-             "slides.pptx": b"PK\x03\x04 not really", "run.exe": elf}
+    files = {
+        "warranty.pdf": sample_files.pdf([GOOD, "Contact us by phone."]),
+        **{name: data for name, (data, _, _) in bad.items()},
+        "slides.pptx": b"PK\x03\x04 not really",
+        "run.exe": elf,
+    }
     accepted = upload(api, bot["id"], files)
     assert {r["source"] for r in accepted["rejected"]} == {"slides.pptx", "run.exe"}
     for rejected in accepted["rejected"]:
@@ -72,11 +78,16 @@ def test_a_bad_new_version_keeps_the_good_one_searchable(api):
 def test_hostile_file_names_are_stored_under_generated_names(api, runtime, tmp_path):
     bot = create_bot(api)
     before = {p for p in tmp_path.rglob("*")}
-    names = ["../../escape.txt", "..\\..\\windows.txt", "/etc/passwd.txt", "nul\x00byte.txt",
-             "bell\x07\x1b[31mred.txt", "....txt"]
+    names = [
+        "../../escape.txt",
+        "..\\..\\windows.txt",
+        "/etc/passwd.txt",
+        "nul\x00byte.txt",
+        "bell\x07\x1b[31mred.txt",
+        "....txt",
+    ]
     body, content_type = sample_files.multipart([(n, f"Paragraph number {i}.".encode()) for i, n in enumerate(names)])
-    response = api.post(f"/admin/bots/{bot['id']}/documents", content=body,
-                        headers={"Content-Type": content_type})
+    response = api.post(f"/admin/bots/{bot['id']}/documents", content=body, headers={"Content-Type": content_type})
     assert response.status_code == 202, response.text
     result = response.json()
     wait_ingested(api, result["job_id"])
@@ -138,8 +149,10 @@ def test_oversized_uploads_are_refused_before_they_are_read(isolated_home, tmp_p
         token = server.admin_token
         bot_id = json.loads(server.cli("bot", "create", "Shop", "--json").stdout)["id"]
         path = f"/admin/bots/{bot_id}/documents"
-        common = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                  "Content-Type: multipart/form-data; boundary=b\r\n")
+        common = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\n"
+        )
 
         # Declared too large: refused on the headers, with only a sliver of the body sent.
         answer = _raw_request(server, common + f"Content-Length: {2 * 1024 * 1024}\r\n\r\n", [b"x" * 1024])
@@ -178,7 +191,9 @@ def test_unsupported_types_are_refused_at_upload(api, runtime, name):
     result = upload(api, bot["id"], {name: b"some bytes"})
     assert result["job_id"] is None and result["documents"] == []
     assert result["rejected"][0]["source"] == name and "not supported" in result["rejected"][0]["error"]
-    assert not (runtime.settings.uploads_dir / bot["id"]).exists() or not any((runtime.settings.uploads_dir / bot["id"]).iterdir())
+    assert not (runtime.settings.uploads_dir / bot["id"]).exists() or not any(
+        (runtime.settings.uploads_dir / bot["id"]).iterdir()
+    )
 
 
 def test_a_file_without_extension_is_recognised_by_its_content(api):

@@ -1,5 +1,6 @@
 """The CLI forms scripts rely on, end to end through a real server on a free port (one for
 the module: every test works on bots of its own)."""
+
 import json
 
 
@@ -22,8 +23,7 @@ def test_bot_create_kb_add_and_search_json(shared_server, tmp_path):
     hit = json.loads(one.stdout)["hits"][0]
     assert hit["source"] == "refunds.md" and set(hit) == {"source", "page", "chunk_id", "score", "text"}
 
-    lines = "\n".join(json.dumps(q) for q in [{"id": "a", "query": "opening hours"},
-                                               {"id": "b", "query": "refund"}])
+    lines = "\n".join(json.dumps(q) for q in [{"id": "a", "query": "opening hours"}, {"id": "b", "query": "refund"}])
     batch = shared_server.cli("kb", "search", bot_id, "--k", "2", "--json", input=lines)
     assert batch.returncode == 0, batch.stderr
     answers = [json.loads(line) for line in batch.stdout.splitlines()]
@@ -46,9 +46,17 @@ def test_kb_add_names_each_failure_and_exits_1(shared_server, tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "tool.exe").write_bytes(b"MZ\x90\x00")
     (tmp_path / "cut.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog")
-    result = shared_server.cli("kb", "add", bot_id, str(tmp_path / "good.txt"), str(tmp_path / "empty.txt"),
-                             str(tmp_path / "tool.exe"), str(tmp_path / "cut.pdf"), str(tmp_path / "nowhere.md"),
-                             "--wait")
+    result = shared_server.cli(
+        "kb",
+        "add",
+        bot_id,
+        str(tmp_path / "good.txt"),
+        str(tmp_path / "empty.txt"),
+        str(tmp_path / "tool.exe"),
+        str(tmp_path / "cut.pdf"),
+        str(tmp_path / "nowhere.md"),
+        "--wait",
+    )
     assert result.returncode == 1
     assert "1 ingested" in result.stderr and "4 failed" in result.stderr
     failures = [line for line in result.stderr.splitlines() if line.startswith("failed: ")]

@@ -1,5 +1,6 @@
 """A server killed in the middle of an ingest: after a restart the job is resumed, and no
 half-indexed document is ever searched."""
+
 from __future__ import annotations
 
 import time
@@ -7,9 +8,9 @@ import time
 import httpx
 from sqlalchemy import select
 
-from bots import tables as t
-from bots.db import make_engine, session_factory
 from bots.settings import Settings
+from bots.store import tables as t
+from bots.store.db import make_engine, session_factory
 from knowledge.retrieval import vector_ids
 from knowledge.vector_index import VectorIndex
 from tests.conftest import faq_csv
@@ -23,8 +24,9 @@ def _catalogue() -> bytes:
 
 class Admin:
     def __init__(self, server):
-        self.http = httpx.Client(base_url=server.url, timeout=60,
-                                 headers={"Authorization": f"Bearer {server.admin_token}"})
+        self.http = httpx.Client(
+            base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {server.admin_token}"}
+        )
 
     def job(self, job_id):
         return self.http.get(f"/admin/jobs/{job_id}").json()
@@ -88,7 +90,9 @@ def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(live_server
     admin.http.close()
     # The restart also removed the vectors the cut-off ingest had written.
     settings = Settings(home=live_server.home)
-    assert not any(i.startswith(doc_id) for i in VectorIndex.open(path=settings.chroma_dir).ids(_collection(settings, bot_id)))
+    assert not any(
+        i.startswith(doc_id) for i in VectorIndex.open(path=settings.chroma_dir).ids(_collection(settings, bot_id))
+    )
 
     # With a worker, the job is resumed; until the document flips, searches never see it.
     live_server.env["PROMPTEUR_INGEST_WORKERS"] = "1"

@@ -1,5 +1,6 @@
 """The admin API gives the snippets that publish a bot (script tag, iframe, hosted page, curl,
 the openai SDK); the live test runs the curl and Python snippets against a real server."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import httpx
 from fastapi.testclient import TestClient
 
-from bots.client import AdminClient
+from bots.cli.client import AdminClient
 from bots.http.app import create_app
 from bots.runtime import Runtime
 from tests.public_api_support import bearer, publishable_key, secret_key, spec_for
@@ -26,8 +27,9 @@ def test_snippets_without_a_key_carry_a_clear_placeholder(api):
     s = r.json()
     assert set(s) == {"script", "iframe", "hosted_url", "curl", "python"}
     base = "http://testserver"  # no PROMPTEUR_PUBLIC_URL: the address the request came to
-    assert s["script"] == (f'<script src="{base}/widget.js" data-bot="{bot}" '
-                           'data-key="pk_YOUR_PUBLISHABLE_KEY" async></script>')
+    assert s["script"] == (
+        f'<script src="{base}/widget.js" data-bot="{bot}" data-key="pk_YOUR_PUBLISHABLE_KEY" async></script>'
+    )
     assert s["hosted_url"] == f"{base}/chat/{bot}?key=pk_YOUR_PUBLISHABLE_KEY"
     assert s["iframe"].startswith(f'<iframe src="{s["hosted_url"]}"') and s["iframe"].endswith("</iframe>")
     assert f"{base}/v1/bots/{bot}/chat" in s["curl"] and "Bearer sk_YOUR_SECRET_KEY" in s["curl"]
@@ -85,12 +87,17 @@ def test_curl_and_python_snippets_work_against_a_live_server(live_server):
 
         model.queue(Reply.answer("Parcels arrive in 3 days."))
         model.queue(Reply.answer("Parcels arrive in 3 days."))
-        curl = subprocess.run(["bash", "-c", s["curl"].replace("sk_YOUR_SECRET_KEY", key)],
-                              capture_output=True, text=True, timeout=120)
+        curl = subprocess.run(
+            ["bash", "-c", s["curl"].replace("sk_YOUR_SECRET_KEY", key)], capture_output=True, text=True, timeout=120
+        )
         assert curl.returncode == 0, curl.stderr
         assert '"answer"' in curl.stdout and '"conversation_id"' in curl.stdout, curl.stdout
-        python = subprocess.run([sys.executable, "-c", s["python"].replace("sk_YOUR_SECRET_KEY", key)],
-                                capture_output=True, text=True, timeout=120)
+        python = subprocess.run(
+            [sys.executable, "-c", s["python"].replace("sk_YOUR_SECRET_KEY", key)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert python.returncode == 0, python.stderr
         assert python.stdout.strip(), "the SDK example should print the bot's answer"
     finally:

@@ -1,5 +1,6 @@
 """Ingestion as server jobs: incremental by content hash, atomic replacement, progress while
 search keeps answering, re-indexing, and the stores chosen by settings alone."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bots import tables as t
 from bots.http.app import create_app
 from bots.runtime import Runtime
 from bots.settings import Settings
+from bots.store import tables as t
 from knowledge.embedding import E5_SMALL, MINILM, EmbedderCache
 from knowledge.retrieval import question_vector_id, vector_ids
 from knowledge.vector_index import VectorIndex
@@ -72,9 +73,15 @@ def _sql_vector_ids(runtime, bot_id: str) -> set[str]:
 
 
 def _faq(marker: str, n: int = 6) -> bytes:
-    return faq_csv([(f"How do I reset my password on device {i}?",
-                     f"Open settings on device {i} and choose reset password ({marker}).")
-                    for i in range(n)])
+    return faq_csv(
+        [
+            (
+                f"How do I reset my password on device {i}?",
+                f"Open settings on device {i} and choose reset password ({marker}).",
+            )
+            for i in range(n)
+        ]
+    )
 
 
 def test_re_adding_an_unchanged_file_costs_no_embedding(build_api, embedders):
@@ -106,14 +113,12 @@ def test_a_changed_file_replaces_its_chunks_atomically(api, runtime):
 
     def keep_searching():
         while not stop.is_set():
-            hits = [h for h in search(api, bot["id"], "reset password on device", k=20)
-                    if h["document_id"] == doc_id]
+            hits = [h for h in search(api, bot["id"], "reset password on device", k=20) if h["document_id"] == doc_id]
             markers = {"alpha" in h["text"] for h in hits}
             versions = {h["chunk_id"].split("-v")[1].split("-")[0] for h in hits}
             results.append(len(hits))
             # A hit without a dense score would mean its vector vanished under the search.
-            if len(hits) != 6 or len(markers) != 1 or len(versions) != 1 or \
-                    any(h["dense_score"] is None for h in hits):
+            if len(hits) != 6 or len(markers) != 1 or len(versions) != 1 or any(h["dense_score"] is None for h in hits):
                 problems.append(hits)
 
     searcher = threading.Thread(target=keep_searching)
@@ -124,13 +129,16 @@ def test_a_changed_file_replaces_its_chunks_atomically(api, runtime):
     finally:
         stop.set()
         searcher.join()
-    assert results and not problems, [[(h["chunk_id"].split("-", 1)[1], h["dense_score"]) for h in p] for p in problems[:3]]
+    assert results and not problems, [
+        [(h["chunk_id"].split("-", 1)[1], h["dense_score"]) for h in p] for p in problems[:3]
+    ]
     # Only the active version is left, in SQL and in Chroma.
     with runtime.sessions() as s:
         ids = set(s.scalars(select(t.Chunk.id).where(t.Chunk.document_id == doc_id)))
     assert len(ids) == 6 and all("-v5-" in i for i in ids)
-    assert {i for i in runtime.vectors.ids(_collection(runtime, bot["id"])) if i.startswith(doc_id)} == \
-        ids | {question_vector_id(i) for i in ids}
+    assert {i for i in runtime.vectors.ids(_collection(runtime, bot["id"])) if i.startswith(doc_id)} == ids | {
+        question_vector_id(i) for i in ids
+    }
 
 
 def test_search_keeps_answering_during_a_long_ingest_which_reports_progress(build_api, embedders):
@@ -273,8 +281,11 @@ def chroma_server(tmp_path):
         pytest.skip("the `chroma` command of the chromadb package is not installed")
     port = free_port()
     log = open(tmp_path / "chroma.log", "wb")
-    proc = subprocess.Popen([str(command), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(command), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -1,5 +1,6 @@
 """Document loaders: every supported format on a good file, and every kind of bad input
 refused with a LoadError that names the file. PDFs go through the real sandboxed pypdf."""
+
 from __future__ import annotations
 
 import io
@@ -21,6 +22,7 @@ FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 
 
 # --- building test PDFs ---------------------------------------------------------------
+
 
 def rewrite(pdf: bytes, edit) -> bytes:
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
@@ -57,6 +59,7 @@ MANUAL = [
 
 # --- PDF: good files ----------------------------------------------------------------------
 
+
 def test_pdf_contoso_sections_keep_page_numbers():
     doc = load(FIXTURES / "PerksPlus.pdf", "PerksPlus.pdf")
     assert doc.pages == 4
@@ -73,22 +76,26 @@ def test_pdf_outline_gives_headings_and_hyphenation_is_undone(tmp_path):
         parent = writer.add_outline_item("Customer guide", 0)
         writer.add_outline_item("Warranty", 1, parent=parent)
         writer.add_outline_item("Contact", 2, parent=parent)
+
     path = write(tmp_path, "guide.pdf", rewrite(build_pdf(MANUAL), outline))
     doc = load(path, "guide.pdf")
     assert [s.headings for s in doc.sections] == [
-        ["Customer guide"], ["Customer guide", "Warranty"], ["Customer guide", "Contact"]]
+        ["Customer guide"],
+        ["Customer guide", "Warranty"],
+        ["Customer guide", "Contact"],
+    ]
     assert "defects, including broken poles" in doc.sections[1].text
     assert "full refund. The item" in doc.sections[0].text
-    assert doc.sections[0].text.endswith(
-        "receipt is required.\n\nAsk at the desk for a free return label.")
+    assert doc.sections[0].text.endswith("receipt is required.\n\nAsk at the desk for a free return label.")
 
 
 def test_pdf_running_headers_and_page_numbers_are_dropped(tmp_path):
-    pages = [f"ACME Outdoor - Staff handbook\nChapter {n} explains rule number {n} in detail.\n"
-             f"Page {n} of 5" for n in range(1, 6)]
+    pages = [
+        f"ACME Outdoor - Staff handbook\nChapter {n} explains rule number {n} in detail.\nPage {n} of 5"
+        for n in range(1, 6)
+    ]
     doc = load(write(tmp_path, "handbook.pdf", build_pdf(pages)), "handbook.pdf")
-    assert [s.text for s in doc.sections] == [
-        f"Chapter {n} explains rule number {n} in detail." for n in range(1, 6)]
+    assert [s.text for s in doc.sections] == [f"Chapter {n} explains rule number {n} in detail." for n in range(1, 6)]
     # A few pages are not enough to tell a running header from content.
     doc = load(write(tmp_path, "short.pdf", build_pdf(pages[:2])), "short.pdf")
     assert doc.sections[0].text.startswith("ACME Outdoor - Staff handbook")
@@ -97,6 +104,7 @@ def test_pdf_running_headers_and_page_numbers_are_dropped(tmp_path):
 def test_pdf_encrypted_with_empty_password_is_read(tmp_path):
     def lock(writer):
         writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
+
     pdf = rewrite(build_pdf(MANUAL), lock)
     assert PdfReader(io.BytesIO(pdf)).is_encrypted
     doc = load(write(tmp_path, "locked.pdf", pdf), "locked.pdf")
@@ -110,9 +118,11 @@ def test_pdf_without_extension_is_recognised(tmp_path):
 
 # --- PDF: bad files -----------------------------------------------------------------------
 
+
 def test_pdf_with_a_real_password_is_refused(tmp_path):
     def lock(writer):
         writer.encrypt(user_password="s3cret", algorithm="AES-256")
+
     pdf = rewrite(build_pdf(MANUAL), lock)
     error = refused(write(tmp_path, "secret.pdf", pdf), "secret.pdf", "encrypted")
     assert "password" in str(error)
@@ -187,6 +197,7 @@ def test_pdf_decompression_bomb_is_refused(tmp_path):
 
 # --- every format ---------------------------------------------------------------------
 
+
 def test_zero_byte_file_is_empty(tmp_path):
     for name in ("empty.pdf", "empty.txt", "empty.docx", "empty.xyz"):
         error = refused(write(tmp_path, name, b""), name, "empty")
@@ -194,24 +205,28 @@ def test_zero_byte_file_is_empty(tmp_path):
 
 
 def test_unsupported_type_names_supported_ones(tmp_path):
-    error = refused(write(tmp_path, "prices.xlsx", b"PK\x03\x04" + bytes(100)), "prices.xlsx",
-                    "unsupported")
+    error = refused(write(tmp_path, "prices.xlsx", b"PK\x03\x04" + bytes(100)), "prices.xlsx", "unsupported")
     assert "files of type .xlsx are not supported" in str(error)
     assert "CSV" in str(error) and ".docx" in str(error)
-    refused(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\n" + bytes(50)), "photo.png",
-            "unsupported")
+    refused(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\n" + bytes(50)), "photo.png", "unsupported")
     refused(write(tmp_path, "notes", b"just some words"), "notes", "unsupported")
 
 
 # --- Markdown -------------------------------------------------------------------------
+
 
 def test_markdown_heading_paths_code_and_tables():
     doc = load(FIXTURES / "refunds.md", "refunds.md")
     assert doc.title == "Help centre — Refunds"
     by_path = {tuple(s.headings): s.text for s in doc.sections}
     assert list(by_path) == [
-        ("Refunds",), ("Refunds", "Physical goods"), ("Refunds", "Digital goods"),
-        ("Refunds", "Digital goods", "Gift cards"), ("Delivery",), ("Delivery", "Tracking")]
+        ("Refunds",),
+        ("Refunds", "Physical goods"),
+        ("Refunds", "Digital goods"),
+        ("Refunds", "Digital goods", "Gift cards"),
+        ("Delivery",),
+        ("Delivery", "Tracking"),
+    ]
     assert "| Opened     | 80 %   |" in by_path[("Refunds", "Physical goods")]
     code = by_path[("Refunds", "Digital goods")]
     assert "```bash\n# This line starts with a hash but is code, not a heading\n" in code
@@ -220,49 +235,66 @@ def test_markdown_heading_paths_code_and_tables():
 
 # --- HTML -----------------------------------------------------------------------------
 
+
 def test_html_keeps_main_text_and_drops_site_chrome():
     doc = load(FIXTURES / "help_page.html", "help_page.html")
     assert doc.title == "Shipping FAQ – Contoso Outdoors"
     assert [s.headings for s in doc.sections] == [
-        ["Shipping"], ["Shipping", "Costs"], ["Shipping", "Costs", "Free shipping"],
-        ["Shipping", "Returns"]]
+        ["Shipping"],
+        ["Shipping", "Costs"],
+        ["Shipping", "Costs", "Free shipping"],
+        ["Shipping", "Returns"],
+    ]
     text = "\n".join(s.text for s in doc.sections)
     assert "Orders placed before noon leave the warehouse the same day." in text
     assert "Standard shipping costs $5.99; express costs $14.99." in text
     assert "Method | Days\nStandard | 3-5" in text
     assert "- Orders over $50\n- Members, always" in text
-    for chrome in ("Tents", "Free shipping over", "track everything", "font-family",
-                   "newsletter", "choose a tent", "Cookie settings"):
+    for chrome in (
+        "Tents",
+        "Free shipping over",
+        "track everything",
+        "font-family",
+        "newsletter",
+        "choose a tent",
+        "Cookie settings",
+    ):
         assert chrome not in text
 
 
 def test_html_without_main_drops_page_header_and_footer(tmp_path):
-    page = (b"<html><body><header><h1>Site</h1><p>Menu</p></header><h1>Opening hours</h1>"
-            b"<p>Mon-Fri 9-17.</p><footer>Legal</footer></body></html>")
+    page = (
+        b"<html><body><header><h1>Site</h1><p>Menu</p></header><h1>Opening hours</h1>"
+        b"<p>Mon-Fri 9-17.</p><footer>Legal</footer></body></html>"
+    )
     doc = load(write(tmp_path, "hours.htm", page), "hours.htm")
     assert [(s.headings, s.text) for s in doc.sections] == [(["Opening hours"], "Mon-Fri 9-17.")]
 
 
 def test_html_links_keep_their_address_so_the_bot_can_give_it(tmp_path):
-    page = ('<html><body><p>La réponse sur <a target="new" href="https://www.economie.gouv.fr/'
-            'faq?id=7">le site du [Ministère]</a>. Écrivez-nous à <a href="mailto:aide@x.fr">'
-            'aide@x.fr</a> ou voir <a href="https://x.fr/a">https://x.fr/a</a>.</p>'
-            '<p><a href="#top">Haut</a> <a href="/plan">Plan</a> '
-            '<a href="javascript:go()">Go</a> <a href="https://x.fr"><img src="logo.png"></a></p>'
-            '</body></html>').encode()
+    page = (
+        '<html><body><p>La réponse sur <a target="new" href="https://www.economie.gouv.fr/'
+        'faq?id=7">le site du [Ministère]</a>. Écrivez-nous à <a href="mailto:aide@x.fr">'
+        'aide@x.fr</a> ou voir <a href="https://x.fr/a">https://x.fr/a</a>.</p>'
+        '<p><a href="#top">Haut</a> <a href="/plan">Plan</a> '
+        '<a href="javascript:go()">Go</a> <a href="https://x.fr"><img src="logo.png"></a></p>'
+        "</body></html>"
+    ).encode()
     [section] = load(write(tmp_path, "faq.html", page), "faq.html").sections
     assert section.text == (
         "La réponse sur [le site du (Ministère)](https://www.economie.gouv.fr/faq?id=7). "
-        "Écrivez-nous à [aide@x.fr](mailto:aide@x.fr) ou voir https://x.fr/a.\n\nHaut Plan Go")
+        "Écrivez-nous à [aide@x.fr](mailto:aide@x.fr) ou voir https://x.fr/a.\n\nHaut Plan Go"
+    )
 
 
 def test_html_table_cells_keep_their_links(tmp_path):
-    page = (b'<html><body><table><tr><th>Case</th><th>Form</th></tr><tr><td>Lost card</td>'
-            b'<td><a href="https://bank.example/forms/lost">Declare it</a><br>within <b>2</b> days</td>'
-            b'</tr></table></body></html>')
+    page = (
+        b"<html><body><table><tr><th>Case</th><th>Form</th></tr><tr><td>Lost card</td>"
+        b'<td><a href="https://bank.example/forms/lost">Declare it</a><br>within <b>2</b> days</td>'
+        b"</tr></table></body></html>"
+    )
     [section] = load(write(tmp_path, "forms.html", page), "forms.html").sections
-    assert section.text == ("Case | Form\n"
-                            "Lost card | [Declare it](https://bank.example/forms/lost) within 2 days")
+    assert section.text == ("Case | Form\nLost card | [Declare it](https://bank.example/forms/lost) within 2 days")
 
 
 def test_html_with_no_text_is_refused(tmp_path):
@@ -272,30 +304,37 @@ def test_html_with_no_text_is_refused(tmp_path):
 
 # --- CSV / FAQ ------------------------------------------------------------------------
 
+
 def test_french_faq_with_bom_semicolons_and_multiline_answers():
     doc = load(FIXTURES / "faq_fr.csv", "faq_fr.csv")
     assert [s.kind for s in doc.sections] == ["faq", "faq"]
     assert doc.sections[0].headings == ["Commandes"]
     assert doc.sections[0].text.startswith("Q: Puis-je annuler ma commande ?\nA: Oui, tant")
-    assert doc.sections[1].text == ("Q: Délai de livraison ; combien de jours ?\n"
-                                    "A: Deux à cinq jours ouvrés.\nUn e-mail confirme l'envoi.")
+    assert doc.sections[1].text == (
+        "Q: Délai de livraison ; combien de jours ?\nA: Deux à cinq jours ouvrés.\nUn e-mail confirme l'envoi."
+    )
 
 
 def test_faq_in_windows_1252_and_without_header(tmp_path):
-    data = ("Où est ma commande ?,Suivez-la depuis votre compte.\n"
-            "Can I pay by card?,\"Yes, all major cards.\"\n").encode("cp1252")
+    data = ('Où est ma commande ?,Suivez-la depuis votre compte.\nCan I pay by card?,"Yes, all major cards."\n').encode(
+        "cp1252"
+    )
     doc = load(write(tmp_path, "faq.csv", data), "faq.csv")
     assert [s.text for s in doc.sections] == [
         "Q: Où est ma commande ?\nA: Suivez-la depuis votre compte.",
-        "Q: Can I pay by card?\nA: Yes, all major cards."]
+        "Q: Can I pay by card?\nA: Yes, all major cards.",
+    ]
 
 
 def test_faq_answers_exported_as_html_become_text(tmp_path):
-    data = (b'question,answer\n"How do I reset my password?","<div><p>Open <b>Settings</b>.</p>'
-            b'<ul><li>Choose Security</li><li>Click Reset</li></ul></div>"\n')
+    data = (
+        b'question,answer\n"How do I reset my password?","<div><p>Open <b>Settings</b>.</p>'
+        b'<ul><li>Choose Security</li><li>Click Reset</li></ul></div>"\n'
+    )
     doc = load(write(tmp_path, "helpdesk.csv", data), "helpdesk.csv")
-    assert doc.sections[0].text == ("Q: How do I reset my password?\n"
-                                    "A: Open Settings.\n\n- Choose Security\n- Click Reset")
+    assert doc.sections[0].text == (
+        "Q: How do I reset my password?\nA: Open Settings.\n\n- Choose Security\n- Click Reset"
+    )
 
 
 def test_plain_table_rows_become_records(tmp_path):
@@ -303,10 +342,12 @@ def test_plain_table_rows_become_records(tmp_path):
     doc = load(write(tmp_path, "catalogue.tsv", data), "catalogue.tsv")
     assert [(s.kind, s.text) for s in doc.sections] == [
         ("row", "sku: T-100\nname: Trail tent\nprice: 199"),
-        ("row", "sku: B-7\nname: Hiking boots")]
+        ("row", "sku: B-7\nname: Hiking boots"),
+    ]
 
 
 # --- DOCX -----------------------------------------------------------------------------
+
 
 def test_docx_headings_paragraphs_and_tables(tmp_path):
     document = docx.Document()
@@ -326,8 +367,7 @@ def test_docx_headings_paragraphs_and_tables(tmp_path):
     assert doc.title == "Store policies"
     assert [(s.headings, s.text) for s in doc.sections] == [
         (["Refunds"], "Refunds are paid to the original card within five days."),
-        (["Refunds", "Digital goods"],
-         "Unopened downloads only.\n\nProduct | Window\nE-book | 14 days"),
+        (["Refunds", "Digital goods"], "Unopened downloads only.\n\nProduct | Window\nE-book | 14 days"),
         (["Exchanges"], "- Sizes can be exchanged in store."),
     ]
 
@@ -348,18 +388,17 @@ def test_docx_that_is_not_a_word_archive(tmp_path):
         archive.writestr("xl/workbook.xml", "<workbook/>")
     refused(path, "sheet.docx", "wrong_type")
     refused(write(tmp_path, "broken.docx", b"PK\x03\x04" + bytes(300)), "broken.docx", "corrupt")
-    refused(write(tmp_path, "old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)),
-            "old.docx", "wrong_type")
+    refused(write(tmp_path, "old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)), "old.docx", "wrong_type")
 
 
 # --- plain text -----------------------------------------------------------------------
+
 
 def test_text_paragraphs_and_fallback_encoding(tmp_path):
     text = "Opening hours\n\n\n  Monday   to Friday,\n9:00–17:00 \r\n\r\nClosed on holidays. café"
     data = text.encode("cp1252")
     doc = load(write(tmp_path, "hours.txt", data), "hours.txt")
-    assert doc.sections[0].text == (
-        "Opening hours\n\nMonday to Friday,\n9:00–17:00\n\nClosed on holidays. café")
+    assert doc.sections[0].text == ("Opening hours\n\nMonday to Friday,\n9:00–17:00\n\nClosed on holidays. café")
 
 
 def test_text_file_too_large_for_memory_limit_is_refused(tmp_path):

@@ -1,9 +1,11 @@
-"""ChatModel against a scripted OpenAI-compatible server over real HTTP."""
+"""OpenAIChatModel against a scripted OpenAI-compatible server over real HTTP."""
+
 from __future__ import annotations
 
 import pytest
 
-from bots.provider_errors import (
+from bots.core.spec import ModelSettings
+from bots.llm.errors import (
     ModelAuthError,
     ModelConfigError,
     ModelRateLimited,
@@ -12,8 +14,8 @@ from bots.provider_errors import (
     ModelUnavailable,
     StreamInterrupted,
 )
-from bots.providers import PLACEHOLDER_KEY, ChatModel, Completion, RetryPolicy, TextDelta, Usage
-from bots.spec import ModelSettings
+from bots.llm.protocol import Completion, TextDelta, Usage
+from bots.llm.providers import PLACEHOLDER_KEY, OpenAIChatModel, RetryPolicy
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
 MESSAGES = [{"role": "user", "content": "Hello?"}]
@@ -33,7 +35,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def model(server, sleeps):
-    chat = ChatModel(
+    chat = OpenAIChatModel(
         model="scripted",
         api_key="sk-test",
         base_url=server.base_url,
@@ -116,8 +118,14 @@ def test_hang_becomes_a_timeout_error(server, model, sleeps):
 
 
 def test_connection_refused_is_retried_then_reported(sleeps):
-    chat = ChatModel(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", timeout_s=1,
-                     retry=RetryPolicy(max_retries=1), sleep=sleeps.append)
+    chat = OpenAIChatModel(
+        model="m",
+        api_key="k",
+        base_url="http://127.0.0.1:9/v1",
+        timeout_s=1,
+        retry=RetryPolicy(max_retries=1),
+        sleep=sleeps.append,
+    )
     with pytest.raises(ModelUnavailable):
         chat.complete(MESSAGES, max_tokens=5, temperature=0)
     assert len(sleeps) == 1
@@ -156,20 +164,20 @@ def test_stream_hang_is_a_timeout(server, model):
 
 
 def test_from_settings_resolves_keys_and_endpoints(server):
-    local = ChatModel.from_settings(ModelSettings(), local_base_url=server.base_url)
+    local = OpenAIChatModel.from_settings(ModelSettings(), local_base_url=server.base_url)
     assert local.base_url == server.base_url and local._client.api_key == PLACEHOLDER_KEY
 
     with pytest.raises(ModelConfigError):
-        ChatModel.from_settings(ModelSettings())  # the local model is not running
+        OpenAIChatModel.from_settings(ModelSettings())  # the local model is not running
 
     with pytest.raises(ModelConfigError, match="API key"):
-        ChatModel.from_settings(ModelSettings(provider="openai"))
+        OpenAIChatModel.from_settings(ModelSettings(provider="openai"))
 
-    from_store = ChatModel.from_settings(ModelSettings(provider="openai"), keys={"openai": "sk-store"})
+    from_store = OpenAIChatModel.from_settings(ModelSettings(provider="openai"), keys={"openai": "sk-store"})
     assert from_store._client.api_key == "sk-store" and from_store.model == "gpt-4o-mini"
 
     own = ModelSettings(provider="openai_compatible", base_url=server.base_url, model="llama3", api_key="sk-own")
-    chat = ChatModel.from_settings(own, keys={"openai_compatible": "sk-store"})
+    chat = OpenAIChatModel.from_settings(own, keys={"openai_compatible": "sk-store"})
     assert chat._client.api_key == "sk-own" and chat.model == "llama3"
     server.queue(Reply.answer("hi"))
     assert chat.complete(MESSAGES, max_tokens=5, temperature=0).text == "hi"

@@ -1,13 +1,12 @@
 """The public chat API through the real app (TestClient), real SQLite/Chroma/retrieval, and a
 scripted OpenAI-compatible server as the bot's model."""
+
 from __future__ import annotations
 
 import pytest
 
-from bots import tables, versions
-
-from tests.public_api_support import (ORIGIN, bearer, make_bot, parse_sse, publishable_key,
-                                      secret_key)
+from bots.store import tables, versions
+from tests.public_api_support import ORIGIN, bearer, make_bot, parse_sse, publishable_key, secret_key
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
 
@@ -74,8 +73,9 @@ def test_streamed_answer_has_typed_events_and_is_stored(api, bot, model):
 
 def test_done_carries_the_clean_answer_when_cleaning_changed_streamed_text(api, bot, model):
     key = secret_key(api, bot)
-    model.queue(Reply.stream(list("( [1][2, 3]) Standard delivery takes 3 to 5 business days, "
-                                  "and it is free over 50 euros.")))
+    model.queue(
+        Reply.stream(list("( [1][2, 3]) Standard delivery takes 3 to 5 business days, and it is free over 50 euros."))
+    )
     events = parse_sse(ask(api, bot, key, "How long does delivery take?", stream=True).text)
     done = events[-1][1]
     assert events[-1][0] == "done"
@@ -135,8 +135,12 @@ def test_keys_are_scoped_to_their_bot_and_revocable(api, model):
 
 
 def test_provider_key_is_stored_but_never_returned(api, bot, model, runtime):
-    for body in (api.get(f"/admin/bots/{bot}").json(), api.get("/admin/bots").json(),
-                 api.get(f"/admin/bots/{bot}/spec").json(), api.get(f"/admin/bots/{bot}/versions/1").json()):
+    for body in (
+        api.get(f"/admin/bots/{bot}").json(),
+        api.get("/admin/bots").json(),
+        api.get(f"/admin/bots/{bot}/spec").json(),
+        api.get(f"/admin/bots/{bot}/versions/1").json(),
+    ):
         assert "sk-provider-secret-123" not in str(body)
     # Sending the masked spec back keeps the stored key working.
     spec = api.get(f"/admin/bots/{bot}").json()["spec"]
@@ -152,8 +156,17 @@ def test_public_config_shows_display_fields_only(api, bot):
     r = api.get(f"/v1/bots/{bot}/config")
     assert r.status_code == 200
     config = r.json()
-    assert set(config) == {"bot_id", "title", "avatar_url", "welcome", "starters", "theme", "language", "handoff",
-                           "image_origins"}
+    assert set(config) == {
+        "bot_id",
+        "title",
+        "avatar_url",
+        "welcome",
+        "starters",
+        "theme",
+        "language",
+        "handoff",
+        "image_origins",
+    }
     text = str(config)
     for secret in ("SECRET-PROMPT-TEXT", "scripted", "sk-provider", "shop_help", "127.0.0.1", "openai"):
         assert secret not in text
@@ -162,10 +175,17 @@ def test_public_config_shows_display_fields_only(api, bot):
 def test_widget_sessions_are_origin_bound_and_never_share_history(api, bot, model):
     pk = publishable_key(api, bot)
     assert api.post(f"/v1/bots/{bot}/sessions", json={}, headers=bearer(pk)).status_code == 403
-    assert api.post(f"/v1/bots/{bot}/sessions", json={},
-                    headers={**bearer(pk), "Origin": "https://evil.example"}).status_code == 403
-    open_ = lambda body={}: api.post(f"/v1/bots/{bot}/sessions", json=body,  # noqa: E731
-                                     headers={**bearer(pk), "Origin": ORIGIN}).json()
+    assert (
+        api.post(
+            f"/v1/bots/{bot}/sessions", json={}, headers={**bearer(pk), "Origin": "https://evil.example"}
+        ).status_code
+        == 403
+    )
+    open_ = lambda body={}: api.post(
+        f"/v1/bots/{bot}/sessions",
+        json=body,  # noqa: E731
+        headers={**bearer(pk), "Origin": ORIGIN},
+    ).json()
     one, two = open_(), open_()
     assert one["conversation_id"] != two["conversation_id"]
     # A publishable key cannot chat by itself.
@@ -177,29 +197,45 @@ def test_widget_sessions_are_origin_bound_and_never_share_history(api, bot, mode
     mine = api.get(f"/v1/bots/{bot}/conversations/{one['conversation_id']}", headers=bearer(one["token"]))
     assert len(mine.json()["messages"]) == 2
     # The other session can neither read nor write into it.
-    assert api.get(f"/v1/bots/{bot}/conversations/{one['conversation_id']}",
-                   headers=bearer(two["token"])).status_code in (403, 404)
+    assert api.get(
+        f"/v1/bots/{bot}/conversations/{one['conversation_id']}", headers=bearer(two["token"])
+    ).status_code in (403, 404)
     assert ask(api, bot, two["token"], "hi", conversation_id=one["conversation_id"]).status_code in (403, 404)
-    assert api.get(f"/v1/bots/{bot}/conversations/{two['conversation_id']}",
-                   headers=bearer(two["token"])).status_code == 404
+    assert (
+        api.get(f"/v1/bots/{bot}/conversations/{two['conversation_id']}", headers=bearer(two["token"])).status_code
+        == 404
+    )
     # Nor can a secret key of the same bot read a widget conversation.
-    assert api.get(f"/v1/bots/{bot}/conversations/{one['conversation_id']}",
-                   headers=bearer(secret_key(api, bot))).status_code == 404
+    assert (
+        api.get(
+            f"/v1/bots/{bot}/conversations/{one['conversation_id']}", headers=bearer(secret_key(api, bot))
+        ).status_code
+        == 404
+    )
     # Resuming needs the old token; without it the server starts fresh.
     assert open_({"conversation_id": one["conversation_id"]})["conversation_id"] != one["conversation_id"]
     resumed = open_({"conversation_id": one["conversation_id"], "previous_token": one["token"]})
     assert resumed["conversation_id"] == one["conversation_id"]
-    assert open_({"conversation_id": one["conversation_id"],
-                  "previous_token": two["token"]})["conversation_id"] != one["conversation_id"]
+    assert (
+        open_({"conversation_id": one["conversation_id"], "previous_token": two["token"]})["conversation_id"]
+        != one["conversation_id"]
+    )
 
 
 def test_cors_allows_only_the_bots_origins(api, bot):
-    pre = api.options(f"/v1/bots/{bot}/chat", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
-                                                       "Access-Control-Request-Headers": "authorization,content-type"})
+    pre = api.options(
+        f"/v1/bots/{bot}/chat",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == ORIGIN
     assert "Authorization" in pre.headers["access-control-allow-headers"]
-    bad = api.options(f"/v1/bots/{bot}/chat", headers={"Origin": "https://evil.example",
-                                                       "Access-Control-Request-Method": "POST"})
+    bad = api.options(
+        f"/v1/bots/{bot}/chat", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "access-control-allow-origin" not in bad.headers
     config = api.get(f"/v1/bots/{bot}/config", headers={"Origin": "https://anywhere.example"})
     assert config.headers["access-control-allow-origin"] == "https://anywhere.example"
@@ -248,8 +284,11 @@ def test_retried_request_with_the_same_idempotency_key_is_answered_once(api, bot
 
 
 def test_provider_retries_store_one_answer(api, model):
-    bot = make_bot(api, model.base_url, model={"provider": "openai_compatible", "base_url": model.base_url,
-                                                "model": "scripted", "max_retries": 2})
+    bot = make_bot(
+        api,
+        model.base_url,
+        model={"provider": "openai_compatible", "base_url": model.base_url, "model": "scripted", "max_retries": 2},
+    )
     key = secret_key(api, bot)
     model.queue(Reply.error(500), Reply.answer("Refunds take 5 business days [1]."))
     body = ask(api, bot, key, "How long does the refund take?").json()

@@ -1,4 +1,5 @@
 """Versions, playground and limits through the real app, with a scripted model server."""
+
 from __future__ import annotations
 
 import pytest
@@ -80,16 +81,21 @@ def test_rate_limits_answer_429_with_retry_after(strict_api, model):
     key = secret_key(strict_api, bot)
     for _ in range(2):
         model.queue(Reply.answer("Refunds take 5 business days [1]."))
-        assert strict_api.post(f"/v1/bots/{bot}/chat", json={"message": "Refund delay?"},
-                               headers=bearer(key)).status_code == 200
+        assert (
+            strict_api.post(f"/v1/bots/{bot}/chat", json={"message": "Refund delay?"}, headers=bearer(key)).status_code
+            == 200
+        )
     r = strict_api.post(f"/v1/bots/{bot}/chat", json={"message": "Refund delay?"}, headers=bearer(key))
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert r.json()["error"]["code"] == "rate_limited" and r.json()["error"]["retry_after"] >= 1
     assert len(model.requests) == 2
     # Per IP: a forged X-Forwarded-For from an untrusted peer changes nothing.
     other = secret_key(strict_api, bot)
-    r = strict_api.post(f"/v1/bots/{bot}/chat", json={"message": "Refund delay?"},
-                        headers={**bearer(other), "X-Forwarded-For": "203.0.113.9"})
+    r = strict_api.post(
+        f"/v1/bots/{bot}/chat",
+        json={"message": "Refund delay?"},
+        headers={**bearer(other), "X-Forwarded-For": "203.0.113.9"},
+    )
     assert r.status_code == 429
 
 
@@ -98,9 +104,11 @@ def test_conversation_length_is_limited(strict_api, model):
     key = secret_key(strict_api, bot)
     model.queue(Reply.answer("Refunds take 5 business days [1]."))
     first = strict_api.post(f"/v1/bots/{bot}/chat", json={"message": "Refund delay?"}, headers=bearer(key)).json()
-    r = strict_api.post(f"/v1/bots/{bot}/chat", json={"message": "And express delivery?",
-                                                     "conversation_id": first["conversation_id"]},
-                        headers=bearer(key))
+    r = strict_api.post(
+        f"/v1/bots/{bot}/chat",
+        json={"message": "And express delivery?", "conversation_id": first["conversation_id"]},
+        headers=bearer(key),
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "conversation_too_long"
     assert len(model.requests) == 1
 

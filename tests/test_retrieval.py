@@ -1,4 +1,5 @@
 """Chunking, BM25 tokenisation and hybrid search, on small inline documents."""
+
 import pytest
 
 from knowledge.chunking import chunk_document
@@ -8,8 +9,11 @@ from knowledge.lexical import LexicalIndex, Tokenizer, detect_language
 from knowledge.retrieval import Corpus, Passage, search
 from knowledge.vector_index import VectorIndex
 
-PAGE_1 = ("Foot care is covered with no deductible. " * 6 + "\n\nGender Affirming Care\n\n"
-          + "Hormone therapy and surgery are covered when your doctor refers you. " * 3)
+PAGE_1 = (
+    "Foot care is covered with no deductible. " * 6
+    + "\n\nGender Affirming Care\n\n"
+    + "Hormone therapy and surgery are covered when your doctor refers you. " * 3
+)
 PAGE_2 = "Mental health counselling during transition is covered as well. " * 5
 
 
@@ -23,8 +27,12 @@ def test_a_lone_short_line_becomes_the_heading_of_what_follows_even_on_the_next_
 
 
 def test_a_heading_at_the_foot_of_a_page_joins_the_next_page_instead_of_being_a_chunk():
-    doc = LoadedDocument(sections=[Section("Dental cover is included. " * 20 + "\n\nHearing Care", page=1),
-                                   Section("Hearing aids are covered once every three years. " * 5, page=2)])
+    doc = LoadedDocument(
+        sections=[
+            Section("Dental cover is included. " * 20 + "\n\nHearing Care", page=1),
+            Section("Hearing aids are covered once every three years. " * 5, page=2),
+        ]
+    )
     chunks = chunk_document(doc)
     assert all(len(c.text) > 100 for c in chunks)
     [hearing] = [c for c in chunks if c.page == 2]
@@ -55,15 +63,22 @@ def test_tokenizer_meets_word_forms_in_english_and_french():
 
 
 def test_bm25_finds_the_passage_with_the_rare_term():
-    index = LexicalIndex(["Shipping takes three days.", "Error code E-4417 means the card expired.",
-                          "Returns are free."])
+    index = LexicalIndex(
+        ["Shipping takes three days.", "Error code E-4417 means the card expired.", "Returns are free."]
+    )
     assert index.search("what is E-4417", k=2)[0][0] == 1
     assert index.search("the of and", k=2) == []
 
 
 def test_a_misspelt_query_word_finds_the_corpus_word_it_meant_but_real_words_stay():
-    index = LexicalIndex(["Gender affirming care is covered.", "Hearing aids are covered.",
-                          "Our stores open at nine on Sundays.", "Orders ship from our depot."])
+    index = LexicalIndex(
+        [
+            "Gender affirming care is covered.",
+            "Hearing aids are covered.",
+            "Our stores open at nine on Sundays.",
+            "Orders ship from our depot.",
+        ]
+    )
     assert index.search("Is gendr affirming care covered?", k=1)[0][0] == 0
     assert index.respell("what hearin servises") == "what hearing servises"
     assert index.respell("Does Gendr care count?") == "Does gender care count?"
@@ -73,8 +88,11 @@ def test_a_misspelt_query_word_finds_the_corpus_word_it_meant_but_real_words_sta
 
 @pytest.fixture
 def corpus_and_vectors(tmp_path, embedders):
-    texts = ["Refunds are paid within 30 days of the return.", "Our stores open at 9am on Sundays.",
-             "Error code E-4417 means the card expired."] + [f"Filler passage number {i}." for i in range(20)]
+    texts = [
+        "Refunds are paid within 30 days of the return.",
+        "Our stores open at 9am on Sundays.",
+        "Error code E-4417 means the card expired.",
+    ] + [f"Filler passage number {i}." for i in range(20)]
     passages = [Passage(chunk_id=f"c{i}", text=t, search_text=t, source="doc.md") for i, t in enumerate(texts)]
     vectors = VectorIndex.open(path=tmp_path / "chroma")
     embedder = embedders.get(MINILM)
@@ -91,27 +109,43 @@ def test_search_fills_a_cosine_dense_score_for_every_hit_including_lexical_only_
 
 
 def test_a_paraphrased_question_finds_its_faq_row_even_when_the_answer_is_long(api):
-    from tests.conftest import create_bot, faq_csv, ingest, search as api_search
+    from tests.conftest import create_bot, faq_csv, ingest
+    from tests.conftest import search as api_search
 
     # Embedded whole, the long answer is mostly about tickets and stations (and is cut off
     # by the model's input limit); the entry's own question is a small part of its vector.
-    conditions = ("Our conditions of carriage were updated in March and apply to every "
-                  "journey booked on our website, in our app, at a ticket office or through a "
-                  "partner agency. Tickets remain personal and must be shown together with an "
-                  "identity document when a conductor asks for it. Please arrive at the station "
-                  "fifteen minutes before departure and follow the instructions of the staff. ")
+    conditions = (
+        "Our conditions of carriage were updated in March and apply to every "
+        "journey booked on our website, in our app, at a ticket office or through a "
+        "partner agency. Tickets remain personal and must be shown together with an "
+        "identity document when a conductor asks for it. Please arrive at the station "
+        "fifteen minutes before departure and follow the instructions of the staff. "
+    )
     bot = create_bot(api)
-    ingest(api, bot["id"], {"travel.csv": faq_csv([
-        ("Can I bring my dog on the train?",
-         conditions * 3 + "Small animals in a closed basket travel free; larger ones need a "
-                          "half-price ticket and a muzzle."),
-        ("What are the rules in the quiet coach?",
-         "Phones on silent and no loud conversations; animals and children are welcome "
-         "if they stay calm."),
-        ("How much luggage may I take?", "Three pieces per person, none larger than 85 cm."),
-        ("Can I take my bicycle with me?", "Folded bikes travel free, others need a reservation."),
-        ("Is there wifi on board?", "Most trains offer free internet access."),
-    ] + [(f"When does service {i} leave?", f"Service {i} leaves at {i} o'clock.") for i in range(20)])})
+    ingest(
+        api,
+        bot["id"],
+        {
+            "travel.csv": faq_csv(
+                [
+                    (
+                        "Can I bring my dog on the train?",
+                        conditions * 3 + "Small animals in a closed basket travel free; larger ones need a "
+                        "half-price ticket and a muzzle.",
+                    ),
+                    (
+                        "What are the rules in the quiet coach?",
+                        "Phones on silent and no loud conversations; animals and children are welcome "
+                        "if they stay calm.",
+                    ),
+                    ("How much luggage may I take?", "Three pieces per person, none larger than 85 cm."),
+                    ("Can I take my bicycle with me?", "Folded bikes travel free, others need a reservation."),
+                    ("Is there wifi on board?", "Most trains offer free internet access."),
+                ]
+                + [(f"When does service {i} leave?", f"Service {i} leaves at {i} o'clock.") for i in range(20)]
+            )
+        },
+    )
     hits = api_search(api, bot["id"], "Are animals permitted on trains?", k=5)
     assert hits[0]["text"].startswith("Q: Can I bring my dog on the train?")
     # The relevance gate reads every hit's cosine; the question vector must not hide it.
@@ -119,8 +153,12 @@ def test_a_paraphrased_question_finds_its_faq_row_even_when_the_answer_is_long(a
 
 
 def test_a_word_typed_with_its_accents_is_not_taken_for_a_typo():
-    index = LexicalIndex(["Les marins pêcheurs sont concernés par les mesures.",
-                          "La penche du toit est vérifiée chaque année par l'employeur."])
+    index = LexicalIndex(
+        [
+            "Les marins pêcheurs sont concernés par les mesures.",
+            "La penche du toit est vérifiée chaque année par l'employeur.",
+        ]
+    )
     assert index.respell("Je suis marin de la pêche") == "Je suis marin de la pêche"
     assert index.respell("marin de la pnche") == "marin de la penche"
 
@@ -128,9 +166,13 @@ def test_a_word_typed_with_its_accents_is_not_taken_for_a_typo():
 def test_a_real_word_the_corpus_lacks_and_an_acronym_are_not_taken_for_typos():
     # Seen on a French help centre: "injections" was searched as "infections", "envie"
     # as "envoie" and the drug class "AINS" as "ainsi".
-    index = LexicalIndex(["Les infections doivent être signalées au médecin.",
-                          "Nous vous envoie le formulaire ainsi que la notice.",
-                          "Le salarié reçoit une indemnité."])
+    index = LexicalIndex(
+        [
+            "Les infections doivent être signalées au médecin.",
+            "Nous vous envoie le formulaire ainsi que la notice.",
+            "Le salarié reçoit une indemnité.",
+        ]
+    )
     assert index.respell("Je suis traité par injections") == "Je suis traité par injections"
     assert index.respell("J'ai envie de partir") == "J'ai envie de partir"
     assert index.respell("Puis-je prendre des AINS ?") == "Puis-je prendre des AINS ?"
@@ -145,8 +187,7 @@ def test_a_passage_repeated_in_hundreds_of_documents_does_not_crowd_out_the_othe
     boilerplate = "How long do refunds take? Read the answer on our website."
     answer = "Money is paid back to your card within 30 days after we receive the parcel."
     texts = [boilerplate] * 200 + [answer] + [f"Store number {i} opens at {i} o'clock." for i in range(20)]
-    passages = [Passage(chunk_id=f"c{i}", text=t, search_text=t, source=f"doc{i}.html")
-                for i, t in enumerate(texts)]
+    passages = [Passage(chunk_id=f"c{i}", text=t, search_text=t, source=f"doc{i}.html") for i, t in enumerate(texts)]
     embedder = embedders.get(MINILM)
     vectors = VectorIndex.open(path=tmp_path / "chroma")
     vectors.add("kb-repeats", [p.chunk_id for p in passages], embedder.embed_passages(texts))
@@ -155,7 +196,6 @@ def test_a_passage_repeated_in_hundreds_of_documents_does_not_crowd_out_the_othe
     cosines = embedder.embed_passages([boilerplate, answer]) @ q
     assert cosines[0] > cosines[1]  # the copies come first in Chroma's answer
 
-    hits = search(query, corpus=Corpus(passages), embedder=embedder, vectors=vectors,
-                  collection="kb-repeats", k=5)
+    hits = search(query, corpus=Corpus(passages), embedder=embedder, vectors=vectors, collection="kb-repeats", k=5)
     assert [h.text for h in hits].count(boilerplate) == 1
     assert answer in [h.text for h in hits[:3]]

@@ -1,4 +1,5 @@
 """BotSpec validation, secret masking and the public display config."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from bots.spec import SECRET_MASK, BotSpec, public_config
+from bots.core.spec import SECRET_MASK, BotSpec, public_config
 
 
 def test_minimal_spec_has_working_defaults():
@@ -57,7 +58,9 @@ def test_bad_model_settings_are_rejected_with_the_field_named(patch, field):
 
 
 def test_origins_are_normalised_and_validated():
-    spec = BotSpec(name="x", allowed_origins=["https://WWW.Example.com/", "http://localhost:3000", "https://www.example.com"])
+    spec = BotSpec(
+        name="x", allowed_origins=["https://WWW.Example.com/", "http://localhost:3000", "https://www.example.com"]
+    )
     assert spec.allowed_origins == ["https://www.example.com", "http://localhost:3000"]
     with pytest.raises(ValidationError, match="scheme://host"):
         BotSpec(name="x", allowed_origins=["https://example.com/page"])
@@ -99,11 +102,18 @@ def test_public_config_has_display_fields_only():
 
 
 def test_widget_image_origins_are_plain_https_origins_and_few():
-    spec = BotSpec(name="x", widget={"image_origins": ["https://CDN.example.com/", "http://localhost:8080",
-                                                       "https://cdn.example.com", " "]})
+    spec = BotSpec(
+        name="x",
+        widget={"image_origins": ["https://CDN.example.com/", "http://localhost:8080", "https://cdn.example.com", " "]},
+    )
     assert spec.widget.image_origins == ["https://cdn.example.com", "http://localhost:8080"]
     assert public_config(spec, "b")["image_origins"] == spec.widget.image_origins
-    for bad in (["http://cdn.example.com"], ["https://cdn.example.com/img"], ["https://*.example.com"],
-                ["javascript:alert(1)"], [f"https://cdn{i}.example.com" for i in range(11)]):
+    for bad in (
+        ["http://cdn.example.com"],
+        ["https://cdn.example.com/img"],
+        ["https://*.example.com"],
+        ["javascript:alert(1)"],
+        [f"https://cdn{i}.example.com" for i in range(11)],
+    ):
         with pytest.raises(ValidationError):
             BotSpec(name="x", widget={"image_origins": bad})

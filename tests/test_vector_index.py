@@ -1,4 +1,5 @@
 """The Chroma wrapper, on a real embedded Chroma."""
+
 import numpy as np
 
 from knowledge.vector_index import VectorIndex

@@ -4,9 +4,9 @@ import gzip
 import re
 from pathlib import Path
 
-from bots.http.widget_routes import chat_page_csp, frame_ancestors
+from bots.http.routes.widget import chat_page_csp, frame_ancestors
 
-WIDGET = Path(__file__).resolve().parents[1] / "bots" / "http" / "widget" / "widget.js"
+WIDGET = Path(__file__).resolve().parents[1] / "bots" / "http" / "static" / "widget.js"
 SOURCE = WIDGET.read_text(encoding="utf-8")
 
 
@@ -16,8 +16,17 @@ def test_widget_fits_the_size_budget():
 
 
 def test_widget_never_parses_strings_as_html_or_code():
-    sinks = ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
-             "new Function", "createContextualFragment", "DOMParser", "srcdoc"]
+    sinks = [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        "createContextualFragment",
+        "DOMParser",
+        "srcdoc",
+    ]
     found = [s for s in sinks if s in SOURCE]
     assert not found, f"widget.js uses HTML/code sinks: {found}"
 
@@ -34,7 +43,8 @@ def test_widget_makes_no_requests_beyond_its_own_server():
 def test_frame_ancestors_keeps_only_well_formed_origins():
     assert frame_ancestors([]) == "'none'"
     assert frame_ancestors(["https://shop.example.com/", "http://localhost:8080"]) == (
-        "https://shop.example.com http://localhost:8080")
+        "https://shop.example.com http://localhost:8080"
+    )
     # A spec value must not be able to smuggle another CSP directive or a wildcard in.
     assert frame_ancestors(["https://a.example; script-src *", "*", "javascript:x", "https://*.x.com"]) == "'none'"
 
@@ -50,8 +60,10 @@ def test_chat_page_csp_locks_the_page_to_its_own_server():
 
 
 def test_chat_page_lets_images_in_from_the_bots_image_origins_only():
-    csp = chat_page_csp(["https://shop.example.com"], ["https://cdn.example.com", "https://*.evil.example",
-                                                       "https://x.example; script-src *"])
+    csp = chat_page_csp(
+        ["https://shop.example.com"],
+        ["https://cdn.example.com", "https://*.evil.example", "https://x.example; script-src *"],
+    )
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["img-src"] == "'self' https://cdn.example.com"
     assert directives["script-src"] == "'self'"

@@ -1,4 +1,5 @@
 """The FastAPI application: the HTTP shell around the runtime."""
+
 from __future__ import annotations
 
 import logging
@@ -6,10 +7,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bots.http import (admin_bots, admin_conversations, admin_embed, admin_knowledge, admin_server,
-                       admin_versions, errors, openai_compat, public_chat, widget_routes)
-from bots.http.public_cors import PublicCors
-from bots.http.upload_limit import UploadLimit
+from bots.http import errors
+from bots.http.middleware.public_cors import PublicCors
+from bots.http.middleware.upload_limit import UploadLimit
+from bots.http.routes import (
+    admin_bots,
+    admin_conversations,
+    admin_embed,
+    admin_knowledge,
+    admin_server,
+    admin_versions,
+    openai_compat,
+    public_chat,
+    widget,
+)
 from bots.runtime import Runtime
 from bots.settings import Settings
 
@@ -27,8 +38,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             app.state.runtime.stop()
 
-    app = FastAPI(title="Prompteur", version="0.1.0", lifespan=lifespan,
-                  description="Admin API (builder, CLI) and public API (widget, integrations) of Prompteur.")
+    app = FastAPI(
+        title="Prompteur",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Admin API (builder, CLI) and public API (widget, integrations) of Prompteur.",
+    )
     errors.install(app)
     app.include_router(admin_bots.router)
     app.include_router(admin_knowledge.router)
@@ -37,7 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(admin_server.router)
     app.include_router(public_chat.router)
     app.include_router(openai_compat.router)
-    app.include_router(widget_routes.router)
+    app.include_router(widget.router)
     app.include_router(admin_embed.router)
 
     @app.get("/healthz", tags=["health"])

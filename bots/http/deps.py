@@ -1,4 +1,5 @@
 """Typed dependencies that keep route functions short."""
+
 from __future__ import annotations
 
 import hmac
@@ -7,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from bots import tables as t
 from bots.http.errors import ApiError
 from bots.runtime import Runtime
+from bots.store import tables as t
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -36,9 +37,13 @@ def bearer_token(request: Request) -> str | None:
 def require_admin(request: Request, runtime: RuntimeDep) -> None:
     token = bearer_token(request)
     if not token or not hmac.compare_digest(token.encode(), runtime.admin_token.encode()):
-        raise ApiError(401, "unauthorized", "This needs the admin token: send `Authorization: Bearer <token>` "
-                       "(the server wrote it to PROMPTEUR_HOME/admin_token).",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "This needs the admin token: send `Authorization: Bearer <token>` "
+            "(the server wrote it to PROMPTEUR_HOME/admin_token).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 AdminAuth = Depends(require_admin)

@@ -1,5 +1,6 @@
 """Every error leaves the server as {"error": {"code", "message"}}: a sentence a person can
 act on, and a code a program can branch on. Tracebacks stay in the log."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,7 @@ def error_body(code: str, message: str, **extra) -> dict:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError):
-        return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status,
-                            headers=exc.headers)
+        return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):
@@ -34,8 +34,9 @@ def install(app: FastAPI) -> None:
         for e in exc.errors():
             where = ".".join(str(p) for p in e.get("loc", []) if p != "body")
             problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
-        return JSONResponse(error_body("invalid_request", "The request is not valid: " + "; ".join(problems)),
-                            status_code=422)
+        return JSONResponse(
+            error_body("invalid_request", "The request is not valid: " + "; ".join(problems)), status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
@@ -43,11 +44,18 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404 and message == "Not Found":
             message = "Nothing here: check the address."
-        return JSONResponse(error_body(code, message), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):
         log.exception("unhandled error", exc_info=exc)
-        return JSONResponse(error_body("internal_error", "Something went wrong on the server; the error was logged. Try again, and tell the operator if it persists."),
-                            status_code=500)
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                "Something went wrong on the server; the error was logged. "
+                "Try again, and tell the operator if it persists.",
+            ),
+            status_code=500,
+        )

@@ -3,6 +3,7 @@
 Credentials: a secret key (`sk_`, servers) or a widget session token (`st_`, opened with a
 publishable key). Both are scoped to one bot. The client IP comes from the socket unless the
 socket is a configured reverse proxy; only then is X-Forwarded-For believed."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -12,9 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from bots import keys
 from bots.http.deps import RuntimeDep, bearer_token
 from bots.http.errors import ApiError
+from bots.store import keys
 
 
 @dataclass
@@ -38,11 +39,17 @@ def caller_for(request: Request, runtime, bot_id: str | None) -> Caller:
     route checks the bot itself, once it has read it from the body)."""
     token = bearer_token(request)
     if not token:
-        raise _unauthorized("This needs credentials: send `Authorization: Bearer sk_...` (a secret key "
-                            "from the builder) or a widget session token.")
+        raise _unauthorized(
+            "This needs credentials: send `Authorization: Bearer sk_...` (a secret key "
+            "from the builder) or a widget session token."
+        )
     if token.startswith(keys.PREFIXES["publishable"]):
-        raise ApiError(403, "publishable_key", "A publishable key (pk_) only opens widget sessions: "
-                       f"POST /v1/bots/{bot_id}/sessions, then use the session token it returns.")
+        raise ApiError(
+            403,
+            "publishable_key",
+            "A publishable key (pk_) only opens widget sessions: "
+            f"POST /v1/bots/{bot_id}/sessions, then use the session token it returns.",
+        )
     if token.startswith(keys.SESSION_PREFIX) and bot_id is not None:
         claims = runtime.signer.verify(token)
         if claims is None:
@@ -96,13 +103,17 @@ def client_ip(request: Request, trusted_proxies: list[str]) -> str:
 def check_rate(runtime, key: str, per_minute: int) -> None:
     wait = runtime.limiter.hit(key, per_minute)
     if wait is not None:
-        raise ApiError(429, "rate_limited", f"Too many requests; try again in {wait} seconds.",
-                       headers={"Retry-After": str(wait)}, retry_after=wait)
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Too many requests; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+            retry_after=wait,
+        )
 
 
 def limit_ip(request: Request, runtime: RuntimeDep) -> None:
-    check_rate(runtime, "ip:" + client_ip(request, runtime.settings.trusted_proxies),
-               runtime.settings.rate_per_ip)
+    check_rate(runtime, "ip:" + client_ip(request, runtime.settings.trusted_proxies), runtime.settings.rate_per_ip)
 
 
 IpLimit = Depends(limit_ip)

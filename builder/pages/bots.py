@@ -1,5 +1,6 @@
 """Bots: the list, creating from a template or from scratch, duplicate, delete, YAML import/export."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 import yaml
@@ -19,24 +20,32 @@ def select(bot_id: str | None) -> None:
     st.rerun()
 
 
-with st.expander(t("create_bot"), expanded=not bots):
-    with st.form("create_form", clear_on_submit=False):
-        name = st.text_input(t("bot_name"), key="create_name", placeholder=t("bot_name_placeholder"))
-        language = st.selectbox(t("bot_language"), ["en", "fr"], key="create_language",
-                                format_func=labeller("lang_", ["en", "fr"]), help=t("bot_language_help"))
-        choices = {"": t("from_scratch"), **templates.titles(ui_language())}
-        template = st.selectbox(t("template"), list(choices), format_func=choices.get,
-                                key="create_template", help=t("template_help"))
-        if st.form_submit_button(t("create"), type="primary", key="create_submit"):
-            if not name.strip():
-                st.error(t("name_required"))
-            else:
-                spec = (templates.spec_from(template, language, name.strip()) if template
-                        else {"name": name.strip(), "language": {"mode": "fixed", "language": language}})
-                created = api.attempt(client.create_bot, name.strip(), language, spec)
-                if created:
-                    st.toast(t("bot_created", name=created["name"]))
-                    select(created["id"])
+with st.expander(t("create_bot"), expanded=not bots), st.form("create_form", clear_on_submit=False):
+    name = st.text_input(t("bot_name"), key="create_name", placeholder=t("bot_name_placeholder"))
+    language = st.selectbox(
+        t("bot_language"),
+        ["en", "fr"],
+        key="create_language",
+        format_func=labeller("lang_", ["en", "fr"]),
+        help=t("bot_language_help"),
+    )
+    choices = {"": t("from_scratch"), **templates.titles(ui_language())}
+    template = st.selectbox(
+        t("template"), list(choices), format_func=choices.get, key="create_template", help=t("template_help")
+    )
+    if st.form_submit_button(t("create"), type="primary", key="create_submit"):
+        if not name.strip():
+            st.error(t("name_required"))
+        else:
+            spec = (
+                templates.spec_from(template, language, name.strip())
+                if template
+                else {"name": name.strip(), "language": {"mode": "fixed", "language": language}}
+            )
+            created = api.attempt(client.create_bot, name.strip(), language, spec)
+            if created:
+                st.toast(t("bot_created", name=created["name"]))
+                select(created["id"])
 
 with st.expander(t("import_yaml")):
     upload = st.file_uploader(t("import_yaml_help"), type=["yaml", "yml"], key="import_file")
@@ -51,8 +60,9 @@ with st.expander(t("import_yaml")):
             spec = dict(data.get("spec") or {})
             spec.setdefault("name", data["name"])
             extra = {"embedding_model": data["embedding_model"]} if data.get("embedding_model") else {}
-            created = api.attempt(client.create_bot, str(data["name"]), str(data.get("language") or "en"),
-                                  spec, **extra)
+            created = api.attempt(
+                client.create_bot, str(data["name"]), str(data.get("language") or "en"), spec, **extra
+            )
             if created:
                 select(created["id"])
 
@@ -60,7 +70,7 @@ if not bots:
     st.info(t("no_bots_yet"))
     st.stop()
 
-week_ago = (datetime.now(timezone.utc) - timedelta(days=7)).replace(tzinfo=None).isoformat()
+week_ago = (datetime.now(UTC) - timedelta(days=7)).replace(tzinfo=None).isoformat()
 
 
 def conversations_this_week(bot_id: str) -> int | None:
@@ -68,12 +78,21 @@ def conversations_this_week(bot_id: str) -> int | None:
     return None if days is None else sum(d["conversations"] for d in days["days"])
 
 
-rows = [{t("col_name"): b["name"], t("col_id"): b["id"], t("col_language"): b["language"],
-         t("col_status"): t("status_published", version=b["published_version"])
-         if b.get("published_version") else t("status_draft"),
-         t("col_documents"): b["documents"], t("col_chunks"): b["chunks"],
-         t("col_conversations"): conversations_this_week(b["id"]),
-         t("col_updated"): b["updated_at"][:16].replace("T", " ")} for b in bots]
+rows = [
+    {
+        t("col_name"): b["name"],
+        t("col_id"): b["id"],
+        t("col_language"): b["language"],
+        t("col_status"): t("status_published", version=b["published_version"])
+        if b.get("published_version")
+        else t("status_draft"),
+        t("col_documents"): b["documents"],
+        t("col_chunks"): b["chunks"],
+        t("col_conversations"): conversations_this_week(b["id"]),
+        t("col_updated"): b["updated_at"][:16].replace("T", " "),
+    }
+    for b in bots
+]
 st.dataframe(rows, hide_index=True, width="stretch", key="bots_table")
 
 bot = next((b for b in bots if b["id"] == st.session_state.get("bot_id")), bots[0])
@@ -82,16 +101,30 @@ c1, c2, c3 = st.columns(3)
 with c1:
     if st.button(t("duplicate"), key="duplicate", help=t("duplicate_help")):
         spec = dict(bot["spec"], name=t("copy_of", name=bot["name"]))
-        copy = api.attempt(client.create_bot, t("copy_of", name=bot["name"]), bot["language"], spec,
-                           embedding_model=bot["embedding_model"])
+        copy = api.attempt(
+            client.create_bot,
+            t("copy_of", name=bot["name"]),
+            bot["language"],
+            spec,
+            embedding_model=bot["embedding_model"],
+        )
         if copy:
             select(copy["id"])
 with c2:
-    exported = {"name": bot["name"], "language": bot["language"],
-                "embedding_model": bot["embedding_model"], "spec": bot["spec"]}
-    st.download_button(t("export_yaml"), yaml.safe_dump(exported, allow_unicode=True, sort_keys=False),
-                       file_name=f"{bot['name']}.yaml", mime="application/yaml", key="export",
-                       help=t("export_help"))
+    exported = {
+        "name": bot["name"],
+        "language": bot["language"],
+        "embedding_model": bot["embedding_model"],
+        "spec": bot["spec"],
+    }
+    st.download_button(
+        t("export_yaml"),
+        yaml.safe_dump(exported, allow_unicode=True, sort_keys=False),
+        file_name=f"{bot['name']}.yaml",
+        mime="application/yaml",
+        key="export",
+        help=t("export_help"),
+    )
 with c3:
     confirm = st.checkbox(t("delete_confirm", name=bot["name"]), key=f"delete_confirm_{bot['id']}")
     if st.button(t("delete_bot"), key="delete", disabled=not confirm, type="secondary"):

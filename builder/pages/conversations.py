@@ -1,5 +1,6 @@
 """Conversations: the log with filters, one conversation with its sources, hand-off requests,
 export, and charts over time."""
+
 import json
 from datetime import date, datetime, time, timedelta
 
@@ -25,11 +26,16 @@ with st.expander(t("cv_filters"), expanded=True):
     today = date.today()
     period = c[0].date_input(t("cv_dates"), (today - timedelta(days=30), today), key=f"cv_dates_{bid}")
     versions = (api.attempt(client.versions, bid) or {}).get("versions", [])
-    version = c[1].selectbox(t("cv_version"), [None] + [v["number"] for v in versions], key=f"cv_version_{bid}",
-                             format_func=lambda v: t("cv_any") if v is None else f"v{v}")
+    version = c[1].selectbox(
+        t("cv_version"),
+        [None] + [v["number"] for v in versions],
+        key=f"cv_version_{bid}",
+        format_func=lambda v: t("cv_any") if v is None else f"v{v}",
+    )
     feedbacks = [None, "up", "down", "any", "none"]
-    feedback = c[2].selectbox(t("cv_feedback"), feedbacks, key=f"cv_feedback_{bid}",
-                              format_func=labeller("cv_feedback_", feedbacks))
+    feedback = c[2].selectbox(
+        t("cv_feedback"), feedbacks, key=f"cv_feedback_{bid}", format_func=labeller("cv_feedback_", feedbacks)
+    )
     tri = [None, True, False]
     fallback = c[3].selectbox(t("cv_fallback"), tri, key=f"cv_fallback_{bid}", format_func=labeller("cv_tri_", tri))
     handoff = c[4].selectbox(t("cv_handoff"), tri, key=f"cv_handoff_{bid}", format_func=labeller("cv_tri_", tri))
@@ -39,8 +45,14 @@ if isinstance(period, (tuple, list)) and period:
     since = datetime.combine(period[0], time.min).isoformat()
     if len(period) > 1:
         until = datetime.combine(period[1] + timedelta(days=1), time.min).isoformat()
-filters = {"since": since, "until": until, "version": version, "feedback": feedback,
-           "fallback": fallback, "handoff": handoff}
+filters = {
+    "since": since,
+    "until": until,
+    "version": version,
+    "feedback": feedback,
+    "fallback": fallback,
+    "handoff": handoff,
+}
 
 log, charts, handoffs_tab, export_tab = st.tabs([t("cv_log"), t("cv_charts"), t("cv_handoffs"), t("cv_export")])
 
@@ -55,22 +67,41 @@ with log:
         listing = api.attempt(client.conversations, bid, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **filters)
         rows = listing["conversations"] if listing else []
         st.caption(t("cv_total", n=total))
-        st.dataframe([{t("col_date"): r["created_at"][:16].replace("T", " "), t("cv_first"): r["first_question"],
-                       t("cv_channel"): r["channel"], t("cv_version"): f"v{r['version']}" if r["version"] else t("pg_mode_draft"),
-                       t("cv_messages"): r["messages"], t("cv_up"): r["thumbs_up"], t("cv_down"): r["thumbs_down"],
-                       t("cv_fallback"): r["fallbacks"], t("cv_handoff"): r["handoff_requests"]} for r in rows],
-                     hide_index=True, width="stretch")
-        chosen = st.selectbox(t("cv_open"), [r["id"] for r in rows], key=f"cv_open_{bid}",
-                              format_func={r["id"]: f"{r['created_at'][:16].replace('T', ' ')} · {r['first_question'][:60]}"
-                                           for r in rows}.get)
+        st.dataframe(
+            [
+                {
+                    t("col_date"): r["created_at"][:16].replace("T", " "),
+                    t("cv_first"): r["first_question"],
+                    t("cv_channel"): r["channel"],
+                    t("cv_version"): f"v{r['version']}" if r["version"] else t("pg_mode_draft"),
+                    t("cv_messages"): r["messages"],
+                    t("cv_up"): r["thumbs_up"],
+                    t("cv_down"): r["thumbs_down"],
+                    t("cv_fallback"): r["fallbacks"],
+                    t("cv_handoff"): r["handoff_requests"],
+                }
+                for r in rows
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        chosen = st.selectbox(
+            t("cv_open"),
+            [r["id"] for r in rows],
+            key=f"cv_open_{bid}",
+            format_func={
+                r["id"]: f"{r['created_at'][:16].replace('T', ' ')} · {r['first_question'][:60]}" for r in rows
+            }.get,
+        )
         detail = api.attempt(client.conversation, bid, chosen) if chosen else None
         for m in (detail or {}).get("messages", []):
             with st.chat_message(m["role"]):
                 st.markdown(m["content"] or "…")
                 notes = []
                 if m.get("citations"):
-                    notes.append(t("pg_sources", sources=", ".join(dict.fromkeys(
-                        source_label(c) for c in m["citations"]))))
+                    notes.append(
+                        t("pg_sources", sources=", ".join(dict.fromkeys(source_label(c) for c in m["citations"])))
+                    )
                 if m.get("fallback"):
                     notes.append(t("cv_was_fallback"))
                 if m.get("error"):
@@ -79,14 +110,24 @@ with log:
                     notes.append(t("cv_cut_at_tokens", limit=limit))
                 if (m.get("feedback") or {}).get("rating"):
                     fb = m["feedback"]
-                    notes.append(t("cv_up" if fb["rating"] == "up" else "cv_down") + (f" {fb['comment']}" if fb.get("comment") else ""))
+                    notes.append(
+                        t("cv_up" if fb["rating"] == "up" else "cv_down")
+                        + (f" {fb['comment']}" if fb.get("comment") else "")
+                    )
                 if m.get("latency_ms") is not None and m["role"] == "assistant":
                     notes.append(f"{m['latency_ms']} ms")
                 if notes:
                     st.caption(" · ".join(notes))
         for h in (detail or {}).get("handoffs", []):
-            st.info(t("cv_handoff_line", name=h["name"], email=h.get("email") or "–", phone=h.get("phone") or "–",
-                      message=h["message"]))
+            st.info(
+                t(
+                    "cv_handoff_line",
+                    name=h["name"],
+                    email=h.get("email") or "–",
+                    phone=h.get("phone") or "–",
+                    message=h["message"],
+                )
+            )
 
 with charts:
     days = (api.attempt(client.stats, bid, **filters) or {}).get("days", [])
@@ -96,24 +137,44 @@ with charts:
         frame = pd.DataFrame(days).set_index("date")
         a, b = st.columns(2)
         a.markdown(f"**{t('cv_chart_volume')}**")
-        a.bar_chart(frame[["conversations", "questions"]].rename(
-            columns={"conversations": t("cv_conversations"), "questions": t("cv_questions")}))
+        a.bar_chart(
+            frame[["conversations", "questions"]].rename(
+                columns={"conversations": t("cv_conversations"), "questions": t("cv_questions")}
+            )
+        )
         b.markdown(f"**{t('cv_chart_rates')}**")
-        b.line_chart(frame[["thumbs_up_rate", "fallback_rate"]].rename(
-            columns={"thumbs_up_rate": t("cv_thumbs_rate"), "fallback_rate": t("cv_fallback_rate")}))
+        b.line_chart(
+            frame[["thumbs_up_rate", "fallback_rate"]].rename(
+                columns={"thumbs_up_rate": t("cv_thumbs_rate"), "fallback_rate": t("cv_fallback_rate")}
+            )
+        )
         a.markdown(f"**{t('cv_chart_latency')}**")
-        a.line_chart(frame[["latency_ms_p50", "latency_ms_p95"]].rename(
-            columns={"latency_ms_p50": "p50", "latency_ms_p95": "p95"}))
+        a.line_chart(
+            frame[["latency_ms_p50", "latency_ms_p95"]].rename(
+                columns={"latency_ms_p50": "p50", "latency_ms_p95": "p95"}
+            )
+        )
 
 with handoffs_tab:
     requests = api.attempt(client.handoffs, bid) or []
     if not requests:
         st.info(t("cv_no_handoffs"))
     else:
-        st.dataframe([{t("col_date"): h["created_at"][:16].replace("T", " "), t("cv_name"): h["name"],
-                       "Email": h.get("email") or "", t("cv_phone"): h.get("phone") or "",
-                       t("cv_message"): h["message"], t("cv_conversation"): h["conversation_id"]} for h in requests],
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            [
+                {
+                    t("col_date"): h["created_at"][:16].replace("T", " "),
+                    t("cv_name"): h["name"],
+                    "Email": h.get("email") or "",
+                    t("cv_phone"): h.get("phone") or "",
+                    t("cv_message"): h["message"],
+                    t("cv_conversation"): h["conversation_id"],
+                }
+                for h in requests
+            ],
+            hide_index=True,
+            width="stretch",
+        )
 
 with export_tab:
     st.caption(t("cv_export_help"))
@@ -126,5 +187,6 @@ with export_tab:
     if ready := st.session_state.get(f"cv_export_{bid}"):
         d1, d2 = st.columns(2)
         d1.download_button("CSV", ready[0], file_name=f"{bid}-conversations.csv", mime="text/csv", key=f"cv_csv_{bid}")
-        d2.download_button("JSON", ready[1], file_name=f"{bid}-conversations.json", mime="application/json",
-                           key=f"cv_json_{bid}")
+        d2.download_button(
+            "JSON", ready[1], file_name=f"{bid}-conversations.json", mime="application/json", key=f"cv_json_{bid}"
+        )

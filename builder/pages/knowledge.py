@@ -1,4 +1,5 @@
 """Knowledge: upload documents with progress, the documents table, chunks, delete/re-index, search."""
+
 import time
 
 import streamlit as st
@@ -38,8 +39,10 @@ def follow(job_id: str) -> dict | None:
         job = api.attempt(client.job, job_id)
         if job is None:
             return None
-        bar.progress(min(1.0, job["progress"]),
-                     text=t("indexing_progress", done=job["done"], failed=job["failed"], total=job["total"]))
+        bar.progress(
+            min(1.0, job["progress"]),
+            text=t("indexing_progress", done=job["done"], failed=job["failed"], total=job["total"]),
+        )
         if job["status"] in ("done", "failed"):
             bar.empty()
             return job
@@ -60,8 +63,7 @@ def report(job: dict) -> None:
 
 
 with st.form("upload_form", clear_on_submit=True):
-    files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="kn_files",
-                             help=t("upload_help"))
+    files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="kn_files", help=t("upload_help"))
     submitted = st.form_submit_button(t("upload_and_index"), type="primary", key="upload_submit")
 if submitted:
     if not files:
@@ -79,13 +81,17 @@ if submitted:
 
 running = [j for j in (api.attempt(client.jobs, bot["id"]) or []) if j["status"] in ("queued", "running")]
 if running:
+
     @st.fragment(run_every=2)
     def running_jobs():
         for job in running:
             fresh = api.attempt(client.job, job["id"])
             if fresh and fresh["status"] in ("queued", "running"):
-                st.progress(min(1.0, fresh["progress"]), text=t("job_running", kind=fresh["kind"],
-                            done=fresh["done"], total=fresh["total"]))
+                st.progress(
+                    min(1.0, fresh["progress"]),
+                    text=t("job_running", kind=fresh["kind"], done=fresh["done"], total=fresh["total"]),
+                )
+
     running_jobs()
 
 documents = api.attempt(client.documents, bot["id"])
@@ -96,15 +102,25 @@ if not documents:
     st.info(t("no_documents"))
 else:
     shown = page_of(documents, key="docs_page", per_page=25)
-    st.dataframe([{t("col_source"): d["source"], t("col_status"): t(f"doc_{d['status']}"),
-                   # Only PDFs have pages; a blank reads better than "None".
-                   t("col_pages"): "" if d["pages"] is None else str(d["pages"]),
-                   t("col_chunks"): d["chunks"],
-                   t("col_size"): human_size(d["size"]), t("col_error"): d["error"] or ""} for d in shown],
-                 hide_index=True, width="stretch", key="docs_table")
+    st.dataframe(
+        [
+            {
+                t("col_source"): d["source"],
+                t("col_status"): t(f"doc_{d['status']}"),
+                # Only PDFs have pages; a blank reads better than "None".
+                t("col_pages"): "" if d["pages"] is None else str(d["pages"]),
+                t("col_chunks"): d["chunks"],
+                t("col_size"): human_size(d["size"]),
+                t("col_error"): d["error"] or "",
+            }
+            for d in shown
+        ],
+        hide_index=True,
+        width="stretch",
+        key="docs_table",
+    )
     by_id = {d["id"]: d for d in documents}
-    doc_id = st.selectbox(t("open_document"), list(by_id), format_func=lambda i: by_id[i]["source"],
-                          key="doc_pick")
+    doc_id = st.selectbox(t("open_document"), list(by_id), format_func=lambda i: by_id[i]["source"], key="doc_pick")
     doc = by_id[doc_id]
     c1, c2 = st.columns([1, 3])
     with c1:
@@ -142,7 +158,15 @@ if asked and query.strip():
         st.caption(t("hit_scores_help"))
     for n, hit in enumerate(hits or [], 1):
         with st.container(border=True):
-            st.markdown(t("hit_line", n=n, source=hit["source"], page=hit["page"] or "–",
-                          score=score(hit["score"]), dense=score(hit["dense_score"]),
-                          lexical=score(hit["lexical_score"])))
+            st.markdown(
+                t(
+                    "hit_line",
+                    n=n,
+                    source=hit["source"],
+                    page=hit["page"] or "–",
+                    score=score(hit["score"]),
+                    dense=score(hit["dense_score"]),
+                    lexical=score(hit["lexical_score"]),
+                )
+            )
             st.text(hit["text"])

@@ -1,4 +1,5 @@
 """Persona: every persona field with advice, a templates library, the exact system prompt."""
+
 import copy
 import difflib
 
@@ -6,9 +7,9 @@ import streamlit as st
 import yaml
 from pydantic import ValidationError
 
-from bots.phrases import fallback_message as builtin_fallback
-from bots.prompting import system_prompt_preview
-from bots.spec import BotSpec
+from bots.core.phrases import fallback_message as builtin_fallback
+from bots.core.prompting import system_prompt_preview
+from bots.core.spec import BotSpec
 from builder import api, templates
 from builder.i18n import labeller, t, ui_language
 
@@ -39,9 +40,14 @@ key = lambda field: f"p_{field}_{bid}_{rev}"  # noqa: E731
 with st.expander(t("templates_library")):
     choices = templates.titles(ui_language())
     chosen = st.selectbox(t("template"), list(choices), format_func=choices.get, key=f"tpl_pick_{bid}")
-    tpl_lang = st.radio(t("template_language"), ["en", "fr"], horizontal=True, key=f"tpl_lang_{bid}",
-                        format_func=labeller("lang_", ["en", "fr"]),
-                        index=1 if (spec.get("language") or {}).get("language") == "fr" else 0)
+    tpl_lang = st.radio(
+        t("template_language"),
+        ["en", "fr"],
+        horizontal=True,
+        key=f"tpl_lang_{bid}",
+        format_func=labeller("lang_", ["en", "fr"]),
+        index=1 if (spec.get("language") or {}).get("language") == "fr" else 0,
+    )
     st.caption(t("template_apply_help"))
     if st.button(t("apply_template"), key=f"tpl_apply_{bid}"):
         if api.attempt(client.update_bot, bid, spec=templates.apply_to(raw, chosen, tpl_lang)):
@@ -59,44 +65,96 @@ with left:
     role = st.text_input(t("role"), persona.get("role", ""), key=key("role"), help=t("role_help"))
     company = st.text_input(t("company"), persona.get("company", ""), key=key("company"), help=t("company_help"))
     tone = st.text_input(t("tone"), persona.get("tone", ""), key=key("tone"), help=t("tone_help"))
-    greeting = st.text_area(t("greeting"), persona.get("greeting", ""), key=key("greeting"), height=80,
-                            help=t("greeting_help"))
+    greeting = st.text_area(
+        t("greeting"), persona.get("greeting", ""), key=key("greeting"), height=80, help=t("greeting_help")
+    )
     st.subheader(t("how_section"))
-    instructions = st.text_area(t("instructions"), persona.get("instructions", ""), key=key("instructions"),
-                                height=160, help=t("instructions_help"))
-    rules = st.text_area(t("rules"), "\n".join(persona.get("rules") or []), key=key("rules"), height=140,
-                         help=t("rules_help"))
+    instructions = st.text_area(
+        t("instructions"),
+        persona.get("instructions", ""),
+        key=key("instructions"),
+        height=160,
+        help=t("instructions_help"),
+    )
+    rules = st.text_area(
+        t("rules"), "\n".join(persona.get("rules") or []), key=key("rules"), height=140, help=t("rules_help")
+    )
     st.subheader(t("language_section"))
-    mode = st.radio(t("language_mode"), ["auto", "fixed"], horizontal=True, key=key("lang_mode"),
-                    index=0 if policy.get("mode", "auto") == "auto" else 1,
-                    format_func=labeller("language_mode_", ["auto", "fixed"]), help=t("language_mode_help"))
-    language = st.selectbox(t("answer_language"), ["en", "fr"], key=key("lang"),
-                            index=1 if policy.get("language") == "fr" else 0,
-                            format_func=labeller("lang_", ["en", "fr"]), help=t("answer_language_help"))
+    mode = st.radio(
+        t("language_mode"),
+        ["auto", "fixed"],
+        horizontal=True,
+        key=key("lang_mode"),
+        index=0 if policy.get("mode", "auto") == "auto" else 1,
+        format_func=labeller("language_mode_", ["auto", "fixed"]),
+        help=t("language_mode_help"),
+    )
+    language = st.selectbox(
+        t("answer_language"),
+        ["en", "fr"],
+        key=key("lang"),
+        index=1 if policy.get("language") == "fr" else 0,
+        format_func=labeller("lang_", ["en", "fr"]),
+        help=t("answer_language_help"),
+    )
     st.subheader(t("fallback_section"))
-    fallback_message = st.text_area(t("fallback_message"), fallback.get("message", ""), key=key("fallback"),
-                                    height=80, help=t("fallback_help"), placeholder=t("fallback_placeholder"))
-    small_talk = st.checkbox(t("small_talk"), fallback.get("allow_small_talk", False), key=key("small_talk"),
-                             help=t("small_talk_help"))
-    handoff_on = st.checkbox(t("handoff_enabled"), handoff.get("enabled", False), key=key("handoff_on"),
-                             help=t("handoff_help"))
+    fallback_message = st.text_area(
+        t("fallback_message"),
+        fallback.get("message", ""),
+        key=key("fallback"),
+        height=80,
+        help=t("fallback_help"),
+        placeholder=t("fallback_placeholder"),
+    )
+    small_talk = st.checkbox(
+        t("small_talk"), fallback.get("allow_small_talk", False), key=key("small_talk"), help=t("small_talk_help")
+    )
+    handoff_on = st.checkbox(
+        t("handoff_enabled"), handoff.get("enabled", False), key=key("handoff_on"), help=t("handoff_help")
+    )
     kinds = ["form", "contact"]
-    handoff_kind = st.radio(t("handoff_kind"), kinds, horizontal=True, key=key("handoff_kind"),
-                            index=kinds.index(handoff.get("kind", "form")), disabled=not handoff_on,
-                            format_func=labeller("handoff_kind_", kinds))
-    handoff_label = st.text_input(t("handoff_label"), handoff.get("label", ""),
-                                  key=key("handoff_label"), disabled=not handoff_on)
-    handoff_contact = st.text_input(t("handoff_contact"), handoff.get("contact", ""), key=key("handoff_contact"),
-                                    disabled=not handoff_on or handoff_kind != "contact",
-                                    help=t("handoff_contact_help"))
+    handoff_kind = st.radio(
+        t("handoff_kind"),
+        kinds,
+        horizontal=True,
+        key=key("handoff_kind"),
+        index=kinds.index(handoff.get("kind", "form")),
+        disabled=not handoff_on,
+        format_func=labeller("handoff_kind_", kinds),
+    )
+    handoff_label = st.text_input(
+        t("handoff_label"), handoff.get("label", ""), key=key("handoff_label"), disabled=not handoff_on
+    )
+    handoff_contact = st.text_input(
+        t("handoff_contact"),
+        handoff.get("contact", ""),
+        key=key("handoff_contact"),
+        disabled=not handoff_on or handoff_kind != "contact",
+        help=t("handoff_contact_help"),
+    )
 
 draft = copy.deepcopy(raw)
-draft["persona"] = {**persona, "role": role, "company": company, "tone": tone, "greeting": greeting,
-                    "instructions": instructions,
-                    "rules": [r.strip() for r in rules.splitlines() if r.strip()]}
-draft["fallback"] = {**fallback, "message": fallback_message, "allow_small_talk": small_talk,
-                     "handoff": {**handoff, "enabled": handoff_on, "kind": handoff_kind,
-                                 "label": handoff_label, "contact": handoff_contact}}
+draft["persona"] = {
+    **persona,
+    "role": role,
+    "company": company,
+    "tone": tone,
+    "greeting": greeting,
+    "instructions": instructions,
+    "rules": [r.strip() for r in rules.splitlines() if r.strip()],
+}
+draft["fallback"] = {
+    **fallback,
+    "message": fallback_message,
+    "allow_small_talk": small_talk,
+    "handoff": {
+        **handoff,
+        "enabled": handoff_on,
+        "kind": handoff_kind,
+        "label": handoff_label,
+        "contact": handoff_contact,
+    },
+}
 draft["language"] = {"mode": mode, "language": language}
 
 with right:
@@ -105,8 +163,11 @@ with right:
     try:
         # The answering core's own function: the preview is the prompt, not an imitation of it.
         model = BotSpec.model_validate(draft)
-        st.code(system_prompt_preview(model, fallback_text=builtin_fallback(model, model.language.language)),
-                language=None, wrap_lines=True)
+        st.code(
+            system_prompt_preview(model, fallback_text=builtin_fallback(model, model.language.language)),
+            language=None,
+            wrap_lines=True,
+        )
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()[:5])
         st.error(t("draft_invalid", problems=problems))
@@ -123,15 +184,21 @@ with left:
 
 published = api.attempt(client.specs, bid)
 if published:
-    with st.expander(t("diff_title", version=published["published_version"]) if published["published"]
-                     else t("page_publish")):
+    with st.expander(
+        t("diff_title", version=published["published_version"]) if published["published"] else t("page_publish")
+    ):
         if not published["published"]:
             st.info(t("diff_none"))
         else:
+
             def lines(value: dict) -> list[str]:
                 return yaml.safe_dump(value, allow_unicode=True, sort_keys=True, width=100).splitlines()
-            diff = list(difflib.unified_diff(lines(published["published"]), lines(normalized(draft)),
-                                             "published", "draft", lineterm="", n=2))
+
+            diff = list(
+                difflib.unified_diff(
+                    lines(published["published"]), lines(normalized(draft)), "published", "draft", lineterm="", n=2
+                )
+            )
             if diff:
                 st.code("\n".join(diff), language="diff")
             else:

@@ -1,4 +1,5 @@
 """Playground: chat with the draft (or the published version) and see why each answer came out."""
+
 import streamlit as st
 
 from builder import api
@@ -17,8 +18,14 @@ turns = st.session_state.setdefault(history_key, [])
 
 modes = ["draft", "published", "compare"] if bot.get("published_version") else ["draft"]
 top = st.columns([3, 1])
-mode = top[0].segmented_control(t("pg_mode"), modes, default="draft", key=f"pg_mode_{bid}",
-                                format_func=labeller("pg_mode_", modes), help=t("pg_mode_help"))
+mode = top[0].segmented_control(
+    t("pg_mode"),
+    modes,
+    default="draft",
+    key=f"pg_mode_{bid}",
+    format_func=labeller("pg_mode_", modes),
+    help=t("pg_mode_help"),
+)
 if top[1].button(t("pg_new"), key=f"pg_new_{bid}", icon=":material/restart_alt:"):
     st.session_state[history_key], st.session_state[conv_key] = [], None
     st.rerun()
@@ -34,9 +41,15 @@ def why(reply: dict) -> None:
     """The reasons behind one answer: retrieval, prompt, cost, and whether it fell back."""
     debug = reply.get("debug") or {}
     tokens = debug.get("tokens") or reply.get("usage") or {}
-    st.markdown(t("pg_facts", latency=reply.get("latency_ms", "–"), prompt=tokens.get("prompt_tokens", "–"),
-                  completion=tokens.get("completion_tokens", "–"),
-                  fallback=t("yes") if reply.get("fallback") else t("no")))
+    st.markdown(
+        t(
+            "pg_facts",
+            latency=reply.get("latency_ms", "–"),
+            prompt=tokens.get("prompt_tokens", "–"),
+            completion=tokens.get("completion_tokens", "–"),
+            fallback=t("yes") if reply.get("fallback") else t("no"),
+        )
+    )
     if reply.get("fallback") and debug.get("reason"):
         st.caption(t("pg_reason", reason=debug["reason"]))
     if debug.get("cut_at_tokens"):
@@ -44,12 +57,22 @@ def why(reply: dict) -> None:
     hits = debug.get("hits") or []
     if hits:
         # The panel is narrow: the page goes with its document, so every column fits.
-        st.dataframe([{t("col_source"): source_label(h),
-                       t("col_similarity"): fmt(h.get("dense_score")), t("col_words"): fmt(h.get("lexical_score")),
-                       t("col_used"): "✓" if h.get("used") else ""} for h in hits],
-                     hide_index=True, width="stretch",
-                     column_config={t(c): st.column_config.Column(help=t(f"{c}_help"))
-                                    for c in ("col_similarity", "col_words", "col_used")})
+        st.dataframe(
+            [
+                {
+                    t("col_source"): source_label(h),
+                    t("col_similarity"): fmt(h.get("dense_score")),
+                    t("col_words"): fmt(h.get("lexical_score")),
+                    t("col_used"): "✓" if h.get("used") else "",
+                }
+                for h in hits
+            ],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                t(c): st.column_config.Column(help=t(f"{c}_help")) for c in ("col_similarity", "col_words", "col_used")
+            },
+        )
         with st.expander(t("pg_passages")):
             for n, h in enumerate(hits, 1):
                 st.markdown(f"**{n}. {h['source']}** · p. {h.get('page') or '–'}")
@@ -103,8 +126,13 @@ if question:
         if mode == "compare":
             replies = api.attempt(client.compare, bid, question)
         else:
-            reply = api.attempt(client.playground, bid, question, version=mode or "draft",
-                                conversation_id=st.session_state.get(conv_key))
+            reply = api.attempt(
+                client.playground,
+                bid,
+                question,
+                version=mode or "draft",
+                conversation_id=st.session_state.get(conv_key),
+            )
             replies = [reply] if reply else None
             if reply:
                 st.session_state[conv_key] = reply["conversation_id"]

@@ -1,5 +1,6 @@
 """Publish: versions and rollback, allowed origins, widget appearance with the real widget as a
 preview, embed snippets and code examples, API keys."""
+
 import copy
 import json
 
@@ -7,7 +8,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 from pydantic import ValidationError
 
-from bots.spec import BotSpec, public_config
+from bots.core.spec import BotSpec, public_config
 from builder import api
 from builder.i18n import labeller, t
 
@@ -27,7 +28,9 @@ live = listing["published_version"]
 st.markdown(t("pub_live", version=live) if live else t("pub_not_live"))
 with st.form(f"publish_form_{bid}", clear_on_submit=True):
     note = st.text_input(t("pub_note"), key=f"pub_note_{bid}", placeholder=t("pub_note_placeholder"))
-    if st.form_submit_button(t("pub_publish"), type="primary", key=f"pub_submit_{bid}", icon=":material/rocket_launch:"):
+    if st.form_submit_button(
+        t("pub_publish"), type="primary", key=f"pub_submit_{bid}", icon=":material/rocket_launch:"
+    ):
         published = api.attempt(client.publish, bid, note)
         if published:
             st.session_state[f"pub_done_{bid}"] = published["number"]
@@ -38,9 +41,18 @@ if done := st.session_state.pop(f"pub_done_{bid}", None):
 if listing["versions"]:
     with st.expander(t("pub_history", n=len(listing["versions"]))):
         versions = sorted(listing["versions"], key=lambda v: -v["number"])
-        st.dataframe([{t("col_version"): f"v{v['number']}" + (" ●" if v["published"] else ""),
-                       t("col_note"): v["note"], t("col_date"): v["created_at"][:16].replace("T", " ")}
-                      for v in versions], hide_index=True, width="stretch")
+        st.dataframe(
+            [
+                {
+                    t("col_version"): f"v{v['number']}" + (" ●" if v["published"] else ""),
+                    t("col_note"): v["note"],
+                    t("col_date"): v["created_at"][:16].replace("T", " "),
+                }
+                for v in versions
+            ],
+            hide_index=True,
+            width="stretch",
+        )
         older = [v["number"] for v in versions if not v["published"]]
         if older:
             back = st.selectbox(t("pub_rollback_to"), older, format_func=lambda n: f"v{n}", key=f"rb_pick_{bid}")
@@ -53,26 +65,49 @@ st.subheader(t("pub_appearance"))
 widget = {**(raw.get("widget") or {})}
 left, right = st.columns([3, 2], gap="large")
 with left:
-    origins = st.text_area(t("pub_origins"), "\n".join(raw.get("allowed_origins") or []), key=f"pub_origins_{bid}",
-                           height=90, placeholder="https://www.example.com", help=t("pub_origins_help"))
+    origins = st.text_area(
+        t("pub_origins"),
+        "\n".join(raw.get("allowed_origins") or []),
+        key=f"pub_origins_{bid}",
+        height=90,
+        placeholder="https://www.example.com",
+        help=t("pub_origins_help"),
+    )
     title = st.text_input(t("w_title"), widget.get("title", ""), key=f"w_title_{bid}", placeholder=bot["name"])
-    welcome = st.text_input(t("w_welcome"), widget.get("welcome", ""), key=f"w_welcome_{bid}",
-                            help=t("w_welcome_help"))
-    starters = st.text_area(t("w_starters"), "\n".join(widget.get("starters") or []), key=f"w_starters_{bid}",
-                            height=100, help=t("w_starters_help"))
-    avatar = st.text_input(t("w_avatar"), widget.get("avatar_url") or "", key=f"w_avatar_{bid}",
-                           placeholder="https://…/avatar.png")
+    welcome = st.text_input(t("w_welcome"), widget.get("welcome", ""), key=f"w_welcome_{bid}", help=t("w_welcome_help"))
+    starters = st.text_area(
+        t("w_starters"),
+        "\n".join(widget.get("starters") or []),
+        key=f"w_starters_{bid}",
+        height=100,
+        help=t("w_starters_help"),
+    )
+    avatar = st.text_input(
+        t("w_avatar"), widget.get("avatar_url") or "", key=f"w_avatar_{bid}", placeholder="https://…/avatar.png"
+    )
     c1, c2 = st.columns(2)
     color = c1.color_picker(t("w_color"), widget.get("primary_color", "#2563eb"), key=f"w_color_{bid}")
     positions = ["right", "left"]
-    position = c2.radio(t("w_position"), positions, index=positions.index(widget.get("position", "right")),
-                        key=f"w_position_{bid}", horizontal=True, format_func=labeller("w_position_", positions))
+    position = c2.radio(
+        t("w_position"),
+        positions,
+        index=positions.index(widget.get("position", "right")),
+        key=f"w_position_{bid}",
+        horizontal=True,
+        format_func=labeller("w_position_", positions),
+    )
 
 draft = copy.deepcopy(raw)
 draft["allowed_origins"] = [o.strip() for o in origins.splitlines() if o.strip()]
-draft["widget"] = {**widget, "title": title, "welcome": welcome, "avatar_url": avatar.strip() or None,
-                   "starters": [s.strip() for s in starters.splitlines() if s.strip()],
-                   "primary_color": color, "position": position}
+draft["widget"] = {
+    **widget,
+    "title": title,
+    "welcome": welcome,
+    "avatar_url": avatar.strip() or None,
+    "starters": [s.strip() for s in starters.splitlines() if s.strip()],
+    "primary_color": color,
+    "position": position,
+}
 try:
     checked = BotSpec.model_validate(draft)
     problem = None
@@ -93,7 +128,8 @@ with right:
         # published config, so what you see is what customers will get once you publish.
         # Escaped for a <script> block: a welcome text containing "</script>" stays text.
         config = json.dumps(json.dumps(public_config(checked, bid))).replace("</", "<\\/")
-        components.html(f"""<!doctype html><html><body style="margin:0;background:#f5f5f4;font-family:sans-serif">
+        components.html(
+            f"""<!doctype html><html><body style="margin:0;background:#f5f5f4;font-family:sans-serif">
 <script>
 try {{ sessionStorage.setItem('prompteur:{bid}:open', '1'); }} catch (e) {{ /* sandboxed: starts closed */ }}
 const realFetch = window.fetch.bind(window);
@@ -101,7 +137,9 @@ window.fetch = (url, opts) => String(url).endsWith('/v1/bots/{bid}/config')
   ? Promise.resolve(new Response({config}, {{status: 200, headers: {{'Content-Type': 'application/json'}}}}))
   : realFetch(url, opts);
 </script>
-<script src="{server}/widget.js" data-bot="{bid}" async></script></body></html>""", height=620)
+<script src="{server}/widget.js" data-bot="{bid}" async></script></body></html>""",
+            height=620,
+        )
 
 # ---- snippets and examples ----
 st.subheader(t("pub_embed"))
@@ -133,8 +171,9 @@ st.subheader(t("pub_keys"))
 with st.form(f"key_form_{bid}", clear_on_submit=True):
     c1, c2 = st.columns([1, 2])
     kinds = ["publishable", "secret"]
-    kind = c1.selectbox(t("key_kind"), kinds, key=f"key_kind_{bid}", format_func=labeller("key_kind_", kinds),
-                        help=t("key_kind_help"))
+    kind = c1.selectbox(
+        t("key_kind"), kinds, key=f"key_kind_{bid}", format_func=labeller("key_kind_", kinds), help=t("key_kind_help")
+    )
     label = c2.text_input(t("key_label"), key=f"key_label_{bid}", placeholder=t("key_label_placeholder"))
     if st.form_submit_button(t("key_create"), key=f"key_create_{bid}"):
         made = api.attempt(client.create_key, bid, kind, label)
@@ -147,15 +186,29 @@ if shown := st.session_state.pop(f"key_shown_{bid}", None):
     st.code(shown, language=None)
 active = [k for k in keys if not k.get("revoked_at")]
 if keys:
-    st.dataframe([{t("col_key"): k["masked"], t("key_kind"): t(f"key_kind_{k['kind']}"), t("key_label"): k["label"],
-                   t("col_date"): k["created_at"][:16].replace("T", " "),
-                   t("col_status"): t("key_revoked") if k.get("revoked_at") else t("key_active")} for k in keys],
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        [
+            {
+                t("col_key"): k["masked"],
+                t("key_kind"): t(f"key_kind_{k['kind']}"),
+                t("key_label"): k["label"],
+                t("col_date"): k["created_at"][:16].replace("T", " "),
+                t("col_status"): t("key_revoked") if k.get("revoked_at") else t("key_active"),
+            }
+            for k in keys
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 if active:
     by_id = {k["id"]: k for k in active}
     c1, c2 = st.columns([2, 1])
-    victim = c1.selectbox(t("key_revoke_pick"), list(by_id), key=f"key_pick_{bid}",
-                          format_func=lambda i: f"{by_id[i]['masked']} {by_id[i]['label']}")
+    victim = c1.selectbox(
+        t("key_revoke_pick"),
+        list(by_id),
+        key=f"key_pick_{bid}",
+        format_func=lambda i: f"{by_id[i]['masked']} {by_id[i]['label']}",
+    )
     sure = c2.checkbox(t("key_revoke_confirm"), key=f"key_sure_{bid}_{victim}")
     if c2.button(t("key_revoke"), key=f"key_revoke_{bid}", disabled=not sure):
         if api.succeeded(client.revoke_key, bid, victim):

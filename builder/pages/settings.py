@@ -1,9 +1,10 @@
 """Settings of the selected bot: model provider and key, default model, embedding model, limits."""
+
 import copy
 
 import streamlit as st
 
-from bots.spec import RetrievalSettings
+from bots.core.spec import RetrievalSettings
 from builder import api
 from builder.i18n import labeller, t
 
@@ -34,55 +35,110 @@ with st.form(f"settings_{bid}"):
     st.subheader(t("general"))
     name = st.text_input(t("bot_name"), bot["name"], key=f"set_name_{bid}")
     st.subheader(t("model_section"))
-    provider = st.selectbox(t("provider"), PROVIDERS, index=PROVIDERS.index(model.get("provider", "local")),
-                            format_func=labeller("provider_", PROVIDERS), key=f"set_provider_{bid}",
-                            help=t("provider_help"))
-    model_name = st.text_input(t("model_name"), model.get("model", ""), key=f"set_model_{bid}",
-                               help=t("model_name_help"))
-    base_url = st.text_input(t("base_url"), model.get("base_url") or "", key=f"set_base_url_{bid}",
-                             placeholder="http://localhost:11434/v1", help=t("base_url_help"))
+    provider = st.selectbox(
+        t("provider"),
+        PROVIDERS,
+        index=PROVIDERS.index(model.get("provider", "local")),
+        format_func=labeller("provider_", PROVIDERS),
+        key=f"set_provider_{bid}",
+        help=t("provider_help"),
+    )
+    model_name = st.text_input(
+        t("model_name"), model.get("model", ""), key=f"set_model_{bid}", help=t("model_name_help")
+    )
+    base_url = st.text_input(
+        t("base_url"),
+        model.get("base_url") or "",
+        key=f"set_base_url_{bid}",
+        placeholder="http://localhost:11434/v1",
+        help=t("base_url_help"),
+    )
     has_key = bool(model.get("api_key"))
-    new_key = st.text_input(t("api_key"), type="password", key=f"set_key_{bid}_{key_rev}",
-                            placeholder=t("api_key_saved") if has_key else t("api_key_none"),
-                            help=t("api_key_help"))
+    new_key = st.text_input(
+        t("api_key"),
+        type="password",
+        key=f"set_key_{bid}_{key_rev}",
+        placeholder=t("api_key_saved") if has_key else t("api_key_none"),
+        help=t("api_key_help"),
+    )
     remove_key = st.checkbox(t("api_key_remove"), key=f"set_key_remove_{bid}", disabled=not has_key)
     c1, c2 = st.columns(2)
-    temperature = c1.slider(t("temperature"), 0.0, 2.0, float(model.get("temperature", 0.2)), 0.05,
-                            key=f"set_temp_{bid}", help=t("temperature_help"))
-    max_tokens = c2.number_input(t("max_tokens"), 1, 8192, int(model.get("max_tokens", 256)),
-                                 key=f"set_max_tokens_{bid}", help=t("max_tokens_help"))
-    context_window = c1.number_input(t("context_window"), 512, 2_000_000, model.get("context_window"),
-                                     key=f"set_ctx_{bid}", help=t("context_window_help"), placeholder=t("automatic"))
-    timeout_s = c2.number_input(t("timeout"), 1.0, 600.0, float(model.get("timeout_s", 30.0)),
-                                key=f"set_timeout_{bid}")
+    temperature = c1.slider(
+        t("temperature"),
+        0.0,
+        2.0,
+        float(model.get("temperature", 0.2)),
+        0.05,
+        key=f"set_temp_{bid}",
+        help=t("temperature_help"),
+    )
+    max_tokens = c2.number_input(
+        t("max_tokens"),
+        1,
+        8192,
+        int(model.get("max_tokens", 256)),
+        key=f"set_max_tokens_{bid}",
+        help=t("max_tokens_help"),
+    )
+    context_window = c1.number_input(
+        t("context_window"),
+        512,
+        2_000_000,
+        model.get("context_window"),
+        key=f"set_ctx_{bid}",
+        help=t("context_window_help"),
+        placeholder=t("automatic"),
+    )
+    timeout_s = c2.number_input(t("timeout"), 1.0, 600.0, float(model.get("timeout_s", 30.0)), key=f"set_timeout_{bid}")
     st.subheader(t("retrieval_section"))
-    embedding = st.selectbox(t("embedding_model"), EMBEDDING_MODELS,
-                             index=EMBEDDING_MODELS.index(bot["embedding_model"])
-                             if bot["embedding_model"] in EMBEDDING_MODELS else 0,
-                             key=f"set_embedding_{bid}", help=t("embedding_help"))
+    embedding = st.selectbox(
+        t("embedding_model"),
+        EMBEDDING_MODELS,
+        index=EMBEDDING_MODELS.index(bot["embedding_model"]) if bot["embedding_model"] in EMBEDDING_MODELS else 0,
+        key=f"set_embedding_{bid}",
+        help=t("embedding_help"),
+    )
     c3, c4 = st.columns(2)
-    k = c3.number_input(t("retrieval_k"), 1, 20, int(retrieval.get("k", 5)), key=f"set_k_{bid}",
-                        help=t("retrieval_k_help"))
+    k = c3.number_input(
+        t("retrieval_k"), 1, 20, int(retrieval.get("k", 5)), key=f"set_k_{bid}", help=t("retrieval_k_help")
+    )
     stored_threshold = retrieval.get("min_relevance")
-    min_relevance = c4.number_input(t("min_relevance"), -1.0, 1.0,
-                                    float(stored_threshold if stored_threshold is not None
-                                          else calibrated_threshold(bot["embedding_model"])),
-                                    0.01, key=f"set_minrel_{bid}", help=t("min_relevance_help"))
-    auto_threshold = c4.checkbox(t("min_relevance_auto"), stored_threshold is None, key=f"set_minrel_auto_{bid}",
-                                 help=t("min_relevance_auto_help"))
+    min_relevance = c4.number_input(
+        t("min_relevance"),
+        -1.0,
+        1.0,
+        float(stored_threshold if stored_threshold is not None else calibrated_threshold(bot["embedding_model"])),
+        0.01,
+        key=f"set_minrel_{bid}",
+        help=t("min_relevance_help"),
+    )
+    auto_threshold = c4.checkbox(
+        t("min_relevance_auto"),
+        stored_threshold is None,
+        key=f"set_minrel_auto_{bid}",
+        help=t("min_relevance_auto_help"),
+    )
     saved = st.form_submit_button(t("save"), type="primary", key=f"settings_save_{bid}")
 
 if saved:
-    model.update(provider=provider, model=model_name.strip(), base_url=base_url.strip() or None,
-                 temperature=temperature, max_tokens=int(max_tokens), context_window=int(context_window) if context_window else None,
-                 timeout_s=float(timeout_s))
+    model.update(
+        provider=provider,
+        model=model_name.strip(),
+        base_url=base_url.strip() or None,
+        temperature=temperature,
+        max_tokens=int(max_tokens),
+        context_window=int(context_window) if context_window else None,
+        timeout_s=float(timeout_s),
+    )
     if remove_key:
         model["api_key"] = ""
     elif new_key.strip():
         model["api_key"] = new_key.strip()
-    spec.update(name=name.strip() or bot["name"], model=model,
-                retrieval={**retrieval, "k": int(k),
-                           "min_relevance": None if auto_threshold else float(min_relevance)})
+    spec.update(
+        name=name.strip() or bot["name"],
+        model=model,
+        retrieval={**retrieval, "k": int(k), "min_relevance": None if auto_threshold else float(min_relevance)},
+    )
     fields = {"name": name.strip() or bot["name"], "spec": spec}
     if embedding != bot["embedding_model"]:
         fields["embedding_model"] = embedding
@@ -98,8 +154,9 @@ if saved_note := st.session_state.pop(f"settings_saved_{bid}", None):
 if limits := server.get("limits"):
     st.subheader(t("server_limits"))
     st.caption(t("server_limits_help"))
-    st.table({t("limit"): [t(f"limit_{name}") for name in limits],
-              t("value"): [str(value) for value in limits.values()]})
+    st.table(
+        {t("limit"): [t(f"limit_{name}") for name in limits], t("value"): [str(value) for value in limits.values()]}
+    )
     if server.get("openai_key_configured"):
         st.caption(t("openai_key_configured"))
 st.caption(t("server_at", url=client.base_url))

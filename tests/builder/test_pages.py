@@ -1,4 +1,5 @@
 """Every builder page through Streamlit's AppTest, against a real server on a free port."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bots.client import AdminClient
+from bots.cli.client import AdminClient
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,8 +47,13 @@ def goto(at: AppTest, page: str) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [e.value for e in at.error] + [s.value for s in at.success]
-                     + [i.value for i in at.info] + [c.value for c in at.caption])
+    return "\n".join(
+        [m.value for m in at.markdown]
+        + [e.value for e in at.error]
+        + [s.value for s in at.success]
+        + [i.value for i in at.info]
+        + [c.value for c in at.caption]
+    )
 
 
 def test_newcomer_path(ui_env, model):
@@ -118,8 +124,10 @@ def test_newcomer_path(ui_env, model):
     assert at.text_input(key=f"set_key_{bid}_1").placeholder.startswith("A key is saved")
 
     # Every answer runs into the token limit: the page says so, and the customer's text ends whole.
-    model.queue(*[Reply.cut_by_limit("PerksPlus pays for fitness programs such as gym memberships [1]. "
-                                      "It also pays for ski")] * 3)
+    model.queue(
+        *[Reply.cut_by_limit("PerksPlus pays for fitness programs such as gym memberships [1]. It also pays for ski")]
+        * 3
+    )
     goto(at, "playground")
     at.chat_input(key=f"pg_input_{bot['id']}").set_value("What does PerksPlus pay for?")
     at.run()
@@ -166,8 +174,9 @@ def test_errors_are_sentences_not_tracebacks(ui_env, live_server):
     bot = client.create_bot("Empty", "en", {"name": "Empty"})
     at = app()
     goto(at, "knowledge")
-    at.file_uploader(key="kn_files").set_value([("virus.exe", b"MZ\x00", "application/octet-stream"),
-                                                 ("empty.txt", b"", "text/plain")])
+    at.file_uploader(key="kn_files").set_value(
+        [("virus.exe", b"MZ\x00", "application/octet-stream"), ("empty.txt", b"", "text/plain")]
+    )
     at.button(key="upload_submit").click()
     at.run()
     assert not at.exception, at.exception

@@ -1,0 +1,46 @@
+"""A bot as a readable YAML file, so it can live in git: its spec (provider keys left out:
+they stay on the server) and the names of its documents."""
+
+from __future__ import annotations
+
+import yaml
+
+FORMAT = 1
+
+
+class BotFileError(Exception):
+    pass
+
+
+def dump(bot: dict, documents: list[dict]) -> str:
+    spec = {k: v for k, v in bot["spec"].items() if k != "name"}
+    if isinstance(spec.get("model"), dict):
+        spec["model"] = {k: v for k, v in spec["model"].items() if k != "api_key"}
+    data = {
+        "prompteur_bot": FORMAT,
+        "name": bot["name"],
+        "language": bot["language"],
+        "embedding_model": bot["embedding_model"],
+        "spec": spec,
+        "documents": sorted(d["source"] for d in documents),
+    }
+    header = (
+        f"# Prompteur bot {bot['id']}. Import with `prompteur bot import FILE`.\n"
+        "# Provider API keys are not exported; set them on the server.\n"
+    )
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def load(text: str) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise BotFileError(f"This is not valid YAML: {err}") from None
+    if not isinstance(data, dict) or data.get("prompteur_bot") != FORMAT or not data.get("name"):
+        raise BotFileError(
+            "This is not a Prompteur bot file (made by `prompteur bot export`): it needs "
+            f"`prompteur_bot: {FORMAT}` and a `name`."
+        )
+    if not isinstance(data.get("spec", {}), dict) or not isinstance(data.get("documents", []), list):
+        raise BotFileError("`spec` must be a mapping and `documents` a list of file names.")
+    return data

@@ -1,0 +1,380 @@
+"""`prompteur`: the command line. Everything but `serve` is a client of the server's admin API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bots.cli.client import AdminClient, ClientError
+
+BATCH_BYTES = 20 * 1024 * 1024
+BATCH_FILES = 50
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except ClientError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="prompteur", description="Prompteur: build, test and publish support chatbots.")
+    sub = p.add_subparsers()
+
+    serve = sub.add_parser("serve", help="start the server (the only process that opens the stores)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+
+    bot = sub.add_parser("bot", help="create, list and delete bots").add_subparsers()
+    create = bot.add_parser("create", help="create a bot")
+    create.add_argument("name")
+    create.add_argument("--language", default="en", help="en, fr, ... (decides the default embedding model)")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(run=_bot_create)
+    lst = bot.add_parser("list", help="list bots")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(run=_bot_list)
+    rm = bot.add_parser("rm", help="delete a bot and its knowledge")
+    rm.add_argument("bot")
+    rm.set_defaults(run=_bot_rm)
+    export = bot.add_parser("export", help="print the bot as YAML (spec and document names), for git")
+    export.add_argument("bot")
+    export.set_defaults(run=_bot_export)
+    imp = bot.add_parser("import", help="create a bot from a YAML file (or update one with --into)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--into", help="update this existing bot instead of creating one")
+    imp.add_argument("--docs", type=Path, help="folder holding the listed documents, to upload them")
+    imp.set_defaults(run=_bot_import)
+    pub = bot.add_parser("publish", help="publish the draft as a new version")
+    pub.add_argument("bot")
+    pub.add_argument("--note", default="")
+    pub.set_defaults(run=_bot_publish)
+
+    ask = sub.add_parser("ask", help="ask a bot a question")
+    ask.add_argument("bot")
+    ask.add_argument("question")
+    ask.add_argument("--version", help="draft, or a version number (default: published, else draft)")
+    ask.add_argument("--conversation", help="continue this conversation")
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(run=_ask)
+
+    kb = sub.add_parser("kb", help="a bot's knowledge: add, search, reindex, remove").add_subparsers()
+    add = kb.add_parser("add", help="upload files or folders (recursively)")
+    add.add_argument("bot")
+    add.add_argument("paths", nargs="+", type=Path)
+    add.add_argument("--wait", action="store_true", help="wait until ingestion ends, showing progress")
+    add.set_defaults(run=_kb_add)
+    search = kb.add_parser("search", help="search; with no QUERY, read JSON lines {id, query} on stdin")
+    search.add_argument("bot")
+    search.add_argument("query", nargs="?")
+    search.add_argument("--k", type=int, default=5)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(run=_kb_search)
+    reindex = kb.add_parser("reindex", help="rebuild the vector index from the database")
+    reindex.add_argument("bot")
+    reindex.set_defaults(run=_kb_reindex)
+    kbrm = kb.add_parser("rm", help="remove a document (by its file name)")
+    kbrm.add_argument("bot")
+    kbrm.add_argument("source")
+    kbrm.set_defaults(run=_kb_rm)
+    kbls = kb.add_parser("ls", help="list a bot's documents")
+    kbls.add_argument("bot")
+    kbls.add_argument("--json", action="store_true")
+    kbls.set_defaults(run=_kb_ls)
+    return p
+
+
+def _serve(args) -> int:
+    from bots.serve import serve  # the server's dependencies load only for this command
+
+    return serve(args.host, args.port)
+
+
+def _client() -> AdminClient:
+    return AdminClient.from_environment()
+
+
+def _bot_create(args) -> int:
+    bot = _client().create_bot(args.name, language=args.language)
+    print(json.dumps({"id": bot["id"]}) if args.json else f"created bot {bot['name']} ({bot['id']})")
+    return 0
+
+
+def _bot_list(args) -> int:
+    bots = _client().bots()
+    if args.json:
+        print(json.dumps(bots))
+    for b in [] if args.json else bots:
+        print(f"{b['id']}  {b['name']}  ({b['language']}, {b['documents']} documents, {b['chunks']} chunks)")
+    return 0
+
+
+def _bot_rm(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    client.delete_bot(bot["id"])
+    print(f"deleted bot {bot['name']} ({bot['id']})")
+    return 0
+
+
+def _bot_export(args) -> int:
+    from bots.cli.bot_yaml import dump
+
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    sys.stdout.write(dump(bot, client.documents(bot["id"])))
+    return 0
+
+
+def _bot_import(args) -> int:
+    from bots.cli.bot_yaml import BotFileError, load
+
+    try:
+        data = load(args.file.read_text(encoding="utf-8"))
+    except (OSError, BotFileError) as err:
+        raise ClientError(f"{args.file}: {err}") from None
+    client = _client()
+    if args.into:
+        bot = client.update_bot(client.resolve_bot(args.into)["id"], name=data["name"], spec=data.get("spec", {}))
+    else:
+        extra = {"embedding_model": data["embedding_model"]} if data.get("embedding_model") else {}
+        bot = client.create_bot(data["name"], language=data.get("language", "en"), spec=data.get("spec", {}), **extra)
+    print(json.dumps({"id": bot["id"]}))
+    listed = [str(d) for d in data.get("documents", [])]
+    if not listed:
+        return 0
+    folder = args.docs or args.file.parent
+    # Uploaded under the names the file lists, so a later `kb add` of the folder matches them.
+    found = [(folder / name, name) for name in listed if (folder / name).is_file()]
+    missing = [name for name in listed if not (folder / name).is_file()]
+    if found:
+        _add_files(client, bot, found, [], wait=True)
+    for name in missing:
+        print(f"not found in {folder}: {name} (upload it with `prompteur kb add`)", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def _bot_publish(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    version = client.publish(bot["id"], args.note)
+    print(f"published {bot['name']} as version {version['number']}", file=sys.stderr)
+    return 0
+
+
+def _ask(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    version = args.version or ("published" if bot.get("published_version") else "draft")
+    if version not in ("draft", "published"):
+        if not version.isdigit():
+            raise ClientError(f"--version takes draft or a version number, not {version!r}.")
+        version = int(version)
+    reply = client.playground(bot["id"], args.question, version=version, conversation_id=args.conversation)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "answer": reply["answer"],
+                    "citations": [
+                        {"source": c["source"], "page": c["page"], "chunk_id": c["chunk_id"]}
+                        for c in reply["citations"]
+                    ],
+                    "fallback": reply["fallback"],
+                    "conversation_id": reply["conversation_id"],
+                    "latency_ms": reply["latency_ms"],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(reply["answer"])
+    for c in reply["citations"]:
+        print(f"  [{c['source']}" + (f", p.{c['page']}]" if c["page"] else "]"), file=sys.stderr)
+    return 0
+
+
+def _expand(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[str]]:
+    """Files to upload with the names to show: a folder's files keep their path inside it,
+    so `a/faq.md` and `b/faq.md` stay two documents."""
+    files, missing = [], []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                (p, p.relative_to(path).as_posix())
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append((path, path.name))
+        else:
+            missing.append(f"{path}: no such file or folder")
+    return files, missing
+
+
+def _batches(files: list[tuple[Path, str]]):
+    batch, size = [], 0
+    for f in files:
+        f_size = f[0].stat().st_size
+        if batch and (size + f_size > BATCH_BYTES or len(batch) >= BATCH_FILES):
+            yield batch
+            batch, size = [], 0
+        batch.append(f)
+        size += f_size
+    if batch:
+        yield batch
+
+
+def _kb_add(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    files, failures = _expand(args.paths)
+    return _add_files(client, bot, files, failures, wait=args.wait)
+
+
+def _add_files(client: AdminClient, bot: dict, files: list[tuple[Path, str]], failures: list[str], wait: bool) -> int:
+    """Upload (path, name) pairs in batches; prints a summary and each failure."""
+    jobs, unchanged = [], 0
+    pending = list(_batches(files))
+    while pending:
+        batch = pending.pop(0)
+        try:
+            result = client.upload(bot["id"], [p for p, _ in batch], [name for _, name in batch])
+        except ClientError as err:
+            if err.status == 413 and len(batch) > 1:
+                # One file over the server's limit must not sink the others of its batch.
+                pending[:0] = [[f] for f in batch]
+                continue
+            if err.status in (413, 422) or len(batch) == 1:
+                failures += [f"{p}: {err}" for p, _ in batch]
+                continue
+            raise
+        failures += [r["error"] for r in result["rejected"]]
+        unchanged += sum(d["status"] == "unchanged" for d in result["documents"])
+        if result["job_id"]:
+            jobs.append(result["job_id"])
+    ready = 0
+    if wait:
+        for job in _wait_all(client, jobs):
+            for item in job["items"]:
+                if item["status"] == "failed":
+                    failures.append(item["error"] or f"{item['source']}: failed")
+                elif item["status"] == "ready":
+                    ready += 1
+        print(f"{ready} ingested, {unchanged} unchanged, {len(failures)} failed", file=sys.stderr)
+    else:
+        print(
+            f"{len(files) - len(failures)} files queued ({unchanged} unchanged); jobs: {' '.join(jobs)}",
+            file=sys.stderr,
+        )
+    for failure in failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _wait_all(client: AdminClient, job_ids: list[str]) -> list[dict]:
+    finished: dict[str, dict] = {}
+    while len(finished) < len(job_ids):
+        states = [finished.get(j) or client.job(j) for j in job_ids]
+        for s in states:
+            if s["status"] in ("done", "failed"):
+                finished[s["id"]] = s
+        total = sum(s["total"] for s in states) or 1
+        progress = sum(s["progress"] * s["total"] for s in states) / total
+        _progress_bar(progress, sum(s["done"] + s["failed"] for s in states), total)
+        if len(finished) < len(job_ids):
+            time.sleep(0.5)
+    print(file=sys.stderr)
+    return [finished[j] for j in job_ids]
+
+
+def _progress_bar(fraction: float, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * fraction)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  {done}/{total} files")
+    sys.stderr.flush()
+
+
+def _hit_out(h: dict) -> dict:
+    return {"source": h["source"], "page": h["page"], "chunk_id": h["chunk_id"], "score": h["score"], "text": h["text"]}
+
+
+def _kb_search(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    if args.query is not None:
+        hits = [_hit_out(h) for h in client.search(bot["id"], args.query, args.k)]
+        if args.json:
+            print(json.dumps({"hits": hits}, ensure_ascii=False))
+        for i, h in enumerate([] if args.json else hits, 1):
+            where = f"{h['source']}" + (f" p.{h['page']}" if h["page"] else "")
+            print(f"{i}. [{h['score']:.4f}] {where}\n   {h['text'][:200]!r}")
+        return 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        hits = [_hit_out(h) for h in client.search(bot["id"], request["query"], args.k)]
+        print(json.dumps({"id": request.get("id"), "hits": hits}, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _kb_reindex(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    job = _wait_all(client, [client.reindex(bot["id"])["job_id"]])[0]
+    print(f"re-indexed {bot['name']}: {job['status']}", file=sys.stderr)
+    return 0 if job["status"] == "done" else 1
+
+
+def _kb_rm(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    every = client.documents(bot["id"])
+    docs = [d for d in every if args.source in (d["source"], d["id"])]
+    if not docs:  # a file uploaded from a folder may also be named without its folder
+        docs = [d for d in every if d["source"].rsplit("/", 1)[-1] == args.source]
+        if len(docs) > 1:
+            raise ClientError(
+                f"Several documents are named {args.source!r}: "
+                f"{', '.join(d['source'] for d in docs)}; give the full name."
+            )
+    if not docs:
+        raise ClientError(
+            f"{bot['name']} has no document named {args.source!r}; `prompteur kb ls {args.bot}` lists them."
+        )
+    for d in docs:
+        client.delete_document(bot["id"], d["id"])
+        print(f"removed {d['source']}", file=sys.stderr)
+    return 0
+
+
+def _kb_ls(args) -> int:
+    client = _client()
+    docs = client.documents(client.resolve_bot(args.bot)["id"])
+    if args.json:
+        print(json.dumps(docs))
+        return 0
+    for d in docs:
+        print(
+            f"{d['status']:<10} {d['source']}  pages={d['pages']} chunks={d['chunks']}"
+            + (f"  error: {d['error']}" if d["error"] else "")
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""A bot's specification: who it is, how it answers, which model it uses, how it looks.
+
+Stored in SQL as JSON (`stored_json()`); shown to admins with secrets masked (`redacted()`);
+shown to the public only through `public_config()`, which carries display fields alone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+SECRET_MASK = "********"
+
+
+class _Strict(BaseModel):
+    # Unknown fields are a typo in a PATCH more often than not: reject them with a clear error.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Persona(_Strict):
+    role: str = Field("a customer-service assistant", max_length=300, description="Who the bot is.")
+    company: str = Field("", max_length=200, description="The company it speaks for.")
+    tone: str = Field("friendly, clear and concise", max_length=200)
+    instructions: str = Field("", max_length=4000, description="Free-text guidance for the model.")
+    rules: list[str] = Field(default_factory=list, max_length=30)
+    greeting: str = Field("Hello! How can I help you today?", max_length=500)
+
+    @field_validator("rules")
+    @classmethod
+    def _drop_blank_rules(cls, rules: list[str]) -> list[str]:
+        cleaned = [r.strip() for r in rules if r and r.strip()]
+        if any(len(r) > 500 for r in cleaned):
+            raise ValueError("each rule must be at most 500 characters; split long rules")
+        return cleaned
+
+
+class Handoff(_Strict):
+    """How a customer reaches a human when the bot cannot help: a contact shown in the
+    answer (an email, phone number or link) or the hand-off form of the widget/API."""
+
+    enabled: bool = False
+    kind: Literal["contact", "form"] = "form"
+    label: str = Field("Talk to a person", max_length=80)
+    contact: str = Field("", max_length=300)
+
+
+class Fallback(_Strict):
+    # Empty means: use the built-in sentence in the customer's language (see answering).
+    message: str = Field("", max_length=1000)
+    handoff: Handoff = Field(default_factory=Handoff)
+    allow_small_talk: bool = Field(
+        False,
+        description="Let the model reply to greetings and thanks when no document matches.",
+    )
+
+
+class LanguagePolicy(_Strict):
+    mode: Literal["auto", "fixed"] = "auto"
+    # The fixed language, and the one used in auto mode when the customer's is unclear.
+    language: str = Field("en", pattern=r"^[a-z]{2}$")
+
+
+class ModelSettings(_Strict):
+    provider: Literal["local", "openai", "openai_compatible"] = "local"
+    model: str = Field("", max_length=200, description="Empty: the provider's default model.")
+    base_url: str | None = Field(None, max_length=500)
+    api_key: SecretStr | None = None
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    max_tokens: int = Field(256, ge=1, le=8192)
+    # Tokens the model reads and writes per call. None: 2048 for the bundled model (the n_ctx
+    # it is served with), 16000 for others (conservative for today's hosted models).
+    context_window: int | None = Field(None, ge=512, le=2_000_000)
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    max_retries: int = Field(2, ge=0, le=6)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("base_url must be an http(s) URL such as http://localhost:11434/v1")
+        return url.rstrip("/")
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, key: Any) -> Any:
+        return None if key in ("", None) else key
+
+    @field_serializer("api_key", when_used="always")
+    def _mask_key(self, key: SecretStr | None, info) -> str | None:
+        if key is None:
+            return None
+        if (info.context or {}).get("reveal_secrets"):
+            return key.get_secret_value()
+        return SECRET_MASK
+
+    @model_validator(mode="after")
+    def _room_for_the_prompt(self) -> ModelSettings:
+        if self.max_tokens > self.window() - 512:
+            raise ValueError(
+                f"max_tokens ({self.max_tokens}) leaves too little of the {self.window()}-token "
+                "context window for the instructions and passages: lower max_tokens or raise "
+                "context_window (keep at least 512 tokens for the prompt)"
+            )
+        return self
+
+    def window(self) -> int:
+        if self.context_window:
+            return self.context_window
+        return 2048 if self.provider == "local" else 16000
+
+    def default_model(self) -> str:
+        if self.model:
+            return self.model
+        return {"local": "smollm2-135m-instruct", "openai": "gpt-4o-mini"}.get(self.provider, "")
+
+
+# Default relevance thresholds on the best hit's dense cosine similarity, per embedding model:
+# each model spreads cosines differently (e5 puts unrelated text near 0.8). Chosen with
+# benchmarks/gate_calibration.py (each set's questions against its own bot; CLINC150
+# out-of-scope and other-intent, banking77 and French Wikipedia questions against every bot).
+# MiniLM at 0.40: Contoso 0% and COVID FAQ 7% of answerable questions fall back, 98-100% of
+# off-topic ones do (targets met for 0.36-0.43). e5-small at 0.86: French COVID FAQ 6% and
+# service-public 0% fall back, English off-topic 100%, French Wikipedia 91% (no threshold
+# meets both targets there: short context-free questions such as "Quel montant en 2019" sit
+# as close to a French administrative FAQ as its own questions do; BM25 evidence and the
+# spread of the top hits did not separate them either).
+DEFAULT_MIN_RELEVANCE = {"all-MiniLM-L6-v2": 0.40, "multilingual-e5-small": 0.86}
+FALLBACK_MIN_RELEVANCE = 0.35
+
+
+class RetrievalSettings(_Strict):
+    k: int = Field(5, ge=1, le=20)
+    # None: the calibrated default of the bot's embedding model (DEFAULT_MIN_RELEVANCE).
+    min_relevance: float | None = Field(None, ge=-1.0, le=1.0)
+
+    def threshold_for(self, embedding_model: str | None) -> float:
+        if self.min_relevance is not None:
+            return self.min_relevance
+        return DEFAULT_MIN_RELEVANCE.get(embedding_model or "", FALLBACK_MIN_RELEVANCE)
+
+
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_PLAIN_ORIGIN = re.compile(r"^https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$")
+_HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$|^#[0-9a-fA-F]{3}$")
+
+
+class WidgetSettings(_Strict):
+    title: str = Field("", max_length=80, description="Empty: the bot's name.")
+    avatar_url: str | None = Field(None, max_length=500)
+    welcome: str = Field("", max_length=500, description="Empty: the persona's greeting.")
+    starters: list[str] = Field(default_factory=list, max_length=6)
+    primary_color: str = "#2563eb"
+    position: Literal["right", "left"] = "right"
+    # Remote images in answers load only from these origins: an image URL is a request the
+    # reader's browser makes, so a model or document could otherwise leak the conversation.
+    image_origins: list[str] = Field(default_factory=list, max_length=10)
+
+    @field_validator("image_origins")
+    @classmethod
+    def _image_origins(cls, origins: list[str]) -> list[str]:
+        cleaned = list(dict.fromkeys(_normalize_origin(o) for o in origins if o and o.strip()))
+        for origin in cleaned:
+            if not _PLAIN_ORIGIN.match(origin):  # no wildcards: the list is matched exactly
+                raise ValueError(f"image origin {origin!r} must be a plain scheme://host[:port]")
+            # Plain http only for a machine of one's own: elsewhere it is readable in transit
+            # and browsers block it on https pages anyway.
+            if origin.startswith("http://") and urlsplit(origin).hostname not in _LOCAL_HOSTS:
+                raise ValueError(f"image origin {origin!r} must use https (http only for localhost)")
+        return cleaned
+
+    @field_validator("primary_color")
+    @classmethod
+    def _hex(cls, color: str) -> str:
+        if not _HEX_COLOR.match(color):
+            raise ValueError("primary_color must be a hex colour such as #2563eb")
+        return color.lower()
+
+    @field_validator("avatar_url")
+    @classmethod
+    def _avatar(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        # No javascript:/data: URLs: the widget puts this in an <img src> on customers' sites.
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("avatar_url must be an http(s) URL")
+        return url
+
+    @field_validator("starters")
+    @classmethod
+    def _starters(cls, starters: list[str]) -> list[str]:
+        cleaned = [s.strip() for s in starters if s and s.strip()]
+        if any(len(s) > 200 for s in cleaned):
+            raise ValueError("each starter question must be at most 200 characters")
+        return cleaned
+
+
+def _normalize_origin(origin: str) -> str:
+    origin = origin.strip().rstrip("/")
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+        raise ValueError(
+            f"{origin!r} is not a website origin; write it as scheme://host[:port], e.g. https://www.example.com"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+class BotSpec(_Strict):
+    name: str = Field(..., min_length=1, max_length=120)
+    persona: Persona = Field(default_factory=Persona)
+    fallback: Fallback = Field(default_factory=Fallback)
+    language: LanguagePolicy = Field(default_factory=LanguagePolicy)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    allowed_origins: list[str] = Field(default_factory=list, max_length=50)
+    widget: WidgetSettings = Field(default_factory=WidgetSettings)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        return list(dict.fromkeys(_normalize_origin(o) for o in origins if o.strip()))
+
+    def stored_json(self) -> dict[str, Any]:
+        """The full spec for SQL, secrets included. Never send this to a client."""
+        return self.model_dump(mode="json", context={"reveal_secrets": True})
+
+    def redacted(self) -> dict[str, Any]:
+        """The spec for admin output: api keys replaced by a mask (or None when unset)."""
+        return self.model_dump(mode="json")
+
+    def keeping_secrets_of(self, previous: BotSpec) -> BotSpec:
+        """This spec with masked or omitted keys taken from `previous`, so that an admin who
+        edits a redacted spec and sends it back does not overwrite the stored key with the
+        mask. Send an explicit empty string to remove a key."""
+        key = self.model.api_key
+        if key is not None and key.get_secret_value() == SECRET_MASK:
+            model = self.model.model_copy(update={"api_key": previous.model.api_key})
+            return self.model_copy(update={"model": model})
+        return self
+
+
+def public_config(spec: BotSpec, bot_id: str) -> dict[str, Any]:
+    """Display-only fields for `GET /v1/bots/{bot_id}/config`: never a prompt, model, key
+    or document name."""
+    handoff = spec.fallback.handoff
+    return {
+        "bot_id": bot_id,
+        "title": spec.widget.title or spec.name,
+        "avatar_url": spec.widget.avatar_url,
+        "welcome": spec.widget.welcome or spec.persona.greeting,
+        "starters": list(spec.widget.starters),
+        "theme": {"primary": spec.widget.primary_color, "position": spec.widget.position},
+        "language": "auto" if spec.language.mode == "auto" else spec.language.language,
+        "handoff": {"enabled": handoff.enabled, "label": handoff.label},
+        "image_origins": list(spec.widget.image_origins),
+    }

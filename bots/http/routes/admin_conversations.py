@@ -1,0 +1,159 @@
+"""Admin API: conversations to learn from (filters, detail, hand-offs, export, stats) and the
+playground that asks any version — the draft included — and shows why it answered so."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bots.chat import ChatError, Question, Reply
+from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.errors import ApiError
+from bots.http.routes.public_chat import api_error
+from bots.store import conversations as conv
+from bots.store.versions import VersionError
+
+router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: conversations"])
+
+
+def filters(
+    since: datetime | None = None,
+    until: datetime | None = None,
+    version: int | None = None,
+    feedback: Literal["up", "down", "any", "none"] | None = None,
+    fallback: bool | None = None,
+    handoff: bool | None = None,
+    channel: str | None = None,
+) -> conv.Filters:
+    return conv.Filters(since, until, version, feedback, fallback, handoff, channel)
+
+
+FiltersDep = Annotated[conv.Filters, Depends(filters)]
+
+
+@router.get("/conversations")
+def list_conversations(
+    bot: BotDep, session: DbSession, f: FiltersDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+):
+    return conv.list_conversations(session, bot.id, f, limit, offset)
+
+
+@router.get("/conversations/{conversation_id}")
+def conversation_detail(conversation_id: str, bot: BotDep, session: DbSession):
+    try:
+        return conv.detail(session, bot.id, conversation_id)
+    except conv.NotFound:
+        raise ApiError(
+            404, "conversation_not_found", f"Bot {bot.id} has no conversation {conversation_id!r}."
+        ) from None
+
+
+@router.get("/handoffs")
+def list_handoffs(
+    bot: BotDep, session: DbSession, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+):
+    return {"handoffs": conv.handoffs(session, bot.id, limit, offset)}
+
+
+@router.get("/export", summary="Every message, as CSV or JSON")
+def export(bot: BotDep, session: DbSession, f: FiltersDep, format: Literal["csv", "json"] = "json"):
+    rows = conv.export_rows(session, bot.id, f)
+    if format == "json":
+        return {"messages": rows}
+    return Response(
+        conv.to_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{bot.id}-conversations.csv"'},
+    )
+
+
+@router.get("/stats", summary="Per day: volume, thumbs-up rate, fallback rate, latency")
+def stats(bot: BotDep, session: DbSession, f: FiltersDep):
+    return conv.stats(session, bot.id, f)
+
+
+class PlaygroundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str
+    conversation_id: str | None = Field(default=None, max_length=60)
+    version: Literal["draft", "published"] | int = "draft"
+
+
+class CompareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str
+    versions: list[Literal["draft", "published"] | int] = Field(
+        default=["draft", "published"], min_length=1, max_length=4
+    )
+
+
+def _debug(reply: Reply) -> dict:
+    d = reply.debug
+    hits = (
+        [
+            {
+                "chunk_id": h.chunk_id,
+                "source": h.source,
+                "page": h.page,
+                "score": h.score,
+                "dense_score": h.dense_score,
+                "lexical_score": h.lexical_score,
+                "text": h.text,
+                "used": any(p.chunk_id == h.chunk_id for p in d.passages),
+            }
+            for h in d.hits
+        ]
+        if d
+        else []
+    )
+    return {
+        "hits": hits,
+        "prompt": d.messages if d else [],
+        "reason": d.reason if d else None,
+        "language": d.language if d else None,
+        "tokens": reply.usage,
+        "cut_at_tokens": d.cut_at_tokens if d else None,
+        "prompt_tokens_estimate": d.prompt_tokens_estimate if d else None,
+        "latency_ms": reply.latency_ms,
+        "fallback": reply.fallback,
+    }
+
+
+def _ask(runtime, bot_id: str, message: str, version, conversation_id: str | None) -> dict:
+    question = Question(
+        bot_id=bot_id,
+        text=message,
+        owner="admin",
+        channel="playground",
+        conversation_id=conversation_id,
+        version=version,
+    )
+    try:
+        reply = runtime.chat.ask(question)
+    except (ChatError, VersionError) as err:
+        raise api_error(err) from err
+    return {
+        **reply.public(),
+        "version": reply.version if reply.version is not None else "draft",
+        "debug": _debug(reply),
+    }
+
+
+@router.post("/playground", summary="Ask the draft or any version, with debugging details")
+def playground(body: PlaygroundRequest, bot: BotDep, runtime: RuntimeDep):
+    return _ask(runtime, bot.id, body.message, body.version, body.conversation_id)
+
+
+@router.post("/compare", summary="Ask several versions (default: draft and published) the same question")
+def compare(body: CompareRequest, bot: BotDep, runtime: RuntimeDep):
+    results = []
+    for version in body.versions:
+        try:
+            results.append(_ask(runtime, bot.id, body.message, version, None))
+        except ApiError as err:
+            results.append({"version": version, "error": {"code": err.code, "message": err.message}})
+    return {"results": results}

@@ -1,0 +1,110 @@
+"""Admin API: publishing (versions, rollback, draft vs published) and the bot's API keys."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from bots.http.deps import AdminAuth, BotDep, DbSession
+from bots.http.errors import ApiError
+from bots.store import keys, versions
+from bots.store import tables as t
+
+router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: publishing"])
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=2000)
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(pattern="^(secret|publishable)$")
+    label: str = Field(default="", max_length=200)
+
+
+def _version_error(err: versions.VersionError) -> ApiError:
+    return ApiError(err.status, err.code, str(err))
+
+
+@router.get("/versions")
+def list_versions(bot: BotDep, session: DbSession):
+    return {
+        "published_version": bot.published_version,
+        "versions": [versions.version_out(v, bot) for v in versions.versions(session, bot.id)],
+    }
+
+
+@router.post("/versions", status_code=201, summary="Publish the draft as a new version")
+def publish(body: PublishRequest, bot: BotDep, session: DbSession):
+    try:
+        return versions.version_out(versions.publish(session, bot, body.note), bot)
+    except versions.VersionError as err:
+        raise _version_error(err) from err
+
+
+@router.get("/versions/{number}")
+def get_version(number: int, bot: BotDep, session: DbSession):
+    try:
+        return versions.version_out(versions.version(session, bot.id, number), bot, with_spec=True)
+    except versions.VersionError as err:
+        raise _version_error(err) from err
+
+
+@router.post("/versions/{number}/rollback", summary="Serve an older version again")
+def rollback(number: int, bot: BotDep, session: DbSession):
+    try:
+        return versions.version_out(versions.rollback(session, bot, number), bot)
+    except versions.VersionError as err:
+        raise _version_error(err) from err
+
+
+@router.get("/spec", summary="The draft and the published spec, side by side")
+def specs(bot: BotDep, session: DbSession):
+    try:
+        draft = versions.resolve(session, bot, versions.DRAFT).spec.redacted()
+        published = versions.resolve(session, bot, "published").spec.redacted() if bot.published_version else None
+    except versions.VersionError as err:
+        raise _version_error(err) from err
+    return {
+        "draft": draft,
+        "published": published,
+        "published_version": bot.published_version,
+        "draft_differs": published is not None and draft != published,
+    }
+
+
+def key_out(key: t.ApiKey) -> dict:
+    return {
+        "id": key.id,
+        "kind": key.kind,
+        "label": key.label,
+        "masked": keys.masked(key),
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+@router.post("/keys", status_code=201, summary="Create a key; the key itself is shown only in this response")
+def create_key(body: KeyRequest, bot: BotDep, session: DbSession):
+    key, plaintext = keys.create_key(session, bot.id, body.kind, body.label)
+    session.commit()
+    return {**key_out(key), "key": plaintext}
+
+
+@router.get("/keys")
+def list_keys(bot: BotDep, session: DbSession):
+    rows = session.scalars(select(t.ApiKey).where(t.ApiKey.bot_id == bot.id).order_by(t.ApiKey.created_at))
+    return {"keys": [key_out(k) for k in rows]}
+
+
+@router.delete("/keys/{key_id}", status_code=204, summary="Revoke a key (immediately refused everywhere)")
+def revoke_key(key_id: str, bot: BotDep, session: DbSession):
+    key = session.get(t.ApiKey, key_id)
+    if key is None or key.bot_id != bot.id:
+        raise ApiError(404, "key_not_found", f"Bot {bot.id} has no key {key_id!r}.")
+    if key.revoked_at is None:
+        key.revoked_at = t.now()
+        session.commit()

@@ -1,0 +1,195 @@
+"""`POST /v1/chat/completions`, OpenAI's shape, so the official SDKs (and tools built on them)
+work against a bot: `model` is the bot id, auth is the bot's secret key. The bot's own system
+prompt, model and limits apply; a client's `system` messages are ignored and its sampling
+fields are accepted but have no effect, except a `max_tokens` lower than the bot's."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from bots.chat import ChatError, Question, Reply
+from bots.http.deps import RuntimeDep
+from bots.http.errors import ApiError
+from bots.http.public_auth import Caller, IpLimit, caller_for, limit_question
+from bots.http.routes.public_chat import api_error
+from bots.store.versions import VersionError
+
+router = APIRouter(tags=["OpenAI-compatible API"])
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: keep the text ones
+            return "".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    include_usage: bool = False
+    include_obfuscation: bool | None = None
+
+
+class CompletionRequest(BaseModel):
+    # OpenAI's documented fields only: anything else (system_prompt, base_url, ...) is refused.
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(description="The bot's id.")
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    n: int = Field(default=1, ge=1, le=1)
+    temperature: float | None = None
+    top_p: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    user: str | None = None
+    metadata: dict[str, str] | None = None
+    store: bool | None = None
+
+
+def _completion(reply: Reply, bot_id: str) -> dict:
+    return {
+        "id": f"chatcmpl-{reply.message_id}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": bot_id,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "logprobs": None,
+                "message": {"role": "assistant", "content": reply.answer},
+            }
+        ],
+        "usage": _usage(reply.usage),
+        "prompteur": _extension(reply),
+    }
+
+
+def _usage(usage: dict) -> dict:
+    return {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
+
+
+def _extension(reply: Reply) -> dict:
+    return {
+        "citations": reply.citations,
+        "fallback": reply.fallback,
+        "conversation_id": reply.conversation_id,
+        "message_id": reply.message_id,
+    }
+
+
+def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool) -> Iterator[str]:
+    created = int(time.time())
+    base = {"id": "chatcmpl-", "object": "chat.completion.chunk", "created": created, "model": bot_id}
+
+    def chunk(delta: dict, finish: str | None = None, **extra) -> dict:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+
+    citations: list = []
+    for name, data in events:
+        if name == "start":
+            base["id"] = f"chatcmpl-{data['message_id']}"
+            yield chunk({"role": "assistant", "content": ""})
+        elif name == "delta":
+            yield chunk({"content": data["text"]})
+        elif name == "citations":
+            citations = data["citations"]
+        elif name == "done":
+            # `text` is the stored answer: cleaning (or a cut back to a whole sentence at the
+            # token limit) may have changed text already streamed, and deltas cannot take it back.
+            yield chunk(
+                {},
+                "stop",
+                prompteur={
+                    "text": data["text"],
+                    "citations": citations,
+                    "fallback": data["fallback"],
+                    "conversation_id": data["conversation_id"],
+                    "message_id": data["message_id"],
+                },
+            )
+            if include_usage:
+                yield {**base, "choices": [], "usage": _usage(data["usage"])}
+        elif name == "error":
+            # OpenAI's SDKs raise an APIError when a stream carries an `error` object.
+            yield {"error": {"message": data["message"], "type": "server_error", "code": data["code"]}}
+
+
+def secret_key_caller(request: Request, runtime: RuntimeDep) -> Caller:
+    """Runs before the body is read, so requests without a valid key learn nothing else."""
+    caller = caller_for(request, runtime, None)
+    if caller.owner == "session" or not caller.owner.startswith("key:"):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "This endpoint needs a secret key: `Authorization: Bearer sk_...`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return caller
+
+
+@router.post(
+    "/v1/chat/completions",
+    dependencies=[IpLimit],
+    summary="OpenAI-compatible chat completions",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def chat_completions(
+    body: CompletionRequest,
+    caller: Annotated[Caller, Depends(secret_key_caller)],
+    runtime: RuntimeDep,
+    idempotency_key: str | None = Header(default=None, max_length=100),
+):
+    if caller.bot_id != body.model:
+        raise ApiError(403, "wrong_bot", "This key belongs to another bot: `model` must be the id of the key's bot.")
+    if body.messages[-1].role != "user" or not body.messages[-1].text().strip():
+        raise ApiError(422, "invalid_request", "The last message must be the user's question (role `user`).")
+    limit_question(runtime, caller)
+    history = [{"role": m.role, "content": m.text()} for m in body.messages[:-1] if m.role in ("user", "assistant")]
+    if sum(len(m["content"]) for m in history) > runtime.settings.max_message_chars * 20:
+        raise ApiError(413, "history_too_long", "The earlier messages are too long; send fewer turns.")
+    question = Question(
+        bot_id=body.model,
+        text=body.messages[-1].text(),
+        owner=caller.owner,
+        channel="openai",
+        history=history,
+        request_key=idempotency_key,
+        max_tokens=body.max_completion_tokens or body.max_tokens,
+    )
+    try:
+        if body.stream:
+            turn = runtime.chat.begin(question)
+            include_usage = bool(body.stream_options and body.stream_options.include_usage)
+            return _openai_sse(_chunks(runtime.chat.stream(turn, question), body.model, include_usage))
+        return _completion(runtime.chat.ask(question), body.model)
+    except (ChatError, VersionError) as err:
+        raise api_error(err) from err
+
+
+def _openai_sse(chunks: Iterator[dict]) -> StreamingResponse:
+    def body():
+        for c in chunks:
+            yield f"data: {json.dumps(c, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(
+        body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -1,0 +1,228 @@
+"""The public API: what the widget and integrations call. Safe to expose to the internet:
+display-only config without auth; everything else needs a key or session scoped to the bot;
+request bodies reject unknown fields."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from bots.chat import ChatError, Question, new_conversation_id
+from bots.core.spec import public_config
+from bots.http.deps import BotDep, DbSession, RuntimeDep, bearer_token
+from bots.http.errors import ApiError
+from bots.http.public_auth import IpLimit, PublicCaller, check_rate, client_ip, limit_question
+from bots.store import keys
+from bots.store import tables as t
+from bots.store.conversations import (
+    NotFound,
+    give_feedback,
+    owned_conversation,
+    owned_message,
+    public_history,
+    request_handoff,
+)
+from bots.store.versions import VersionError, resolve
+
+router = APIRouter(prefix="/v1/bots/{bot_id}", tags=["public API"])
+
+RESUME_GRACE_S = 30 * 24 * 3600  # an expired token still proves ownership this long
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionRequest(_Body):
+    conversation_id: str | None = Field(default=None, max_length=60)
+    previous_token: str | None = Field(default=None, max_length=1000)
+
+
+class ChatRequest(_Body):
+    message: str = Field(description="The customer's question.")
+    conversation_id: str | None = Field(default=None, max_length=60)
+    stream: bool = False
+
+
+class FeedbackRequest(_Body):
+    rating: str = Field(pattern="^(up|down)$")
+    comment: str = Field(default="", max_length=2000)
+
+
+class HandoffRequestBody(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=300, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=60)
+    message: str = Field(min_length=1, max_length=4000)
+
+
+def api_error(err: ChatError | VersionError) -> ApiError:
+    if isinstance(err, VersionError):
+        return ApiError(err.status, err.code, str(err))
+    extra, headers = {}, None
+    if err.retry_after is not None:
+        wait = max(1, int(err.retry_after + 0.999))
+        extra, headers = {"retry_after": wait}, {"Retry-After": str(wait)}
+    return ApiError(err.status, err.code, err.message, headers=headers, **extra)
+
+
+def sse(events: Iterator[tuple[str, dict]]) -> StreamingResponse:
+    body = (f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n" for name, data in events)
+    return StreamingResponse(
+        body, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+def _published(session, bot: t.Bot):
+    try:
+        return resolve(session, bot, "published")
+    except VersionError as err:
+        raise ApiError(404, "bot_not_published", f"Bot {bot.id} is not published yet.") from err
+
+
+@router.get("/config", summary="Display settings for the widget (no auth)")
+def config(bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDep):
+    # Cheap and unauthenticated: its own, roomier per-IP bucket.
+    check_rate(
+        runtime, "config-ip:" + client_ip(request, runtime.settings.trusted_proxies), runtime.settings.rate_per_ip * 4
+    )
+    return public_config(_published(session, bot).spec, bot.id)
+
+
+@router.post("/sessions", dependencies=[IpLimit], summary="Open a widget session with a publishable key")
+def open_session(body: SessionRequest, bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDep):
+    token = bearer_token(request) or ""
+    key = keys.find_key(session, token, "publishable")
+    if key is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Opening a session needs the bot's publishable key: "
+            "`Authorization: Bearer pk_...` (see the widget snippet in the builder).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if key.bot_id != bot.id:
+        raise ApiError(403, "wrong_bot", "This publishable key belongs to another bot.")
+    origin = (request.headers.get("origin") or "").rstrip("/").lower()
+    allowed = _published(session, bot).spec.allowed_origins
+    if origin not in allowed:
+        raise ApiError(
+            403,
+            "origin_not_allowed",
+            f"This website ({origin or 'no Origin header'}) may not use this bot: add it to the "
+            "bot's allowed origins in the builder and publish.",
+        )
+    conversation_id = new_conversation_id()
+    if body.conversation_id and body.previous_token:
+        claims = runtime.signer.verify(body.previous_token, allow_expired=True)
+        if (
+            claims
+            and claims.bot_id == bot.id
+            and claims.conversation_id == body.conversation_id
+            and claims.expires_at + RESUME_GRACE_S > datetime.now(UTC).timestamp()
+        ):
+            conversation_id = body.conversation_id
+    token, expires = runtime.signer.issue(bot.id, conversation_id)
+    return {
+        "token": token,
+        "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
+        "conversation_id": conversation_id,
+    }
+
+
+def _session_conversation(caller, requested: str | None) -> str | None:
+    if caller.owner != "session":
+        return requested
+    if requested and requested != caller.conversation_id:
+        raise ApiError(
+            403,
+            "wrong_conversation",
+            "This session is for another conversation: open a new session to continue that one.",
+        )
+    return caller.conversation_id
+
+
+@router.post(
+    "/chat",
+    dependencies=[IpLimit],
+    summary="Ask the bot (JSON, or SSE with stream=true)",
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "JSON answer; with stream=true, SSE events start, delta, citations, done, error.",
+        }
+    },
+)
+def chat(
+    body: ChatRequest,
+    caller: PublicCaller,
+    runtime: RuntimeDep,
+    idempotency_key: str | None = Header(default=None, max_length=100),
+):
+    limit_question(runtime, caller)
+    question = Question(
+        bot_id=caller.bot_id,
+        text=body.message,
+        owner=caller.owner,
+        channel=caller.channel,
+        conversation_id=_session_conversation(caller, body.conversation_id),
+        request_key=idempotency_key,
+    )
+    try:
+        if body.stream:
+            turn = runtime.chat.begin(question)
+            return sse(runtime.chat.stream(turn, question))
+        return runtime.chat.ask(question).public()
+    except (ChatError, VersionError) as err:
+        raise api_error(err) from err
+
+
+@router.get(
+    "/conversations/{conversation_id}", dependencies=[IpLimit], summary="A conversation's messages (its owner only)"
+)
+def conversation(conversation_id: str, caller: PublicCaller, session: DbSession):
+    _session_conversation(caller, conversation_id)
+    try:
+        return public_history(session, owned_conversation(session, caller.bot_id, conversation_id, caller.owner))
+    except NotFound:
+        raise ApiError(404, "conversation_not_found", "This conversation does not exist or is not yours.") from None
+
+
+@router.post(
+    "/messages/{message_id}/feedback", status_code=204, dependencies=[IpLimit], summary="Thumbs up or down on an answer"
+)
+def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, session: DbSession):
+    try:
+        message = owned_message(session, caller.bot_id, message_id, caller.owner)
+    except NotFound:
+        raise ApiError(404, "message_not_found", "This message does not exist or is not yours.") from None
+    if caller.owner == "session":
+        _session_conversation(caller, message.conversation_id)
+    give_feedback(session, message, body.rating, body.comment)
+
+
+@router.post(
+    "/conversations/{conversation_id}/handoff",
+    status_code=201,
+    dependencies=[IpLimit],
+    summary="Ask for a person to follow up",
+)
+def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession):
+    _session_conversation(caller, conversation_id)
+    if not body.email and not body.phone:
+        raise ApiError(422, "contact_missing", "Give an email address or a phone number so the team can reach you.")
+    try:
+        conversation = owned_conversation(session, caller.bot_id, conversation_id, caller.owner)
+    except NotFound:
+        raise ApiError(
+            404, "conversation_not_found", "This conversation does not exist or is not yours: ask a question first."
+        ) from None
+    row = request_handoff(
+        session, conversation, name=body.name, email=body.email, phone=body.phone, message=body.message
+    )
+    return {"id": row.id}

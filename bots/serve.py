@@ -1,0 +1,19 @@
+"""`prompteur serve`: the server process, the only one that opens the stores."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from bots.http.app import create_app
+from bots.runtime import write_server_info
+from bots.settings import Settings
+
+
+def serve(host: str | None = None, port: int | None = None) -> int:
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    write_server_info(settings.home, f"http://{settings.host}:{settings.port}")
+    print(f"Prompteur server on http://{settings.host}:{settings.port}  (data in {settings.home})", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0

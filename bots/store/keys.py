@@ -1,0 +1,114 @@
+"""API keys and widget session tokens.
+
+Keys are 256-bit random strings, so a plain SHA-256 is a safe way to store them (no salt or
+slow hash needed: there is nothing to brute-force). Secret keys (`sk_`) reach a bot's API
+from servers; publishable keys (`pk_`) sit in web pages and only open short-lived session
+tokens, which are HMAC-signed and bound to one bot and one conversation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bots.store import tables as t
+
+PREFIXES = {"secret": "sk_", "publishable": "pk_"}
+SESSION_PREFIX = "st_"
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def create_key(session: Session, bot_id: str, kind: str, label: str = "") -> tuple[t.ApiKey, str]:
+    """The stored record and the plaintext, which exists only in this return value."""
+    plaintext = PREFIXES[kind] + secrets.token_urlsafe(32)
+    key = t.ApiKey(
+        id=t.new_id("key"), bot_id=bot_id, kind=kind, prefix=plaintext[:10], hash=hash_key(plaintext), label=label
+    )
+    session.add(key)
+    return key, plaintext
+
+
+def find_key(session: Session, plaintext: str, kind: str) -> t.ApiKey | None:
+    if not plaintext.startswith(PREFIXES[kind]):
+        return None
+    key = session.scalar(select(t.ApiKey).where(t.ApiKey.hash == hash_key(plaintext)))
+    if key is None or key.revoked_at is not None or key.kind != kind:
+        return None
+    return key
+
+
+def masked(key: t.ApiKey) -> str:
+    return f"{key.prefix}…"
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    bot_id: str
+    conversation_id: str
+    expires_at: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class SessionSigner:
+    """Stateless tokens, so any replica sharing the secret accepts them."""
+
+    def __init__(self, secret: str, ttl_s: int = 3600, clock=time.time):
+        self._secret = secret.encode()
+        self.ttl_s = ttl_s
+        self._clock = clock
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
+
+    def issue(self, bot_id: str, conversation_id: str) -> tuple[str, int]:
+        expires_at = int(self._clock()) + self.ttl_s
+        payload = _b64(json.dumps({"b": bot_id, "c": conversation_id, "e": expires_at}, separators=(",", ":")).encode())
+        return f"{SESSION_PREFIX}{payload}.{self._sign(payload)}", expires_at
+
+    def verify(self, token: str, *, allow_expired: bool = False) -> SessionClaims | None:
+        """The claims of a genuine token, or None. `allow_expired` is for resuming a
+        conversation: an expired token still proves this browser owned it."""
+        if not token.startswith(SESSION_PREFIX) or token.count(".") != 1:
+            return None
+        payload, signature = token[len(SESSION_PREFIX) :].split(".")
+        if not hmac.compare_digest(signature, self._sign(payload)):
+            return None
+        try:
+            data = json.loads(_unb64(payload))
+            claims = SessionClaims(str(data["b"]), str(data["c"]), int(data["e"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not allow_expired and claims.expires_at < self._clock():
+            return None
+        return claims
+
+
+def ensure_session_secret(home: Path) -> str:
+    path = home / "session_secret"
+    if path.exists():
+        return path.read_text().strip()
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret)
+    return secret

@@ -1,0 +1,108 @@
+"""Bot versions: the draft is `Bot.spec` (what the builder edits); publishing freezes a copy
+as the next numbered version and makes the public API serve it; rollback points the public
+API back at an older version, which stays as it was."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bots.core.spec import BotSpec
+from bots.store import tables as t
+
+DRAFT = "draft"
+
+
+class VersionError(Exception):
+    """`code` for programs, `str()` a sentence for people."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def spec_model(bot: t.Bot, data: dict | None) -> BotSpec:
+    """The typed spec from stored JSON; a stored spec without a name takes the bot's."""
+    data = dict(data or {})
+    data.setdefault("name", bot.name)
+    try:
+        return BotSpec.model_validate(data)
+    except ValidationError as err:
+        raise VersionError(
+            409,
+            "invalid_spec",
+            f"Bot {bot.id}'s spec is not valid ({err.error_count()} "
+            f"problem(s): {_first_problem(err)}); fix it in the builder.",
+        ) from err
+
+
+def _first_problem(err: ValidationError) -> str:
+    e = err.errors()[0]
+    return ".".join(str(p) for p in e["loc"]) + ": " + e["msg"]
+
+
+@dataclass
+class Resolved:
+    spec: BotSpec
+    version: int | None  # None: the draft
+
+
+def resolve(session: Session, bot: t.Bot, which: str | int) -> Resolved:
+    """ "draft", "published" or a version number."""
+    if which == DRAFT:
+        return Resolved(spec_model(bot, bot.spec), None)
+    number = bot.published_version if which == "published" else int(which)
+    if number is None:
+        raise VersionError(
+            409,
+            "not_published",
+            f"Bot {bot.id} has no published version yet: "
+            "publish it in the builder (or POST /admin/bots/{bot_id}/versions) first.",
+        )
+    row = version(session, bot.id, number)
+    return Resolved(spec_model(bot, row.spec), number)
+
+
+def version(session: Session, bot_id: str, number: int) -> t.BotVersion:
+    row = session.scalar(select(t.BotVersion).where(t.BotVersion.bot_id == bot_id, t.BotVersion.number == number))
+    if row is None:
+        raise VersionError(404, "version_not_found", f"Bot {bot_id} has no version {number}.")
+    return row
+
+
+def versions(session: Session, bot_id: str) -> list[t.BotVersion]:
+    return list(
+        session.scalars(select(t.BotVersion).where(t.BotVersion.bot_id == bot_id).order_by(t.BotVersion.number.desc()))
+    )
+
+
+def publish(session: Session, bot: t.Bot, note: str = "") -> t.BotVersion:
+    spec = spec_model(bot, bot.spec)  # refuse to publish what could not be served
+    number = (session.scalar(select(func.max(t.BotVersion.number)).where(t.BotVersion.bot_id == bot.id)) or 0) + 1
+    row = t.BotVersion(bot_id=bot.id, number=number, spec=spec.stored_json(), note=note)
+    session.add(row)
+    bot.published_version = number
+    session.commit()
+    return row
+
+
+def rollback(session: Session, bot: t.Bot, number: int) -> t.BotVersion:
+    row = version(session, bot.id, number)
+    bot.published_version = number
+    session.commit()
+    return row
+
+
+def version_out(row: t.BotVersion, bot: t.Bot, *, with_spec: bool = False) -> dict:
+    out = {
+        "number": row.number,
+        "note": row.note,
+        "created_at": row.created_at.isoformat(),
+        "published": row.number == bot.published_version,
+    }
+    if with_spec:
+        out["spec"] = spec_model(bot, row.spec).redacted()
+    return out
