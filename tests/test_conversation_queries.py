@@ -177,11 +177,11 @@ def test_answers_are_those_of_the_row_by_row_code(sessions):
 
 @contextmanager
 def counted_statements(engine):
-    """Every statement sent to the database while the block runs."""
-    statements: list[str] = []
+    """Every statement sent to the database while the block runs, with its parameters."""
+    statements: list[tuple[str, object]] = []
 
-    def count(_conn, _cursor, statement, _params, _context, _executemany):
-        statements.append(statement)
+    def count(_conn, _cursor, statement, params, _context, _executemany):
+        statements.append((statement, params))
 
     event.listen(engine, "before_cursor_execute", count)
     try:
@@ -243,6 +243,17 @@ def _count(engine, sessions, call) -> tuple[int, object]:
     return len(statements), result
 
 
+def _rows_fetched(engine, sessions, call) -> int:
+    """How many rows the database sent back for `call`: its statements, replayed."""
+    with sessions() as s, counted_statements(engine) as statements:
+        call(s)
+    raw = engine.raw_connection()
+    try:
+        return sum(len(raw.cursor().execute(sql, params).fetchall()) for sql, params in statements)
+    finally:
+        raw.close()
+
+
 def test_a_page_of_200_conversations_costs_the_statements_a_page_of_5_does(engine, sessions, small_and_big):
     few, five = _count(engine, sessions, lambda s: conv.list_conversations(s, "bot_big", conv.Filters(), 5, 0))
     many, two_hundred = _count(
@@ -268,3 +279,12 @@ def test_handoffs_export_and_stats_cost_the_same_for_5_or_200_conversations(engi
         many, result = _count(engine, sessions, call("bot_big", 200))
         assert few == many <= 2, name
         assert result, name
+
+
+def test_stats_fetch_a_few_rows_per_day_not_every_message(engine, sessions, small_and_big):
+    with sessions() as s:
+        days = len(conv.stats(s, "bot_big", conv.Filters())["days"])
+    # 200 conversations an hour apart: 9 days, 800 messages. Per day: one row of counts and
+    # sums, and the (at most two) latencies that are its median and 95th percentile.
+    assert days == 9
+    assert _rows_fetched(engine, sessions, lambda s: conv.stats(s, "bot_big", conv.Filters())) <= 3 * days
