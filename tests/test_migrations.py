@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import String, inspect, text
 
+from bots.core.status import DocumentStatus, ItemStatus, JobStatus
 from bots.store.db import downgrade, make_engine, migrate, schema_change
 from bots.store.tables import Base
 
@@ -194,3 +195,11 @@ def test_a_migration_that_leaves_a_dangling_reference_is_refused_and_undone(engi
         sql = f"INSERT INTO documents ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"  # noqa: S608
         conn.execute(text(sql), row)
     assert _rows(engine, "documents", ["id"]) == []
+
+
+def test_the_status_words_are_those_existing_databases_hold():
+    """Statuses are stored (and sent) as these words: renaming one needs a migration of the
+    rows (documents.status, jobs.status and the jobs.items JSON), not just a new enum value."""
+    assert [s.value for s in JobStatus] == ["queued", "running", "done", "failed"]
+    assert [s.value for s in DocumentStatus] == ["queued", "processing", "ready", "failed"]
+    assert [s.value for s in ItemStatus] == ["queued", "processing", "ready", "failed", "unchanged", "removed"]
