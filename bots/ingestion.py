@@ -11,15 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
+from bots.core.status import ITEM_FINISHED, JOB_FINISHED, DocumentStatus, ItemStatus, JobStatus
 from bots.knowledge_base import DocumentGone, KnowledgeBase
 from bots.store import tables as t
 from knowledge.documents import LoadError
 
 log = logging.getLogger("prompteur.ingestion")
-
-# Item states after which the job has nothing left to do for that file. "removed": the
-# document was deleted while it waited in the queue.
-FINISHED = ("ready", "failed", "unchanged", "removed")
 
 
 class JobRunner:
@@ -47,12 +44,12 @@ class JobRunner:
         self._queue.put(job_id)
 
     def progress(self, job: t.Job) -> float:
-        if job.status in ("done", "failed"):
+        if job.status in JOB_FINISHED:
             return 1.0
         items = job.items or []
         if not items:
             return 0.0
-        finished = sum(1 for i in items if i["status"] in FINISHED)
+        finished = sum(1 for i in items if i["status"] in ITEM_FINISHED)
         done, total = self._live.get(job.id, (0, 0))
         return min(1.0, (finished + (done / total if total else 0)) / len(items))
 
@@ -60,19 +57,19 @@ class JobRunner:
         """Jobs that were queued or running when the server stopped are resumed: a document
         cut off mid-ingest was never made searchable, so it is simply ingested again."""
         with self._sessions.begin() as s:
-            jobs = s.scalars(select(t.Job).where(t.Job.status.in_(("queued", "running")))).all()
+            jobs = s.scalars(select(t.Job).where(t.Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))).all()
             interrupted = []
             for job in jobs:
-                job.status = "queued"
+                job.status = JobStatus.QUEUED
                 for item in job.items:
-                    if item["status"] == "processing":
-                        item["status"] = "queued"
+                    if item["status"] == ItemStatus.PROCESSING:
+                        item["status"] = ItemStatus.QUEUED
                         interrupted.append(item["document_id"])
                         # Otherwise it would read "processing" (and refuse deletion) until
                         # a worker gets to it again.
                         doc = s.get(t.Document, item["document_id"]) if item["document_id"] else None
-                        if doc is not None and doc.status == "processing":
-                            doc.status = "queued"
+                        if doc is not None and doc.status == DocumentStatus.PROCESSING:
+                            doc.status = DocumentStatus.QUEUED
                 flag_modified(job, "items")
             ids = [j.id for j in jobs]
         for doc_id in filter(None, interrupted):  # reindex items have no document
@@ -87,7 +84,7 @@ class JobRunner:
                 self._run(job_id)
             except Exception:  # noqa: BLE001 - a worker must survive any job
                 log.exception("ingestion job %s crashed", job_id)
-                self._finish(job_id, "failed", "The job stopped on an internal error; see the server log.")
+                self._finish(job_id, JobStatus.FAILED, "The job stopped on an internal error; see the server log.")
             finally:
                 self._live.pop(job_id, None)
 
@@ -96,26 +93,26 @@ class JobRunner:
             job = s.get(t.Job, job_id)
             if job is None:
                 return
-            job.status = "running"
+            job.status = JobStatus.RUNNING
             kind, bot_id, items = job.kind, job.bot_id, [dict(i) for i in job.items]
             model = job.items[0].get("model") if kind == "reindex" and job.items else None
         if kind == "reindex":
             self._kb.reindex(bot_id, model, progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
-            self._set_item(job_id, 0, "ready", None)
-            self._finish(job_id, "done")
+            self._set_item(job_id, 0, ItemStatus.READY, None)
+            self._finish(job_id, JobStatus.DONE)
             return
         for index, item in enumerate(items):
-            if item["status"] != "queued":
+            if item["status"] != ItemStatus.QUEUED:
                 continue
-            self._set_item(job_id, index, "processing", None)
-            self._set_document(item["document_id"], "processing", None, None)
+            self._set_item(job_id, index, ItemStatus.PROCESSING, None)
+            self._set_document(item["document_id"], DocumentStatus.PROCESSING, None, None)
             try:
                 self._kb.ingest(item["document_id"], progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
             except DocumentGone:
-                self._set_item(job_id, index, "removed", None)
+                self._set_item(job_id, index, ItemStatus.REMOVED, None)
             except LoadError as err:
-                self._set_document(item["document_id"], "failed", str(err), err.code)
-                self._set_item(job_id, index, "failed", str(err))
+                self._set_document(item["document_id"], DocumentStatus.FAILED, str(err), err.code)
+                self._set_item(job_id, index, ItemStatus.FAILED, str(err))
             except Exception as err:  # noqa: BLE001 - one file must not stop the batch
                 if self._document_exists(item["document_id"]):
                     log.exception("ingesting %s failed", item["source"])
@@ -123,16 +120,16 @@ class JobRunner:
                         f"{item['source']}: an internal error stopped ingestion "
                         f"({type(err).__name__}); see the server log."
                     )
-                    self._set_document(item["document_id"], "failed", message, "internal")
-                    self._set_item(job_id, index, "failed", message)
+                    self._set_document(item["document_id"], DocumentStatus.FAILED, message, "internal")
+                    self._set_item(job_id, index, ItemStatus.FAILED, message)
                 else:  # deleted while it was being ingested
-                    self._set_item(job_id, index, "removed", None)
+                    self._set_item(job_id, index, ItemStatus.REMOVED, None)
             else:
-                self._set_item(job_id, index, "ready", None)
+                self._set_item(job_id, index, ItemStatus.READY, None)
             self._live.pop(job_id, None)
-        self._finish(job_id, "done")
+        self._finish(job_id, JobStatus.DONE)
 
-    def _set_item(self, job_id: str, index: int, status: str, error: str | None) -> None:
+    def _set_item(self, job_id: str, index: int, status: ItemStatus, error: str | None) -> None:
         with self._sessions.begin() as s:
             job = s.get(t.Job, job_id)
             if job is None:  # its bot was deleted meanwhile
@@ -141,7 +138,7 @@ class JobRunner:
             job.items[index]["error"] = error
             flag_modified(job, "items")
 
-    def _set_document(self, doc_id: str, status: str, error: str | None, code: str | None) -> None:
+    def _set_document(self, doc_id: str, status: DocumentStatus, error: str | None, code: str | None) -> None:
         with self._sessions.begin() as s:
             doc = s.get(t.Document, doc_id)
             if doc is not None:
@@ -151,7 +148,7 @@ class JobRunner:
         with self._sessions() as s:
             return s.get(t.Document, doc_id) is not None
 
-    def _finish(self, job_id: str, status: str, error: str | None = None) -> None:
+    def _finish(self, job_id: str, status: JobStatus, error: str | None = None) -> None:
         with self._sessions.begin() as s:
             job = s.get(t.Job, job_id)
             if job is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 
+from bots.core.status import DocumentStatus
 from bots.store import tables as t
 from bots.uploads import remove
 from knowledge.chunking import chunk_document
@@ -188,7 +189,7 @@ class KnowledgeBase:
                     .where(t.Document.id == doc_id)
                     .values(
                         active_version=new_version,
-                        status="ready",
+                        status=DocumentStatus.READY,
                         error=None,
                         error_code=None,
                         pages=loaded.pages,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bots.store import tables as t
@@ -155,43 +155,104 @@ def _conditions(bot_id: str, f: Filters) -> list:
 
 
 def list_conversations(s: Session, bot_id: str, f: Filters, limit: int, offset: int) -> dict:
+    """Two statements whatever the page size: the total, then the page with its figures."""
     where = _conditions(bot_id, f)
-    total = s.scalar(select(func.count()).select_from(t.Conversation).where(*where))
-    rows = s.scalars(
+    total = s.scalar(select(func.count()).select_from(t.Conversation).where(*where)) or 0
+    page = (
         select(t.Conversation)
         .where(*where)
         .order_by(t.Conversation.created_at.desc(), t.Conversation.id)
         .limit(limit)
         .offset(offset)
-    ).all()
+    )
     return {
-        "conversations": [summary(s, c) for c in rows],
+        "conversations": _summaries(s, page),
         "total": total,
         "next_offset": offset + limit if offset + limit < total else None,
     }
 
 
 def summary(s: Session, c: t.Conversation) -> dict:
-    rows = messages(s, c.id)
-    feedback = feedback_by_message(s, [m.id for m in rows]).values()
-    first = next((m.content for m in rows if m.role == "user"), "")
-    handoffs = s.scalar(
-        select(func.count()).select_from(t.HandoffRequest).where(t.HandoffRequest.conversation_id == c.id)
+    return _summaries(s, select(t.Conversation).where(t.Conversation.id == c.id))[0]
+
+
+def _has_error(m: type[t.Message]) -> ColumnElement[bool]:
+    # An empty string is no error (the Python code this replaced tested `bool(error)`).
+    return func.coalesce(m.error, "") != ""
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    # COUNT skips the NULL a CASE without ELSE gives: portable "count where" (SQLite, Postgres).
+    return func.count(case((condition, 1)))
+
+
+def _summaries(s: Session, conversations: Select) -> list[dict]:
+    """The list's figures for each conversation `conversations` selects, in its order, in one
+    statement: the page is a CTE, and messages, feedback and hand-offs are aggregated for the
+    page's conversations only, so the cost follows the page and not the whole table."""
+    page = conversations.cte("page")
+    in_page = select(page.c.id)
+    per_message = (
+        select(
+            t.Message.conversation_id,
+            func.count().label("messages"),
+            _count_if(t.Message.fallback.is_(True)).label("fallbacks"),
+            _count_if(_has_error(t.Message)).label("errors"),
+            # Feedback's key is its message: the outer join adds no rows.
+            _count_if(t.Feedback.rating == "up").label("thumbs_up"),
+            _count_if(t.Feedback.rating == "down").label("thumbs_down"),
+        )
+        .outerjoin(t.Feedback, t.Feedback.message_id == t.Message.id)
+        .where(t.Message.conversation_id.in_(in_page))
+        .group_by(t.Message.conversation_id)
+        .subquery()
     )
-    return {
-        "id": c.id,
-        "channel": c.channel,
-        "version": c.version,
-        "created_at": c.created_at.isoformat(),
-        "updated_at": c.updated_at.isoformat(),
-        "messages": len(rows),
-        "first_question": first[:200],
-        "fallbacks": sum(m.fallback for m in rows),
-        "errors": sum(bool(m.error) for m in rows),
-        "thumbs_up": sum(x.rating == "up" for x in feedback),
-        "thumbs_down": sum(x.rating == "down" for x in feedback),
-        "handoff_requests": handoffs,
-    }
+    per_handoff = (
+        select(t.HandoffRequest.conversation_id, func.count().label("handoff_requests"))
+        .where(t.HandoffRequest.conversation_id.in_(in_page))
+        .group_by(t.HandoffRequest.conversation_id)
+        .subquery()
+    )
+    first_question = (
+        select(func.substr(t.Message.content, 1, 200))
+        .where(t.Message.conversation_id == page.c.id, t.Message.role == "user")
+        .order_by(t.Message.created_at, t.Message.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    figures = ("messages", "fallbacks", "errors", "thumbs_up", "thumbs_down")
+    rows = s.execute(
+        select(
+            page.c.id,
+            page.c.channel,
+            page.c.version,
+            page.c.created_at,
+            page.c.updated_at,
+            *(per_message.c[name] for name in figures),
+            first_question.label("first_question"),
+            per_handoff.c.handoff_requests,
+        )
+        .outerjoin(per_message, per_message.c.conversation_id == page.c.id)
+        .outerjoin(per_handoff, per_handoff.c.conversation_id == page.c.id)
+        .order_by(page.c.created_at.desc(), page.c.id)
+    ).mappings()
+    return [
+        {
+            "id": r["id"],
+            "channel": r["channel"],
+            "version": r["version"],
+            "created_at": r["created_at"].isoformat(),
+            "updated_at": r["updated_at"].isoformat(),
+            "messages": r["messages"] or 0,  # NULL: a conversation without messages
+            "first_question": r["first_question"] or "",
+            "fallbacks": r["fallbacks"] or 0,
+            "errors": r["errors"] or 0,
+            "thumbs_up": r["thumbs_up"] or 0,
+            "thumbs_down": r["thumbs_down"] or 0,
+            "handoff_requests": r["handoff_requests"] or 0,
+        }
+        for r in rows
+    ]
 
 
 def detail(s: Session, bot_id: str, conversation_id: str) -> dict:
@@ -244,7 +305,8 @@ def handoffs(s: Session, bot_id: str, limit: int, offset: int) -> list[dict]:
     rows = s.scalars(
         select(t.HandoffRequest)
         .where(t.HandoffRequest.bot_id == bot_id)
-        .order_by(t.HandoffRequest.created_at.desc())
+        # The id breaks ties, so that pages neither repeat nor skip a request stamped the same instant.
+        .order_by(t.HandoffRequest.created_at.desc(), t.HandoffRequest.id)
         .limit(limit)
         .offset(offset)
     ).all()
@@ -278,7 +340,15 @@ def export_rows(s: Session, bot_id: str, f: Filters) -> list[dict]:
         .join(t.Conversation, t.Conversation.id == t.Message.conversation_id)
         .outerjoin(t.Feedback, t.Feedback.message_id == t.Message.id)
         .where(and_(*_conditions(bot_id, f)))
-        .order_by(t.Conversation.created_at, t.Message.created_at)
+        # Ties broken as `messages` does (a question before its answer stamped the same instant),
+        # and two conversations started the same instant are not interleaved.
+        .order_by(
+            t.Conversation.created_at,
+            t.Conversation.id,
+            t.Message.created_at,
+            t.Message.role.desc(),
+            t.Message.id,
+        )
     ).all()
     return [
         {
@@ -316,66 +386,77 @@ def to_csv(rows: list[dict]) -> str:
 
 
 def stats(s: Session, bot_id: str, f: Filters) -> dict:
-    """Per day: conversations, questions, answers, thumbs up/down, fallback rate, latency."""
-    rows = s.execute(
+    """Per day: conversations, questions, answers, thumbs up/down, fallback rate, latency.
+
+    Two statements whatever the volume: the day's counts and sums, then only the one or two
+    latencies per day that are its median and 95th percentile (ranked by a window function)."""
+    day = func.date(t.Message.created_at)  # SQLite: a 'YYYY-MM-DD' string; Postgres: a date
+    answer = t.Message.role != "user"
+    # The latencies that count: answers that got through; a failed call's time says nothing.
+    timed = and_(answer, t.Message.latency_ms.is_not(None), ~_has_error(t.Message))
+    totals = s.execute(
         select(
-            t.Message.created_at,
-            t.Message.role,
-            t.Message.fallback,
-            t.Message.error,
-            t.Message.latency_ms,
-            t.Message.conversation_id,
-            t.Feedback.rating,
+            day.label("day"),
+            func.count(distinct(t.Message.conversation_id)).label("conversations"),
+            _count_if(t.Message.role == "user").label("questions"),
+            _count_if(answer).label("answers"),
+            _count_if(and_(answer, t.Message.fallback.is_(True))).label("fallbacks"),
+            _count_if(and_(answer, _has_error(t.Message))).label("errors"),
+            _count_if(and_(answer, t.Feedback.rating == "up")).label("up"),
+            _count_if(and_(answer, t.Feedback.rating == "down")).label("down"),
+            func.sum(case((timed, t.Message.latency_ms))).label("latency_sum"),
+            _count_if(timed).label("latency_count"),
         )
         .join(t.Conversation, t.Conversation.id == t.Message.conversation_id)
         .outerjoin(t.Feedback, t.Feedback.message_id == t.Message.id)
         .where(*_conditions(bot_id, f))
+        .group_by(day)
+        .order_by(day)
     ).all()
-    days: dict[str, dict] = {}
-    for created, role, fallback, error, latency, conversation_id, rating in rows:
-        d = days.setdefault(
-            created.date().isoformat(),
-            {
-                "conversations": set(),
-                "questions": 0,
-                "answers": 0,
-                "fallbacks": 0,
-                "errors": 0,
-                "up": 0,
-                "down": 0,
-                "latencies": [],
-            },
+    # Of n sorted latencies, the 0-based indexes n // 2 (median) and int(n * 0.95) (95th
+    # percentile; never past the last, since 0.95 * n < n), computed in integers: 95 * n // 100.
+    ranked = (
+        select(
+            day.label("day"),
+            t.Message.latency_ms.label("latency"),
+            func.row_number().over(partition_by=day, order_by=t.Message.latency_ms).label("rank"),
+            func.count().over(partition_by=day).label("n"),
         )
-        d["conversations"].add(conversation_id)
-        if role == "user":
-            d["questions"] += 1
-            continue
-        d["answers"] += 1
-        d["fallbacks"] += bool(fallback)
-        d["errors"] += bool(error)
-        d["up"] += rating == "up"
-        d["down"] += rating == "down"
-        if latency is not None and not error:
-            d["latencies"].append(latency)
+        .join(t.Conversation, t.Conversation.id == t.Message.conversation_id)
+        .where(timed, *_conditions(bot_id, f))
+        .subquery()
+    )
+    p50_rank, p95_rank = ranked.c.n // 2 + 1, ranked.c.n * 95 // 100 + 1
+    latency_at: dict[tuple[str, int], int] = {
+        (_iso_day(d), rank): latency
+        for d, rank, latency in s.execute(
+            select(ranked.c.day, ranked.c.rank, ranked.c.latency).where(
+                or_(ranked.c.rank == p50_rank, ranked.c.rank == p95_rank)
+            )
+        )
+    }
     out = []
-    for day in sorted(days):
-        d = days[day]
-        lat = sorted(d["latencies"])
-        rated = d["up"] + d["down"]
+    for r in totals:
+        when, n = _iso_day(r.day), r.latency_count
+        rated = r.up + r.down
         out.append(
             {
-                "date": day,
-                "conversations": len(d["conversations"]),
-                "questions": d["questions"],
-                "answers": d["answers"],
-                "errors": d["errors"],
-                "thumbs_up": d["up"],
-                "thumbs_down": d["down"],
-                "thumbs_up_rate": round(d["up"] / rated, 4) if rated else None,
-                "fallback_rate": round(d["fallbacks"] / d["answers"], 4) if d["answers"] else None,
-                "latency_ms_avg": round(sum(lat) / len(lat)) if lat else None,
-                "latency_ms_p50": lat[len(lat) // 2] if lat else None,
-                "latency_ms_p95": lat[min(len(lat) - 1, int(len(lat) * 0.95))] if lat else None,
+                "date": when,
+                "conversations": r.conversations,
+                "questions": r.questions,
+                "answers": r.answers,
+                "errors": r.errors,
+                "thumbs_up": r.up,
+                "thumbs_down": r.down,
+                "thumbs_up_rate": round(r.up / rated, 4) if rated else None,
+                "fallback_rate": round(r.fallbacks / r.answers, 4) if r.answers else None,
+                "latency_ms_avg": round(r.latency_sum / n) if n else None,
+                "latency_ms_p50": latency_at[when, n // 2 + 1] if n else None,
+                "latency_ms_p95": latency_at[when, n * 95 // 100 + 1] if n else None,
             }
         )
     return {"days": out}
+
+
+def _iso_day(day: str | date) -> str:
+    return day if isinstance(day, str) else day.isoformat()

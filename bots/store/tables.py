@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bots.core.status import DocumentStatus, JobStatus
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -46,7 +48,7 @@ class Document(Base):
     stored_name: Mapped[str] = mapped_column(String(100))  # generated; never user-controlled
     content_hash: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.QUEUED)  # a DocumentStatus
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -78,8 +80,8 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("job"))
     bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # ingest | reindex
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    # [{"document_id", "source", "status", "error"}]
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED)  # a JobStatus
+    # [{"document_id", "source", "status": an ItemStatus, "error"}]
     items: Mapped[list] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -4,6 +4,7 @@ import time
 
 import streamlit as st
 
+from bots.core.status import JOB_FINISHED, ItemStatus
 from builder import api
 from builder.i18n import t
 from builder.paging import page_of
@@ -43,7 +44,7 @@ def follow(job_id: str) -> dict | None:
             min(1.0, job["progress"]),
             text=t("indexing_progress", done=job["done"], failed=job["failed"], total=job["total"]),
         )
-        if job["status"] in ("done", "failed"):
+        if job["status"] in JOB_FINISHED:
             bar.empty()
             return job
         time.sleep(0.5)
@@ -52,7 +53,7 @@ def follow(job_id: str) -> dict | None:
 
 
 def report(job: dict) -> None:
-    failed = [i for i in job["items"] if i["status"] == "failed"]
+    failed = [i for i in job["items"] if i["status"] == ItemStatus.FAILED]
     if job.get("error"):
         st.error(job["error"])
     ok = job["total"] - len(failed)
@@ -79,14 +80,14 @@ if submitted:
                 if job:
                     report(job)
 
-running = [j for j in (api.attempt(client.jobs, bot["id"]) or []) if j["status"] in ("queued", "running")]
+running = [j for j in (api.attempt(client.jobs, bot["id"]) or []) if j["status"] not in JOB_FINISHED]
 if running:
 
     @st.fragment(run_every=2)
     def running_jobs():
         for job in running:
             fresh = api.attempt(client.job, job["id"])
-            if fresh and fresh["status"] in ("queued", "running"):
+            if fresh and fresh["status"] not in JOB_FINISHED:
                 st.progress(
                     min(1.0, fresh["progress"]),
                     text=t("job_running", kind=fresh["kind"], done=fresh["done"], total=fresh["total"]),

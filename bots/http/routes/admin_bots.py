@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 
 from bots.core.spec import SECRET_MASK, BotSpec
+from bots.core.status import ItemStatus
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
 from bots.knowledge_base import collection_name
@@ -131,7 +132,7 @@ def update_bot(body: BotUpdate, bot: BotDep, session: DbSession, runtime: Runtim
                 {
                     "document_id": None,
                     "source": "(all documents)",
-                    "status": "queued",
+                    "status": ItemStatus.QUEUED,
                     "error": None,
                     "model": body.embedding_model,
                 }

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from bots.core.status import DocumentStatus, ItemStatus, JobStatus
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
 from bots.store import tables as t
@@ -44,8 +45,8 @@ def job_out(job: t.Job, runtime) -> dict:
         "kind": job.kind,
         "status": job.status,
         "total": len(items),
-        "done": sum(i["status"] in ("ready", "unchanged") for i in items),
-        "failed": sum(i["status"] == "failed" for i in items),
+        "done": sum(i["status"] in (ItemStatus.READY, ItemStatus.UNCHANGED) for i in items),
+        "failed": sum(i["status"] == ItemStatus.FAILED for i in items),
         "progress": round(runtime.jobs.progress(job), 4),
         "error": job.error,
         "items": items,
@@ -74,20 +75,20 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
         # Copying and hashing tens of MB would stall every other request on the event loop.
         content_hash, size = await run_in_threadpool(save_stream, upload.file, dest)
         await upload.close()
-        if existing and existing.content_hash == content_hash and existing.status == "ready":
+        if existing and existing.content_hash == content_hash and existing.status == DocumentStatus.READY:
             # Same bytes as what is indexed: nothing to embed again.
             remove(dest)
-            accepted.append({"id": existing.id, "source": source, "status": "unchanged"})
-            items.append({"document_id": existing.id, "source": source, "status": "unchanged", "error": None})
+            accepted.append({"id": existing.id, "source": source, "status": ItemStatus.UNCHANGED})
+            items.append({"document_id": existing.id, "source": source, "status": ItemStatus.UNCHANGED, "error": None})
             continue
         if existing:
             remove(runtime.settings.uploads_dir / bot.id / existing.stored_name)
         doc.stored_name, doc.content_hash, doc.size = stored, content_hash, size
-        doc.status, doc.error, doc.error_code = "queued", None, None
+        doc.status, doc.error, doc.error_code = DocumentStatus.QUEUED, None, None
         if not existing:
             session.add(doc)
-        accepted.append({"id": doc.id, "source": source, "status": "queued"})
-        items.append({"document_id": doc.id, "source": source, "status": "queued", "error": None})
+        accepted.append({"id": doc.id, "source": source, "status": DocumentStatus.QUEUED})
+        items.append({"document_id": doc.id, "source": source, "status": ItemStatus.QUEUED, "error": None})
     if not items:
         return {"job_id": None, "documents": [], "rejected": rejected}
     job = t.Job(
@@ -95,11 +96,11 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
         bot_id=bot.id,
         kind="ingest",
         items=items,
-        status="queued" if any(i["status"] == "queued" for i in items) else "done",
+        status=JobStatus.QUEUED if any(i["status"] == ItemStatus.QUEUED for i in items) else JobStatus.DONE,
     )
     session.add(job)
     session.commit()
-    if job.status == "queued":
+    if job.status == JobStatus.QUEUED:
         runtime.jobs.submit(job.id)
     return {"job_id": job.id, "documents": accepted, "rejected": rejected}
 
@@ -140,7 +141,7 @@ def document_chunks(doc_id: str, bot: BotDep, session: DbSession):
 @router.delete("/bots/{bot_id}/documents/{doc_id}", status_code=204)
 def delete_document(doc_id: str, bot: BotDep, session: DbSession, runtime: RuntimeDep):
     doc = _document(session, bot, doc_id)
-    if doc.status == "processing":
+    if doc.status == DocumentStatus.PROCESSING:
         raise ApiError(409, "document_busy", f"{doc.source} is being ingested right now; delete it when the job ends.")
     session.close()
     runtime.kb.delete_document(doc_id)
@@ -199,7 +200,7 @@ def reindex(bot: BotDep, session: DbSession, runtime: RuntimeDep):
             {
                 "document_id": None,
                 "source": "(all documents)",
-                "status": "queued",
+                "status": ItemStatus.QUEUED,
                 "error": None,
                 "model": bot.embedding_model,
             }
