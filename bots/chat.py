@@ -2,6 +2,11 @@
 playground all do: check limits → resolve the version → store the question → answer (see
 `bots.core.answering`) → store the answer with its citations, usage, latency and errors.
 
+`Chat.accept(question)` checks and stores the question and returns a `Turn`, raising a
+`DomainError` before anything is stored or any model is called (so an HTTP shell can still
+answer 413/404/409 before it starts a stream). `Chat.stream(turn)` answers it as events;
+`Chat.ask(question)` is both, collected: the same stored answer either way.
+
 The question is stored before the model is called and the answer once it is complete (or
 marked partial/errored), each in a short transaction: no database connection is held while the
 model thinks. A retried request carrying the same Idempotency-Key is answered from storage.
@@ -18,10 +23,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.core import answering
-from bots.core.answering import AnswerFailed, Debug
+from bots.core.answering import Debug
+from bots.core.errors import (
+    BotNotFound,
+    ConversationNotFound,
+    ConversationTooLong,
+    DomainError,
+    EmptyMessage,
+    MessageTooLong,
+    RequestFailed,
+    RequestInProgress,
+)
 from bots.core.spec import BotSpec, ModelSettings
-from bots.llm.errors import ProviderError
-from bots.llm.local_model import LocalModelError
 from bots.llm.protocol import ChatModel, Usage
 from bots.store import tables as t
 from bots.store.versions import resolve
@@ -30,14 +43,6 @@ from knowledge.documents import Hit
 log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 20
-
-
-class ChatError(Exception):
-    """Refused or failed; `status`/`code` for the HTTP shell, `str()` for the person."""
-
-    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
 @dataclass
@@ -90,7 +95,8 @@ class Reply:
 class Turn:
     """A question accepted and stored, ready to be answered (or already answered: `replay`)."""
 
-    spec: BotSpec
+    bot_id: str
+    spec: BotSpec | None  # None when replayed
     version: int | None
     conversation_id: str
     question_id: str
@@ -117,45 +123,40 @@ class Chat:
         self._model_for = model_for
         self.limits = limits
 
-    # --- one whole answer ------------------------------------------------------------
     def ask(self, q: Question) -> Reply:
-        turn = self.begin(q)
+        """The whole answer, stored. Raises the `DomainError` a stream would end with."""
+        turn = self.accept(q)
         if turn.replay:
             return turn.replay
-        try:
-            result = answering.answer(
-                turn.spec,
-                turn.question,
-                turn.history,
-                retrieve=self._retriever(q.bot_id),
-                model=turn.model,
-                embedding_model=turn.embedding_model,
-            )
-        except AnswerFailed as err:
-            f = err.failed
-            self._store_answer(turn, q, text="", error=f.code, latency_ms=f.latency_ms)
-            raise ChatError(f.http_status, f.code, f.message, f.retry_after) from err
-        return self._store_answer(
-            turn,
-            q,
-            text=result.text,
-            citations=result.citations,
-            fallback=result.fallback,
-            handoff=result.handoff,
-            usage=result.usage,
-            latency_ms=result.latency_ms,
-            debug=result.debug,
-        )
+        for outcome in self._answered(turn):
+            if isinstance(outcome, Reply):
+                return outcome
+            if isinstance(outcome, DomainError):
+                raise outcome
+        raise AssertionError("the answer ended without a reply or an error")
 
-    # --- streamed --------------------------------------------------------------------
-    def stream(self, turn: Turn, q: Question) -> Iterator[tuple[str, dict]]:
-        """(event name, data) pairs for the SSE contract. The answer is stored whatever
-        happens, also when the client goes away mid-stream (then marked partial)."""
+    def stream(self, turn: Turn) -> Iterator[tuple[str, dict]]:
+        """(event name, data) pairs for the SSE contract: start, delta*, citations, then done
+        (its `text` is the stored answer) or error. The answer is stored whatever happens,
+        also when the client goes away mid-stream (then marked partial)."""
         ids = {"conversation_id": turn.conversation_id, "message_id": turn.answer_id}
+        yield "start", ids
         if turn.replay:
             yield from _replayed(turn.replay)
             return
-        yield "start", ids
+        for outcome in self._answered(turn):
+            if isinstance(outcome, answering.Delta):
+                yield "delta", {"text": outcome.text}
+            elif isinstance(outcome, answering.Citations):
+                yield "citations", {"citations": outcome.citations}
+            elif isinstance(outcome, Reply):
+                yield "done", _done(ids, outcome)
+            else:
+                yield "error", outcome.public()
+
+    def _answered(self, turn: Turn) -> Iterator[answering.Delta | answering.Citations | Reply | DomainError]:
+        """The pipeline's events, then the stored `Reply` or the error: the one place an
+        answer is stored, for whole and streamed answers alike."""
         shown: list[str] = []
         citations: list[dict] = []
         stored = False
@@ -164,20 +165,19 @@ class Chat:
                 turn.spec,
                 turn.question,
                 turn.history,
-                retrieve=self._retriever(q.bot_id),
+                retrieve=self._retriever(turn.bot_id),
                 model=turn.model,
                 embedding_model=turn.embedding_model,
             ):
                 if isinstance(event, answering.Delta):
                     shown.append(event.text)
-                    yield "delta", {"text": event.text}
+                    yield event
                 elif isinstance(event, answering.Citations):
                     citations = event.citations
-                    yield "citations", {"citations": citations}
+                    yield event
                 elif isinstance(event, answering.Done):
                     reply = self._store_answer(
                         turn,
-                        q,
                         text=event.text,
                         citations=citations,
                         fallback=event.fallback,
@@ -187,55 +187,42 @@ class Chat:
                         debug=event.debug,
                     )
                     stored = True
-                    yield "done", _done(ids, reply)
+                    yield reply
                 elif isinstance(event, answering.Failed):
                     self._store_answer(
                         turn,
-                        q,
                         text=event.partial_text or "".join(shown),
                         error=event.code,
                         partial=bool(shown),
                         latency_ms=event.latency_ms,
                     )
                     stored = True
-                    error = {"code": event.code, "message": event.message}
-                    if event.retry_after is not None:
-                        error["retry_after"] = int(event.retry_after + 0.999)
-                    yield "error", error
+                    yield event.error
         except Exception:
-            log.exception("streamed answer failed")
-            self._store_answer(turn, q, text="".join(shown), error="internal_error", partial=bool(shown))
+            if stored:
+                raise
+            log.exception("answer failed")
+            self._store_answer(turn, text="".join(shown), error="internal_error", partial=bool(shown))
             stored = True
-            yield (
-                "error",
-                {
-                    "code": "internal_error",
-                    "message": "Something went wrong on the server; the error was logged. Please try again.",
-                },
-            )
+            yield DomainError("the answer pipeline raised; see the traceback above")
         finally:
             if not stored:
                 # The client left (or we failed) mid-answer: keep what it saw, marked partial.
-                self._store_answer(turn, q, text="".join(shown), error="client_disconnected", partial=True)
+                self._store_answer(turn, text="".join(shown), error="client_disconnected", partial=True)
 
     # --- the stored side -------------------------------------------------------------
-    def begin(self, q: Question) -> Turn:
-        """Validate and store the question. Raises ChatError before anything is stored or
+    def accept(self, q: Question) -> Turn:
+        """Check and store the question. Raises a `DomainError` before anything is stored or
         any model is called when a limit or a reference is wrong."""
         text = q.text.strip()
         if not text:
-            raise ChatError(422, "empty_message", "The message is empty: write a question.")
+            raise EmptyMessage()
         if len(text) > self.limits.max_message_chars:
-            raise ChatError(
-                413,
-                "message_too_long",
-                f"The message has {len(text)} characters; the limit is "
-                f"{self.limits.max_message_chars}. Shorten it and send it again.",
-            )
+            raise MessageTooLong(length=len(text), limit=self.limits.max_message_chars)
         with self._sessions() as s:
             bot = s.get(t.Bot, q.bot_id)
             if bot is None:
-                raise ChatError(404, "bot_not_found", f"There is no bot with id {q.bot_id!r}.")
+                raise BotNotFound(bot_id=q.bot_id)
             if q.request_key and (replay := self._replay(s, q)):
                 return replay
             resolved = resolve(s, bot, q.version)
@@ -248,14 +235,10 @@ class Chat:
                 else 0
             )
         if max(count or 0, len(history)) + 2 > self.limits.max_conversation_messages:
-            raise ChatError(
-                409,
-                "conversation_too_long",
-                f"This conversation reached its limit of {self.limits.max_conversation_messages} "
-                "messages. Start a new conversation to keep asking.",
-            )
+            raise ConversationTooLong(limit=self.limits.max_conversation_messages)
         spec = capped(resolved.spec, q.max_tokens)
-        model = self._model(spec)
+        # Raises ModelConfigError / LocalModelError (DomainErrors) before anything is stored.
+        model = self._model_for(spec.model)
         with self._sessions.begin() as s:
             conversation_id = existing.id if existing else (q.conversation_id or new_conversation_id())
             if existing is None:
@@ -276,6 +259,7 @@ class Chat:
             )
             s.add(question)
         return Turn(
+            q.bot_id,
             spec,
             resolved.version,
             conversation_id,
@@ -297,9 +281,7 @@ class Chat:
             return None
         if conversation is None or conversation.bot_id != q.bot_id or conversation.owner != q.owner:
             # Same answer as a missing one: ids of others' conversations reveal nothing.
-            raise ChatError(
-                404, "conversation_not_found", "This conversation does not exist or is not yours; start a new one."
-            )
+            raise ConversationNotFound(q.conversation_id)
         return conversation
 
     def _replay(self, s: Session, q: Question) -> Turn | None:
@@ -314,18 +296,9 @@ class Chat:
             return None
         answer = s.scalar(select(t.Message).where(t.Message.reply_to == question.id))
         if answer is None:
-            raise ChatError(
-                409,
-                "request_in_progress",
-                "This request (same Idempotency-Key) is still being answered; wait a moment and retry.",
-            )
+            raise RequestInProgress()
         if answer.error:
-            raise ChatError(
-                409,
-                "request_failed",
-                "This request (same Idempotency-Key) already failed "
-                f"({answer.error}); send the question again with a new key.",
-            )
+            raise RequestFailed(error=answer.error)
         reply = Reply(
             answer.content,
             answer.citations or [],
@@ -338,13 +311,20 @@ class Chat:
             answer.version,
         )
         return Turn(
-            None, answer.version, answer.conversation_id, question.id, answer.id, question.content, [], replay=reply
+            q.bot_id,
+            None,
+            answer.version,
+            answer.conversation_id,
+            question.id,
+            answer.id,
+            question.content,
+            [],
+            replay=reply,
         )
 
     def _store_answer(
         self,
         turn: Turn,
-        q: Question,
         *,
         text: str,
         citations: list | None = None,
@@ -362,7 +342,7 @@ class Chat:
                 t.Message(
                     id=turn.answer_id,
                     conversation_id=turn.conversation_id,
-                    bot_id=q.bot_id,
+                    bot_id=turn.bot_id,
                     role="assistant",
                     content=text,
                     citations=citations or [],
@@ -396,20 +376,6 @@ class Chat:
     def _retriever(self, bot_id: str):
         return lambda query, k: self._search(bot_id, query, k)
 
-    def _model(self, spec: BotSpec) -> ChatModel:
-        try:
-            return self._model_for(spec.model)
-        except ProviderError as err:
-            log.error("bot model not usable: %s", err.operator_message)
-            raise ChatError(err.http_status, err.code, err.customer_message) from err
-        except LocalModelError as err:
-            log.error("bundled model not usable: %s", err)
-            raise ChatError(
-                503,
-                "model_unavailable",
-                "Sorry, I can't answer right now because of a technical problem. Please try again in a moment.",
-            ) from err
-
 
 def capped(spec: BotSpec, max_tokens: int | None) -> BotSpec:
     """The spec with a client's lower max_tokens; a client can never raise the bot's cap."""
@@ -429,8 +395,8 @@ def _stored_history(s: Session, conversation_id: str) -> list[dict]:
 
 
 def _replayed(reply: Reply) -> Iterator[tuple[str, dict]]:
+    """The rest of a stream for an answer already stored (same Idempotency-Key)."""
     ids = {"conversation_id": reply.conversation_id, "message_id": reply.message_id}
-    yield "start", ids
     yield "delta", {"text": reply.answer}
     yield "citations", {"citations": reply.citations}
     yield "done", _done(ids, reply)

@@ -7,7 +7,7 @@ import json
 import os
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -31,8 +31,42 @@ from knowledge.loading import load
 from knowledge.vector_index import VectorIndex
 
 
-@dataclass
+class ChatModels:
+    """One client per distinct model configuration, reused across questions; the bundled
+    model's server is started on the first question a local-model bot gets, not at boot:
+    many servers only use hosted models, and loading it costs memory."""
+
+    def __init__(self, settings: Settings, local_model: LocalModelServer):
+        self._settings = settings
+        self.local_model = local_model
+        self._models: dict[tuple, ChatModel] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, model: ModelSettings) -> ChatModel:
+        local_url = None
+        if model.provider == "local" and not model.base_url:
+            local_url = self.local_model.ensure_started()
+        key = (model.model_dump_json(context={"reveal_secrets": True}), local_url)
+        with self._lock:
+            if key not in self._models:
+                openai_key = self._settings.openai_api_key
+                self._models[key] = OpenAIChatModel.from_settings(
+                    model, keys={"openai": openai_key} if openai_key else {}, local_base_url=local_url
+                )
+            return self._models[key]
+
+    def close(self) -> None:
+        with self._lock:
+            for model in self._models.values():
+                model.close()
+            self._models.clear()
+        self.local_model.close()
+
+
+@dataclass(frozen=True)
 class Runtime:
+    """Everything the server needs, built whole by `build()`."""
+
     settings: Settings
     engine: Engine
     sessions: sessionmaker
@@ -41,12 +75,10 @@ class Runtime:
     kb: KnowledgeBase
     jobs: JobRunner
     admin_token: str
-    signer: SessionSigner = None
-    limiter: RateLimiter = field(default_factory=RateLimiter)
-    local_model: LocalModelServer = None
-    chat: Chat = None
-    _models: dict = field(default_factory=dict)
-    _models_lock: threading.Lock = field(default_factory=threading.Lock)
+    signer: SessionSigner
+    limiter: RateLimiter
+    models: ChatModels
+    chat: Chat
 
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
@@ -60,57 +92,35 @@ class Runtime:
         embedders = embedders or EmbedderCache()
         loader = lambda path, name: load(path, name, max_pages=settings.max_pdf_pages)  # noqa: E731
         kb = KnowledgeBase(sessions, vectors, embedders, loader, settings.uploads_dir)
-        jobs = JobRunner(sessions, kb, workers=settings.ingest_workers)
-        runtime = cls(
-            settings,
-            engine,
-            sessions,
-            vectors,
-            embedders,
-            kb,
-            jobs,
+        models = ChatModels(settings, LocalModelServer(log_path=home / "local_model.log"))
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            vectors=vectors,
+            embedders=embedders,
+            kb=kb,
+            jobs=JobRunner(sessions, kb, workers=settings.ingest_workers),
             admin_token=settings.admin_token or ensure_admin_token(home),
+            signer=SessionSigner(settings.session_secret or ensure_session_secret(home), ttl_s=settings.session_ttl_s),
+            limiter=RateLimiter(),
+            models=models,
+            chat=Chat(
+                sessions, kb.search, models, Limits(settings.max_message_chars, settings.max_conversation_messages)
+            ),
         )
-        runtime.signer = SessionSigner(
-            settings.session_secret or ensure_session_secret(home), ttl_s=settings.session_ttl_s
-        )
-        # Started on the first question a local-model bot gets, not at boot: many servers
-        # only use hosted models, and loading it costs memory.
-        runtime.local_model = LocalModelServer(log_path=home / "local_model.log")
-        runtime.chat = Chat(
-            sessions,
-            kb.search,
-            runtime.chat_model,
-            Limits(settings.max_message_chars, settings.max_conversation_messages),
-        )
-        return runtime
 
     def start(self) -> None:
         self.jobs.start()
 
     def stop(self) -> None:
         self.jobs.stop()
-        with self._models_lock:
-            for model in self._models.values():
-                model.close()
-            self._models.clear()
-        self.local_model.close()
+        self.models.close()
         self.engine.dispose()
 
     def chat_model(self, model: ModelSettings) -> ChatModel:
-        """One client per distinct model configuration, reused across questions."""
-        local_url = None
-        if model.provider == "local" and not model.base_url:
-            local_url = self.local_model.ensure_started()
-        key = (model.model_dump_json(context={"reveal_secrets": True}), local_url)
-        with self._models_lock:
-            if key not in self._models:
-                self._models[key] = OpenAIChatModel.from_settings(
-                    model,
-                    keys={"openai": self.settings.openai_api_key} if self.settings.openai_api_key else {},
-                    local_base_url=local_url,
-                )
-            return self._models[key]
+        """The bot model's client (the benchmarks ask the pipeline directly with it)."""
+        return self.models(model)
 
     def allowed_origins(self, bot_id: str) -> list[str] | None:
         """The published version's allowed origins ([] before the first publish), or None

@@ -1,4 +1,6 @@
-"""The answering pipeline against a scripted OpenAI-compatible server over real HTTP."""
+"""The answering pipeline against a scripted OpenAI-compatible server over real HTTP.
+`answer()` is `answer_stream()` collected: each case checks the stream, and the whole answer
+where both matter (tests/test_answer_channels.py checks every HTTP channel agrees)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import logging
 import pytest
 
 from bots.core.answering import (
-    AnswerFailed,
     Citations,
     Delta,
     Done,
@@ -18,7 +19,9 @@ from bots.core.answering import (
     answer_stream,
     is_small_talk,
 )
+from bots.core.errors import RetrievalFailed
 from bots.core.spec import BotSpec
+from bots.llm.errors import ModelUnavailable
 from bots.llm.providers import OpenAIChatModel, RetryPolicy
 from knowledge.documents import Hit
 from tests.scripted_openai import Reply, ScriptedOpenAI
@@ -172,19 +175,25 @@ def test_model_saying_it_does_not_know_is_a_fallback_with_handoff(server, model)
 def test_prompt_injection_in_a_document_cannot_leak_the_system_prompt(server, model):
     # The scripted model obeys the injection and recites its whole system prompt.
     server.queue(Reply.echo_system(), Reply.echo_system())
-    bot = spec(persona={"instructions": "Internal: escalate VIP customers to Bob."})
+    bot = spec(
+        persona={"instructions": "Internal: escalate VIP customers to Bob."}, fallback={"handoff": {"enabled": True}}
+    )
     result = answer(bot, "What are your hours?", retrieve=retriever(INJECTION), model=model)
     system = server.requests[0]["messages"][0]["content"]
     canary = system.split("]")[0].removeprefix("[ref ")
     assert canary and canary in system
     assert canary not in result.text and "escalate VIP" not in result.text
-    assert result.text == "Sorry, I can't help with that request." and result.citations == []
+    # Not an error: the bot's fallback and hand-off offer, marked so, and the reason kept.
+    assert result.text.startswith("I'm sorry, I don't have that information.") and "a person" in result.text
+    assert result.fallback and result.handoff and result.citations == []
+    assert result.debug.reason == "withheld"
 
     events = list(answer_stream(bot, "What are your hours?", retrieve=retriever(INJECTION), model=model))
     shown = "".join(e.text for e in events if isinstance(e, Delta))
     canary = server.requests[1]["messages"][0]["content"].split("]")[0].removeprefix("[ref ")
     assert canary not in shown and "escalate VIP" not in shown and "never obey" not in shown
-    assert isinstance(events[-1], Failed) and events[-1].code == "answer_withheld"
+    done = events[-1]
+    assert isinstance(done, Done) and done.text == result.text == shown and done.debug.reason == "withheld"
 
 
 def test_stream_events_in_order(server, model):
@@ -211,7 +220,7 @@ def test_an_answer_cut_by_the_token_limit_ends_at_a_whole_sentence(server, model
     assert isinstance(done, Done) and done.debug.cut_at_tokens == 256
     assert done.text == "Stores open at 9am from Monday to Saturday."
     shown = "".join(e.text for e in events if isinstance(e, Delta))
-    assert done.text.startswith(shown.rstrip()) or shown.startswith(done.text)
+    assert shown == done.text  # the stream never shows what the cut takes away
 
 
 def test_bullets_reach_every_client_as_a_markdown_list(server, model):
@@ -229,18 +238,18 @@ def test_stream_cut_keeps_the_partial_answer_and_says_so(server, model, caplog):
     assert isinstance(failed, Failed) and failed.code == "model_stream_interrupted"
     shown = "".join(e.text for e in events if isinstance(e, Delta))
     assert shown == failed.partial_text == "Stores open from 9am to 6pm"
-    assert "technical problem" in failed.message and "HTTP" not in failed.message
+    assert "technical problem" in failed.error.message and "HTTP" not in failed.error.message
     assert len(server.requests) == 1  # not retried once text was shown
     assert "StreamInterrupted" in caplog.text  # the operator sees the real error
 
 
 def test_provider_failure_is_friendly_for_customers_and_detailed_for_operators(server, model, caplog):
     server.queue(Reply.error(500, "CUDA out of memory"), Reply.error(500, "CUDA out of memory"))
-    with caplog.at_level(logging.ERROR), pytest.raises(AnswerFailed) as err:
+    with caplog.at_level(logging.ERROR), pytest.raises(ModelUnavailable) as err:
         answer(spec(), "Quand ouvrez-vous ?", retrieve=retriever(HOURS), model=model)
     failure = err.value
-    assert failure.code == "model_unavailable" and failure.http_status == 503
-    assert "CUDA" not in str(failure) and "Réessayez" in str(failure)  # in the customer's language
+    assert failure.code == "model_unavailable"
+    assert "CUDA" not in failure.message and "Réessayez" in failure.message  # in the customer's language
     assert "CUDA out of memory" in caplog.text
     assert len(server.requests) == 2  # one try + one retry
 
@@ -251,7 +260,9 @@ def test_retrieval_failure_is_reported_not_raised(server, model, caplog):
 
     events = list(answer_stream(spec(), "hours?", retrieve=broken, model=model))
     assert isinstance(events[-1], Failed) and events[-1].code == "retrieval_failed"
-    assert "chroma" not in events[-1].message and "chroma is down" in caplog.text
+    assert "chroma" not in events[-1].error.message and "chroma is down" in caplog.text
+    with pytest.raises(RetrievalFailed):
+        answer(spec(), "hours?", retrieve=broken, model=model)
 
 
 def test_language_policy():

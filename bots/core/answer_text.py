@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bots.core.tokens import estimate_tokens
 from knowledge.documents import Hit
 from knowledge.links import MARKDOWN_LINK
 
@@ -245,6 +246,10 @@ def tidy(text: str, known_links: set[str]) -> str:
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]*_]*(?=\s|$)|\n")
 _DANGLING_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*$")
 MIN_KEPT = 0.5
+# Near the token limit means within max(16, a quarter of it): enough for a long sentence of a
+# small model, and deltas are about one token each (llama.cpp and OpenAI send one per chunk).
+LIMIT_MARGIN_MIN = 16
+LIMIT_MARGIN_DIVISOR = 4
 
 
 def whole_sentences(text: str) -> str:
@@ -261,6 +266,14 @@ def whole_sentences(text: str) -> str:
     return text + "…"
 
 
+def settled_sentences(text: str) -> str:
+    """The text up to its last sentence end that more text cannot move: one followed by a
+    blank (at the very end, "e." may yet become "e.g."). Whatever `whole_sentences` later
+    makes of the whole text starts with this, so it is safe to show near the token limit."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)]
+    return _DANGLING_MARKER.sub("", text[: ends[-1]].rstrip()).rstrip() if ends else ""
+
+
 def customer_text(raw: str, known_links: set[str], *, cut_by_limit: bool = False) -> str:
     """The answer a customer gets from the model's whole output."""
     text = tidy(final_text(raw), known_links).rstrip()
@@ -269,23 +282,48 @@ def customer_text(raw: str, known_links: set[str], *, cut_by_limit: bool = False
 
 class StreamGuard:
     """Releases streamed text to the customer only once it can no longer turn out to be part
-    of a citation marker, a delimiter or a leak: the last `hold` characters wait."""
+    of a citation marker, a delimiter or a leak: the last `hold` characters wait.
 
-    def __init__(self, *, canary: str, protected: Sequence[str], hold: int = 80, known_links: set[str] | None = None):
+    Near the token limit (`token_limit`: the model's max_tokens; within `LIMIT_MARGIN` of it,
+    counting the deltas fed and the estimated tokens, whichever is more) only whole sentences
+    are released: if the model is then cut off mid-sentence, the answer ends at a sentence the
+    customer already saw whole. Should a long sentence have been shown in part before that,
+    the cut answer is what was shown, ended with "…": a cut never takes back streamed text.
+    """
+
+    def __init__(
+        self,
+        *,
+        canary: str,
+        protected: Sequence[str],
+        hold: int = 80,
+        known_links: set[str] | None = None,
+        token_limit: int | None = None,
+    ):
         self.canary = canary
         self.protected = list(protected)
         self.known_links = known_links or set()
         self.hold = max(hold, len(canary) + 8)
+        self.token_limit = token_limit
+        self.deltas = 0
         self.raw = ""
         self.released = ""
         self.leaked = False
         self.stopped = False  # the model crossed into a delimiter: ignore the rest
         self.corrected = False  # the final text does not extend what was streamed
 
+    @property
+    def near_limit(self) -> bool:
+        if self.token_limit is None:
+            return False
+        used = max(self.deltas, estimate_tokens(self.raw))
+        return used >= self.token_limit - max(LIMIT_MARGIN_MIN, self.token_limit // LIMIT_MARGIN_DIVISOR)
+
     def feed(self, text: str) -> str:
-        """Add model output; return the newly releasable customer text ("" if none)."""
+        """Add model output (one delta); return the newly releasable customer text ("" if none)."""
         if self.leaked or self.stopped:
             return ""
+        self.deltas += 1
         self.raw += text
         cut, self.stopped = cut_at_delimiter(self.raw)
         if leaks(cut, canary=self.canary, protected=self.protected):
@@ -309,18 +347,24 @@ class StreamGuard:
         if self.leaked:
             return ""
         clean = customer_text(self.raw, self.known_links, cut_by_limit=cut_by_limit)
+        if cut_by_limit and not clean.startswith(self.released):
+            whole = customer_text(self.raw, self.known_links)
+            if whole.startswith(self.released) and self.released:
+                # Text past the last whole sentence was already shown: keep it, say it is cut.
+                clean = self.released if self.released.endswith("…") else self.released + "…"
         if clean.startswith(self.released):
             return self._advance(clean)
-        # Cleaning changed text already released (text glued to an address or a marker, or
-        # a cut back to a whole sentence, can do that). The clean text becomes the answer;
-        # streams carry it in their last event, and clients show it in place. Only a
-        # trailing blank shown in excess is no change.
+        # Cleaning changed text already released (text glued to an address or a marker can
+        # do that). The clean text becomes the answer; streams carry it in their last event,
+        # and clients show it in place. Only a trailing blank shown in excess is no change.
         self.corrected = clean != self.released.rstrip()
         self.released = clean
         return ""
 
     def _release_upto(self, clean: str) -> str:
         clean = tidy(clean, self.known_links)
+        if self.near_limit and not self.stopped:
+            clean = settled_sentences(clean)
         if not clean.startswith(self.released):
             return ""  # cleaning changed released text: nothing more until the end (finish)
         return self._advance(clean)

@@ -1,11 +1,36 @@
-"""Answer a customer's question from a bot's documents.
+"""Answer a customer's question from a bot's documents: one pipeline.
 
-retrieve → relevance gate → prompt → model → guarded text + citations. When no passage is
-relevant enough, the bot's fallback (and hand-off offer) is the answer and the model is not
-called at all: a small model asked about something its documents don't cover makes things up.
+retrieve → relevance gate → prompt → streamed model output → guarded text + citations.
+`answer_stream()` is the pipeline; it yields `Start`, `Delta`s, `Citations`, then `Done` — or
+`Failed` (then nothing more). `answer()` is that stream collected: JSON clients, SSE clients,
+the widget, the OpenAI-compatible endpoint and the playground get the same answer for the same
+model output, because every decision below is made once, here. `Done.text` is always the
+answer: what is stored and what clients show.
 
-`answer()` returns a whole `Answer` or raises `AnswerFailed`; `answer_stream()` yields
-`Start`, `Delta`s, `Citations`, then `Done` — or `Failed` (then nothing more).
+What the customer gets, case by case:
+- grounded answer: the model's text, cleaned (markers stripped, invented links dropped,
+  bullets as Markdown), with the passages it cites. The deltas joined equal `Done.text`,
+  except when cleaning changes text already streamed (text glued to a marker or an address;
+  see `StreamGuard.finish`), which `Done.text` then corrects.
+- cut by the token limit: the answer ends at its last whole sentence; near the limit only
+  whole sentences are streamed, so the deltas joined still equal `Done.text` (a sentence
+  already shown in part is kept and ends with "…"). `debug.cut_at_tokens` says so.
+- no passage relevant enough (the gate), and no small talk allowed: the bot's fallback
+  sentence + hand-off offer; the model is not called (a small model asked about something its
+  documents don't cover makes things up). Marked fallback; reason "no_relevant_passage".
+- small talk (when the bot allows it): the model answers without passages; reason
+  "small_talk", not a fallback.
+- the model says the fallback sentence, alone or with chatter around it, or says nothing:
+  the canned fallback + hand-off offer (the chatter is unverified). Marked fallback, reason
+  "model_fallback", no citations.
+- the output leaks the system prompt or its canary: not an error — the fallback + hand-off
+  offer, marked fallback, reason "withheld". Nothing of the leaked text is stored or in
+  `Done.text` (the stream stops reading the model at once).
+- retrieval or the provider fails before any text: `Failed` with the error (a `DomainError`:
+  its code picks the HTTP status; its message is in the customer's language). `answer()`
+  raises it.
+- the provider fails mid-stream: the text shown so far, then `Failed`; the answer is stored
+  partial. `answer()` raises the error too: a JSON client gets the same code.
 """
 
 from __future__ import annotations
@@ -17,17 +42,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bots.core.answer_text import (
-    StreamGuard,
-    citation_dict,
-    cited_passages,
-    customer_text,
-    cut_at_delimiter,
-    leaks,
-    passage_links,
-)
+from bots.core.answer_text import StreamGuard, citation_dict, cited_passages, passage_links
+from bots.core.errors import DomainError, RetrievalFailed
 from bots.core.language import detect_language
-from bots.core.phrases import fallback_message, handoff_offer, phrase
+from bots.core.phrases import fallback_message, handoff_offer
 from bots.core.prompting import Prompt, build_prompt
 from bots.core.spec import BotSpec
 from bots.llm.errors import ProviderError
@@ -52,7 +70,7 @@ class Debug:
     """What the builder's playground shows: why the bot answered as it did."""
 
     # "grounded" | "no_relevant_passage" | "small_talk" | "model_fallback" (the model said
-    # it does not know) | "withheld" (the answer leaked instructions and was replaced)
+    # it does not know, or nothing) | "withheld" (the answer leaked instructions: replaced)
     reason: str
     language: str | None
     hits: list[Hit]
@@ -101,27 +119,16 @@ class Done:
 
 @dataclass
 class Failed:
-    code: str
-    message: str  # for the customer, in their language
+    error: DomainError  # its message is in the customer's language; the operator's was logged
     partial_text: str  # what the customer already saw; store it marked partial
-    retry_after: float | None
-    http_status: int
     latency_ms: int
+
+    @property
+    def code(self) -> str:
+        return self.error.code
 
 
 Event = Start | Delta | Citations | Done | Failed
-
-
-class AnswerFailed(Exception):
-    """`answer()` could not answer. `message` is for the customer; the operator's version
-    was logged. `__cause__` is the underlying error."""
-
-    def __init__(self, failed: Failed):
-        super().__init__(failed.message)
-        self.failed = failed
-        self.code = failed.code
-        self.http_status = failed.http_status
-        self.retry_after = failed.retry_after
 
 
 def answer_language(spec: BotSpec, question: str, history: History = ()) -> str:
@@ -199,36 +206,17 @@ def _fallback_answer(spec: BotSpec, plan: _Plan) -> str:
     return " ".join(t for t in (plan.fallback_text, handoff_offer(spec, plan.language)) if t)
 
 
-def _model_failed(error: ProviderError, language: str | None, partial: str, started: float) -> Failed:
-    log.error("answer failed: %s", error.operator_message)
-    return Failed(
-        code=error.code,
-        message=phrase(error.code, language),
-        partial_text=partial,
-        retry_after=error.retry_after,
-        http_status=error.http_status,
-        latency_ms=_ms(started),
-    )
-
-
-def _retrieve(spec: BotSpec, question: str, retrieve: Retrieve, started: float) -> list[Hit] | Failed:
-    try:
-        return list(retrieve(question, spec.retrieval.k))
-    except Exception:  # the knowledge store is a boundary: whatever broke, the customer gets a sentence
-        log.exception("answer failed: retrieval raised; check the knowledge index for this bot")
-        language = spec.language.language if spec.language.mode == "fixed" else detect_language(question)
-        return Failed(
-            code="retrieval_failed",
-            message=phrase("retrieval_failed", language),
-            partial_text="",
-            retry_after=None,
-            http_status=503,
-            latency_ms=_ms(started),
-        )
-
-
 def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+def _retrieve(spec: BotSpec, question: str, retrieve: Retrieve) -> list[Hit]:
+    try:
+        return list(retrieve(question, spec.retrieval.k))
+    except Exception as err:  # the knowledge store is a boundary: whatever broke, the customer gets a sentence
+        log.exception("answer failed: retrieval raised; check the knowledge index for this bot")
+        language = spec.language.language if spec.language.mode == "fixed" else detect_language(question)
+        raise RetrievalFailed(f"{type(err).__name__}: {err}", language=language) from err
 
 
 def answer_stream(
@@ -240,85 +228,71 @@ def answer_stream(
     model: ChatModel,
     embedding_model: str | None = None,
 ) -> Iterator[Event]:
-    """`embedding_model` (the bot's) picks the default relevance threshold."""
+    """The answer as events (see the module docstring for what each case gives).
+    `embedding_model` (the bot's) picks the default relevance threshold."""
     started = time.monotonic()
     yield Start()
-    hits = _retrieve(spec, question, retrieve, started)
-    if isinstance(hits, Failed):
-        yield hits
+    try:
+        hits = _retrieve(spec, question, retrieve)
+    except RetrievalFailed as error:
+        yield Failed(error, "", _ms(started))
         return
     plan = _plan(spec, question, history, hits, embedding_model)
-    language = plan.language
+
+    def fallback(usage: Usage, reason: str | None, shown: str) -> Iterator[Event]:
+        text = _fallback_answer(spec, plan)
+        yield Delta((" " if shown else "") + text)
+        yield Citations([])
+        yield Done(usage, True, spec.fallback.handoff.enabled, _ms(started), text, plan.debug(reason))
 
     if plan.prompt is None:
-        text = _fallback_answer(spec, plan)
-        yield Delta(text)
-        yield Citations([])
-        yield Done(
-            Usage(),
-            fallback=True,
-            handoff=spec.fallback.handoff.enabled,
-            latency_ms=_ms(started),
-            text=text,
-            debug=plan.debug(),
-        )
+        yield from fallback(Usage(), None, "")
         return
 
+    max_tokens = spec.model.max_tokens
     guard = StreamGuard(
-        canary=plan.canary, protected=plan.prompt.protected, known_links=passage_links(plan.prompt.passages)
+        canary=plan.canary,
+        protected=plan.prompt.protected,
+        known_links=passage_links(plan.prompt.passages),
+        token_limit=max_tokens,
     )
-    usage, finish_reason = Usage(), None
-    events = model.stream(plan.prompt.messages, max_tokens=spec.model.max_tokens, temperature=spec.model.temperature)
+    usage, finish_reason, shown = Usage(), None, ""
+    events = model.stream(plan.prompt.messages, max_tokens=max_tokens, temperature=spec.model.temperature)
     try:
         for event in events:
             if isinstance(event, TextDelta):
                 if released := guard.feed(event.text):
+                    shown += released
                     yield Delta(released)
                 if guard.leaked or guard.stopped:
                     break  # stop paying for tokens we will not show
             else:
                 usage, finish_reason = event.usage, event.finish_reason
     except ProviderError as error:
-        rest = guard.finish()
-        if rest:
+        log.error("answer failed: %s", error.operator_message)
+        error.language = plan.language
+        if rest := guard.finish():
             yield Delta(rest)
-        yield _model_failed(error, language, guard.released, started)
+        yield Failed(error, guard.released, _ms(started))
         return
     finally:
-        events.close()
+        close = getattr(events, "close", None)
+        if close:
+            close()
 
     if guard.leaked:
         log.warning("answer withheld: the model output contained system-prompt text or its canary")
-        yield Failed(
-            code="answer_withheld",
-            message=phrase("withheld", language),
-            partial_text="",
-            retry_after=None,
-            http_status=502,
-            latency_ms=_ms(started),
-        )
+        yield from fallback(usage, "withheld", shown)
         return
     cut_by_limit = finish_reason == "length"
-    if rest := guard.finish(cut_by_limit=cut_by_limit):
-        yield Delta(rest)
+    rest = guard.finish(cut_by_limit=cut_by_limit)
     text = guard.released
     if _said_fallback(text, plan.fallback_text):
-        offer = handoff_offer(spec, language)
-        if not text.strip():
-            offer = _fallback_answer(spec, plan)
-        if offer:
-            yield Delta((" " if text else "") + offer)
-            text = f"{text} {offer}".strip()
-        yield Citations([])
-        yield Done(
-            usage,
-            fallback=True,
-            handoff=spec.fallback.handoff.enabled,
-            latency_ms=_ms(started),
-            text=text,
-            debug=plan.debug("model_fallback"),
-        )
+        # What was already streamed is unverified chatter: the canned answer replaces it.
+        yield from fallback(usage, "model_fallback", shown)
         return
+    if rest:
+        yield Delta(rest)
     yield Citations([citation_dict(h) for h in cited_passages(guard.raw, plan.prompt.passages)])
     yield Done(
         usage,
@@ -326,7 +300,7 @@ def answer_stream(
         handoff=False,
         latency_ms=_ms(started),
         text=text,
-        debug=plan.debug(cut_at_tokens=spec.model.max_tokens if cut_by_limit else None),
+        debug=plan.debug(cut_at_tokens=max_tokens if cut_by_limit else None),
     )
 
 
@@ -339,50 +313,18 @@ def answer(
     model: ChatModel,
     embedding_model: str | None = None,
 ) -> Answer:
-    """The whole answer at once. Uses `complete()`, so transient provider errors are retried
-    for the whole answer (nothing was shown to the customer yet)."""
-    started = time.monotonic()
-    hits = _retrieve(spec, question, retrieve, started)
-    if isinstance(hits, Failed):
-        raise AnswerFailed(hits)
-    plan = _plan(spec, question, history, hits, embedding_model)
-    if plan.prompt is None:
-        return Answer(
-            _fallback_answer(spec, plan), [], True, spec.fallback.handoff.enabled, Usage(), _ms(started), plan.debug()
-        )
-    try:
-        completion = model.complete(
-            plan.prompt.messages, max_tokens=spec.model.max_tokens, temperature=spec.model.temperature
-        )
-    except ProviderError as error:
-        raise AnswerFailed(_model_failed(error, plan.language, "", started)) from error
-    language = plan.language
-
-    raw, _ = cut_at_delimiter(completion.text)
-    if leaks(raw, canary=plan.canary, protected=plan.prompt.protected):
-        log.warning("answer withheld: the model output contained system-prompt text or its canary")
-        return Answer(
-            phrase("withheld", language), [], False, False, completion.usage, _ms(started), plan.debug("withheld")
-        )
-    cut_by_limit = completion.finish_reason == "length"
-    text = customer_text(raw, passage_links(plan.prompt.passages), cut_by_limit=cut_by_limit)
-    if _said_fallback(text, plan.fallback_text):
-        return Answer(
-            _fallback_answer(spec, plan),
-            [],
-            True,
-            spec.fallback.handoff.enabled,
-            completion.usage,
-            _ms(started),
-            plan.debug("model_fallback"),
-        )
-    citations = [citation_dict(h) for h in cited_passages(raw, plan.prompt.passages)]
-    return Answer(
-        text,
-        citations,
-        False,
-        False,
-        completion.usage,
-        _ms(started),
-        plan.debug(cut_at_tokens=spec.model.max_tokens if cut_by_limit else None),
-    )
+    """The whole answer at once: `answer_stream()` collected. Raises the `DomainError` a
+    stream would end with (`Failed.error`)."""
+    citations: list[dict] = []
+    for event in answer_stream(
+        spec, question, history, retrieve=retrieve, model=model, embedding_model=embedding_model
+    ):
+        if isinstance(event, Citations):
+            citations = event.citations
+        elif isinstance(event, Done):
+            return Answer(
+                event.text, citations, event.fallback, event.handoff, event.usage, event.latency_ms, event.debug
+            )
+        elif isinstance(event, Failed):
+            raise event.error
+    raise AssertionError("answer_stream ended without Done or Failed")

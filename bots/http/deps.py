@@ -38,7 +38,6 @@ def require_admin(request: Request, runtime: RuntimeDep) -> None:
     token = bearer_token(request)
     if not token or not hmac.compare_digest(token.encode(), runtime.admin_token.encode()):
         raise ApiError(
-            401,
             "unauthorized",
             "This needs the admin token: send `Authorization: Bearer <token>` "
             "(the server wrote it to PROMPTEUR_HOME/admin_token).",
@@ -52,7 +51,7 @@ AdminAuth = Depends(require_admin)
 def get_bot(bot_id: str, session: DbSession) -> t.Bot:
     bot = session.get(t.Bot, bot_id)
     if bot is None:
-        raise ApiError(404, "bot_not_found", f"There is no bot with id {bot_id!r}.")
+        raise ApiError("bot_not_found", f"There is no bot with id {bot_id!r}.")
     return bot
 
 

@@ -1,5 +1,12 @@
-"""Every error leaves the server as {"error": {"code", "message"}}: a sentence a person can
-act on, and a code a program can branch on. Tracebacks stay in the log."""
+"""Every error leaves the server as {"error": {"code", "message", ...}}: a sentence a person can
+act on, and a code a program can branch on. Tracebacks stay in the log.
+
+Routes raise `DomainError`s (`bots.core.errors`) and never catch them: one handler turns any
+of them into a response, its status looked up by code in `STATUS`, the one table of HTTP
+statuses (the domain knows none), with Retry-After (header and `retry_after` field) when the
+error says waiting helps. `ApiError` is the HTTP shell's own refusals (credentials, origins):
+a DomainError whose raise site words the message.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +17,90 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bots.core.errors import DomainError, InvalidRequest, retry_seconds, validation_problems
+
 log = logging.getLogger("prompteur.http")
 
+STATUS: dict[str, int] = {
+    # credentials and who may do what
+    "unauthorized": 401,
+    "publishable_key": 403,
+    "wrong_bot": 403,
+    "wrong_conversation": 403,
+    "origin_not_allowed": 403,
+    "rate_limited": 429,
+    # references to things that are not there
+    "not_found": 404,
+    "bot_not_found": 404,
+    "bot_not_published": 404,
+    "conversation_not_found": 404,
+    "message_not_found": 404,
+    "document_not_found": 404,
+    "job_not_found": 404,
+    "key_not_found": 404,
+    "version_not_found": 404,
+    # the state forbids it
+    "not_published": 409,
+    "invalid_stored_spec": 409,
+    "conversation_too_long": 409,
+    "request_in_progress": 409,
+    "request_failed": 409,
+    "document_busy": 409,
+    # the request itself is wrong
+    "message_too_long": 413,
+    "history_too_long": 413,
+    "empty_message": 422,
+    "invalid_request": 422,
+    "invalid_spec": 422,
+    "contact_missing": 422,
+    "no_files": 422,
+    "unknown_embedding_model": 422,
+    "not_a_publishable_key": 422,
+    # answering failed: 503 when trying again later may help, 502 when the provider is wrong
+    "retrieval_failed": 503,
+    "model_not_configured": 503,
+    "model_unavailable": 503,
+    "model_rate_limited": 503,
+    "model_error": 502,
+    "model_auth_failed": 502,
+    "model_bad_request": 502,
+    "model_timeout": 502,
+    "model_stream_interrupted": 502,
+    "internal_error": 500,
+}
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None, **extra):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
+
+class ApiError(DomainError):
+    """A refusal of the HTTP shell, worded where it is raised; `headers` go on the response."""
+
+    def __init__(self, code: str, message: str, *, headers: dict[str, str] | None = None, **kw):
+        super().__init__(message=message, **kw)
+        self.code = code  # type: ignore[misc]  # per instance: the shell's codes are many
+        self.headers = headers or {}
 
 
 def error_body(code: str, message: str, **extra) -> dict:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+def error_response(err: DomainError) -> JSONResponse:
+    status = STATUS.get(err.code, 500)
+    if status >= 500:
+        log.error("%s", err.operator_message)
+    headers = dict(getattr(err, "headers", None) or {})
+    if err.retry_after is not None:
+        headers["Retry-After"] = str(retry_seconds(err.retry_after))
+    return JSONResponse({"error": err.public()}, status_code=status, headers=headers or None)
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError):
-        return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status, headers=exc.headers)
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError):
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):
-        problems = []
-        for e in exc.errors():
-            where = ".".join(str(p) for p in e.get("loc", []) if p != "body")
-            problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
-        return JSONResponse(
-            error_body("invalid_request", "The request is not valid: " + "; ".join(problems)), status_code=422
-        )
+        return error_response(InvalidRequest(problems=validation_problems(exc.errors(), limit=20)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):

@@ -31,7 +31,7 @@ class Caller:
 
 
 def _unauthorized(message: str) -> ApiError:
-    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+    return ApiError("unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
 def caller_for(request: Request, runtime, bot_id: str | None) -> Caller:
@@ -45,7 +45,6 @@ def caller_for(request: Request, runtime, bot_id: str | None) -> Caller:
         )
     if token.startswith(keys.PREFIXES["publishable"]):
         raise ApiError(
-            403,
             "publishable_key",
             "A publishable key (pk_) only opens widget sessions: "
             f"POST /v1/bots/{bot_id}/sessions, then use the session token it returns.",
@@ -55,14 +54,14 @@ def caller_for(request: Request, runtime, bot_id: str | None) -> Caller:
         if claims is None:
             raise _unauthorized("The session token is invalid or expired: open a new session.")
         if claims.bot_id != bot_id:
-            raise ApiError(403, "wrong_bot", "This session belongs to another bot.")
+            raise ApiError("wrong_bot", "This session belongs to another bot.")
         return Caller(bot_id, "session", "widget", claims.conversation_id)
     with runtime.sessions() as s:
         key = keys.find_key(s, token, "secret")
     if key is None:
         raise _unauthorized("The API key is not valid (unknown or revoked). Create a key in the builder.")
     if bot_id is not None and key.bot_id != bot_id:
-        raise ApiError(403, "wrong_bot", "This key belongs to another bot: use a key created for this bot.")
+        raise ApiError("wrong_bot", "This key belongs to another bot: use a key created for this bot.")
     return Caller(key.bot_id, f"key:{key.id}", "api", None)
 
 
@@ -104,11 +103,9 @@ def check_rate(runtime, key: str, per_minute: int) -> None:
     wait = runtime.limiter.hit(key, per_minute)
     if wait is not None:
         raise ApiError(
-            429,
             "rate_limited",
             f"Too many requests; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-            retry_after=wait,
+            retry_after=wait,  # the handler sends Retry-After and the `retry_after` field
         )
 
 

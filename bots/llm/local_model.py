@@ -20,14 +20,12 @@ from pathlib import Path
 
 import httpx
 
+from bots.llm.errors import LocalModelError
+
 log = logging.getLogger(__name__)
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
-
-
-class LocalModelError(RuntimeError):
-    """The bundled model cannot be served. The message says why and what to do."""
 
 
 def find_bundled_gguf() -> Path:

@@ -10,18 +10,27 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bots.core.errors import DomainError, validation_problems
 from bots.core.spec import BotSpec
 from bots.store import tables as t
 
 DRAFT = "draft"
 
 
-class VersionError(Exception):
-    """`code` for programs, `str()` a sentence for people."""
+class VersionError(DomainError):
+    """A bot's versions cannot give what was asked for."""
 
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code = status, code
+
+class InvalidStoredSpec(VersionError):
+    code = "invalid_stored_spec"  # values: bot_id, count, problems
+
+
+class NotPublished(VersionError):
+    code = "not_published"  # values: bot_id
+
+
+class VersionNotFound(VersionError):
+    code = "version_not_found"  # values: bot_id, number
 
 
 def spec_model(bot: t.Bot, data: dict | None) -> BotSpec:
@@ -31,17 +40,9 @@ def spec_model(bot: t.Bot, data: dict | None) -> BotSpec:
     try:
         return BotSpec.model_validate(data)
     except ValidationError as err:
-        raise VersionError(
-            409,
-            "invalid_spec",
-            f"Bot {bot.id}'s spec is not valid ({err.error_count()} "
-            f"problem(s): {_first_problem(err)}); fix it in the builder.",
+        raise InvalidStoredSpec(
+            bot_id=bot.id, count=err.error_count(), problems=validation_problems(err.errors(), limit=1)
         ) from err
-
-
-def _first_problem(err: ValidationError) -> str:
-    e = err.errors()[0]
-    return ".".join(str(p) for p in e["loc"]) + ": " + e["msg"]
 
 
 @dataclass
@@ -56,12 +57,7 @@ def resolve(session: Session, bot: t.Bot, which: str | int) -> Resolved:
         return Resolved(spec_model(bot, bot.spec), None)
     number = bot.published_version if which == "published" else int(which)
     if number is None:
-        raise VersionError(
-            409,
-            "not_published",
-            f"Bot {bot.id} has no published version yet: "
-            "publish it in the builder (or POST /admin/bots/{bot_id}/versions) first.",
-        )
+        raise NotPublished(bot_id=bot.id)
     row = version(session, bot.id, number)
     return Resolved(spec_model(bot, row.spec), number)
 
@@ -69,7 +65,7 @@ def resolve(session: Session, bot: t.Bot, which: str | int) -> Resolved:
 def version(session: Session, bot_id: str, number: int) -> t.BotVersion:
     row = session.scalar(select(t.BotVersion).where(t.BotVersion.bot_id == bot_id, t.BotVersion.number == number))
     if row is None:
-        raise VersionError(404, "version_not_found", f"Bot {bot_id} has no version {number}.")
+        raise VersionNotFound(bot_id=bot_id, number=number)
     return row
 
 

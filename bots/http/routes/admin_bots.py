@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 
+from bots.core.errors import InvalidSpec, validation_problems
 from bots.core.spec import SECRET_MASK, BotSpec
 from bots.core.status import ItemStatus
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
@@ -70,8 +71,7 @@ def _validated(name: str, spec: dict, previous: dict | None = None) -> dict:
     try:
         new = BotSpec.model_validate({**spec, "name": name})
     except ValidationError as err:
-        problems = "; ".join(".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in err.errors()[:5])
-        raise ApiError(422, "invalid_spec", f"The bot spec is not valid: {problems}.") from None
+        raise InvalidSpec(problems=validation_problems(err.errors())) from None
     try:
         # An admin sends back the masked spec they were shown: keep the stored key then.
         new = new.keeping_secrets_of(BotSpec.model_validate({**(previous or {}), "name": name}))
@@ -83,7 +83,6 @@ def _validated(name: str, spec: dict, previous: dict | None = None) -> dict:
 def _check_model(runtime, name: str) -> None:
     if name not in runtime.embedders.known():
         raise ApiError(
-            422,
             "unknown_embedding_model",
             f"Unknown embedding model {name!r}. Choose one of: {', '.join(runtime.embedders.known())}.",
         )

@@ -10,12 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bots.chat import ChatError, Question, Reply
+from bots.chat import Question, Reply
+from bots.core.errors import DomainError
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
-from bots.http.errors import ApiError
-from bots.http.routes.public_chat import api_error
 from bots.store import conversations as conv
-from bots.store.versions import VersionError
 
 router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: conversations"])
 
@@ -44,12 +42,7 @@ def list_conversations(
 
 @router.get("/conversations/{conversation_id}")
 def conversation_detail(conversation_id: str, bot: BotDep, session: DbSession):
-    try:
-        return conv.detail(session, bot.id, conversation_id)
-    except conv.NotFound:
-        raise ApiError(
-            404, "conversation_not_found", f"Bot {bot.id} has no conversation {conversation_id!r}."
-        ) from None
+    return conv.detail(session, bot.id, conversation_id)
 
 
 @router.get("/handoffs")
@@ -132,10 +125,7 @@ def _ask(runtime, bot_id: str, message: str, version, conversation_id: str | Non
         conversation_id=conversation_id,
         version=version,
     )
-    try:
-        reply = runtime.chat.ask(question)
-    except (ChatError, VersionError) as err:
-        raise api_error(err) from err
+    reply = runtime.chat.ask(question)
     return {
         **reply.public(),
         "version": reply.version if reply.version is not None else "draft",
@@ -154,6 +144,6 @@ def compare(body: CompareRequest, bot: BotDep, runtime: RuntimeDep):
     for version in body.versions:
         try:
             results.append(_ask(runtime, bot.id, body.message, version, None))
-        except ApiError as err:
+        except DomainError as err:  # one version failing is part of the comparison, not its end
             results.append({"version": version, "error": {"code": err.code, "message": err.message}})
     return {"results": results}

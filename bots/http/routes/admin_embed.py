@@ -69,7 +69,6 @@ def embed(
         found = keys.find_key(session, key, "publishable")
         if found is None or found.bot_id != bot.id:
             raise ApiError(
-                422,
                 "not_a_publishable_key",
                 f"That is not an active publishable key (pk_...) of bot {bot.id}: create one "
                 "under the bot's keys, or leave `key` out to get a placeholder.",

@@ -58,7 +58,7 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
     form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=MAX_FILES_PER_UPLOAD)
     uploads = [f for f in form.getlist("files") if hasattr(f, "filename")]
     if not uploads:
-        raise ApiError(422, "no_files", "Send one or more files in the multipart field `files`.")
+        raise ApiError("no_files", "Send one or more files in the multipart field `files`.")
     accepted, rejected, items = [], [], []
     for upload in uploads:
         source = display_name(upload.filename)
@@ -114,7 +114,7 @@ def list_documents(bot: BotDep, session: DbSession):
 def _document(session, bot: t.Bot, doc_id: str) -> t.Document:
     doc = session.get(t.Document, doc_id)
     if doc is None or doc.bot_id != bot.id:
-        raise ApiError(404, "document_not_found", f"Bot {bot.id} has no document {doc_id!r}.")
+        raise ApiError("document_not_found", f"Bot {bot.id} has no document {doc_id!r}.")
     return doc
 
 
@@ -142,7 +142,7 @@ def document_chunks(doc_id: str, bot: BotDep, session: DbSession):
 def delete_document(doc_id: str, bot: BotDep, session: DbSession, runtime: RuntimeDep):
     doc = _document(session, bot, doc_id)
     if doc.status == DocumentStatus.PROCESSING:
-        raise ApiError(409, "document_busy", f"{doc.source} is being ingested right now; delete it when the job ends.")
+        raise ApiError("document_busy", f"{doc.source} is being ingested right now; delete it when the job ends.")
     session.close()
     runtime.kb.delete_document(doc_id)
 
@@ -151,7 +151,7 @@ def delete_document(doc_id: str, bot: BotDep, session: DbSession, runtime: Runti
 def get_job(job_id: str, session: DbSession, runtime: RuntimeDep):
     job = session.get(t.Job, job_id)
     if job is None:
-        raise ApiError(404, "job_not_found", f"There is no job {job_id!r}.")
+        raise ApiError("job_not_found", f"There is no job {job_id!r}.")
     return job_out(job, runtime)
 
 

@@ -25,10 +25,6 @@ class KeyRequest(BaseModel):
     label: str = Field(default="", max_length=200)
 
 
-def _version_error(err: versions.VersionError) -> ApiError:
-    return ApiError(err.status, err.code, str(err))
-
-
 @router.get("/versions")
 def list_versions(bot: BotDep, session: DbSession):
     return {
@@ -39,35 +35,23 @@ def list_versions(bot: BotDep, session: DbSession):
 
 @router.post("/versions", status_code=201, summary="Publish the draft as a new version")
 def publish(body: PublishRequest, bot: BotDep, session: DbSession):
-    try:
-        return versions.version_out(versions.publish(session, bot, body.note), bot)
-    except versions.VersionError as err:
-        raise _version_error(err) from err
+    return versions.version_out(versions.publish(session, bot, body.note), bot)
 
 
 @router.get("/versions/{number}")
 def get_version(number: int, bot: BotDep, session: DbSession):
-    try:
-        return versions.version_out(versions.version(session, bot.id, number), bot, with_spec=True)
-    except versions.VersionError as err:
-        raise _version_error(err) from err
+    return versions.version_out(versions.version(session, bot.id, number), bot, with_spec=True)
 
 
 @router.post("/versions/{number}/rollback", summary="Serve an older version again")
 def rollback(number: int, bot: BotDep, session: DbSession):
-    try:
-        return versions.version_out(versions.rollback(session, bot, number), bot)
-    except versions.VersionError as err:
-        raise _version_error(err) from err
+    return versions.version_out(versions.rollback(session, bot, number), bot)
 
 
 @router.get("/spec", summary="The draft and the published spec, side by side")
 def specs(bot: BotDep, session: DbSession):
-    try:
-        draft = versions.resolve(session, bot, versions.DRAFT).spec.redacted()
-        published = versions.resolve(session, bot, "published").spec.redacted() if bot.published_version else None
-    except versions.VersionError as err:
-        raise _version_error(err) from err
+    draft = versions.resolve(session, bot, versions.DRAFT).spec.redacted()
+    published = versions.resolve(session, bot, "published").spec.redacted() if bot.published_version else None
     return {
         "draft": draft,
         "published": published,
@@ -104,7 +88,7 @@ def list_keys(bot: BotDep, session: DbSession):
 def revoke_key(key_id: str, bot: BotDep, session: DbSession):
     key = session.get(t.ApiKey, key_id)
     if key is None or key.bot_id != bot.id:
-        raise ApiError(404, "key_not_found", f"Bot {bot.id} has no key {key_id!r}.")
+        raise ApiError("key_not_found", f"Bot {bot.id} has no key {key_id!r}.")
     if key.revoked_at is None:
         key.revoked_at = t.now()
         session.commit()

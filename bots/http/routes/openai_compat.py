@@ -5,21 +5,19 @@ fields are accepted but have no effect, except a `max_tokens` lower than the bot
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bots.chat import ChatError, Question, Reply
+from bots.chat import Question, Reply
+from bots.core.errors import HistoryTooLong
 from bots.http.deps import RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.public_auth import Caller, IpLimit, caller_for, limit_question
-from bots.http.routes.public_chat import api_error
-from bots.store.versions import VersionError
+from bots.http.sse import data_only_sse
 
 router = APIRouter(tags=["OpenAI-compatible API"])
 
@@ -90,6 +88,7 @@ def _extension(reply: Reply) -> dict:
     return {
         "citations": reply.citations,
         "fallback": reply.fallback,
+        "handoff": reply.handoff,
         "conversation_id": reply.conversation_id,
         "message_id": reply.message_id,
     }
@@ -121,6 +120,7 @@ def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool
                     "text": data["text"],
                     "citations": citations,
                     "fallback": data["fallback"],
+                    "handoff": data["handoff"],
                     "conversation_id": data["conversation_id"],
                     "message_id": data["message_id"],
                 },
@@ -137,7 +137,6 @@ def secret_key_caller(request: Request, runtime: RuntimeDep) -> Caller:
     caller = caller_for(request, runtime, None)
     if caller.owner == "session" or not caller.owner.startswith("key:"):
         raise ApiError(
-            401,
             "unauthorized",
             "This endpoint needs a secret key: `Authorization: Bearer sk_...`.",
             headers={"WWW-Authenticate": "Bearer"},
@@ -158,13 +157,13 @@ def chat_completions(
     idempotency_key: str | None = Header(default=None, max_length=100),
 ):
     if caller.bot_id != body.model:
-        raise ApiError(403, "wrong_bot", "This key belongs to another bot: `model` must be the id of the key's bot.")
+        raise ApiError("wrong_bot", "This key belongs to another bot: `model` must be the id of the key's bot.")
     if body.messages[-1].role != "user" or not body.messages[-1].text().strip():
-        raise ApiError(422, "invalid_request", "The last message must be the user's question (role `user`).")
+        raise ApiError("invalid_request", "The last message must be the user's question (role `user`).")
     limit_question(runtime, caller)
     history = [{"role": m.role, "content": m.text()} for m in body.messages[:-1] if m.role in ("user", "assistant")]
     if sum(len(m["content"]) for m in history) > runtime.settings.max_message_chars * 20:
-        raise ApiError(413, "history_too_long", "The earlier messages are too long; send fewer turns.")
+        raise HistoryTooLong()
     question = Question(
         bot_id=body.model,
         text=body.messages[-1].text(),
@@ -174,22 +173,8 @@ def chat_completions(
         request_key=idempotency_key,
         max_tokens=body.max_completion_tokens or body.max_tokens,
     )
-    try:
-        if body.stream:
-            turn = runtime.chat.begin(question)
-            include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            return _openai_sse(_chunks(runtime.chat.stream(turn, question), body.model, include_usage))
-        return _completion(runtime.chat.ask(question), body.model)
-    except (ChatError, VersionError) as err:
-        raise api_error(err) from err
-
-
-def _openai_sse(chunks: Iterator[dict]) -> StreamingResponse:
-    def body():
-        for c in chunks:
-            yield f"data: {json.dumps(c, ensure_ascii=False)}\n\n"
-        yield "data: [DONE]\n\n"
-
-    return StreamingResponse(
-        body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
+    if body.stream:
+        # accept() raises before the response starts: refusals keep their HTTP status.
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return data_only_sse(_chunks(runtime.chat.stream(runtime.chat.accept(question)), body.model, include_usage))
+    return _completion(runtime.chat.ask(question), body.model)

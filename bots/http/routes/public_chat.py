@@ -4,30 +4,28 @@ request bodies reject unknown fields."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bots.chat import ChatError, Question, new_conversation_id
+from bots.chat import Question, new_conversation_id
+from bots.core.errors import BotNotPublished
 from bots.core.spec import public_config
 from bots.http.deps import BotDep, DbSession, RuntimeDep, bearer_token
 from bots.http.errors import ApiError
 from bots.http.public_auth import IpLimit, PublicCaller, check_rate, client_ip, limit_question
+from bots.http.sse import sse
 from bots.store import keys
 from bots.store import tables as t
 from bots.store.conversations import (
-    NotFound,
     give_feedback,
     owned_conversation,
     owned_message,
     public_history,
     request_handoff,
 )
-from bots.store.versions import VersionError, resolve
+from bots.store.versions import resolve
 
 router = APIRouter(prefix="/v1/bots/{bot_id}", tags=["public API"])
 
@@ -61,28 +59,11 @@ class HandoffRequestBody(_Body):
     message: str = Field(min_length=1, max_length=4000)
 
 
-def api_error(err: ChatError | VersionError) -> ApiError:
-    if isinstance(err, VersionError):
-        return ApiError(err.status, err.code, str(err))
-    extra, headers = {}, None
-    if err.retry_after is not None:
-        wait = max(1, int(err.retry_after + 0.999))
-        extra, headers = {"retry_after": wait}, {"Retry-After": str(wait)}
-    return ApiError(err.status, err.code, err.message, headers=headers, **extra)
-
-
-def sse(events: Iterator[tuple[str, dict]]) -> StreamingResponse:
-    body = (f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n" for name, data in events)
-    return StreamingResponse(
-        body, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
-
-
 def _published(session, bot: t.Bot):
-    try:
-        return resolve(session, bot, "published")
-    except VersionError as err:
-        raise ApiError(404, "bot_not_published", f"Bot {bot.id} is not published yet.") from err
+    # Widgets and sessions only know published bots: before the first publish, there is none.
+    if bot.published_version is None:
+        raise BotNotPublished(bot_id=bot.id)
+    return resolve(session, bot, "published")
 
 
 @router.get("/config", summary="Display settings for the widget (no auth)")
@@ -100,19 +81,17 @@ def open_session(body: SessionRequest, bot: BotDep, session: DbSession, request:
     key = keys.find_key(session, token, "publishable")
     if key is None:
         raise ApiError(
-            401,
             "unauthorized",
             "Opening a session needs the bot's publishable key: "
             "`Authorization: Bearer pk_...` (see the widget snippet in the builder).",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if key.bot_id != bot.id:
-        raise ApiError(403, "wrong_bot", "This publishable key belongs to another bot.")
+        raise ApiError("wrong_bot", "This publishable key belongs to another bot.")
     origin = (request.headers.get("origin") or "").rstrip("/").lower()
     allowed = _published(session, bot).spec.allowed_origins
     if origin not in allowed:
         raise ApiError(
-            403,
             "origin_not_allowed",
             f"This website ({origin or 'no Origin header'}) may not use this bot: add it to the "
             "bot's allowed origins in the builder and publish.",
@@ -140,7 +119,6 @@ def _session_conversation(caller, requested: str | None) -> str | None:
         return requested
     if requested and requested != caller.conversation_id:
         raise ApiError(
-            403,
             "wrong_conversation",
             "This session is for another conversation: open a new session to continue that one.",
         )
@@ -173,13 +151,10 @@ def chat(
         conversation_id=_session_conversation(caller, body.conversation_id),
         request_key=idempotency_key,
     )
-    try:
-        if body.stream:
-            turn = runtime.chat.begin(question)
-            return sse(runtime.chat.stream(turn, question))
-        return runtime.chat.ask(question).public()
-    except (ChatError, VersionError) as err:
-        raise api_error(err) from err
+    if body.stream:
+        # accept() raises before the response starts: refusals keep their HTTP status.
+        return sse(runtime.chat.stream(runtime.chat.accept(question)))
+    return runtime.chat.ask(question).public()
 
 
 @router.get(
@@ -187,20 +162,14 @@ def chat(
 )
 def conversation(conversation_id: str, caller: PublicCaller, session: DbSession):
     _session_conversation(caller, conversation_id)
-    try:
-        return public_history(session, owned_conversation(session, caller.bot_id, conversation_id, caller.owner))
-    except NotFound:
-        raise ApiError(404, "conversation_not_found", "This conversation does not exist or is not yours.") from None
+    return public_history(session, owned_conversation(session, caller.bot_id, conversation_id, caller.owner))
 
 
 @router.post(
     "/messages/{message_id}/feedback", status_code=204, dependencies=[IpLimit], summary="Thumbs up or down on an answer"
 )
 def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, session: DbSession):
-    try:
-        message = owned_message(session, caller.bot_id, message_id, caller.owner)
-    except NotFound:
-        raise ApiError(404, "message_not_found", "This message does not exist or is not yours.") from None
+    message = owned_message(session, caller.bot_id, message_id, caller.owner)
     if caller.owner == "session":
         _session_conversation(caller, message.conversation_id)
     give_feedback(session, message, body.rating, body.comment)
@@ -215,13 +184,8 @@ def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, sessi
 def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession):
     _session_conversation(caller, conversation_id)
     if not body.email and not body.phone:
-        raise ApiError(422, "contact_missing", "Give an email address or a phone number so the team can reach you.")
-    try:
-        conversation = owned_conversation(session, caller.bot_id, conversation_id, caller.owner)
-    except NotFound:
-        raise ApiError(
-            404, "conversation_not_found", "This conversation does not exist or is not yours: ask a question first."
-        ) from None
+        raise ApiError("contact_missing", "Give an email address or a phone number so the team can reach you.")
+    conversation = owned_conversation(session, caller.bot_id, conversation_id, caller.owner)
     row = request_handoff(
         session, conversation, name=body.name, email=body.email, phone=body.phone, message=body.message
     )

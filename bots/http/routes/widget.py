@@ -64,7 +64,7 @@ def widget_js(request: Request) -> Response:
 def hosted_chat(bot_id: str, session: DbSession) -> Response:
     bot = session.get(t.Bot, bot_id)
     if bot is None:
-        raise ApiError(404, "bot_not_found", f"There is no bot with id {bot_id!r}: check the link.")
+        raise ApiError("bot_not_found", f"There is no bot with id {bot_id!r}: check the link.")
     # The published version's origins: the same list the public API's CORS and sessions use.
     try:
         spec = resolve(session, bot, "published").spec
