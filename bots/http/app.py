@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bots.http import errors
+from bots.http.middleware.body_limit import BodyLimit, Limits
 from bots.http.middleware.public_cors import PublicCors
-from bots.http.middleware.upload_limit import UploadLimit
 from bots.http.routes import (
     admin_bots,
     admin_conversations,
@@ -59,6 +59,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def healthz():
         return {"status": "ok"}
 
-    app.add_middleware(UploadLimit, limit_mb=settings.max_upload_mb)
+    app.add_middleware(BodyLimit, limits=Limits.from_settings(settings))
     app.add_middleware(PublicCors, origins_of=lambda scope: scope["app"].state.runtime.allowed_origins)
     return app
