@@ -15,5 +15,7 @@ def serve(host: str | None = None, port: int | None = None) -> int:
     settings.home.mkdir(parents=True, exist_ok=True)
     write_server_info(settings.home, f"http://{settings.host}:{settings.port}")
     print(f"Prompteur server on http://{settings.host}:{settings.port}  (data in {settings.home})", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 and
+    # rewrite the client address, overriding PROMPTEUR_TRUSTED_PROXIES (bots.http.public_auth).
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
     return 0
