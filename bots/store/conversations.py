@@ -11,17 +11,14 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
+from bots.core.errors import ConversationNotFound, MessageNotFound
 from bots.store import tables as t
-
-
-class NotFound(Exception):
-    pass
 
 
 def owned_conversation(s: Session, bot_id: str, conversation_id: str, owner: str) -> t.Conversation:
     conversation = s.get(t.Conversation, conversation_id)
     if conversation is None or conversation.bot_id != bot_id or conversation.owner != owner:
-        raise NotFound(conversation_id)
+        raise ConversationNotFound(conversation_id)
     return conversation
 
 
@@ -68,8 +65,11 @@ def _feedback_out(f: t.Feedback | None) -> dict | None:
 def owned_message(s: Session, bot_id: str, message_id: str, owner: str) -> t.Message:
     message = s.get(t.Message, message_id)
     if message is None or message.role != "assistant" or message.bot_id != bot_id:
-        raise NotFound(message_id)
-    owned_conversation(s, bot_id, message.conversation_id, owner)
+        raise MessageNotFound(message_id)
+    try:
+        owned_conversation(s, bot_id, message.conversation_id, owner)
+    except ConversationNotFound:
+        raise MessageNotFound(message_id) from None  # someone else's: same answer as a missing one
     return message
 
 
@@ -197,7 +197,7 @@ def summary(s: Session, c: t.Conversation) -> dict:
 def detail(s: Session, bot_id: str, conversation_id: str) -> dict:
     c = s.get(t.Conversation, conversation_id)
     if c is None or c.bot_id != bot_id:
-        raise NotFound(conversation_id)
+        raise ConversationNotFound(conversation_id)
     rows = messages(s, c.id)
     feedback = feedback_by_message(s, [m.id for m in rows])
     handoffs = s.scalars(select(t.HandoffRequest).where(t.HandoffRequest.conversation_id == c.id)).all()
