@@ -11,14 +11,17 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from bots.core.errors import ConversationNotFound, MessageNotFound
 from bots.store import tables as t
+
+
+class NotFound(Exception):
+    pass
 
 
 def owned_conversation(s: Session, bot_id: str, conversation_id: str, owner: str) -> t.Conversation:
     conversation = s.get(t.Conversation, conversation_id)
     if conversation is None or conversation.bot_id != bot_id or conversation.owner != owner:
-        raise ConversationNotFound(conversation_id)
+        raise NotFound(conversation_id)
     return conversation
 
 
@@ -65,11 +68,8 @@ def _feedback_out(f: t.Feedback | None) -> dict | None:
 def owned_message(s: Session, bot_id: str, message_id: str, owner: str) -> t.Message:
     message = s.get(t.Message, message_id)
     if message is None or message.role != "assistant" or message.bot_id != bot_id:
-        raise MessageNotFound(message_id)
-    try:
-        owned_conversation(s, bot_id, message.conversation_id, owner)
-    except ConversationNotFound:
-        raise MessageNotFound(message_id) from None  # someone else's: same answer as a missing one
+        raise NotFound(message_id)
+    owned_conversation(s, bot_id, message.conversation_id, owner)
     return message
 
 
@@ -197,7 +197,7 @@ def summary(s: Session, c: t.Conversation) -> dict:
 def detail(s: Session, bot_id: str, conversation_id: str) -> dict:
     c = s.get(t.Conversation, conversation_id)
     if c is None or c.bot_id != bot_id:
-        raise ConversationNotFound(conversation_id)
+        raise NotFound(conversation_id)
     rows = messages(s, c.id)
     feedback = feedback_by_message(s, [m.id for m in rows])
     handoffs = s.scalars(select(t.HandoffRequest).where(t.HandoffRequest.conversation_id == c.id)).all()
@@ -307,11 +307,22 @@ def export_rows(s: Session, bot_id: str, f: Filters) -> list[dict]:
 
 
 def to_csv(rows: list[dict]) -> str:
+    # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) can
+    # send the sheet's data away); customers write the messages, so such a cell gets a leading
+    # `'`, which spreadsheets show as text and never evaluate.
+    formula_starts = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+    def inert(value):
+        if isinstance(value, str) and value.lstrip(" ").startswith(formula_starts):
+            return "'" + value
+        return value
+
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "citations": "; ".join(str(c) for c in row["citations"])})
+        cells = {**row, "citations": "; ".join(str(c) for c in row["citations"])}
+        writer.writerow({name: inert(value) for name, value in cells.items()})
     return out.getvalue()
 
 
