@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from bots.file_modes import private_dir, restrict_new_files
 from bots.http.app import create_app
 from bots.runtime import write_server_info
 from bots.settings import Settings
@@ -12,7 +13,8 @@ from bots.settings import Settings
 def serve(host: str | None = None, port: int | None = None) -> int:
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    restrict_new_files()
+    private_dir(settings.home)
     write_server_info(settings.home, f"http://{settings.host}:{settings.port}")
     print(f"Prompteur server on http://{settings.host}:{settings.port}  (data in {settings.home})", flush=True)
     # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 and
