@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bots.chat import Chat, Limits
 from bots.core.spec import ModelSettings
+from bots.file_modes import private_dir, warn_if_exposed, write_private
 from bots.ingestion import JobRunner
 from bots.knowledge_base import KnowledgeBase
 from bots.llm.local_model import LocalModelServer
@@ -83,8 +84,11 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
         home = settings.home
-        home.mkdir(parents=True, exist_ok=True)
-        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        warn_if_exposed(home)
+        private_dir(home)
+        private_dir(settings.uploads_dir)
+        if not settings.chroma_url:  # a Chroma server keeps its own files
+            private_dir(settings.chroma_dir)
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
         sessions = session_factory(engine)
@@ -148,4 +152,4 @@ def ensure_admin_token(home: Path) -> str:
 
 
 def write_server_info(home: Path, url: str) -> None:
-    (home / "server.json").write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    write_private(home / "server.json", json.dumps({"url": url, "pid": os.getpid()}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from bots.file_modes import private_dir, restrict_new_files
 from bots.http.app import create_app
 from bots.runtime import write_server_info
 from bots.settings import Settings
@@ -12,8 +13,11 @@ from bots.settings import Settings
 def serve(host: str | None = None, port: int | None = None) -> int:
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    restrict_new_files()
+    private_dir(settings.home)
     write_server_info(settings.home, f"http://{settings.host}:{settings.port}")
     print(f"Prompteur server on http://{settings.host}:{settings.port}  (data in {settings.home})", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 and
+    # rewrite the client address, overriding PROMPTEUR_TRUSTED_PROXIES (bots.http.public_auth).
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
     return 0

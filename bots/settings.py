@@ -27,6 +27,13 @@ class Settings(BaseSettings):
         default=None, description="Fixed admin token; generated into home/admin_token when unset."
     )
     max_upload_mb: int = 50
+    # Every other body is parsed on the event loop before auth runs: keep them small.
+    max_public_body_kb: int = Field(
+        default=64, ge=1, description="Largest request body on the public API (chat, sessions, OpenAI-compatible)."
+    )
+    max_admin_body_kb: int = Field(
+        default=1024, ge=1, description="Largest JSON body on the admin API (document uploads have max_upload_mb)."
+    )
     max_pdf_pages: int = 5000
     ingest_workers: int = 1
     # Public API: sessions, limits and the proxies whose X-Forwarded-For we believe.

@@ -4,12 +4,14 @@ generated names, so `../../x` or a NUL byte in a name can never reach the file s
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
+from bots.file_modes import PRIVATE_FILE, private_dir
 from knowledge.loading import EXTENSIONS, unsupported
 
 # Exactly what the loaders read, so the upload check and ingestion cannot disagree.
@@ -46,10 +48,11 @@ def stored_suffix(name: str) -> str:
 
 def save_stream(source: BinaryIO, dest: Path) -> tuple[str, int]:
     """Copy to `dest` while hashing; returns (sha256, size)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dest.parent)
     digest, size = hashlib.sha256(), 0
     tmp = dest.with_suffix(dest.suffix + ".part")
-    with tmp.open("wb") as out:
+    # Readable by the server's user only: uploads are the company's internal documents.
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "wb") as out:
         while block := source.read(1024 * 1024):
             digest.update(block)
             size += len(block)

@@ -390,6 +390,12 @@ S: dict[str, tuple[str, str]] = {
         "Une clé est enregistrée (masquée). Saisissez-en une autre pour la remplacer.",
     ),
     "api_key_none": ("No key saved", "Aucune clé enregistrée"),
+    "api_key_dropped": (
+        "The saved key was removed because the provider or base URL changed: a key is only sent to "
+        "the address it was entered for. Enter the key for the new address.",
+        "La clé enregistrée a été supprimée car le fournisseur ou l'URL de base a changé : une clé "
+        "n'est envoyée qu'à l'adresse pour laquelle elle a été saisie. Saisissez la clé de la nouvelle adresse.",
+    ),
     "api_key_remove": ("Remove the saved key", "Supprimer la clé enregistrée"),
     "temperature": ("Temperature", "Température"),
     "temperature_help": (

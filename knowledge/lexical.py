@@ -5,9 +5,11 @@ passages), so 'refunds'/'refunded' and 'remboursements'/'rembourser' meet."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from functools import cache
 
 import bm25s
@@ -206,27 +208,57 @@ def detect_language(texts: list[str]) -> str:
 
 class Tokenizer:
     """Lower-cased, accent-folded, stop-word-free Snowball stems. Stems are cached per word:
-    a knowledge base's vocabulary is far smaller than its word count."""
+    a knowledge base's vocabulary is far smaller than its word count. Once the corpus is
+    indexed (`freeze()`), its words stay cached and new words (from queries, which anyone
+    may send with fresh random words for as long as the index lives) go to a bounded LRU."""
+
+    QUERY_CACHE_SIZE = 4096
 
     def __init__(self, language: str = "english"):
         self.language = language
         self._stop = STOPWORDS[language]
         self._stem = _stemmer(language).stemWord
-        self._cache: dict[str, str] = {}
+        # The corpus's words -> stems; Spelling reads the corpus vocabulary from it.
+        self.vocabulary: dict[str, str] = {}
+        self._query_words: OrderedDict[str, str] = OrderedDict()
+        self._frozen = False
+
+    def freeze(self) -> None:
+        """The corpus is tokenized: words seen from now on are cached in the bounded LRU."""
+        self._frozen = True
+
+    @property
+    def query_cache_size(self) -> int:
+        return len(self._query_words)
 
     def __call__(self, text: str) -> list[str]:
         out = []
         for word in _WORD.findall(text.lower()):
-            token = self._cache.get(word)
+            token = self.vocabulary.get(word)
             if token is None:
-                # Folding first: people often type French without accents, and
-                # "salarié" and "salarie" must become the same stem.
-                folded = _fold(word)
-                token = "" if folded in self._stop else self._stem(folded)
-                self._cache[word] = token
+                token = self._query_token(word) if self._frozen else self._new_token(word)
+                if not self._frozen:
+                    self.vocabulary[word] = token
             if token:
                 out.append(token)
         return out
+
+    def _query_token(self, word: str) -> str:
+        token = self._query_words.get(word)
+        if token is not None:
+            self._query_words.move_to_end(word)
+            return token
+        token = self._new_token(word)
+        self._query_words[word] = token
+        if len(self._query_words) > self.QUERY_CACHE_SIZE:
+            self._query_words.popitem(last=False)
+        return token
+
+    def _new_token(self, word: str) -> str:
+        # Folding first: people often type French without accents, and
+        # "salarié" and "salarie" must become the same stem.
+        folded = _fold(word)
+        return "" if folded in self._stop else self._stem(folded)
 
 
 class LexicalIndex:
@@ -237,6 +269,7 @@ class LexicalIndex:
         tokens = [self.tokenize(t) or ["∅"] for t in texts]
         if tokens:
             self._bm25.index(tokens, show_progress=False)
+        self.tokenize.freeze()
         self._spelling = Spelling(self.tokenize, tokens)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
@@ -279,10 +312,15 @@ class Spelling:
     only get a left-out or swapped letter put right ("gendr", "helath").
     A word of the language's dictionary is never a typo, even if the corpus lacks it: one
     edit from "injections" lies "infections", from "envie" "envoie". Nor is a word typed in
-    capitals: "AINS" is an acronym, not a slip of "ainsi"."""
+    capitals: "AINS" is an acronym, not a slip of "ainsi".
+    The work is bounded, since anyone may send the question: the edits of a word grow with
+    its length (a 2,000-letter word made ~190 MB of them), so longer words than any real
+    one are left alone, and only the first few unknown words of a question are corrected."""
 
     MIN_LENGTH = 4
     MIN_LENGTH_REPLACED = 7
+    MAX_LENGTH = 30
+    MAX_WORDS = 8
 
     def __init__(self, tokenize: Tokenizer, tokens: list[list[str]]):
         self._tokenize = tokenize
@@ -292,13 +330,14 @@ class Spelling:
             df.update(set(doc))
         self._stems = df
         # Accent-folded surface words of the corpus -> how many passages hold their stem.
-        self._words = {_fold(w): df[t] for w, t in tokenize._cache.items() if t and df[t]}
+        self._words = {_fold(w): df[t] for w, t in tokenize.vocabulary.items() if t and df[t]}
         letters = Counter(ch for w in self._words for ch in w if ch.isalpha())
         self._alphabet = "".join(ch for ch, _ in letters.most_common(60))
 
     def corrections(self, query: str) -> dict[str, str]:
         """{misspelt word (lower case): corpus word}"""
         fixes: dict[str, str] = {}
+        tried = 0
         for typed in _WORD.findall(query):
             if typed.isupper():
                 continue
@@ -309,6 +348,7 @@ class Spelling:
             # lies a different word ("penche", "opere").
             if (
                 len(folded) < self.MIN_LENGTH
+                or len(folded) > self.MAX_LENGTH
                 or not folded.isalpha()
                 or folded in self._words
                 or folded != word
@@ -319,19 +359,23 @@ class Spelling:
             stems = self._tokenize(word)
             if not stems or stems[0] in self._stems:
                 continue
-            for candidates in self._edits(folded)[: 1 if len(folded) < self.MIN_LENGTH_REPLACED else 2]:
+            if tried == self.MAX_WORDS:
+                break
+            tried += 1
+            kinds = 1 if len(folded) < self.MIN_LENGTH_REPLACED else 2
+            for candidates in itertools.islice(self._edits(folded), kinds):
                 known = [c for c in candidates if c in self._words]
                 if known:
                     fixes[word] = max(known, key=lambda c: (self._words[c], c))
                     break
         return fixes
 
-    def _edits(self, word: str) -> list[set[str]]:
+    def _edits(self, word: str) -> Iterator[set[str]]:
         """The words one edit away, likeliest slips first: a letter left out or two letters
-        swapped ("typs" is rather "types" than "tips"), then a wrong or an extra letter."""
+        swapped ("typs" is rather "types" than "tips"), then a wrong or an extra letter.
+        Each set is built only when the one before found nothing."""
         splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-        return [
-            {a + c + b for a, b in splits for c in self._alphabet}
-            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1},
-            {a + c + b[1:] for a, b in splits if b for c in self._alphabet} | {a + b[1:] for a, b in splits if b},
-        ]
+        yield {a + c + b for a, b in splits for c in self._alphabet} | {
+            a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1
+        }
+        yield {a + c + b[1:] for a, b in splits if b for c in self._alphabet} | {a + b[1:] for a, b in splits if b}

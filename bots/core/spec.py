@@ -242,14 +242,18 @@ class BotSpec(_Strict):
         return self.model_dump(mode="json")
 
     def keeping_secrets_of(self, previous: BotSpec) -> BotSpec:
-        """This spec with masked or omitted keys taken from `previous`, so that an admin who
-        edits a redacted spec and sends it back does not overwrite the stored key with the
-        mask. Send an explicit empty string to remove a key."""
+        """This spec with a masked key taken from `previous`, so that an admin who edits a
+        redacted spec and sends it back does not overwrite the stored key with the mask. Send
+        an explicit empty string to remove a key.
+        The stored key is kept only for the endpoint it was given for: when the provider or
+        base_url changes, a masked key is dropped (the admin enters the key again), or the
+        next question would send the stored key to whatever address was typed in."""
         key = self.model.api_key
-        if key is not None and key.get_secret_value() == SECRET_MASK:
-            model = self.model.model_copy(update={"api_key": previous.model.api_key})
-            return self.model_copy(update={"model": model})
-        return self
+        if key is None or key.get_secret_value() != SECRET_MASK:
+            return self
+        same_endpoint = (self.model.provider, self.model.base_url) == (previous.model.provider, previous.model.base_url)
+        model = self.model.model_copy(update={"api_key": previous.model.api_key if same_endpoint else None})
+        return self.model_copy(update={"model": model})
 
 
 def public_config(spec: BotSpec, bot_id: str) -> dict[str, Any]:

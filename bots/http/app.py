@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from bots import log_redaction
 from bots.http import errors
+from bots.http.middleware.body_limit import BodyLimit, Limits
 from bots.http.middleware.public_cors import PublicCors
-from bots.http.middleware.upload_limit import UploadLimit
 from bots.http.routes import (
     admin_bots,
     admin_conversations,
@@ -28,9 +29,11 @@ from bots.settings import Settings
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        log_redaction.install()  # again: uvicorn sets up its own handlers after create_app
         app.state.runtime = runtime or Runtime.build(settings)
         app.state.runtime.start()
         try:
@@ -59,6 +62,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def healthz():
         return {"status": "ok"}
 
-    app.add_middleware(UploadLimit, limit_mb=settings.max_upload_mb)
+    app.add_middleware(BodyLimit, limits=Limits.from_settings(settings))
     app.add_middleware(PublicCors, origins_of=lambda scope: scope["app"].state.runtime.allowed_origins)
     return app

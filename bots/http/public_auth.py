@@ -53,6 +53,12 @@ def caller_for(request: Request, runtime, bot_id: str | None) -> Caller:
         claims = runtime.signer.verify(token)
         if claims is None:
             raise _unauthorized("The session token is invalid or expired: open a new session.")
+        with runtime.sessions() as s:
+            # Revoking the publishable key ends its sessions at once. Tokens from before
+            # sessions named their key cannot be traced to one: they open a new session.
+            active = bool(claims.key_id) and keys.is_active(s, claims.key_id)
+        if not active:
+            raise _unauthorized("The key that opened this session was revoked: open a new session.")
         if claims.bot_id != bot_id:
             raise ApiError("wrong_bot", "This session belongs to another bot.")
         return Caller(bot_id, "session", "widget", claims.conversation_id)

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 # Keyless endpoints (llama.cpp, Ollama, vLLM without auth) still need a non-empty key for the SDK.
 PLACEHOLDER_KEY = "no-key-needed"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
 T = TypeVar("T")
 
 
@@ -102,7 +103,14 @@ class OpenAIChatModel:
             api_key = PLACEHOLDER_KEY
         elif settings.provider == "openai":
             base_url = settings.base_url
-            api_key = spec_key or keys.get("openai")
+            # The server-wide key goes to OpenAI only: a bot's custom base_url gets its own key.
+            official = base_url is None or base_url == OPENAI_BASE_URL
+            api_key = spec_key or (keys.get("openai") if official else None)
+            if not api_key and not official:
+                raise ModelConfigError(
+                    f"provider 'openai' with base_url {base_url} needs its own API key: the server-wide "
+                    f"OPENAI_API_KEY is only sent to {OPENAI_BASE_URL}"
+                )
             if not api_key:
                 raise ModelConfigError("provider 'openai' needs an API key and none is set")
         else:

@@ -377,11 +377,22 @@ def export_rows(s: Session, bot_id: str, f: Filters) -> list[dict]:
 
 
 def to_csv(rows: list[dict]) -> str:
+    # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) can
+    # send the sheet's data away); customers write the messages, so such a cell gets a leading
+    # `'`, which spreadsheets show as text and never evaluate.
+    formula_starts = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+    def inert(value):
+        if isinstance(value, str) and value.lstrip(" ").startswith(formula_starts):
+            return "'" + value
+        return value
+
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "citations": "; ".join(str(c) for c in row["citations"])})
+        cells = {**row, "citations": "; ".join(str(c) for c in row["citations"])}
+        writer.writerow({name: inert(value) for name, value in cells.items()})
     return out.getvalue()
 
 

@@ -50,6 +50,13 @@ def find_key(session: Session, plaintext: str, kind: str) -> t.ApiKey | None:
     return key
 
 
+def is_active(session: Session, key_id: str) -> bool:
+    """Whether the key exists and is not revoked: sessions check it on every request, so
+    revoking a publishable key ends the sessions it opened."""
+    key = session.get(t.ApiKey, key_id)
+    return key is not None and key.revoked_at is None
+
+
 def masked(key: t.ApiKey) -> str:
     return f"{key.prefix}…"
 
@@ -59,6 +66,7 @@ class SessionClaims:
     bot_id: str
     conversation_id: str
     expires_at: int
+    key_id: str  # the publishable key that opened the session ("" in tokens from before keys were named)
 
 
 def _b64(data: bytes) -> str:
@@ -70,7 +78,8 @@ def _unb64(text: str) -> bytes:
 
 
 class SessionSigner:
-    """Stateless tokens, so any replica sharing the secret accepts them."""
+    """Signed tokens, so any replica sharing the secret accepts them. They name the key that
+    opened them, so that revoking it ends them (one lookup per request)."""
 
     def __init__(self, secret: str, ttl_s: int = 3600, clock=time.time):
         self._secret = secret.encode()
@@ -80,9 +89,10 @@ class SessionSigner:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
 
-    def issue(self, bot_id: str, conversation_id: str) -> tuple[str, int]:
+    def issue(self, bot_id: str, conversation_id: str, key_id: str) -> tuple[str, int]:
         expires_at = int(self._clock()) + self.ttl_s
-        payload = _b64(json.dumps({"b": bot_id, "c": conversation_id, "e": expires_at}, separators=(",", ":")).encode())
+        claims = {"b": bot_id, "c": conversation_id, "e": expires_at, "k": key_id}
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{SESSION_PREFIX}{payload}.{self._sign(payload)}", expires_at
 
     def verify(self, token: str, *, allow_expired: bool = False) -> SessionClaims | None:
@@ -95,7 +105,7 @@ class SessionSigner:
             return None
         try:
             data = json.loads(_unb64(payload))
-            claims = SessionClaims(str(data["b"]), str(data["c"]), int(data["e"]))
+            claims = SessionClaims(str(data["b"]), str(data["c"]), int(data["e"]), str(data.get("k", "")))
         except (ValueError, KeyError, TypeError):
             return None
         if not allow_expired and claims.expires_at < self._clock():

@@ -10,6 +10,7 @@ import streamlit as st
 from builder import api
 from builder.i18n import labeller, t
 from builder.labels import source_label
+from builder.plain_text import escape_markdown
 
 PER_PAGE = 20
 
@@ -96,7 +97,11 @@ with log:
         detail = api.attempt(client.conversation, bid, chosen) if chosen else None
         for m in (detail or {}).get("messages", []):
             with st.chat_message(m["role"]):
-                st.markdown(m["content"] or "…")
+                if m["role"] == "user":
+                    # A customer's Markdown must not load images or show links in our browser.
+                    st.text(m["content"] or "…")
+                else:
+                    st.markdown(m["content"] or "…")
                 notes = []
                 if m.get("citations"):
                     notes.append(
@@ -112,7 +117,7 @@ with log:
                     fb = m["feedback"]
                     notes.append(
                         t("cv_up" if fb["rating"] == "up" else "cv_down")
-                        + (f" {fb['comment']}" if fb.get("comment") else "")
+                        + (f" {escape_markdown(fb['comment'])}" if fb.get("comment") else "")
                     )
                 if m.get("latency_ms") is not None and m["role"] == "assistant":
                     notes.append(f"{m['latency_ms']} ms")
@@ -122,10 +127,10 @@ with log:
             st.info(
                 t(
                     "cv_handoff_line",
-                    name=h["name"],
-                    email=h.get("email") or "–",
-                    phone=h.get("phone") or "–",
-                    message=h["message"],
+                    name=escape_markdown(h["name"]),
+                    email=escape_markdown(h.get("email") or "–"),
+                    phone=escape_markdown(h.get("phone") or "–"),
+                    message=escape_markdown(h["message"]),
                 )
             )
 

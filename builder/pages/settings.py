@@ -145,12 +145,17 @@ if saved:
     updated = api.attempt(client.update_bot, bid, **fields)
     if updated:
         st.session_state[f"set_key_rev_{bid}"] = key_rev + 1
+        # The server drops a saved key when its endpoint changes: say why the key is gone.
+        if has_key and not remove_key and not (updated["spec"].get("model") or {}).get("api_key"):
+            st.session_state[f"settings_key_dropped_{bid}"] = True
         st.session_state[f"settings_saved_{bid}"] = updated.get("reindex_job_id") and embedding or True
         st.rerun()
 if saved_note := st.session_state.pop(f"settings_saved_{bid}", None):
     st.success(t("saved"))
     if saved_note is not True:
         st.info(t("reindexing_for_model", model=saved_note))
+if st.session_state.pop(f"settings_key_dropped_{bid}", None):
+    st.warning(t("api_key_dropped"))
 if limits := server.get("limits"):
     st.subheader(t("server_limits"))
     st.caption(t("server_limits_help"))

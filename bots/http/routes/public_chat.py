@@ -106,7 +106,7 @@ def open_session(body: SessionRequest, bot: BotDep, session: DbSession, request:
             and claims.expires_at + RESUME_GRACE_S > datetime.now(UTC).timestamp()
         ):
             conversation_id = body.conversation_id
-    token, expires = runtime.signer.issue(bot.id, conversation_id)
+    token, expires = runtime.signer.issue(bot.id, conversation_id, key.id)
     return {
         "token": token,
         "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
