@@ -22,6 +22,7 @@ from bots.http.routes import (
     widget,
 )
 from bots.runtime import Runtime
+from bots.schemas.server import Health
 from bots.settings import Settings
 
 
@@ -55,9 +56,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(widget.router)
     app.include_router(admin_embed.router)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz():
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["health"], response_model=Health)
+    def healthz() -> Health:
+        return Health(status="ok")
 
     app.add_middleware(UploadLimit, limit_mb=settings.max_upload_mb)
     app.add_middleware(PublicCors, origins_of=lambda scope: scope["app"].state.runtime.allowed_origins)

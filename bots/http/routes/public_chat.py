@@ -17,6 +17,8 @@ from bots.core.spec import public_config
 from bots.http.deps import BotDep, DbSession, RuntimeDep, bearer_token
 from bots.http.errors import ApiError
 from bots.http.public_auth import IpLimit, PublicCaller, check_rate, client_ip, limit_question
+from bots.schemas.answers import Answer
+from bots.schemas.public import HandoffCreated, PublicConfig, PublicHistory, WidgetSession
 from bots.store import keys
 from bots.store import tables as t
 from bots.store.conversations import (
@@ -85,7 +87,7 @@ def _published(session, bot: t.Bot):
         raise ApiError(404, "bot_not_published", f"Bot {bot.id} is not published yet.") from err
 
 
-@router.get("/config", summary="Display settings for the widget (no auth)")
+@router.get("/config", response_model=PublicConfig, summary="Display settings for the widget (no auth)")
 def config(bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDep):
     # Cheap and unauthenticated: its own, roomier per-IP bucket.
     check_rate(
@@ -94,8 +96,15 @@ def config(bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDe
     return public_config(_published(session, bot).spec, bot.id)
 
 
-@router.post("/sessions", dependencies=[IpLimit], summary="Open a widget session with a publishable key")
-def open_session(body: SessionRequest, bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDep):
+@router.post(
+    "/sessions",
+    dependencies=[IpLimit],
+    response_model=WidgetSession,
+    summary="Open a widget session with a publishable key",
+)
+def open_session(
+    body: SessionRequest, bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDep
+) -> WidgetSession:
     token = bearer_token(request) or ""
     key = keys.find_key(session, token, "publishable")
     if key is None:
@@ -128,11 +137,11 @@ def open_session(body: SessionRequest, bot: BotDep, session: DbSession, request:
         ):
             conversation_id = body.conversation_id
     token, expires = runtime.signer.issue(bot.id, conversation_id)
-    return {
-        "token": token,
-        "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
-        "conversation_id": conversation_id,
-    }
+    return WidgetSession(
+        token=token,
+        expires_at=datetime.fromtimestamp(expires, UTC).isoformat(),
+        conversation_id=conversation_id,
+    )
 
 
 def _session_conversation(caller, requested: str | None) -> str | None:
@@ -150,6 +159,7 @@ def _session_conversation(caller, requested: str | None) -> str | None:
 @router.post(
     "/chat",
     dependencies=[IpLimit],
+    response_model=Answer,
     summary="Ask the bot (JSON, or SSE with stream=true)",
     responses={
         200: {
@@ -183,7 +193,10 @@ def chat(
 
 
 @router.get(
-    "/conversations/{conversation_id}", dependencies=[IpLimit], summary="A conversation's messages (its owner only)"
+    "/conversations/{conversation_id}",
+    dependencies=[IpLimit],
+    response_model=PublicHistory,
+    summary="A conversation's messages (its owner only)",
 )
 def conversation(conversation_id: str, caller: PublicCaller, session: DbSession):
     _session_conversation(caller, conversation_id)
@@ -196,7 +209,7 @@ def conversation(conversation_id: str, caller: PublicCaller, session: DbSession)
 @router.post(
     "/messages/{message_id}/feedback", status_code=204, dependencies=[IpLimit], summary="Thumbs up or down on an answer"
 )
-def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, session: DbSession):
+def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, session: DbSession) -> None:
     try:
         message = owned_message(session, caller.bot_id, message_id, caller.owner)
     except NotFound:
@@ -210,9 +223,10 @@ def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, sessi
     "/conversations/{conversation_id}/handoff",
     status_code=201,
     dependencies=[IpLimit],
+    response_model=HandoffCreated,
     summary="Ask for a person to follow up",
 )
-def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession):
+def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession) -> HandoffCreated:
     _session_conversation(caller, conversation_id)
     if not body.email and not body.phone:
         raise ApiError(422, "contact_missing", "Give an email address or a phone number so the team can reach you.")
@@ -225,4 +239,4 @@ def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller
     row = request_handoff(
         session, conversation, name=body.name, email=body.email, phone=body.phone, message=body.message
     )
-    return {"id": row.id}
+    return HandoffCreated(id=row.id)
