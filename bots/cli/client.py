@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from bots.schemas.bots import Bot, BotList, UpdatedBot
 from bots.schemas.conversations import (
@@ -37,6 +39,7 @@ from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.settings import Settings
 
 ASK_TIMEOUT_S = 600.0
+Shape = TypeVar("Shape", bound=BaseModel)
 
 
 class ClientError(Exception):
@@ -105,20 +108,33 @@ class AdminClient:
             return None
         return response.json()
 
+    def _parse(self, model: type[Shape], body: Any) -> Shape:
+        """The server's answer as `model`; one of another shape (a server of another version,
+        or not Prompteur at all) is a ClientError that says so, not a traceback."""
+        try:
+            return model.model_validate(body)
+        except ValidationError as err:
+            where = "; ".join(".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in err.errors()[:3])
+            raise ClientError(
+                f"The server at {self.base_url} answered in an unexpected shape ({where}): is it a "
+                "Prompteur server of the same version as this client?"
+            ) from None
+
     # --- bots ---
     def bots(self) -> list[Bot]:
-        return BotList.model_validate(self.request("GET", "/admin/bots")).bots
+        return self._parse(BotList, self.request("GET", "/admin/bots")).bots
 
     def create_bot(self, name: str, language: str = "en", spec: dict | None = None, **extra) -> Bot:
-        return Bot.model_validate(
-            self.request("POST", "/admin/bots", json={"name": name, "language": language, "spec": spec or {}, **extra})
+        return self._parse(
+            Bot,
+            self.request("POST", "/admin/bots", json={"name": name, "language": language, "spec": spec or {}, **extra}),
         )
 
     def bot(self, bot_id: str) -> Bot:
-        return Bot.model_validate(self.request("GET", f"/admin/bots/{bot_id}"))
+        return self._parse(Bot, self.request("GET", f"/admin/bots/{bot_id}"))
 
     def update_bot(self, bot_id: str, **fields) -> UpdatedBot:
-        return UpdatedBot.model_validate(self.request("PATCH", f"/admin/bots/{bot_id}", json=fields))
+        return self._parse(UpdatedBot, self.request("PATCH", f"/admin/bots/{bot_id}", json=fields))
 
     def delete_bot(self, bot_id: str) -> None:
         self.request("DELETE", f"/admin/bots/{bot_id}")
@@ -143,55 +159,55 @@ class AdminClient:
         names = names or [p.name for p in paths]
         files = [("files", (name, p.open("rb"))) for p, name in zip(paths, names)]
         try:
-            return UploadResult.model_validate(self.request("POST", f"/admin/bots/{bot_id}/documents", files=files))
+            return self._parse(UploadResult, self.request("POST", f"/admin/bots/{bot_id}/documents", files=files))
         finally:
             for _, (_, handle) in files:
                 handle.close()
 
     def documents(self, bot_id: str) -> list[Document]:
-        return DocumentList.model_validate(self.request("GET", f"/admin/bots/{bot_id}/documents")).documents
+        return self._parse(DocumentList, self.request("GET", f"/admin/bots/{bot_id}/documents")).documents
 
     def chunks(self, bot_id: str, doc_id: str) -> list[Chunk]:
-        return ChunkList.model_validate(self.request("GET", f"/admin/bots/{bot_id}/documents/{doc_id}/chunks")).chunks
+        return self._parse(ChunkList, self.request("GET", f"/admin/bots/{bot_id}/documents/{doc_id}/chunks")).chunks
 
     def delete_document(self, bot_id: str, doc_id: str) -> None:
         self.request("DELETE", f"/admin/bots/{bot_id}/documents/{doc_id}")
 
     def job(self, job_id: str) -> Job:
-        return Job.model_validate(self.request("GET", f"/admin/jobs/{job_id}"))
+        return self._parse(Job, self.request("GET", f"/admin/jobs/{job_id}"))
 
     def search(self, bot_id: str, query: str, k: int = 5) -> list[SearchHit]:
         body = self.request("POST", f"/admin/bots/{bot_id}/search", json={"query": query, "k": k})
-        return SearchResult.model_validate(body).hits
+        return self._parse(SearchResult, body).hits
 
     def reindex(self, bot_id: str) -> JobStarted:
-        return JobStarted.model_validate(self.request("POST", f"/admin/bots/{bot_id}/reindex"))
+        return self._parse(JobStarted, self.request("POST", f"/admin/bots/{bot_id}/reindex"))
 
     # --- publishing ---
     def versions(self, bot_id: str) -> VersionList:
-        return VersionList.model_validate(self.request("GET", f"/admin/bots/{bot_id}/versions"))
+        return self._parse(VersionList, self.request("GET", f"/admin/bots/{bot_id}/versions"))
 
     def version(self, bot_id: str, number: int) -> VersionWithSpec:
-        return VersionWithSpec.model_validate(self.request("GET", f"/admin/bots/{bot_id}/versions/{number}"))
+        return self._parse(VersionWithSpec, self.request("GET", f"/admin/bots/{bot_id}/versions/{number}"))
 
     def publish(self, bot_id: str, note: str = "") -> Version:
-        return Version.model_validate(self.request("POST", f"/admin/bots/{bot_id}/versions", json={"note": note}))
+        return self._parse(Version, self.request("POST", f"/admin/bots/{bot_id}/versions", json={"note": note}))
 
     def rollback(self, bot_id: str, number: int) -> Version:
-        return Version.model_validate(self.request("POST", f"/admin/bots/{bot_id}/versions/{number}/rollback"))
+        return self._parse(Version, self.request("POST", f"/admin/bots/{bot_id}/versions/{number}/rollback"))
 
     def specs(self, bot_id: str) -> Specs:
         """The draft and the published spec side by side."""
-        return Specs.model_validate(self.request("GET", f"/admin/bots/{bot_id}/spec"))
+        return self._parse(Specs, self.request("GET", f"/admin/bots/{bot_id}/spec"))
 
     # --- keys ---
     def create_key(self, bot_id: str, kind: str = "secret", label: str = "") -> CreatedKey:
         """The response's `key` is the only time the key is ever shown."""
         body = self.request("POST", f"/admin/bots/{bot_id}/keys", json={"kind": kind, "label": label})
-        return CreatedKey.model_validate(body)
+        return self._parse(CreatedKey, body)
 
     def keys(self, bot_id: str) -> list[ApiKey]:
-        return KeyList.model_validate(self.request("GET", f"/admin/bots/{bot_id}/keys")).keys
+        return self._parse(KeyList, self.request("GET", f"/admin/bots/{bot_id}/keys")).keys
 
     def revoke_key(self, bot_id: str, key_id: str) -> None:
         self.request("DELETE", f"/admin/bots/{bot_id}/keys/{key_id}")
@@ -199,24 +215,25 @@ class AdminClient:
     # --- conversations ---
     def conversations(self, bot_id: str, limit: int = 50, offset: int = 0, **filters) -> ConversationList:
         params = {k: v for k, v in filters.items() if v is not None}
-        return ConversationList.model_validate(
+        return self._parse(
+            ConversationList,
             self.request(
                 "GET", f"/admin/bots/{bot_id}/conversations", params={**params, "limit": limit, "offset": offset}
-            )
+            ),
         )
 
     def conversation(self, bot_id: str, conversation_id: str) -> ConversationDetail:
         body = self.request("GET", f"/admin/bots/{bot_id}/conversations/{conversation_id}")
-        return ConversationDetail.model_validate(body)
+        return self._parse(ConversationDetail, body)
 
     def handoffs(self, bot_id: str) -> list[Handoff]:
-        return HandoffList.model_validate(self.request("GET", f"/admin/bots/{bot_id}/handoffs")).handoffs
+        return self._parse(HandoffList, self.request("GET", f"/admin/bots/{bot_id}/handoffs")).handoffs
 
     def export_conversations(self, bot_id: str, format: str = "json", **filters) -> ExportedMessages | str:
         """JSON: the messages; CSV: the file's text."""
         params = {**{k: v for k, v in filters.items() if v is not None}, "format": format}
         if format == "json":
-            return ExportedMessages.model_validate(self.request("GET", f"/admin/bots/{bot_id}/export", params=params))
+            return self._parse(ExportedMessages, self.request("GET", f"/admin/bots/{bot_id}/export", params=params))
         response = self._http.get(f"/admin/bots/{bot_id}/export", params=params)
         if response.status_code >= 400:
             raise ClientError(response.json()["error"]["message"], response.status_code)
@@ -224,7 +241,7 @@ class AdminClient:
 
     def stats(self, bot_id: str, **filters) -> Stats:
         params = {k: v for k, v in filters.items() if v is not None}
-        return Stats.model_validate(self.request("GET", f"/admin/bots/{bot_id}/stats", params=params))
+        return self._parse(Stats, self.request("GET", f"/admin/bots/{bot_id}/stats", params=params))
 
     # --- asking ---
     def playground(
@@ -236,7 +253,7 @@ class AdminClient:
             body["conversation_id"] = conversation_id
         # Answers wait on a model, which can be slow on a busy CPU: wait longer than for admin calls.
         reply = self.request("POST", f"/admin/bots/{bot_id}/playground", json=body, timeout=ASK_TIMEOUT_S)
-        return PlaygroundReply.model_validate(reply)
+        return self._parse(PlaygroundReply, reply)
 
     def compare(
         self, bot_id: str, message: str, versions: list | None = None
@@ -248,26 +265,27 @@ class AdminClient:
             json={"message": message, "versions": versions or ["draft", "published"]},
             timeout=ASK_TIMEOUT_S,
         )
-        return Comparison.model_validate(body).results
+        return self._parse(Comparison, body).results
 
     # --- used by the builder UI ---
     def upload_files(self, bot_id: str, files: list[tuple[str, bytes]]) -> UploadResult:
         """Upload in-memory files (name, bytes), as a browser hands them over."""
-        return UploadResult.model_validate(
+        return self._parse(
+            UploadResult,
             self.request(
                 "POST", f"/admin/bots/{bot_id}/documents", files=[("files", (name, data)) for name, data in files]
-            )
+            ),
         )
 
     def jobs(self, bot_id: str) -> list[Job]:
-        return JobList.model_validate(self.request("GET", f"/admin/bots/{bot_id}/jobs")).jobs
+        return self._parse(JobList, self.request("GET", f"/admin/bots/{bot_id}/jobs")).jobs
 
     # --- publishing on a site ---
     def embed(self, bot_id: str, key: str | None = None) -> Snippets:
         """Ready to paste; without a publishable key the snippets carry a placeholder."""
         params = {"key": key} if key else None
-        return Snippets.model_validate(self.request("GET", f"/admin/bots/{bot_id}/embed", params=params))
+        return self._parse(Snippets, self.request("GET", f"/admin/bots/{bot_id}/embed", params=params))
 
     def server_settings(self) -> ServerSettings:
         """Limits, embedding models and providers this server offers (read-only)."""
-        return ServerSettings.model_validate(self.request("GET", "/admin/settings"))
+        return self._parse(ServerSettings, self.request("GET", "/admin/settings"))
