@@ -20,8 +20,8 @@ with st.sidebar:
         # A second click on the selected option clears it; keep the interface in a language.
         st.session_state["lang"] = default_language()
     bots = api.attempt(api.client().bots) or []
-    ids = [b["id"] for b in bots]
-    names = {b["id"]: b["name"] for b in bots}
+    ids = [b.id for b in bots]
+    names = {b.id: b.name for b in bots}
     if "_select_bot" in st.session_state:
         # Pages ask for a bot to be selected (after creating one) through this key, because a
         # widget's own key cannot be written once the widget is drawn in the same run.

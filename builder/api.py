@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from bots.cli.client import AdminClient, ClientError
+from bots.schemas.bots import Bot
 
 
 def client() -> AdminClient:
@@ -27,7 +28,7 @@ def attempt(action: Callable[..., Any], *args, where=None, **kwargs) -> Any:
         return None
 
 
-def selected_bot() -> dict | None:
+def selected_bot() -> Bot | None:
     """The bot picked in the sidebar, fetched fresh so edits made elsewhere show."""
     bot_id = st.session_state.get("bot_id")
     if not bot_id:

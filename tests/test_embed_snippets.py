@@ -80,7 +80,7 @@ def test_curl_and_python_snippets_work_against_a_live_server(live_server):
             key = api.post(f"/admin/bots/{bot}/keys", json={"kind": "secret"}).json()["key"]
         client = AdminClient(live_server.url, live_server.admin_token)
         try:
-            s = client.embed(bot)
+            s = client.embed(bot).model_dump()
         finally:
             client.close()
         assert s["script"].startswith(f'<script src="{live_server.url}/widget.js"')

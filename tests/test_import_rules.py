@@ -7,6 +7,7 @@ import cannot slip past. A rule names the folder it binds and the module prefixe
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,32 @@ ONLY_IN: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+# (who, the only things it may import besides the standard library)
+ONLY_IMPORTS: list[tuple[str, tuple[str, ...]]] = [
+    # The API's response models, shared by the server and its clients (CLI, builder): a client
+    # importing them must not pull in FastAPI, SQL or anything else of the server.
+    ("bots.schemas", ("pydantic", "bots.core", "bots.schemas")),
+]
+
+
+def _outside(who: str, allowed: tuple[str, ...]) -> list[str]:
+    out = []
+    for module, imports in SOURCES.items():
+        if not _within(module, who):
+            continue
+        for name in sorted(imports):
+            stdlib = name.split(".")[0] in sys.stdlib_module_names or name == "__future__"
+            if not stdlib and not any(_within(name, a) for a in allowed):
+                out.append(f"{module} imports {name}")
+    return out
+
+
+@pytest.mark.parametrize(("who", "allowed"), ONLY_IMPORTS, ids=[r[0] for r in ONLY_IMPORTS])
+def test_module_imports_only_what_it_may(who, allowed):
+    assert any(_within(m, who) for m in SOURCES), f"no module {who} read"
+    assert _outside(who, allowed) == []
+
+
 def _violations(who: str, forbidden: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
     out = []
     for module, imports in SOURCES.items():
@@ -159,13 +186,21 @@ def test_library_stays_in_its_module(library, places):
 
 def test_the_rules_can_fail():
     """A rule that never matches anything would pass forever: check the checker."""
-    fake = {"knowledge.x": {"bots.chat"}, "bots.core.y": {"sqlalchemy.orm"}}
+    fake = {
+        "knowledge.x": {"bots.chat"},
+        "bots.core.y": {"sqlalchemy.orm"},
+        "bots.schemas.z": {"json", "pydantic", "fastapi.responses", "bots.store.tables"},
+    }
     saved = dict(SOURCES)
     try:
         SOURCES.clear()
         SOURCES.update(fake)
         assert _violations("knowledge", ("bots",), ()) == ["knowledge.x imports bots.chat"]
         assert _violations("bots.core", ("sqlalchemy",), ()) == ["bots.core.y imports sqlalchemy.orm"]
+        assert _outside("bots.schemas", ("pydantic",)) == [
+            "bots.schemas.z imports bots.store.tables",
+            "bots.schemas.z imports fastapi.responses",
+        ]
     finally:
         SOURCES.clear()
         SOURCES.update(saved)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import yaml
 
+from bots.schemas.bots import Bot
+from bots.schemas.knowledge import Document
+
 FORMAT = 1
 
 
@@ -12,20 +15,20 @@ class BotFileError(Exception):
     pass
 
 
-def dump(bot: dict, documents: list[dict]) -> str:
-    spec = {k: v for k, v in bot["spec"].items() if k != "name"}
+def dump(bot: Bot, documents: list[Document]) -> str:
+    spec = {k: v for k, v in bot.spec.items() if k != "name"}
     if isinstance(spec.get("model"), dict):
         spec["model"] = {k: v for k, v in spec["model"].items() if k != "api_key"}
     data = {
         "prompteur_bot": FORMAT,
-        "name": bot["name"],
-        "language": bot["language"],
-        "embedding_model": bot["embedding_model"],
+        "name": bot.name,
+        "language": bot.language,
+        "embedding_model": bot.embedding_model,
         "spec": spec,
-        "documents": sorted(d["source"] for d in documents),
+        "documents": sorted(d.source for d in documents),
     }
     header = (
-        f"# Prompteur bot {bot['id']}. Import with `prompteur bot import FILE`.\n"
+        f"# Prompteur bot {bot.id}. Import with `prompteur bot import FILE`.\n"
         "# Provider API keys are not exported; set them on the server.\n"
     )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

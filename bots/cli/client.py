@@ -1,16 +1,45 @@
-"""A small client for the admin API, shared by the CLI and the builder UI."""
+"""A small client for the admin API, shared by the CLI and the builder UI. Calls return the
+response models of `bots.schemas`, the classes the server declares for the same routes."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
+from bots.schemas.bots import Bot, BotList, UpdatedBot
+from bots.schemas.conversations import (
+    ConversationDetail,
+    ConversationList,
+    ExportedMessages,
+    Handoff,
+    HandoffList,
+    Stats,
+)
+from bots.schemas.keys import ApiKey, CreatedKey, KeyList, Snippets
+from bots.schemas.knowledge import (
+    Chunk,
+    ChunkList,
+    Document,
+    DocumentList,
+    Job,
+    JobList,
+    JobStarted,
+    SearchHit,
+    SearchResult,
+    UploadResult,
+)
+from bots.schemas.playground import Comparison, PlaygroundReply, VersionFailure
+from bots.schemas.server import ServerSettings
+from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.settings import Settings
 
 ASK_TIMEOUT_S = 600.0
+Shape = TypeVar("Shape", bound=BaseModel)
 
 
 class ClientError(Exception):
@@ -79,159 +108,184 @@ class AdminClient:
             return None
         return response.json()
 
-    # --- bots ---
-    def bots(self) -> list[dict]:
-        return self.request("GET", "/admin/bots")["bots"]
+    def _parse(self, model: type[Shape], body: Any) -> Shape:
+        """The server's answer as `model`; one of another shape (a server of another version,
+        or not Prompteur at all) is a ClientError that says so, not a traceback."""
+        try:
+            return model.model_validate(body)
+        except ValidationError as err:
+            where = "; ".join(".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in err.errors()[:3])
+            raise ClientError(
+                f"The server at {self.base_url} answered in an unexpected shape ({where}): is it a "
+                "Prompteur server of the same version as this client?"
+            ) from None
 
-    def create_bot(self, name: str, language: str = "en", spec: dict | None = None, **extra) -> dict:
-        return self.request(
-            "POST", "/admin/bots", json={"name": name, "language": language, "spec": spec or {}, **extra}
+    # --- bots ---
+    def bots(self) -> list[Bot]:
+        return self._parse(BotList, self.request("GET", "/admin/bots")).bots
+
+    def create_bot(self, name: str, language: str = "en", spec: dict | None = None, **extra) -> Bot:
+        return self._parse(
+            Bot,
+            self.request("POST", "/admin/bots", json={"name": name, "language": language, "spec": spec or {}, **extra}),
         )
 
-    def bot(self, bot_id: str) -> dict:
-        return self.request("GET", f"/admin/bots/{bot_id}")
+    def bot(self, bot_id: str) -> Bot:
+        return self._parse(Bot, self.request("GET", f"/admin/bots/{bot_id}"))
 
-    def update_bot(self, bot_id: str, **fields) -> dict:
-        return self.request("PATCH", f"/admin/bots/{bot_id}", json=fields)
+    def update_bot(self, bot_id: str, **fields) -> UpdatedBot:
+        return self._parse(UpdatedBot, self.request("PATCH", f"/admin/bots/{bot_id}", json=fields))
 
     def delete_bot(self, bot_id: str) -> None:
         self.request("DELETE", f"/admin/bots/{bot_id}")
 
-    def resolve_bot(self, ref: str) -> dict:
+    def resolve_bot(self, ref: str) -> Bot:
         """A bot by id, or by its name when exactly one bot has it."""
         bots = self.bots()
         for b in bots:
-            if b["id"] == ref:
+            if b.id == ref:
                 return b
-        named = [b for b in bots if b["name"] == ref]
+        named = [b for b in bots if b.name == ref]
         if len(named) == 1:
             return named[0]
         if named:
-            raise ClientError(f"Several bots are named {ref!r}; use the id ({', '.join(b['id'] for b in named)}).")
+            raise ClientError(f"Several bots are named {ref!r}; use the id ({', '.join(b.id for b in named)}).")
         raise ClientError(f"No bot has the id or name {ref!r}. `prompteur bot list` shows them.")
 
     # --- knowledge ---
-    def upload(self, bot_id: str, paths: list[Path], names: list[str] | None = None) -> dict:
+    def upload(self, bot_id: str, paths: list[Path], names: list[str] | None = None) -> UploadResult:
         """`names` are what the server shows (e.g. paths relative to an uploaded folder);
         the files' own names by default."""
         names = names or [p.name for p in paths]
         files = [("files", (name, p.open("rb"))) for p, name in zip(paths, names)]
         try:
-            return self.request("POST", f"/admin/bots/{bot_id}/documents", files=files)
+            return self._parse(UploadResult, self.request("POST", f"/admin/bots/{bot_id}/documents", files=files))
         finally:
             for _, (_, handle) in files:
                 handle.close()
 
-    def documents(self, bot_id: str) -> list[dict]:
-        return self.request("GET", f"/admin/bots/{bot_id}/documents")["documents"]
+    def documents(self, bot_id: str) -> list[Document]:
+        return self._parse(DocumentList, self.request("GET", f"/admin/bots/{bot_id}/documents")).documents
 
-    def chunks(self, bot_id: str, doc_id: str) -> list[dict]:
-        return self.request("GET", f"/admin/bots/{bot_id}/documents/{doc_id}/chunks")["chunks"]
+    def chunks(self, bot_id: str, doc_id: str) -> list[Chunk]:
+        return self._parse(ChunkList, self.request("GET", f"/admin/bots/{bot_id}/documents/{doc_id}/chunks")).chunks
 
     def delete_document(self, bot_id: str, doc_id: str) -> None:
         self.request("DELETE", f"/admin/bots/{bot_id}/documents/{doc_id}")
 
-    def job(self, job_id: str) -> dict:
-        return self.request("GET", f"/admin/jobs/{job_id}")
+    def job(self, job_id: str) -> Job:
+        return self._parse(Job, self.request("GET", f"/admin/jobs/{job_id}"))
 
-    def search(self, bot_id: str, query: str, k: int = 5) -> list[dict]:
-        return self.request("POST", f"/admin/bots/{bot_id}/search", json={"query": query, "k": k})["hits"]
+    def search(self, bot_id: str, query: str, k: int = 5) -> list[SearchHit]:
+        body = self.request("POST", f"/admin/bots/{bot_id}/search", json={"query": query, "k": k})
+        return self._parse(SearchResult, body).hits
 
-    def reindex(self, bot_id: str) -> dict:
-        return self.request("POST", f"/admin/bots/{bot_id}/reindex")
+    def reindex(self, bot_id: str) -> JobStarted:
+        return self._parse(JobStarted, self.request("POST", f"/admin/bots/{bot_id}/reindex"))
 
     # --- publishing ---
-    def versions(self, bot_id: str) -> dict:
-        return self.request("GET", f"/admin/bots/{bot_id}/versions")
+    def versions(self, bot_id: str) -> VersionList:
+        return self._parse(VersionList, self.request("GET", f"/admin/bots/{bot_id}/versions"))
 
-    def version(self, bot_id: str, number: int) -> dict:
-        return self.request("GET", f"/admin/bots/{bot_id}/versions/{number}")
+    def version(self, bot_id: str, number: int) -> VersionWithSpec:
+        return self._parse(VersionWithSpec, self.request("GET", f"/admin/bots/{bot_id}/versions/{number}"))
 
-    def publish(self, bot_id: str, note: str = "") -> dict:
-        return self.request("POST", f"/admin/bots/{bot_id}/versions", json={"note": note})
+    def publish(self, bot_id: str, note: str = "") -> Version:
+        return self._parse(Version, self.request("POST", f"/admin/bots/{bot_id}/versions", json={"note": note}))
 
-    def rollback(self, bot_id: str, number: int) -> dict:
-        return self.request("POST", f"/admin/bots/{bot_id}/versions/{number}/rollback")
+    def rollback(self, bot_id: str, number: int) -> Version:
+        return self._parse(Version, self.request("POST", f"/admin/bots/{bot_id}/versions/{number}/rollback"))
 
-    def specs(self, bot_id: str) -> dict:
-        """{"draft", "published", "published_version", "draft_differs"}"""
-        return self.request("GET", f"/admin/bots/{bot_id}/spec")
+    def specs(self, bot_id: str) -> Specs:
+        """The draft and the published spec side by side."""
+        return self._parse(Specs, self.request("GET", f"/admin/bots/{bot_id}/spec"))
 
     # --- keys ---
-    def create_key(self, bot_id: str, kind: str = "secret", label: str = "") -> dict:
-        """The response's "key" is the only time the key is ever shown."""
-        return self.request("POST", f"/admin/bots/{bot_id}/keys", json={"kind": kind, "label": label})
+    def create_key(self, bot_id: str, kind: str = "secret", label: str = "") -> CreatedKey:
+        """The response's `key` is the only time the key is ever shown."""
+        body = self.request("POST", f"/admin/bots/{bot_id}/keys", json={"kind": kind, "label": label})
+        return self._parse(CreatedKey, body)
 
-    def keys(self, bot_id: str) -> list[dict]:
-        return self.request("GET", f"/admin/bots/{bot_id}/keys")["keys"]
+    def keys(self, bot_id: str) -> list[ApiKey]:
+        return self._parse(KeyList, self.request("GET", f"/admin/bots/{bot_id}/keys")).keys
 
     def revoke_key(self, bot_id: str, key_id: str) -> None:
         self.request("DELETE", f"/admin/bots/{bot_id}/keys/{key_id}")
 
     # --- conversations ---
-    def conversations(self, bot_id: str, limit: int = 50, offset: int = 0, **filters) -> dict:
+    def conversations(self, bot_id: str, limit: int = 50, offset: int = 0, **filters) -> ConversationList:
         params = {k: v for k, v in filters.items() if v is not None}
-        return self.request(
-            "GET", f"/admin/bots/{bot_id}/conversations", params={**params, "limit": limit, "offset": offset}
+        return self._parse(
+            ConversationList,
+            self.request(
+                "GET", f"/admin/bots/{bot_id}/conversations", params={**params, "limit": limit, "offset": offset}
+            ),
         )
 
-    def conversation(self, bot_id: str, conversation_id: str) -> dict:
-        return self.request("GET", f"/admin/bots/{bot_id}/conversations/{conversation_id}")
+    def conversation(self, bot_id: str, conversation_id: str) -> ConversationDetail:
+        body = self.request("GET", f"/admin/bots/{bot_id}/conversations/{conversation_id}")
+        return self._parse(ConversationDetail, body)
 
-    def handoffs(self, bot_id: str) -> list[dict]:
-        return self.request("GET", f"/admin/bots/{bot_id}/handoffs")["handoffs"]
+    def handoffs(self, bot_id: str) -> list[Handoff]:
+        return self._parse(HandoffList, self.request("GET", f"/admin/bots/{bot_id}/handoffs")).handoffs
 
-    def export_conversations(self, bot_id: str, format: str = "json", **filters):
-        """JSON: {"messages": [...]}; CSV: the file's text."""
+    def export_conversations(self, bot_id: str, format: str = "json", **filters) -> ExportedMessages | str:
+        """JSON: the messages; CSV: the file's text."""
         params = {**{k: v for k, v in filters.items() if v is not None}, "format": format}
         if format == "json":
-            return self.request("GET", f"/admin/bots/{bot_id}/export", params=params)
+            return self._parse(ExportedMessages, self.request("GET", f"/admin/bots/{bot_id}/export", params=params))
         response = self._http.get(f"/admin/bots/{bot_id}/export", params=params)
         if response.status_code >= 400:
             raise ClientError(response.json()["error"]["message"], response.status_code)
         return response.text
 
-    def stats(self, bot_id: str, **filters) -> dict:
-        return self.request(
-            "GET", f"/admin/bots/{bot_id}/stats", params={k: v for k, v in filters.items() if v is not None}
-        )
+    def stats(self, bot_id: str, **filters) -> Stats:
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._parse(Stats, self.request("GET", f"/admin/bots/{bot_id}/stats", params=params))
 
     # --- asking ---
     def playground(
         self, bot_id: str, message: str, version: str | int = "draft", conversation_id: str | None = None
-    ) -> dict:
+    ) -> PlaygroundReply:
         """The answer plus `debug` (hits with scores, prompt messages, tokens, latency)."""
-        body = {"message": message, "version": version}
+        body: dict = {"message": message, "version": version}
         if conversation_id:
             body["conversation_id"] = conversation_id
         # Answers wait on a model, which can be slow on a busy CPU: wait longer than for admin calls.
-        return self.request("POST", f"/admin/bots/{bot_id}/playground", json=body, timeout=ASK_TIMEOUT_S)
+        reply = self.request("POST", f"/admin/bots/{bot_id}/playground", json=body, timeout=ASK_TIMEOUT_S)
+        return self._parse(PlaygroundReply, reply)
 
-    def compare(self, bot_id: str, message: str, versions: list | None = None) -> list[dict]:
+    def compare(
+        self, bot_id: str, message: str, versions: list | None = None
+    ) -> list[PlaygroundReply | VersionFailure]:
         """Ask the draft and the published version (or the given ones) the same question."""
-        return self.request(
+        body = self.request(
             "POST",
             f"/admin/bots/{bot_id}/compare",
             json={"message": message, "versions": versions or ["draft", "published"]},
             timeout=ASK_TIMEOUT_S,
-        )["results"]
+        )
+        return self._parse(Comparison, body).results
 
     # --- used by the builder UI ---
-    def upload_files(self, bot_id: str, files: list[tuple[str, bytes]]) -> dict:
+    def upload_files(self, bot_id: str, files: list[tuple[str, bytes]]) -> UploadResult:
         """Upload in-memory files (name, bytes), as a browser hands them over."""
-        return self.request(
-            "POST", f"/admin/bots/{bot_id}/documents", files=[("files", (name, data)) for name, data in files]
+        return self._parse(
+            UploadResult,
+            self.request(
+                "POST", f"/admin/bots/{bot_id}/documents", files=[("files", (name, data)) for name, data in files]
+            ),
         )
 
-    def jobs(self, bot_id: str) -> list[dict]:
-        return self.request("GET", f"/admin/bots/{bot_id}/jobs")["jobs"]
+    def jobs(self, bot_id: str) -> list[Job]:
+        return self._parse(JobList, self.request("GET", f"/admin/bots/{bot_id}/jobs")).jobs
 
     # --- publishing on a site ---
-    def embed(self, bot_id: str, key: str | None = None) -> dict:
-        """{"script", "iframe", "hosted_url", "curl", "python"}: ready to paste; without a
-        publishable key the snippets carry a placeholder."""
-        return self.request("GET", f"/admin/bots/{bot_id}/embed", params={"key": key} if key else None)
+    def embed(self, bot_id: str, key: str | None = None) -> Snippets:
+        """Ready to paste; without a publishable key the snippets carry a placeholder."""
+        params = {"key": key} if key else None
+        return self._parse(Snippets, self.request("GET", f"/admin/bots/{bot_id}/embed", params=params))
 
-    def server_settings(self) -> dict:
+    def server_settings(self) -> ServerSettings:
         """Limits, embedding models and providers this server offers (read-only)."""
-        return self.request("GET", "/admin/settings")
+        return self._parse(ServerSettings, self.request("GET", "/admin/settings"))

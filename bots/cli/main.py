@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 from bots.cli.client import AdminClient, ClientError
+from bots.schemas.bots import Bot
+from bots.schemas.knowledge import Job, SearchHit
 
 BATCH_BYTES = 20 * 1024 * 1024
 BATCH_FILES = 50
@@ -109,24 +111,24 @@ def _client() -> AdminClient:
 
 def _bot_create(args) -> int:
     bot = _client().create_bot(args.name, language=args.language)
-    print(json.dumps({"id": bot["id"]}) if args.json else f"created bot {bot['name']} ({bot['id']})")
+    print(json.dumps({"id": bot.id}) if args.json else f"created bot {bot.name} ({bot.id})")
     return 0
 
 
 def _bot_list(args) -> int:
     bots = _client().bots()
     if args.json:
-        print(json.dumps(bots))
+        print(json.dumps([b.model_dump(mode="json") for b in bots]))
     for b in [] if args.json else bots:
-        print(f"{b['id']}  {b['name']}  ({b['language']}, {b['documents']} documents, {b['chunks']} chunks)")
+        print(f"{b.id}  {b.name}  ({b.language}, {b.documents} documents, {b.chunks} chunks)")
     return 0
 
 
 def _bot_rm(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
-    client.delete_bot(bot["id"])
-    print(f"deleted bot {bot['name']} ({bot['id']})")
+    client.delete_bot(bot.id)
+    print(f"deleted bot {bot.name} ({bot.id})")
     return 0
 
 
@@ -135,7 +137,7 @@ def _bot_export(args) -> int:
 
     client = _client()
     bot = client.resolve_bot(args.bot)
-    sys.stdout.write(dump(bot, client.documents(bot["id"])))
+    sys.stdout.write(dump(bot, client.documents(bot.id)))
     return 0
 
 
@@ -147,12 +149,13 @@ def _bot_import(args) -> int:
     except (OSError, BotFileError) as err:
         raise ClientError(f"{args.file}: {err}") from None
     client = _client()
+    bot: Bot
     if args.into:
-        bot = client.update_bot(client.resolve_bot(args.into)["id"], name=data["name"], spec=data.get("spec", {}))
+        bot = client.update_bot(client.resolve_bot(args.into).id, name=data["name"], spec=data.get("spec", {}))
     else:
         extra = {"embedding_model": data["embedding_model"]} if data.get("embedding_model") else {}
         bot = client.create_bot(data["name"], language=data.get("language", "en"), spec=data.get("spec", {}), **extra)
-    print(json.dumps({"id": bot["id"]}))
+    print(json.dumps({"id": bot.id}))
     listed = [str(d) for d in data.get("documents", [])]
     if not listed:
         return 0
@@ -170,40 +173,39 @@ def _bot_import(args) -> int:
 def _bot_publish(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
-    version = client.publish(bot["id"], args.note)
-    print(f"published {bot['name']} as version {version['number']}", file=sys.stderr)
+    version = client.publish(bot.id, args.note)
+    print(f"published {bot.name} as version {version.number}", file=sys.stderr)
     return 0
 
 
 def _ask(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
-    version = args.version or ("published" if bot.get("published_version") else "draft")
+    version = args.version or ("published" if bot.published_version else "draft")
     if version not in ("draft", "published"):
         if not version.isdigit():
             raise ClientError(f"--version takes draft or a version number, not {version!r}.")
         version = int(version)
-    reply = client.playground(bot["id"], args.question, version=version, conversation_id=args.conversation)
+    reply = client.playground(bot.id, args.question, version=version, conversation_id=args.conversation)
     if args.json:
         print(
             json.dumps(
                 {
-                    "answer": reply["answer"],
+                    "answer": reply.answer,
                     "citations": [
-                        {"source": c["source"], "page": c["page"], "chunk_id": c["chunk_id"]}
-                        for c in reply["citations"]
+                        {"source": c.source, "page": c.page, "chunk_id": c.chunk_id} for c in reply.citations
                     ],
-                    "fallback": reply["fallback"],
-                    "conversation_id": reply["conversation_id"],
-                    "latency_ms": reply["latency_ms"],
+                    "fallback": reply.fallback,
+                    "conversation_id": reply.conversation_id,
+                    "latency_ms": reply.latency_ms,
                 },
                 ensure_ascii=False,
             )
         )
         return 0
-    print(reply["answer"])
-    for c in reply["citations"]:
-        print(f"  [{c['source']}" + (f", p.{c['page']}]" if c["page"] else "]"), file=sys.stderr)
+    print(reply.answer)
+    for c in reply.citations:
+        print(f"  [{c.source}" + (f", p.{c.page}]" if c.page else "]"), file=sys.stderr)
     return 0
 
 
@@ -245,14 +247,14 @@ def _kb_add(args) -> int:
     return _add_files(client, bot, files, failures, wait=args.wait)
 
 
-def _add_files(client: AdminClient, bot: dict, files: list[tuple[Path, str]], failures: list[str], wait: bool) -> int:
+def _add_files(client: AdminClient, bot: Bot, files: list[tuple[Path, str]], failures: list[str], wait: bool) -> int:
     """Upload (path, name) pairs in batches; prints a summary and each failure."""
     jobs, unchanged = [], 0
     pending = list(_batches(files))
     while pending:
         batch = pending.pop(0)
         try:
-            result = client.upload(bot["id"], [p for p, _ in batch], [name for _, name in batch])
+            result = client.upload(bot.id, [p for p, _ in batch], [name for _, name in batch])
         except ClientError as err:
             if err.status == 413 and len(batch) > 1:
                 # One file over the server's limit must not sink the others of its batch.
@@ -262,17 +264,17 @@ def _add_files(client: AdminClient, bot: dict, files: list[tuple[Path, str]], fa
                 failures += [f"{p}: {err}" for p, _ in batch]
                 continue
             raise
-        failures += [r["error"] for r in result["rejected"]]
-        unchanged += sum(d["status"] == "unchanged" for d in result["documents"])
-        if result["job_id"]:
-            jobs.append(result["job_id"])
+        failures += [r.error for r in result.rejected]
+        unchanged += sum(d.status == "unchanged" for d in result.documents)
+        if result.job_id:
+            jobs.append(result.job_id)
     ready = 0
     if wait:
         for job in _wait_all(client, jobs):
-            for item in job["items"]:
-                if item["status"] == "failed":
-                    failures.append(item["error"] or f"{item['source']}: failed")
-                elif item["status"] == "ready":
+            for item in job.items:
+                if item.status == "failed":
+                    failures.append(item.error or f"{item.source}: failed")
+                elif item.status == "ready":
                     ready += 1
         print(f"{ready} ingested, {unchanged} unchanged, {len(failures)} failed", file=sys.stderr)
     else:
@@ -285,16 +287,16 @@ def _add_files(client: AdminClient, bot: dict, files: list[tuple[Path, str]], fa
     return 1 if failures else 0
 
 
-def _wait_all(client: AdminClient, job_ids: list[str]) -> list[dict]:
-    finished: dict[str, dict] = {}
+def _wait_all(client: AdminClient, job_ids: list[str]) -> list[Job]:
+    finished: dict[str, Job] = {}
     while len(finished) < len(job_ids):
         states = [finished.get(j) or client.job(j) for j in job_ids]
         for s in states:
-            if s["status"] in ("done", "failed"):
-                finished[s["id"]] = s
-        total = sum(s["total"] for s in states) or 1
-        progress = sum(s["progress"] * s["total"] for s in states) / total
-        _progress_bar(progress, sum(s["done"] + s["failed"] for s in states), total)
+            if s.status in ("done", "failed"):
+                finished[s.id] = s
+        total = sum(s.total for s in states) or 1
+        progress = sum(s.progress * s.total for s in states) / total
+        _progress_bar(progress, sum(s.done + s.failed for s in states), total)
         if len(finished) < len(job_ids):
             time.sleep(0.5)
     print(file=sys.stderr)
@@ -308,15 +310,15 @@ def _progress_bar(fraction: float, done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _hit_out(h: dict) -> dict:
-    return {"source": h["source"], "page": h["page"], "chunk_id": h["chunk_id"], "score": h["score"], "text": h["text"]}
+def _hit_out(h: SearchHit) -> dict:
+    return h.model_dump(mode="json", include={"source", "page", "chunk_id", "score", "text"})
 
 
 def _kb_search(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
     if args.query is not None:
-        hits = [_hit_out(h) for h in client.search(bot["id"], args.query, args.k)]
+        hits = [_hit_out(h) for h in client.search(bot.id, args.query, args.k)]
         if args.json:
             print(json.dumps({"hits": hits}, ensure_ascii=False))
         for i, h in enumerate([] if args.json else hits, 1):
@@ -327,7 +329,7 @@ def _kb_search(args) -> int:
         if not line.strip():
             continue
         request = json.loads(line)
-        hits = [_hit_out(h) for h in client.search(bot["id"], request["query"], args.k)]
+        hits = [_hit_out(h) for h in client.search(bot.id, request["query"], args.k)]
         print(json.dumps({"id": request.get("id"), "hits": hits}, ensure_ascii=False), flush=True)
     return 0
 
@@ -335,43 +337,39 @@ def _kb_search(args) -> int:
 def _kb_reindex(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
-    job = _wait_all(client, [client.reindex(bot["id"])["job_id"]])[0]
-    print(f"re-indexed {bot['name']}: {job['status']}", file=sys.stderr)
-    return 0 if job["status"] == "done" else 1
+    job = _wait_all(client, [client.reindex(bot.id).job_id])[0]
+    print(f"re-indexed {bot.name}: {job.status}", file=sys.stderr)
+    return 0 if job.status == "done" else 1
 
 
 def _kb_rm(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
-    every = client.documents(bot["id"])
-    docs = [d for d in every if args.source in (d["source"], d["id"])]
+    every = client.documents(bot.id)
+    docs = [d for d in every if args.source in (d.source, d.id)]
     if not docs:  # a file uploaded from a folder may also be named without its folder
-        docs = [d for d in every if d["source"].rsplit("/", 1)[-1] == args.source]
+        docs = [d for d in every if d.source.rsplit("/", 1)[-1] == args.source]
         if len(docs) > 1:
             raise ClientError(
-                f"Several documents are named {args.source!r}: "
-                f"{', '.join(d['source'] for d in docs)}; give the full name."
+                f"Several documents are named {args.source!r}: {', '.join(d.source for d in docs)}; give the full name."
             )
     if not docs:
-        raise ClientError(
-            f"{bot['name']} has no document named {args.source!r}; `prompteur kb ls {args.bot}` lists them."
-        )
+        raise ClientError(f"{bot.name} has no document named {args.source!r}; `prompteur kb ls {args.bot}` lists them.")
     for d in docs:
-        client.delete_document(bot["id"], d["id"])
-        print(f"removed {d['source']}", file=sys.stderr)
+        client.delete_document(bot.id, d.id)
+        print(f"removed {d.source}", file=sys.stderr)
     return 0
 
 
 def _kb_ls(args) -> int:
     client = _client()
-    docs = client.documents(client.resolve_bot(args.bot)["id"])
+    docs = client.documents(client.resolve_bot(args.bot).id)
     if args.json:
-        print(json.dumps(docs))
+        print(json.dumps([d.model_dump(mode="json") for d in docs]))
         return 0
     for d in docs:
         print(
-            f"{d['status']:<10} {d['source']}  pages={d['pages']} chunks={d['chunks']}"
-            + (f"  error: {d['error']}" if d["error"] else "")
+            f"{d.status:<10} {d.source}  pages={d.pages} chunks={d.chunks}" + (f"  error: {d.error}" if d.error else "")
         )
     return 0
 

@@ -23,6 +23,7 @@ from bots.http.routes import (
     widget,
 )
 from bots.runtime import Runtime
+from bots.schemas.server import Health
 from bots.settings import Settings
 
 
@@ -58,9 +59,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(widget.router)
     app.include_router(admin_embed.router)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz():
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["health"], response_model=Health)
+    def healthz() -> Health:
+        return Health(status="ok")
 
     app.add_middleware(BodyLimit, limits=Limits.from_settings(settings))
     app.add_middleware(PublicCors, origins_of=lambda scope: scope["app"].state.runtime.allowed_origins)

@@ -44,8 +44,8 @@ with st.expander(t("create_bot"), expanded=not bots), st.form("create_form", cle
             )
             created = api.attempt(client.create_bot, name.strip(), language, spec)
             if created:
-                st.toast(t("bot_created", name=created["name"]))
-                select(created["id"])
+                st.toast(t("bot_created", name=created.name))
+                select(created.id)
 
 with st.expander(t("import_yaml")):
     upload = st.file_uploader(t("import_yaml_help"), type=["yaml", "yml"], key="import_file")
@@ -64,7 +64,7 @@ with st.expander(t("import_yaml")):
                 client.create_bot, str(data["name"]), str(data.get("language") or "en"), spec, **extra
             )
             if created:
-                select(created["id"])
+                select(created.id)
 
 if not bots:
     st.info(t("no_bots_yet"))
@@ -75,58 +75,58 @@ week_ago = (datetime.now(UTC) - timedelta(days=7)).replace(tzinfo=None).isoforma
 
 def conversations_this_week(bot_id: str) -> int | None:
     days = api.attempt(client.stats, bot_id, since=week_ago)
-    return None if days is None else sum(d["conversations"] for d in days["days"])
+    return None if days is None else sum(d.conversations for d in days.days)
 
 
 rows = [
     {
-        t("col_name"): b["name"],
-        t("col_id"): b["id"],
-        t("col_language"): b["language"],
-        t("col_status"): t("status_published", version=b["published_version"])
-        if b.get("published_version")
+        t("col_name"): b.name,
+        t("col_id"): b.id,
+        t("col_language"): b.language,
+        t("col_status"): t("status_published", version=b.published_version)
+        if b.published_version
         else t("status_draft"),
-        t("col_documents"): b["documents"],
-        t("col_chunks"): b["chunks"],
-        t("col_conversations"): conversations_this_week(b["id"]),
-        t("col_updated"): b["updated_at"][:16].replace("T", " "),
+        t("col_documents"): b.documents,
+        t("col_chunks"): b.chunks,
+        t("col_conversations"): conversations_this_week(b.id),
+        t("col_updated"): b.updated_at[:16].replace("T", " "),
     }
     for b in bots
 ]
 st.dataframe(rows, hide_index=True, width="stretch", key="bots_table")
 
-bot = next((b for b in bots if b["id"] == st.session_state.get("bot_id")), bots[0])
-st.subheader(t("selected_bot", name=bot["name"]))
+bot = next((b for b in bots if b.id == st.session_state.get("bot_id")), bots[0])
+st.subheader(t("selected_bot", name=bot.name))
 c1, c2, c3 = st.columns(3)
 with c1:
     if st.button(t("duplicate"), key="duplicate", help=t("duplicate_help")):
-        spec = dict(bot["spec"], name=t("copy_of", name=bot["name"]))
+        spec = dict(bot.spec, name=t("copy_of", name=bot.name))
         copy = api.attempt(
             client.create_bot,
-            t("copy_of", name=bot["name"]),
-            bot["language"],
+            t("copy_of", name=bot.name),
+            bot.language,
             spec,
-            embedding_model=bot["embedding_model"],
+            embedding_model=bot.embedding_model,
         )
         if copy:
-            select(copy["id"])
+            select(copy.id)
 with c2:
     exported = {
-        "name": bot["name"],
-        "language": bot["language"],
-        "embedding_model": bot["embedding_model"],
-        "spec": bot["spec"],
+        "name": bot.name,
+        "language": bot.language,
+        "embedding_model": bot.embedding_model,
+        "spec": bot.spec,
     }
     st.download_button(
         t("export_yaml"),
         yaml.safe_dump(exported, allow_unicode=True, sort_keys=False),
-        file_name=f"{bot['name']}.yaml",
+        file_name=f"{bot.name}.yaml",
         mime="application/yaml",
         key="export",
         help=t("export_help"),
     )
 with c3:
-    confirm = st.checkbox(t("delete_confirm", name=bot["name"]), key=f"delete_confirm_{bot['id']}")
+    confirm = st.checkbox(t("delete_confirm", name=bot.name), key=f"delete_confirm_{bot.id}")
     if st.button(t("delete_bot"), key="delete", disabled=not confirm, type="secondary"):
-        if api.succeeded(client.delete_bot, bot["id"]):
+        if api.succeeded(client.delete_bot, bot.id):
             select(None)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
+from bots.schemas.conversations import ExportedMessages, Handoff, StoredMessage
 from builder import api
 from builder.i18n import labeller, t
 from builder.labels import source_label
@@ -20,16 +21,16 @@ if not bot:
     st.info(t("pick_a_bot"))
     st.stop()
 client = api.client()
-bid = bot["id"]
+bid = bot.id
 
 with st.expander(t("cv_filters"), expanded=True):
     c = st.columns([2, 1, 1, 1, 1])
     today = date.today()
     period = c[0].date_input(t("cv_dates"), (today - timedelta(days=30), today), key=f"cv_dates_{bid}")
-    versions = (api.attempt(client.versions, bid) or {}).get("versions", [])
+    listing = api.attempt(client.versions, bid)
     version = c[1].selectbox(
         t("cv_version"),
-        [None] + [v["number"] for v in versions],
+        [None] + [v.number for v in (listing.versions if listing else [])],
         key=f"cv_version_{bid}",
         format_func=lambda v: t("cv_any") if v is None else f"v{v}",
     )
@@ -59,27 +60,27 @@ log, charts, handoffs_tab, export_tab = st.tabs([t("cv_log"), t("cv_charts"), t(
 
 with log:
     first = api.attempt(client.conversations, bid, limit=1, **filters)
-    total = first["total"] if first else 0
+    total = first.total if first else 0
     if not total:
         st.info(t("cv_none"))
     else:
         pages = (total + PER_PAGE - 1) // PER_PAGE
         page = st.number_input(t("page_n_of", pages=pages), 1, pages, 1, key=f"cv_page_{bid}") if pages > 1 else 1
         listing = api.attempt(client.conversations, bid, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **filters)
-        rows = listing["conversations"] if listing else []
+        rows = listing.conversations if listing else []
         st.caption(t("cv_total", n=total))
         st.dataframe(
             [
                 {
-                    t("col_date"): r["created_at"][:16].replace("T", " "),
-                    t("cv_first"): r["first_question"],
-                    t("cv_channel"): r["channel"],
-                    t("cv_version"): f"v{r['version']}" if r["version"] else t("pg_mode_draft"),
-                    t("cv_messages"): r["messages"],
-                    t("cv_up"): r["thumbs_up"],
-                    t("cv_down"): r["thumbs_down"],
-                    t("cv_fallback"): r["fallbacks"],
-                    t("cv_handoff"): r["handoff_requests"],
+                    t("col_date"): r.created_at[:16].replace("T", " "),
+                    t("cv_first"): r.first_question,
+                    t("cv_channel"): r.channel,
+                    t("cv_version"): f"v{r.version}" if r.version else t("pg_mode_draft"),
+                    t("cv_messages"): r.messages,
+                    t("cv_up"): r.thumbs_up,
+                    t("cv_down"): r.thumbs_down,
+                    t("cv_fallback"): r.fallbacks,
+                    t("cv_handoff"): r.handoff_requests,
                 }
                 for r in rows
             ],
@@ -88,58 +89,58 @@ with log:
         )
         chosen = st.selectbox(
             t("cv_open"),
-            [r["id"] for r in rows],
+            [r.id for r in rows],
             key=f"cv_open_{bid}",
-            format_func={
-                r["id"]: f"{r['created_at'][:16].replace('T', ' ')} · {r['first_question'][:60]}" for r in rows
-            }.get,
+            format_func={r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.first_question[:60]}" for r in rows}.get,
         )
         detail = api.attempt(client.conversation, bid, chosen) if chosen else None
-        for m in (detail or {}).get("messages", []):
-            with st.chat_message(m["role"]):
-                if m["role"] == "user":
+        messages: list[StoredMessage] = detail.messages if detail else []
+        handoffs: list[Handoff] = detail.handoffs if detail else []
+        for m in messages:
+            with st.chat_message(m.role):
+                if m.role == "user":
                     # A customer's Markdown must not load images or show links in our browser.
-                    st.text(m["content"] or "…")
+                    st.text(m.content or "…")
                 else:
-                    st.markdown(m["content"] or "…")
+                    st.markdown(m.content or "…")
                 notes = []
-                if m.get("citations"):
+                if m.citations:
                     notes.append(
-                        t("pg_sources", sources=", ".join(dict.fromkeys(source_label(c) for c in m["citations"])))
+                        t("pg_sources", sources=", ".join(dict.fromkeys(source_label(c) for c in m.citations)))
                     )
-                if m.get("fallback"):
+                if m.fallback:
                     notes.append(t("cv_was_fallback"))
-                if m.get("error"):
-                    notes.append(t("cv_error", error=m["error"]))
-                if limit := (m.get("debug") or {}).get("cut_at_tokens"):
+                if m.error:
+                    notes.append(t("cv_error", error=m.error))
+                # `debug` is what the playground stored when it answered: free-form, may be absent.
+                if limit := (m.debug or {}).get("cut_at_tokens"):
                     notes.append(t("cv_cut_at_tokens", limit=limit))
-                if (m.get("feedback") or {}).get("rating"):
-                    fb = m["feedback"]
+                if m.feedback:
                     notes.append(
-                        t("cv_up" if fb["rating"] == "up" else "cv_down")
-                        + (f" {escape_markdown(fb['comment'])}" if fb.get("comment") else "")
+                        t("cv_up" if m.feedback.rating == "up" else "cv_down")
+                        + (f" {escape_markdown(m.feedback.comment)}" if m.feedback.comment else "")
                     )
-                if m.get("latency_ms") is not None and m["role"] == "assistant":
-                    notes.append(f"{m['latency_ms']} ms")
+                if m.latency_ms is not None and m.role == "assistant":
+                    notes.append(f"{m.latency_ms} ms")
                 if notes:
                     st.caption(" · ".join(notes))
-        for h in (detail or {}).get("handoffs", []):
+        for h in handoffs:
             st.info(
                 t(
                     "cv_handoff_line",
-                    name=escape_markdown(h["name"]),
-                    email=escape_markdown(h.get("email") or "–"),
-                    phone=escape_markdown(h.get("phone") or "–"),
-                    message=escape_markdown(h["message"]),
+                    name=escape_markdown(h.name),
+                    email=escape_markdown(h.email or "–"),
+                    phone=escape_markdown(h.phone or "–"),
+                    message=escape_markdown(h.message),
                 )
             )
 
 with charts:
-    days = (api.attempt(client.stats, bid, **filters) or {}).get("days", [])
-    if not days:
+    stats = api.attempt(client.stats, bid, **filters)
+    if not stats or not stats.days:
         st.info(t("cv_none"))
     else:
-        frame = pd.DataFrame(days).set_index("date")
+        frame = pd.DataFrame([d.model_dump() for d in stats.days]).set_index("date")
         a, b = st.columns(2)
         a.markdown(f"**{t('cv_chart_volume')}**")
         a.bar_chart(
@@ -168,12 +169,12 @@ with handoffs_tab:
         st.dataframe(
             [
                 {
-                    t("col_date"): h["created_at"][:16].replace("T", " "),
-                    t("cv_name"): h["name"],
-                    "Email": h.get("email") or "",
-                    t("cv_phone"): h.get("phone") or "",
-                    t("cv_message"): h["message"],
-                    t("cv_conversation"): h["conversation_id"],
+                    t("col_date"): h.created_at[:16].replace("T", " "),
+                    t("cv_name"): h.name,
+                    "Email": h.email or "",
+                    t("cv_phone"): h.phone or "",
+                    t("cv_message"): h.message,
+                    t("cv_conversation"): h.conversation_id,
                 }
                 for h in requests
             ],
@@ -188,7 +189,8 @@ with export_tab:
             csv_text = api.attempt(client.export_conversations, bid, "csv", **filters)
             json_data = api.attempt(client.export_conversations, bid, "json", **filters)
         if csv_text is not None and json_data is not None:
-            st.session_state[f"cv_export_{bid}"] = (csv_text, json.dumps(json_data, ensure_ascii=False, indent=1))
+            exported = json_data.model_dump(mode="json") if isinstance(json_data, ExportedMessages) else json_data
+            st.session_state[f"cv_export_{bid}"] = (csv_text, json.dumps(exported, ensure_ascii=False, indent=1))
     if ready := st.session_state.get(f"cv_export_{bid}"):
         d1, d2 = st.columns(2)
         d1.download_button("CSV", ready[0], file_name=f"{bid}-conversations.csv", mime="text/csv", key=f"cv_csv_{bid}")

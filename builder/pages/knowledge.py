@@ -5,6 +5,7 @@ import time
 import streamlit as st
 
 from bots.core.status import JOB_FINISHED, ItemStatus
+from bots.schemas.knowledge import Job
 from builder import api
 from builder.i18n import t
 from builder.paging import page_of
@@ -32,7 +33,7 @@ def score(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def follow(job_id: str) -> dict | None:
+def follow(job_id: str) -> Job | None:
     """Show a job's progress until it ends (or we stop waiting; it goes on in the server)."""
     bar = st.progress(0.0, text=t("indexing"))
     deadline = time.monotonic() + INGEST_PATIENCE_S
@@ -41,10 +42,10 @@ def follow(job_id: str) -> dict | None:
         if job is None:
             return None
         bar.progress(
-            min(1.0, job["progress"]),
-            text=t("indexing_progress", done=job["done"], failed=job["failed"], total=job["total"]),
+            min(1.0, job.progress),
+            text=t("indexing_progress", done=job.done, failed=job.failed, total=job.total),
         )
-        if job["status"] in JOB_FINISHED:
+        if job.status in JOB_FINISHED:
             bar.empty()
             return job
         time.sleep(0.5)
@@ -52,15 +53,15 @@ def follow(job_id: str) -> dict | None:
     return None
 
 
-def report(job: dict) -> None:
-    failed = [i for i in job["items"] if i["status"] == ItemStatus.FAILED]
-    if job.get("error"):
-        st.error(job["error"])
-    ok = job["total"] - len(failed)
+def report(job: Job) -> None:
+    failed = [i for i in job.items if i.status == ItemStatus.FAILED]
+    if job.error:
+        st.error(job.error)
+    ok = job.total - len(failed)
     if ok:
         st.success(t("indexed_n", n=ok))
     for item in failed:
-        st.error(f"{item['source']}: {item['error']}")
+        st.error(f"{item.source}: {item.error}")
 
 
 with st.form("upload_form", clear_on_submit=True):
@@ -71,31 +72,31 @@ if submitted:
         st.warning(t("choose_files"))
     else:
         with st.spinner(t("uploading", n=len(files))):
-            sent = api.attempt(client.upload_files, bot["id"], [(f.name, f.getvalue()) for f in files])
+            sent = api.attempt(client.upload_files, bot.id, [(f.name, f.getvalue()) for f in files])
         if sent:
-            for rejected in sent["rejected"]:
-                st.error(f"{rejected['source']}: {rejected['error']}")
-            if sent["job_id"]:
-                job = follow(sent["job_id"])
+            for rejected in sent.rejected:
+                st.error(f"{rejected.source}: {rejected.error}")
+            if sent.job_id:
+                job = follow(sent.job_id)
                 if job:
                     report(job)
 
-running = [j for j in (api.attempt(client.jobs, bot["id"]) or []) if j["status"] not in JOB_FINISHED]
+running = [j for j in (api.attempt(client.jobs, bot.id) or []) if j.status not in JOB_FINISHED]
 if running:
 
     @st.fragment(run_every=2)
     def running_jobs():
         for job in running:
-            fresh = api.attempt(client.job, job["id"])
-            if fresh and fresh["status"] not in JOB_FINISHED:
+            fresh = api.attempt(client.job, job.id)
+            if fresh and fresh.status not in JOB_FINISHED:
                 st.progress(
-                    min(1.0, fresh["progress"]),
-                    text=t("job_running", kind=fresh["kind"], done=fresh["done"], total=fresh["total"]),
+                    min(1.0, fresh.progress),
+                    text=t("job_running", kind=fresh.kind, done=fresh.done, total=fresh.total),
                 )
 
     running_jobs()
 
-documents = api.attempt(client.documents, bot["id"])
+documents = api.attempt(client.documents, bot.id)
 if documents is None:
     st.stop()
 st.subheader(t("documents_n", n=len(documents)))
@@ -106,13 +107,13 @@ else:
     st.dataframe(
         [
             {
-                t("col_source"): d["source"],
-                t("col_status"): t(f"doc_{d['status']}"),
+                t("col_source"): d.source,
+                t("col_status"): t(f"doc_{d.status}"),
                 # Only PDFs have pages; a blank reads better than "None".
-                t("col_pages"): "" if d["pages"] is None else str(d["pages"]),
-                t("col_chunks"): d["chunks"],
-                t("col_size"): human_size(d["size"]),
-                t("col_error"): d["error"] or "",
+                t("col_pages"): "" if d.pages is None else str(d.pages),
+                t("col_chunks"): d.chunks,
+                t("col_size"): human_size(d.size),
+                t("col_error"): d.error or "",
             }
             for d in shown
         ],
@@ -120,30 +121,30 @@ else:
         width="stretch",
         key="docs_table",
     )
-    by_id = {d["id"]: d for d in documents}
-    doc_id = st.selectbox(t("open_document"), list(by_id), format_func=lambda i: by_id[i]["source"], key="doc_pick")
+    by_id = {d.id: d for d in documents}
+    doc_id = st.selectbox(t("open_document"), list(by_id), format_func=lambda i: by_id[i].source, key="doc_pick")
     doc = by_id[doc_id]
     c1, c2 = st.columns([1, 3])
     with c1:
         confirm = st.checkbox(t("delete_doc_confirm"), key=f"del_doc_ok_{doc_id}")
         if st.button(t("delete_document"), key="delete_doc", disabled=not confirm):
-            if api.succeeded(client.delete_document, bot["id"], doc_id):
-                st.toast(t("document_deleted", name=doc["source"]))
+            if api.succeeded(client.delete_document, bot.id, doc_id):
+                st.toast(t("document_deleted", name=doc.source))
                 st.rerun()
     with c2:
         if st.button(t("reindex_all"), key="reindex", help=t("reindex_help")):
-            started = api.attempt(client.reindex, bot["id"])
+            started = api.attempt(client.reindex, bot.id)
             if started:
-                job = follow(started["job_id"])
+                job = follow(started.job_id)
                 if job:
                     report(job)
-    chunks = api.attempt(client.chunks, bot["id"], doc_id) or []
-    with st.expander(t("chunks_of", n=len(chunks), name=doc["source"]), expanded=False):
+    chunks = api.attempt(client.chunks, bot.id, doc_id) or []
+    with st.expander(t("chunks_of", n=len(chunks), name=doc.source), expanded=False):
         for chunk in page_of(chunks, key=f"chunks_page_{doc_id}", per_page=10):
-            where = t("chunk_where", ordinal=chunk["ordinal"] + 1, page=chunk["page"] or "–")
-            heading = " › ".join(chunk.get("headings") or [])
+            where = t("chunk_where", ordinal=chunk.ordinal + 1, page=chunk.page or "–")
+            heading = " › ".join(chunk.headings)
             st.markdown(f"**{where}**" + (f" · {heading}" if heading else ""))
-            st.text(chunk["text"])
+            st.text(chunk.text)
 
 st.subheader(t("search_title"))
 with st.form("search_form"):
@@ -152,7 +153,7 @@ with st.form("search_form"):
     asked = st.form_submit_button(t("search"), key="search_submit")
 if asked and query.strip():
     with st.spinner(t("searching")):
-        hits = api.attempt(client.search, bot["id"], query.strip(), k)
+        hits = api.attempt(client.search, bot.id, query.strip(), k)
     if hits == []:
         st.info(t("no_hits"))
     elif hits:
@@ -163,11 +164,11 @@ if asked and query.strip():
                 t(
                     "hit_line",
                     n=n,
-                    source=hit["source"],
-                    page=hit["page"] or "–",
-                    score=score(hit["score"]),
-                    dense=score(hit["dense_score"]),
-                    lexical=score(hit["lexical_score"]),
+                    source=hit.source,
+                    page=hit.page or "–",
+                    score=score(hit.score),
+                    dense=score(hit.dense_score),
+                    lexical=score(hit.lexical_score),
                 )
             )
-            st.text(hit["text"])
+            st.text(hit.text)

@@ -28,8 +28,8 @@ if not bot:
     st.info(t("pick_a_bot"))
     st.stop()
 client = api.client()
-bid = bot["id"]
-raw = {**copy.deepcopy(bot["spec"]), "name": bot["name"]}
+bid = bot.id
+raw = {**copy.deepcopy(bot.spec), "name": bot.name}
 # Fields are drawn from the spec with defaults filled in; what is saved is the stored spec with
 # only this page's parts replaced, so nothing else (a provider key) goes back in masked form.
 spec = normalized(raw)
@@ -185,9 +185,9 @@ with left:
 published = api.attempt(client.specs, bid)
 if published:
     with st.expander(
-        t("diff_title", version=published["published_version"]) if published["published"] else t("page_publish")
+        t("diff_title", version=published.published_version) if published.published else t("page_publish")
     ):
-        if not published["published"]:
+        if not published.published:
             st.info(t("diff_none"))
         else:
 
@@ -196,7 +196,7 @@ if published:
 
             diff = list(
                 difflib.unified_diff(
-                    lines(published["published"]), lines(normalized(draft)), "published", "draft", lineterm="", n=2
+                    lines(published.published), lines(normalized(draft)), "published", "draft", lineterm="", n=2
                 )
             )
             if diff:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from bots.schemas.playground import PlaygroundReply, VersionFailure
 from builder import api
 from builder.i18n import labeller, t
 from builder.labels import source_label
@@ -12,11 +13,11 @@ if not bot:
     st.info(t("pick_a_bot"))
     st.stop()
 client = api.client()
-bid = bot["id"]
+bid = bot.id
 history_key, conv_key = f"pg_turns_{bid}", f"pg_conversation_{bid}"
 turns = st.session_state.setdefault(history_key, [])
 
-modes = ["draft", "published", "compare"] if bot.get("published_version") else ["draft"]
+modes = ["draft", "published", "compare"] if bot.published_version else ["draft"]
 top = st.columns([3, 1])
 mode = top[0].segmented_control(
     t("pg_mode"),
@@ -29,7 +30,7 @@ mode = top[0].segmented_control(
 if top[1].button(t("pg_new"), key=f"pg_new_{bid}", icon=":material/restart_alt:"):
     st.session_state[history_key], st.session_state[conv_key] = [], None
     st.rerun()
-if not bot["chunks"]:
+if not bot.chunks:
     st.warning(t("pg_no_documents"))
 
 
@@ -37,33 +38,32 @@ def fmt(value) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def why(reply: dict) -> None:
+def why(reply: PlaygroundReply) -> None:
     """The reasons behind one answer: retrieval, prompt, cost, and whether it fell back."""
-    debug = reply.get("debug") or {}
-    tokens = debug.get("tokens") or reply.get("usage") or {}
+    debug = reply.debug
     st.markdown(
         t(
             "pg_facts",
-            latency=reply.get("latency_ms", "–"),
-            prompt=tokens.get("prompt_tokens", "–"),
-            completion=tokens.get("completion_tokens", "–"),
-            fallback=t("yes") if reply.get("fallback") else t("no"),
+            latency=reply.latency_ms,
+            prompt=debug.tokens.prompt_tokens,
+            completion=debug.tokens.completion_tokens,
+            fallback=t("yes") if reply.fallback else t("no"),
         )
     )
-    if reply.get("fallback") and debug.get("reason"):
-        st.caption(t("pg_reason", reason=debug["reason"]))
-    if debug.get("cut_at_tokens"):
-        st.caption(":material/content_cut: " + t("pg_cut_by_limit", limit=debug["cut_at_tokens"]))
-    hits = debug.get("hits") or []
+    if reply.fallback and debug.reason:
+        st.caption(t("pg_reason", reason=debug.reason))
+    if debug.cut_at_tokens:
+        st.caption(":material/content_cut: " + t("pg_cut_by_limit", limit=debug.cut_at_tokens))
+    hits = debug.hits
     if hits:
         # The panel is narrow: the page goes with its document, so every column fits.
         st.dataframe(
             [
                 {
                     t("col_source"): source_label(h),
-                    t("col_similarity"): fmt(h.get("dense_score")),
-                    t("col_words"): fmt(h.get("lexical_score")),
-                    t("col_used"): "✓" if h.get("used") else "",
+                    t("col_similarity"): fmt(h.dense_score),
+                    t("col_words"): fmt(h.lexical_score),
+                    t("col_used"): "✓" if h.used else "",
                 }
                 for h in hits
             ],
@@ -75,36 +75,36 @@ def why(reply: dict) -> None:
         )
         with st.expander(t("pg_passages")):
             for n, h in enumerate(hits, 1):
-                st.markdown(f"**{n}. {h['source']}** · p. {h.get('page') or '–'}")
-                st.text(h.get("text", ""))
+                st.markdown(f"**{n}. {h.source}** · p. {h.page or '–'}")
+                st.text(h.text)
     else:
         st.caption(t("pg_no_hits"))
     with st.expander(t("pg_prompt")):
-        for message in debug.get("prompt") or []:
-            st.caption(message.get("role", ""))
-            st.code(message.get("content", ""), language=None, wrap_lines=True)
+        for message in debug.prompt:
+            st.caption(message.role)
+            st.code(message.content, language=None, wrap_lines=True)
 
 
-def answer(reply: dict) -> None:
-    if reply.get("error"):
-        st.error(reply["error"]["message"])
+def answer(reply: PlaygroundReply | VersionFailure) -> None:
+    if isinstance(reply, VersionFailure):
+        st.error(reply.error.message)
         return
-    st.markdown(reply["answer"])
-    cited = [source_label(c) for c in reply.get("citations") or []]
+    st.markdown(reply.answer)
+    cited = [source_label(c) for c in reply.citations]
     if cited:
         st.caption(t("pg_sources", sources=", ".join(dict.fromkeys(cited))))
 
 
-def version_label(reply: dict) -> str:
-    v = reply.get("version")
-    return t("pg_mode_draft") if v in (None, "draft") else t("status_published", version=v)
+def version_label(reply: PlaygroundReply | VersionFailure) -> str:
+    v = reply.version
+    return t("pg_mode_draft") if v == "draft" else t("status_published", version=v)
 
 
 for turn in turns:
     with st.chat_message("user"):
         st.markdown(turn["question"])
     replies = turn["replies"]
-    if len(replies) == 1:
+    if len(replies) == 1 and isinstance(replies[0], PlaygroundReply):
         left, right = st.columns([4, 3], gap="medium")
         with left, st.chat_message("assistant"):
             answer(replies[0])
@@ -116,7 +116,7 @@ for turn in turns:
                 st.caption(version_label(reply))
                 with st.chat_message("assistant"):
                     answer(reply)
-                if not reply.get("error"):
+                if isinstance(reply, PlaygroundReply):
                     with st.expander(t("pg_why")):
                         why(reply)
 
@@ -135,7 +135,7 @@ if question:
             )
             replies = [reply] if reply else None
             if reply:
-                st.session_state[conv_key] = reply["conversation_id"]
+                st.session_state[conv_key] = reply.conversation_id
     if replies:
         turns.append({"question": question, "replies": replies})
         st.rerun()

@@ -9,6 +9,7 @@ import streamlit.components.v1 as components
 from pydantic import ValidationError
 
 from bots.core.spec import BotSpec, public_config
+from bots.schemas.keys import Snippets
 from builder import api
 from builder.i18n import labeller, t
 
@@ -18,13 +19,13 @@ if not bot:
     st.info(t("pick_a_bot"))
     st.stop()
 client = api.client()
-bid, server = bot["id"], client.base_url
-raw = {**copy.deepcopy(bot["spec"]), "name": bot["name"]}
+bid, server = bot.id, client.base_url
+raw = {**copy.deepcopy(bot.spec), "name": bot.name}
 created_keys = st.session_state.setdefault(f"new_keys_{bid}", {})
 
 # ---- publishing ----
-listing = api.attempt(client.versions, bid) or {"versions": [], "published_version": None}
-live = listing["published_version"]
+listing = api.attempt(client.versions, bid)
+live = listing.published_version if listing else None
 st.markdown(t("pub_live", version=live) if live else t("pub_not_live"))
 with st.form(f"publish_form_{bid}", clear_on_submit=True):
     note = st.text_input(t("pub_note"), key=f"pub_note_{bid}", placeholder=t("pub_note_placeholder"))
@@ -33,27 +34,27 @@ with st.form(f"publish_form_{bid}", clear_on_submit=True):
     ):
         published = api.attempt(client.publish, bid, note)
         if published:
-            st.session_state[f"pub_done_{bid}"] = published["number"]
+            st.session_state[f"pub_done_{bid}"] = published.number
             st.rerun()
 if done := st.session_state.pop(f"pub_done_{bid}", None):
     st.success(t("pub_done", version=done))
 
-if listing["versions"]:
-    with st.expander(t("pub_history", n=len(listing["versions"]))):
-        versions = sorted(listing["versions"], key=lambda v: -v["number"])
+if listing and listing.versions:
+    with st.expander(t("pub_history", n=len(listing.versions))):
+        versions = sorted(listing.versions, key=lambda v: -v.number)
         st.dataframe(
             [
                 {
-                    t("col_version"): f"v{v['number']}" + (" ●" if v["published"] else ""),
-                    t("col_note"): v["note"],
-                    t("col_date"): v["created_at"][:16].replace("T", " "),
+                    t("col_version"): f"v{v.number}" + (" ●" if v.published else ""),
+                    t("col_note"): v.note,
+                    t("col_date"): v.created_at[:16].replace("T", " "),
                 }
                 for v in versions
             ],
             hide_index=True,
             width="stretch",
         )
-        older = [v["number"] for v in versions if not v["published"]]
+        older = [v.number for v in versions if not v.published]
         if older:
             back = st.selectbox(t("pub_rollback_to"), older, format_func=lambda n: f"v{n}", key=f"rb_pick_{bid}")
             if st.button(t("pub_rollback"), key=f"rb_go_{bid}", help=t("pub_rollback_help")):
@@ -73,7 +74,7 @@ with left:
         placeholder="https://www.example.com",
         help=t("pub_origins_help"),
     )
-    title = st.text_input(t("w_title"), widget.get("title", ""), key=f"w_title_{bid}", placeholder=bot["name"])
+    title = st.text_input(t("w_title"), widget.get("title", ""), key=f"w_title_{bid}", placeholder=bot.name)
     welcome = st.text_input(t("w_welcome"), widget.get("welcome", ""), key=f"w_welcome_{bid}", help=t("w_welcome_help"))
     starters = st.text_area(
         t("w_starters"),
@@ -149,22 +150,24 @@ sk = next((v for k, v in created_keys.items() if v.startswith("sk_")), None)
 if not pk:
     st.info(t("pub_need_pk"))
 # The server writes the snippets (one source of truth for the builder, the API and docs).
-snippets = api.attempt(client.embed, bid, key=pk) or {}
+embed = api.attempt(client.embed, bid, key=pk)
+# When the server could not be asked (its error is shown), the tabs stay empty.
+snippets = embed.model_dump() if embed else dict.fromkeys(Snippets.model_fields, "")
 if sk:  # a secret key created in this session: fill it into the server-side examples
     snippets = {k: v.replace("sk_YOUR_SECRET_KEY", sk) for k, v in snippets.items()}
 tabs = st.tabs([t("pub_tab_script"), t("pub_tab_iframe"), t("pub_tab_link"), "curl", "Python (openai)"])
 with tabs[0]:
     st.caption(t("pub_script_help"))
-    st.code(snippets.get("script", ""), language="html")
+    st.code(snippets["script"], language="html")
 with tabs[1]:
     st.caption(t("pub_iframe_help"))
-    st.code(snippets.get("iframe", ""), language="html")
+    st.code(snippets["iframe"], language="html")
 with tabs[2]:
-    st.code(snippets.get("hosted_url", ""), language=None)
+    st.code(snippets["hosted_url"], language=None)
 with tabs[3]:
-    st.code(snippets.get("curl", ""), language="bash")
+    st.code(snippets["curl"], language="bash")
 with tabs[4]:
-    st.code(snippets.get("python", ""), language="python")
+    st.code(snippets["python"], language="python")
 
 # ---- keys ----
 st.subheader(t("pub_keys"))
@@ -178,22 +181,22 @@ with st.form(f"key_form_{bid}", clear_on_submit=True):
     if st.form_submit_button(t("key_create"), key=f"key_create_{bid}"):
         made = api.attempt(client.create_key, bid, kind, label)
         if made:
-            created_keys[made["id"]] = made["key"]
-            st.session_state[f"key_shown_{bid}"] = made["key"]
+            created_keys[made.id] = made.key
+            st.session_state[f"key_shown_{bid}"] = made.key
             st.rerun()
 if shown := st.session_state.pop(f"key_shown_{bid}", None):
     st.warning(t("key_once"))
     st.code(shown, language=None)
-active = [k for k in keys if not k.get("revoked_at")]
+active = [k for k in keys if not k.revoked_at]
 if keys:
     st.dataframe(
         [
             {
-                t("col_key"): k["masked"],
-                t("key_kind"): t(f"key_kind_{k['kind']}"),
-                t("key_label"): k["label"],
-                t("col_date"): k["created_at"][:16].replace("T", " "),
-                t("col_status"): t("key_revoked") if k.get("revoked_at") else t("key_active"),
+                t("col_key"): k.masked,
+                t("key_kind"): t(f"key_kind_{k.kind}"),
+                t("key_label"): k.label,
+                t("col_date"): k.created_at[:16].replace("T", " "),
+                t("col_status"): t("key_revoked") if k.revoked_at else t("key_active"),
             }
             for k in keys
         ],
@@ -201,13 +204,13 @@ if keys:
         width="stretch",
     )
 if active:
-    by_id = {k["id"]: k for k in active}
+    by_id = {k.id: k for k in active}
     c1, c2 = st.columns([2, 1])
     victim = c1.selectbox(
         t("key_revoke_pick"),
         list(by_id),
         key=f"key_pick_{bid}",
-        format_func=lambda i: f"{by_id[i]['masked']} {by_id[i]['label']}",
+        format_func=lambda i: f"{by_id[i].masked} {by_id[i].label}",
     )
     sure = c2.checkbox(t("key_revoke_confirm"), key=f"key_sure_{bid}_{victim}")
     if c2.button(t("key_revoke"), key=f"key_revoke_{bid}", disabled=not sure):

@@ -21,19 +21,20 @@ if not bot:
     st.stop()
 client = api.client()
 # What this server offers and allows (its PROMPTEUR_* settings), asked rather than assumed.
-server = api.attempt(client.server_settings) or {}
-EMBEDDING_MODELS = server.get("embedding_models") or [bot["embedding_model"]]
-PROVIDERS = server.get("providers") or ["local"]
-spec = copy.deepcopy(bot["spec"])
+server = api.attempt(client.server_settings)
+# Without an answer (its error is shown) the page still edits what the bot already uses.
+EMBEDDING_MODELS = server.embedding_models if server else [bot.embedding_model]
+PROVIDERS = server.providers if server else ["local"]
+spec = copy.deepcopy(bot.spec)
 model = spec.get("model") or {}
 retrieval = spec.get("retrieval") or {}
-bid = bot["id"]
+bid = bot.id
 # Saving bumps this so the typed provider key leaves the page (and the browser) at once.
 key_rev = st.session_state.setdefault(f"set_key_rev_{bid}", 0)
 
 with st.form(f"settings_{bid}"):
     st.subheader(t("general"))
-    name = st.text_input(t("bot_name"), bot["name"], key=f"set_name_{bid}")
+    name = st.text_input(t("bot_name"), bot.name, key=f"set_name_{bid}")
     st.subheader(t("model_section"))
     provider = st.selectbox(
         t("provider"),
@@ -94,7 +95,7 @@ with st.form(f"settings_{bid}"):
     embedding = st.selectbox(
         t("embedding_model"),
         EMBEDDING_MODELS,
-        index=EMBEDDING_MODELS.index(bot["embedding_model"]) if bot["embedding_model"] in EMBEDDING_MODELS else 0,
+        index=EMBEDDING_MODELS.index(bot.embedding_model) if bot.embedding_model in EMBEDDING_MODELS else 0,
         key=f"set_embedding_{bid}",
         help=t("embedding_help"),
     )
@@ -107,7 +108,7 @@ with st.form(f"settings_{bid}"):
         t("min_relevance"),
         -1.0,
         1.0,
-        float(stored_threshold if stored_threshold is not None else calibrated_threshold(bot["embedding_model"])),
+        float(stored_threshold if stored_threshold is not None else calibrated_threshold(bot.embedding_model)),
         0.01,
         key=f"set_minrel_{bid}",
         help=t("min_relevance_help"),
@@ -135,20 +136,20 @@ if saved:
     elif new_key.strip():
         model["api_key"] = new_key.strip()
     spec.update(
-        name=name.strip() or bot["name"],
+        name=name.strip() or bot.name,
         model=model,
         retrieval={**retrieval, "k": int(k), "min_relevance": None if auto_threshold else float(min_relevance)},
     )
-    fields = {"name": name.strip() or bot["name"], "spec": spec}
-    if embedding != bot["embedding_model"]:
+    fields = {"name": name.strip() or bot.name, "spec": spec}
+    if embedding != bot.embedding_model:
         fields["embedding_model"] = embedding
     updated = api.attempt(client.update_bot, bid, **fields)
     if updated:
         st.session_state[f"set_key_rev_{bid}"] = key_rev + 1
         # The server drops a saved key when its endpoint changes: say why the key is gone.
-        if has_key and not remove_key and not (updated["spec"].get("model") or {}).get("api_key"):
+        if has_key and not remove_key and not (updated.spec.get("model") or {}).get("api_key"):
             st.session_state[f"settings_key_dropped_{bid}"] = True
-        st.session_state[f"settings_saved_{bid}"] = updated.get("reindex_job_id") and embedding or True
+        st.session_state[f"settings_saved_{bid}"] = updated.reindex_job_id and embedding or True
         st.rerun()
 if saved_note := st.session_state.pop(f"settings_saved_{bid}", None):
     st.success(t("saved"))
@@ -156,12 +157,13 @@ if saved_note := st.session_state.pop(f"settings_saved_{bid}", None):
         st.info(t("reindexing_for_model", model=saved_note))
 if st.session_state.pop(f"settings_key_dropped_{bid}", None):
     st.warning(t("api_key_dropped"))
-if limits := server.get("limits"):
+if server:
+    limits = server.limits.model_dump()
     st.subheader(t("server_limits"))
     st.caption(t("server_limits_help"))
     st.table(
         {t("limit"): [t(f"limit_{name}") for name in limits], t("value"): [str(value) for value in limits.values()]}
     )
-    if server.get("openai_key_configured"):
+    if server.openai_key_configured:
         st.caption(t("openai_key_configured"))
 st.caption(t("server_at", url=client.base_url))

@@ -160,7 +160,7 @@ def test_newcomer_path_in_chromium(ui, live_server, browser, model):
     settle(page)
     assert_no_exception(page)
     [bot] = client.bots()
-    assert bot["spec"]["persona"]["company"] == "Acme Store"
+    assert bot.spec["persona"]["company"] == "Acme Store"
     shoot(page, "bots-1280")
 
     open_page(page, "Persona")
@@ -189,9 +189,9 @@ def test_newcomer_path_in_chromium(ui, live_server, browser, model):
     shoot(page, "settings-1280")
 
     # The provider is the one part we don't own: a scripted OpenAI-compatible server answers.
-    spec = client.bot(bot["id"])["spec"]
+    spec = client.bot(bot.id).spec
     client.update_bot(
-        bot["id"],
+        bot.id,
         spec={
             **spec,
             "model": {

@@ -67,21 +67,21 @@ def test_newcomer_path(ui_env, model):
     at.run()
     assert not at.exception, at.exception
     [bot] = client.bots()
-    assert bot["spec"]["persona"]["company"] == "Acme Store"
-    assert at.session_state["bot_id"] == bot["id"]
-    assert any(bot["id"] in str(row) for row in at.dataframe[0].value.values.tolist())
+    assert bot.spec["persona"]["company"] == "Acme Store"
+    assert at.session_state["bot_id"] == bot.id
+    assert any(bot.id in str(row) for row in at.dataframe[0].value.values.tolist())
 
     goto(at, "persona")
-    assert at.text_input(key=f"p_company_{bot['id']}_0").value == "Acme Store"
+    assert at.text_input(key=f"p_company_{bot.id}_0").value == "Acme Store"
     assert "Acme Store" in at.code[0].value and "passage" in at.code[0].value
-    assert at.button(key=f"persona_save_{bot['id']}").disabled, "nothing changed yet"
-    at.text_input(key=f"p_tone_{bot['id']}_0").input("calm and brief")
+    assert at.button(key=f"persona_save_{bot.id}").disabled, "nothing changed yet"
+    at.text_input(key=f"p_tone_{bot.id}_0").input("calm and brief")
     at.run()
     assert "calm and brief" in at.code[0].value, "the preview follows the form before saving"
-    at.button(key=f"persona_save_{bot['id']}").click()
+    at.button(key=f"persona_save_{bot.id}").click()
     at.run()
     assert not at.exception, at.exception
-    assert client.bot(bot["id"])["spec"]["persona"]["tone"] == "calm and brief"
+    assert client.bot(bot.id).spec["persona"]["tone"] == "calm and brief"
     assert "calm and brief" in at.code[0].value
 
     goto(at, "knowledge")
@@ -92,8 +92,8 @@ def test_newcomer_path(ui_env, model):
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert any("ready to answer" in s.value for s in at.success)
-    [doc] = client.documents(bot["id"])
-    assert doc["status"] == "ready" and doc["chunks"] > 0
+    [doc] = client.documents(bot.id)
+    assert doc.status == "ready" and doc.chunks > 0
 
     at.text_input(key="search_query").input("What does PerksPlus pay for?")
     at.button(key="search_submit").click()
@@ -104,7 +104,7 @@ def test_newcomer_path(ui_env, model):
     # The provider is the one part we don't own: a scripted OpenAI-compatible server stands in,
     # set up through the Settings page like a user would point the bot at Ollama or vLLM.
     goto(at, "settings")
-    bid = bot["id"]
+    bid = bot.id
     limits = at.table[0].value
     assert "Longest customer message (characters)" in limits.iloc[:, 0].tolist()
     assert "2000" in limits.iloc[:, 1].tolist(), "the server's own limit is shown, not a guess"
@@ -117,7 +117,7 @@ def test_newcomer_path(ui_env, model):
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    stored = client.bot(bid)["spec"]
+    stored = client.bot(bid).spec
     assert stored["retrieval"]["k"] == 4 and stored["model"]["base_url"] == model.base_url
     assert "sk-provider-secret" not in str(stored), "a provider key is never shown back"
     assert "sk-provider-secret" not in str([w.value for w in at.text_input])
@@ -129,7 +129,7 @@ def test_newcomer_path(ui_env, model):
         * 3
     )
     goto(at, "playground")
-    at.chat_input(key=f"pg_input_{bot['id']}").set_value("What does PerksPlus pay for?")
+    at.chat_input(key=f"pg_input_{bot.id}").set_value("What does PerksPlus pay for?")
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -141,24 +141,24 @@ def test_newcomer_path(ui_env, model):
     assert "reached its length limit (256 tokens)" in page
 
     goto(at, "publish")
-    at.text_input(key=f"pub_note_{bot['id']}").input("first version")
-    at.button(key=f"pub_submit_{bot['id']}").click()
+    at.text_input(key=f"pub_note_{bot.id}").input("first version")
+    at.button(key=f"pub_submit_{bot.id}").click()
     at.run()
     assert not at.exception, at.exception
-    assert client.versions(bot["id"])["published_version"] == 1
+    assert client.versions(bot.id).published_version == 1
     assert any("Version 1 is live" in s.value for s in at.success)
-    at.selectbox(key=f"key_kind_{bot['id']}").select("publishable")
-    at.button(key=f"key_create_{bot['id']}").click()
+    at.selectbox(key=f"key_kind_{bot.id}").select("publishable")
+    at.button(key=f"key_create_{bot.id}").click()
     at.run()
     assert not at.exception, at.exception
     snippet = next(c.value for c in at.code if "widget.js" in c.value)
-    assert f'data-bot="{bot["id"]}"' in snippet and 'data-key="pk_' in snippet
+    assert f'data-bot="{bot.id}"' in snippet and 'data-key="pk_' in snippet
     assert "pk_YOUR_PUBLISHABLE_KEY" not in snippet, "the key just created fills the snippet"
-    assert any("openai" in c.value and bot["id"] in c.value for c in at.code)
+    assert any("openai" in c.value and bot.id in c.value for c in at.code)
 
     goto(at, "playground")
-    at.segmented_control(key=f"pg_mode_{bot['id']}").set_value("compare")
-    at.chat_input(key=f"pg_input_{bot['id']}").set_value("What does PerksPlus pay for?")
+    at.segmented_control(key=f"pg_mode_{bot.id}").set_value("compare")
+    at.chat_input(key=f"pg_input_{bot.id}").set_value("What does PerksPlus pay for?")
     at.run()
     assert not at.exception, at.exception
     assert {"Draft", "Published v1"} <= {c.value for c in at.caption}
@@ -187,7 +187,7 @@ def test_errors_are_sentences_not_tracebacks(ui_env, live_server):
     at.run()
     assert not at.exception, at.exception
     assert any("Cannot reach the Prompteur server" in e.value for e in at.error)
-    assert bot["id"]
+    assert bot.id
 
 
 def test_french_interface_and_yaml_round_trip(ui_env):
@@ -203,11 +203,11 @@ def test_french_interface_and_yaml_round_trip(ui_env):
     assert not at.exception, at.exception
     assert "Supprimer le bot" in [b.label for b in at.button]
     [bot] = client.bots()
-    assert bot["spec"]["persona"]["company"] == "Services de la Ville"
+    assert bot.spec["persona"]["company"] == "Services de la Ville"
     exported = at.get("download_button")[0]
     assert exported is not None
 
     at.button(key="duplicate").click()
     at.run()
     assert not at.exception, at.exception
-    assert sorted(b["name"] for b in client.bots()) == ["Copie de Mairie", "Mairie"]
+    assert sorted(b.name for b in client.bots()) == ["Copie de Mairie", "Mairie"]

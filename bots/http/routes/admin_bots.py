@@ -12,6 +12,7 @@ from bots.core.status import ItemStatus
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
 from bots.knowledge_base import collection_name
+from bots.schemas.bots import Bot, BotList, UpdatedBot
 from bots.store import tables as t
 from bots.store.versions import VersionError, spec_model
 from knowledge.embedding import default_model_for
@@ -35,25 +36,25 @@ class BotUpdate(BaseModel):
     spec: dict | None = None
 
 
-def bot_out(session, bot: t.Bot) -> dict:
+def bot_out(session, bot: t.Bot) -> Bot:
     documents = session.scalar(select(func.count()).select_from(t.Document).where(t.Document.bot_id == bot.id))
     chunks = session.scalar(
         select(func.coalesce(func.sum(t.Document.chunk_count), 0)).where(
             t.Document.bot_id == bot.id, t.Document.active_version > 0
         )
     )
-    return {
-        "id": bot.id,
-        "name": bot.name,
-        "language": bot.language,
-        "embedding_model": bot.embedding_model,
-        "spec": _redacted(bot),
-        "published_version": bot.published_version,
-        "created_at": bot.created_at.isoformat(),
-        "updated_at": bot.updated_at.isoformat(),
-        "documents": documents or 0,
-        "chunks": int(chunks or 0),
-    }
+    return Bot(
+        id=bot.id,
+        name=bot.name,
+        language=bot.language,
+        embedding_model=bot.embedding_model,
+        spec=_redacted(bot),
+        published_version=bot.published_version,
+        created_at=bot.created_at.isoformat(),
+        updated_at=bot.updated_at.isoformat(),
+        documents=documents or 0,
+        chunks=int(chunks or 0),
+    )
 
 
 def _redacted(bot: t.Bot) -> dict:
@@ -88,14 +89,14 @@ def _check_model(runtime, name: str) -> None:
         )
 
 
-@router.get("/bots")
-def list_bots(session: DbSession):
+@router.get("/bots", response_model=BotList)
+def list_bots(session: DbSession) -> BotList:
     bots = session.scalars(select(t.Bot).order_by(t.Bot.created_at)).all()
-    return {"bots": [bot_out(session, b) for b in bots]}
+    return BotList(bots=[bot_out(session, b) for b in bots])
 
 
-@router.post("/bots", status_code=201)
-def create_bot(body: BotCreate, session: DbSession, runtime: RuntimeDep):
+@router.post("/bots", status_code=201, response_model=Bot)
+def create_bot(body: BotCreate, session: DbSession, runtime: RuntimeDep) -> Bot:
     model = body.embedding_model or default_model_for(body.language)
     _check_model(runtime, model)
     bot = t.Bot(name=body.name, language=body.language, embedding_model=model, spec=_validated(body.name, body.spec))
@@ -106,13 +107,14 @@ def create_bot(body: BotCreate, session: DbSession, runtime: RuntimeDep):
     return bot_out(session, bot)
 
 
-@router.get("/bots/{bot_id}")
-def get_bot(bot: BotDep, session: DbSession):
+@router.get("/bots/{bot_id}", response_model=Bot)
+def get_bot(bot: BotDep, session: DbSession) -> Bot:
     return bot_out(session, bot)
 
 
-@router.patch("/bots/{bot_id}")
-def update_bot(body: BotUpdate, bot: BotDep, session: DbSession, runtime: RuntimeDep):
+# exclude_unset: `reindex_job_id` appears only when a re-index started, as it always has.
+@router.patch("/bots/{bot_id}", response_model=UpdatedBot, response_model_exclude_unset=True)
+def update_bot(body: BotUpdate, bot: BotDep, session: DbSession, runtime: RuntimeDep) -> UpdatedBot:
     # The bot's name and its spec's name are one thing: the record and the draft stay in step.
     name = body.name or (body.spec or {}).get("name") or bot.name
     if body.spec is not None or name != bot.name:
@@ -141,14 +143,12 @@ def update_bot(body: BotUpdate, bot: BotDep, session: DbSession, runtime: Runtim
     session.commit()
     if job:
         runtime.jobs.submit(job.id)
-    out = bot_out(session, bot)
-    if job:
-        out["reindex_job_id"] = job.id
-    return out
+    out = bot_out(session, bot).model_dump()
+    return UpdatedBot(**out, reindex_job_id=job.id) if job else UpdatedBot(**out)
 
 
 @router.delete("/bots/{bot_id}", status_code=204)
-def delete_bot(bot: BotDep, session: DbSession, runtime: RuntimeDep):
+def delete_bot(bot: BotDep, session: DbSession, runtime: RuntimeDep) -> None:
     collection = bot.vector_collection
     session.delete(bot)
     session.commit()

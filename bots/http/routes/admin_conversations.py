@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from bots.chat import Question, Reply
 from bots.core.errors import DomainError
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.schemas.conversations import ConversationDetail, ConversationList, ExportedMessages, HandoffList, Stats
+from bots.schemas.playground import Comparison, Debug, DebugHit, PlaygroundReply
 from bots.store import conversations as conv
 
 router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: conversations"])
@@ -33,26 +35,36 @@ def filters(
 FiltersDep = Annotated[conv.Filters, Depends(filters)]
 
 
-@router.get("/conversations")
+@router.get("/conversations", response_model=ConversationList)
 def list_conversations(
     bot: BotDep, session: DbSession, f: FiltersDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
 ):
     return conv.list_conversations(session, bot.id, f, limit, offset)
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
 def conversation_detail(conversation_id: str, bot: BotDep, session: DbSession):
     return conv.detail(session, bot.id, conversation_id)
 
 
-@router.get("/handoffs")
+@router.get("/handoffs", response_model=HandoffList)
 def list_handoffs(
     bot: BotDep, session: DbSession, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
-):
-    return {"handoffs": conv.handoffs(session, bot.id, limit, offset)}
+) -> HandoffList:
+    return HandoffList.model_validate({"handoffs": conv.handoffs(session, bot.id, limit, offset)})
 
 
-@router.get("/export", summary="Every message, as CSV or JSON")
+@router.get(
+    "/export",
+    response_model=ExportedMessages,
+    summary="Every message, as CSV or JSON",
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "format=json: the messages as JSON; format=csv: a CSV file download (one row a message).",
+        }
+    },
+)
 def export(bot: BotDep, session: DbSession, f: FiltersDep, format: Literal["csv", "json"] = "json"):
     rows = conv.export_rows(session, bot.id, f)
     if format == "json":
@@ -64,7 +76,7 @@ def export(bot: BotDep, session: DbSession, f: FiltersDep, format: Literal["csv"
     )
 
 
-@router.get("/stats", summary="Per day: volume, thumbs-up rate, fallback rate, latency")
+@router.get("/stats", response_model=Stats, summary="Per day: volume, thumbs-up rate, fallback rate, latency")
 def stats(bot: BotDep, session: DbSession, f: FiltersDep):
     return conv.stats(session, bot.id, f)
 
@@ -84,39 +96,41 @@ class CompareRequest(BaseModel):
     )
 
 
-def _debug(reply: Reply) -> dict:
+def _debug(reply: Reply) -> Debug:
     d = reply.debug
     hits = (
         [
-            {
-                "chunk_id": h.chunk_id,
-                "source": h.source,
-                "page": h.page,
-                "score": h.score,
-                "dense_score": h.dense_score,
-                "lexical_score": h.lexical_score,
-                "text": h.text,
-                "used": any(p.chunk_id == h.chunk_id for p in d.passages),
-            }
+            DebugHit(
+                chunk_id=h.chunk_id,
+                source=h.source,
+                page=h.page,
+                score=h.score,
+                dense_score=h.dense_score,
+                lexical_score=h.lexical_score,
+                text=h.text,
+                used=any(p.chunk_id == h.chunk_id for p in d.passages),
+            )
             for h in d.hits
         ]
         if d
         else []
     )
-    return {
-        "hits": hits,
-        "prompt": d.messages if d else [],
-        "reason": d.reason if d else None,
-        "language": d.language if d else None,
-        "tokens": reply.usage,
-        "cut_at_tokens": d.cut_at_tokens if d else None,
-        "prompt_tokens_estimate": d.prompt_tokens_estimate if d else None,
-        "latency_ms": reply.latency_ms,
-        "fallback": reply.fallback,
-    }
+    return Debug.model_validate(
+        {
+            "hits": hits,
+            "prompt": d.messages if d else [],
+            "reason": d.reason if d else None,
+            "language": d.language if d else None,
+            "tokens": reply.usage,
+            "cut_at_tokens": d.cut_at_tokens if d else None,
+            "prompt_tokens_estimate": d.prompt_tokens_estimate if d else None,
+            "latency_ms": reply.latency_ms,
+            "fallback": reply.fallback,
+        }
+    )
 
 
-def _ask(runtime, bot_id: str, message: str, version, conversation_id: str | None) -> dict:
+def _ask(runtime, bot_id: str, message: str, version, conversation_id: str | None) -> PlaygroundReply:
     question = Question(
         bot_id=bot_id,
         text=message,
@@ -126,21 +140,29 @@ def _ask(runtime, bot_id: str, message: str, version, conversation_id: str | Non
         version=version,
     )
     reply = runtime.chat.ask(question)
-    return {
-        **reply.public(),
-        "version": reply.version if reply.version is not None else "draft",
-        "debug": _debug(reply),
-    }
+    return PlaygroundReply.model_validate(
+        {
+            **reply.public(),
+            "version": reply.version if reply.version is not None else "draft",
+            "debug": _debug(reply),
+        }
+    )
 
 
-@router.post("/playground", summary="Ask the draft or any version, with debugging details")
-def playground(body: PlaygroundRequest, bot: BotDep, runtime: RuntimeDep):
+@router.post(
+    "/playground", response_model=PlaygroundReply, summary="Ask the draft or any version, with debugging details"
+)
+def playground(body: PlaygroundRequest, bot: BotDep, runtime: RuntimeDep) -> PlaygroundReply:
     return _ask(runtime, bot.id, body.message, body.version, body.conversation_id)
 
 
-@router.post("/compare", summary="Ask several versions (default: draft and published) the same question")
+@router.post(
+    "/compare",
+    response_model=Comparison,
+    summary="Ask several versions (default: draft and published) the same question",
+)
 def compare(body: CompareRequest, bot: BotDep, runtime: RuntimeDep):
-    results = []
+    results: list = []
     for version in body.versions:
         try:
             results.append(_ask(runtime, bot.id, body.message, version, None))

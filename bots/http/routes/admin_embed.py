@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
+from bots.schemas.keys import Snippets
 from bots.store import keys
 
 router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: publishing"])
@@ -24,27 +25,27 @@ def _attr(value: str) -> str:
     return escape(value, quote=True)
 
 
-def snippets(base_url: str, bot_id: str, key: str) -> dict[str, str]:
+def snippets(base_url: str, bot_id: str, key: str) -> Snippets:
     hosted = f"{base_url}/chat/{quote(bot_id, safe='')}?{urlencode({'key': key})}"
     chat_url = f"{base_url}/v1/bots/{quote(bot_id, safe='')}/chat"
     body = json.dumps({"message": SAMPLE_QUESTION})
-    return {
-        "script": (
+    return Snippets(
+        script=(
             f'<script src="{_attr(base_url)}/widget.js" data-bot="{_attr(bot_id)}" '
             f'data-key="{_attr(key)}" async></script>'
         ),
-        "iframe": (
+        iframe=(
             f'<iframe src="{_attr(hosted)}" title="Chat" width="400" height="600" '
             'style="border:0" loading="lazy"></iframe>'
         ),
-        "hosted_url": hosted,
-        "curl": (
+        hosted_url=hosted,
+        curl=(
             f"curl -X POST '{chat_url}' \\\n"
             f"  -H 'Authorization: Bearer {SECRET_PLACEHOLDER}' \\\n"
             "  -H 'Content-Type: application/json' \\\n"
             f"  -d '{body}'"
         ),
-        "python": (
+        python=(
             "from openai import OpenAI\n\n"
             f'client = OpenAI(base_url="{base_url}/v1", api_key="{SECRET_PLACEHOLDER}")\n'
             "reply = client.chat.completions.create(\n"
@@ -53,17 +54,19 @@ def snippets(base_url: str, bot_id: str, key: str) -> dict[str, str]:
             ")\n"
             "print(reply.choices[0].message.content)\n"
         ),
-    }
+    )
 
 
-@router.get("/embed", summary="Snippets for the website widget, the iframe, curl and the openai SDK")
+@router.get(
+    "/embed", response_model=Snippets, summary="Snippets for the website widget, the iframe, curl and the openai SDK"
+)
 def embed(
     bot: BotDep,
     session: DbSession,
     request: Request,
     runtime: RuntimeDep,
     key: str | None = Query(default=None, max_length=200),
-):
+) -> Snippets:
     if key:
         # Snippets are pasted into public web pages: a secret key must never end up in one.
         found = keys.find_key(session, key, "publishable")

@@ -12,6 +12,21 @@ from sqlalchemy import select
 from bots.core.status import DocumentStatus, ItemStatus, JobStatus
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
+from bots.schemas.knowledge import (
+    AcceptedDocument,
+    Chunk,
+    ChunkList,
+    Document,
+    DocumentList,
+    Job,
+    JobItem,
+    JobList,
+    JobStarted,
+    RejectedUpload,
+    SearchHit,
+    SearchResult,
+    UploadResult,
+)
 from bots.store import tables as t
 from bots.uploads import display_name, is_supported, remove, save_stream, stored_suffix, unsupported_message
 
@@ -20,51 +35,59 @@ router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: know
 MAX_FILES_PER_UPLOAD = 1000
 
 
-def document_out(d: t.Document) -> dict:
-    return {
-        "id": d.id,
-        "source": d.source,
-        "status": d.status,
-        "pages": d.pages,
-        "chunks": d.chunk_count,
-        "size": d.size,
-        "error": d.error,
-        "error_code": d.error_code,
-        "content_hash": d.content_hash,
-        "searchable": d.active_version > 0,
-        "created_at": d.created_at.isoformat(),
-        "updated_at": d.updated_at.isoformat(),
-    }
+def document_out(d: t.Document) -> Document:
+    return Document(
+        id=d.id,
+        source=d.source,
+        status=d.status,
+        pages=d.pages,
+        chunks=d.chunk_count,
+        size=d.size,
+        error=d.error,
+        error_code=d.error_code,
+        content_hash=d.content_hash,
+        searchable=d.active_version > 0,
+        created_at=d.created_at.isoformat(),
+        updated_at=d.updated_at.isoformat(),
+    )
 
 
-def job_out(job: t.Job, runtime) -> dict:
+def job_out(job: t.Job, runtime) -> Job:
     items = [{k: v for k, v in i.items() if k != "model"} for i in job.items or []]
-    return {
-        "id": job.id,
-        "bot_id": job.bot_id,
-        "kind": job.kind,
-        "status": job.status,
-        "total": len(items),
-        "done": sum(i["status"] in (ItemStatus.READY, ItemStatus.UNCHANGED) for i in items),
-        "failed": sum(i["status"] == ItemStatus.FAILED for i in items),
-        "progress": round(runtime.jobs.progress(job), 4),
-        "error": job.error,
-        "items": items,
-    }
+    return Job(
+        id=job.id,
+        bot_id=job.bot_id,
+        kind=job.kind,
+        status=job.status,
+        total=len(items),
+        done=sum(i["status"] in (ItemStatus.READY, ItemStatus.UNCHANGED) for i in items),
+        failed=sum(i["status"] == ItemStatus.FAILED for i in items),
+        progress=round(runtime.jobs.progress(job), 4),
+        error=job.error,
+        items=[JobItem.model_validate(i) for i in items],
+    )
 
 
-@router.post("/bots/{bot_id}/documents", status_code=202)
-async def upload_documents(request: Request, bot: BotDep, session: DbSession, runtime: RuntimeDep):
+@router.post("/bots/{bot_id}/documents", status_code=202, response_model=UploadResult)
+async def upload_documents(request: Request, bot: BotDep, session: DbSession, runtime: RuntimeDep) -> UploadResult:
+    # Async only to await the multipart body; everything after it (copying and hashing tens
+    # of MB, SQL) runs in the threadpool, or it would stall every other request meanwhile.
     form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=MAX_FILES_PER_UPLOAD)
     uploads = [f for f in form.getlist("files") if hasattr(f, "filename")]
     if not uploads:
         raise ApiError("no_files", "Send one or more files in the multipart field `files`.")
+    return await run_in_threadpool(_accept_uploads, uploads, bot, session, runtime)
+
+
+def _accept_uploads(uploads: list, bot: t.Bot, session, runtime) -> UploadResult:
+    """Store the uploaded files and queue the ones whose bytes changed (blocking: call it from
+    the threadpool). Starlette spools each upload to a temporary file, read here synchronously."""
     accepted, rejected, items = [], [], []
     for upload in uploads:
         source = display_name(upload.filename)
         if not is_supported(source):
-            await upload.close()
-            rejected.append({"source": source, "error": unsupported_message(source)})
+            upload.file.close()
+            rejected.append(RejectedUpload(source=source, error=unsupported_message(source)))
             continue
         existing = session.scalar(select(t.Document).where(t.Document.bot_id == bot.id, t.Document.source == source))
         doc = existing or t.Document(
@@ -72,13 +95,12 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
         )
         stored = f"{doc.id}-{secrets.token_hex(4)}{stored_suffix(source)}"
         dest = runtime.settings.uploads_dir / bot.id / stored
-        # Copying and hashing tens of MB would stall every other request on the event loop.
-        content_hash, size = await run_in_threadpool(save_stream, upload.file, dest)
-        await upload.close()
+        content_hash, size = save_stream(upload.file, dest)
+        upload.file.close()
         if existing and existing.content_hash == content_hash and existing.status == DocumentStatus.READY:
             # Same bytes as what is indexed: nothing to embed again.
             remove(dest)
-            accepted.append({"id": existing.id, "source": source, "status": ItemStatus.UNCHANGED})
+            accepted.append(AcceptedDocument(id=existing.id, source=source, status=ItemStatus.UNCHANGED))
             items.append({"document_id": existing.id, "source": source, "status": ItemStatus.UNCHANGED, "error": None})
             continue
         if existing:
@@ -87,10 +109,10 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
         doc.status, doc.error, doc.error_code = DocumentStatus.QUEUED, None, None
         if not existing:
             session.add(doc)
-        accepted.append({"id": doc.id, "source": source, "status": DocumentStatus.QUEUED})
+        accepted.append(AcceptedDocument(id=doc.id, source=source, status=DocumentStatus.QUEUED))
         items.append({"document_id": doc.id, "source": source, "status": ItemStatus.QUEUED, "error": None})
     if not items:
-        return {"job_id": None, "documents": [], "rejected": rejected}
+        return UploadResult(job_id=None, documents=[], rejected=rejected)
     job = t.Job(
         id=t.new_id("job"),
         bot_id=bot.id,
@@ -102,13 +124,13 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
     session.commit()
     if job.status == JobStatus.QUEUED:
         runtime.jobs.submit(job.id)
-    return {"job_id": job.id, "documents": accepted, "rejected": rejected}
+    return UploadResult(job_id=job.id, documents=accepted, rejected=rejected)
 
 
-@router.get("/bots/{bot_id}/documents")
-def list_documents(bot: BotDep, session: DbSession):
+@router.get("/bots/{bot_id}/documents", response_model=DocumentList)
+def list_documents(bot: BotDep, session: DbSession) -> DocumentList:
     docs = session.scalars(select(t.Document).where(t.Document.bot_id == bot.id).order_by(t.Document.created_at)).all()
-    return {"documents": [document_out(d) for d in docs]}
+    return DocumentList(documents=[document_out(d) for d in docs])
 
 
 def _document(session, bot: t.Bot, doc_id: str) -> t.Document:
@@ -118,28 +140,26 @@ def _document(session, bot: t.Bot, doc_id: str) -> t.Document:
     return doc
 
 
-@router.get("/bots/{bot_id}/documents/{doc_id}")
-def get_document(doc_id: str, bot: BotDep, session: DbSession):
+@router.get("/bots/{bot_id}/documents/{doc_id}", response_model=Document)
+def get_document(doc_id: str, bot: BotDep, session: DbSession) -> Document:
     return document_out(_document(session, bot, doc_id))
 
 
-@router.get("/bots/{bot_id}/documents/{doc_id}/chunks")
-def document_chunks(doc_id: str, bot: BotDep, session: DbSession):
+@router.get("/bots/{bot_id}/documents/{doc_id}/chunks", response_model=ChunkList)
+def document_chunks(doc_id: str, bot: BotDep, session: DbSession) -> ChunkList:
     doc = _document(session, bot, doc_id)
     chunks = session.scalars(
         select(t.Chunk)
         .where(t.Chunk.document_id == doc.id, t.Chunk.version == doc.active_version)
         .order_by(t.Chunk.ordinal)
     ).all()
-    return {
-        "chunks": [
-            {"id": c.id, "text": c.text, "page": c.page, "headings": c.headings, "ordinal": c.ordinal} for c in chunks
-        ]
-    }
+    return ChunkList(
+        chunks=[Chunk(id=c.id, text=c.text, page=c.page, headings=c.headings, ordinal=c.ordinal) for c in chunks]
+    )
 
 
 @router.delete("/bots/{bot_id}/documents/{doc_id}", status_code=204)
-def delete_document(doc_id: str, bot: BotDep, session: DbSession, runtime: RuntimeDep):
+def delete_document(doc_id: str, bot: BotDep, session: DbSession, runtime: RuntimeDep) -> None:
     doc = _document(session, bot, doc_id)
     if doc.status == DocumentStatus.PROCESSING:
         raise ApiError("document_busy", f"{doc.source} is being ingested right now; delete it when the job ends.")
@@ -147,20 +167,20 @@ def delete_document(doc_id: str, bot: BotDep, session: DbSession, runtime: Runti
     runtime.kb.delete_document(doc_id)
 
 
-@router.get("/jobs/{job_id}")
-def get_job(job_id: str, session: DbSession, runtime: RuntimeDep):
+@router.get("/jobs/{job_id}", response_model=Job)
+def get_job(job_id: str, session: DbSession, runtime: RuntimeDep) -> Job:
     job = session.get(t.Job, job_id)
     if job is None:
         raise ApiError("job_not_found", f"There is no job {job_id!r}.")
     return job_out(job, runtime)
 
 
-@router.get("/bots/{bot_id}/jobs")
-def list_jobs(bot: BotDep, session: DbSession, runtime: RuntimeDep):
+@router.get("/bots/{bot_id}/jobs", response_model=JobList)
+def list_jobs(bot: BotDep, session: DbSession, runtime: RuntimeDep) -> JobList:
     jobs = session.scalars(
         select(t.Job).where(t.Job.bot_id == bot.id).order_by(t.Job.created_at.desc()).limit(50)
     ).all()
-    return {"jobs": [job_out(j, runtime) for j in jobs]}
+    return JobList(jobs=[job_out(j, runtime) for j in jobs])
 
 
 class SearchRequest(BaseModel):
@@ -169,29 +189,29 @@ class SearchRequest(BaseModel):
     k: int = Field(default=5, ge=1, le=50)
 
 
-@router.post("/bots/{bot_id}/search")
-def search_knowledge(body: SearchRequest, bot: BotDep, runtime: RuntimeDep):
+@router.post("/bots/{bot_id}/search", response_model=SearchResult)
+def search_knowledge(body: SearchRequest, bot: BotDep, runtime: RuntimeDep) -> SearchResult:
     hits = runtime.kb.search(bot.id, body.query, body.k)
-    return {
-        "hits": [
-            {
-                "source": h.source,
-                "page": h.page,
-                "chunk_id": h.chunk_id,
-                "document_id": h.document_id,
-                "score": h.score,
-                "dense_score": h.dense_score,
-                "lexical_score": h.lexical_score,
-                "text": h.text,
-                "headings": h.headings,
-            }
+    return SearchResult(
+        hits=[
+            SearchHit(
+                source=h.source,
+                page=h.page,
+                chunk_id=h.chunk_id,
+                document_id=h.document_id,
+                score=h.score,
+                dense_score=h.dense_score,
+                lexical_score=h.lexical_score,
+                text=h.text,
+                headings=h.headings,
+            )
             for h in hits
         ]
-    }
+    )
 
 
-@router.post("/bots/{bot_id}/reindex", status_code=202)
-def reindex(bot: BotDep, session: DbSession, runtime: RuntimeDep):
+@router.post("/bots/{bot_id}/reindex", status_code=202, response_model=JobStarted)
+def reindex(bot: BotDep, session: DbSession, runtime: RuntimeDep) -> JobStarted:
     job = t.Job(
         id=t.new_id("job"),
         bot_id=bot.id,
@@ -209,4 +229,4 @@ def reindex(bot: BotDep, session: DbSession, runtime: RuntimeDep):
     session.add(job)
     session.commit()
     runtime.jobs.submit(job.id)
-    return {"job_id": job.id}
+    return JobStarted(job_id=job.id)

@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from bots.http.deps import AdminAuth, BotDep, DbSession
 from bots.http.errors import ApiError
+from bots.schemas.keys import ApiKey, CreatedKey, KeyList
+from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.store import keys, versions
 from bots.store import tables as t
 
@@ -25,7 +27,7 @@ class KeyRequest(BaseModel):
     label: str = Field(default="", max_length=200)
 
 
-@router.get("/versions")
+@router.get("/versions", response_model=VersionList)
 def list_versions(bot: BotDep, session: DbSession):
     return {
         "published_version": bot.published_version,
@@ -33,59 +35,64 @@ def list_versions(bot: BotDep, session: DbSession):
     }
 
 
-@router.post("/versions", status_code=201, summary="Publish the draft as a new version")
+@router.post("/versions", status_code=201, response_model=Version, summary="Publish the draft as a new version")
 def publish(body: PublishRequest, bot: BotDep, session: DbSession):
     return versions.version_out(versions.publish(session, bot, body.note), bot)
 
 
-@router.get("/versions/{number}")
+@router.get("/versions/{number}", response_model=VersionWithSpec)
 def get_version(number: int, bot: BotDep, session: DbSession):
     return versions.version_out(versions.version(session, bot.id, number), bot, with_spec=True)
 
 
-@router.post("/versions/{number}/rollback", summary="Serve an older version again")
+@router.post("/versions/{number}/rollback", response_model=Version, summary="Serve an older version again")
 def rollback(number: int, bot: BotDep, session: DbSession):
     return versions.version_out(versions.rollback(session, bot, number), bot)
 
 
-@router.get("/spec", summary="The draft and the published spec, side by side")
-def specs(bot: BotDep, session: DbSession):
+@router.get("/spec", response_model=Specs, summary="The draft and the published spec, side by side")
+def specs(bot: BotDep, session: DbSession) -> Specs:
     draft = versions.resolve(session, bot, versions.DRAFT).spec.redacted()
     published = versions.resolve(session, bot, "published").spec.redacted() if bot.published_version else None
-    return {
-        "draft": draft,
-        "published": published,
-        "published_version": bot.published_version,
-        "draft_differs": published is not None and draft != published,
-    }
+    return Specs(
+        draft=draft,
+        published=published,
+        published_version=bot.published_version,
+        draft_differs=published is not None and draft != published,
+    )
 
 
-def key_out(key: t.ApiKey) -> dict:
-    return {
-        "id": key.id,
-        "kind": key.kind,
-        "label": key.label,
-        "masked": keys.masked(key),
-        "created_at": key.created_at.isoformat(),
-        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-    }
+def key_out(key: t.ApiKey) -> ApiKey:
+    return ApiKey(
+        id=key.id,
+        kind=key.kind,
+        label=key.label,
+        masked=keys.masked(key),
+        created_at=key.created_at.isoformat(),
+        revoked_at=key.revoked_at.isoformat() if key.revoked_at else None,
+    )
 
 
-@router.post("/keys", status_code=201, summary="Create a key; the key itself is shown only in this response")
-def create_key(body: KeyRequest, bot: BotDep, session: DbSession):
+@router.post(
+    "/keys",
+    status_code=201,
+    response_model=CreatedKey,
+    summary="Create a key; the key itself is shown only in this response",
+)
+def create_key(body: KeyRequest, bot: BotDep, session: DbSession) -> CreatedKey:
     key, plaintext = keys.create_key(session, bot.id, body.kind, body.label)
     session.commit()
-    return {**key_out(key), "key": plaintext}
+    return CreatedKey(**key_out(key).model_dump(), key=plaintext)
 
 
-@router.get("/keys")
-def list_keys(bot: BotDep, session: DbSession):
+@router.get("/keys", response_model=KeyList)
+def list_keys(bot: BotDep, session: DbSession) -> KeyList:
     rows = session.scalars(select(t.ApiKey).where(t.ApiKey.bot_id == bot.id).order_by(t.ApiKey.created_at))
-    return {"keys": [key_out(k) for k in rows]}
+    return KeyList(keys=[key_out(k) for k in rows])
 
 
 @router.delete("/keys/{key_id}", status_code=204, summary="Revoke a key (immediately refused everywhere)")
-def revoke_key(key_id: str, bot: BotDep, session: DbSession):
+def revoke_key(key_id: str, bot: BotDep, session: DbSession) -> None:
     key = session.get(t.ApiKey, key_id)
     if key is None or key.bot_id != bot.id:
         raise ApiError("key_not_found", f"Bot {bot.id} has no key {key_id!r}.")

@@ -18,6 +18,7 @@ from bots.http.deps import RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.public_auth import Caller, IpLimit, caller_for, limit_question
 from bots.http.sse import data_only_sse
+from bots.schemas.openai import ChatCompletion
 
 router = APIRouter(tags=["OpenAI-compatible API"])
 
@@ -61,23 +62,25 @@ class CompletionRequest(BaseModel):
     store: bool | None = None
 
 
-def _completion(reply: Reply, bot_id: str) -> dict:
-    return {
-        "id": f"chatcmpl-{reply.message_id}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": bot_id,
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "logprobs": None,
-                "message": {"role": "assistant", "content": reply.answer},
-            }
-        ],
-        "usage": _usage(reply.usage),
-        "prompteur": _extension(reply),
-    }
+def _completion(reply: Reply, bot_id: str) -> ChatCompletion:
+    return ChatCompletion.model_validate(
+        {
+            "id": f"chatcmpl-{reply.message_id}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": bot_id,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                    "message": {"role": "assistant", "content": reply.answer},
+                }
+            ],
+            "usage": _usage(reply.usage),
+            "prompteur": _extension(reply),
+        }
+    )
 
 
 def _usage(usage: dict) -> dict:
@@ -147,8 +150,15 @@ def secret_key_caller(request: Request, runtime: RuntimeDep) -> Caller:
 @router.post(
     "/v1/chat/completions",
     dependencies=[IpLimit],
+    response_model=ChatCompletion,
     summary="OpenAI-compatible chat completions",
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "A chat.completion; with stream=true, SSE `data:` chat.completion.chunk lines "
+            "ending with `data: [DONE]`.",
+        }
+    },
 )
 def chat_completions(
     body: CompletionRequest,

@@ -16,6 +16,8 @@ from bots.http.deps import BotDep, DbSession, RuntimeDep, bearer_token
 from bots.http.errors import ApiError
 from bots.http.public_auth import IpLimit, PublicCaller, check_rate, client_ip, limit_question
 from bots.http.sse import sse
+from bots.schemas.answers import Answer
+from bots.schemas.public import HandoffCreated, PublicConfig, PublicHistory, WidgetSession
 from bots.store import keys
 from bots.store import tables as t
 from bots.store.conversations import (
@@ -66,7 +68,7 @@ def _published(session, bot: t.Bot):
     return resolve(session, bot, "published")
 
 
-@router.get("/config", summary="Display settings for the widget (no auth)")
+@router.get("/config", response_model=PublicConfig, summary="Display settings for the widget (no auth)")
 def config(bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDep):
     # Cheap and unauthenticated: its own, roomier per-IP bucket.
     check_rate(
@@ -75,8 +77,15 @@ def config(bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDe
     return public_config(_published(session, bot).spec, bot.id)
 
 
-@router.post("/sessions", dependencies=[IpLimit], summary="Open a widget session with a publishable key")
-def open_session(body: SessionRequest, bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDep):
+@router.post(
+    "/sessions",
+    dependencies=[IpLimit],
+    response_model=WidgetSession,
+    summary="Open a widget session with a publishable key",
+)
+def open_session(
+    body: SessionRequest, bot: BotDep, session: DbSession, request: Request, runtime: RuntimeDep
+) -> WidgetSession:
     token = bearer_token(request) or ""
     key = keys.find_key(session, token, "publishable")
     if key is None:
@@ -107,11 +116,11 @@ def open_session(body: SessionRequest, bot: BotDep, session: DbSession, request:
         ):
             conversation_id = body.conversation_id
     token, expires = runtime.signer.issue(bot.id, conversation_id, key.id)
-    return {
-        "token": token,
-        "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
-        "conversation_id": conversation_id,
-    }
+    return WidgetSession(
+        token=token,
+        expires_at=datetime.fromtimestamp(expires, UTC).isoformat(),
+        conversation_id=conversation_id,
+    )
 
 
 def _session_conversation(caller, requested: str | None) -> str | None:
@@ -128,6 +137,7 @@ def _session_conversation(caller, requested: str | None) -> str | None:
 @router.post(
     "/chat",
     dependencies=[IpLimit],
+    response_model=Answer,
     summary="Ask the bot (JSON, or SSE with stream=true)",
     responses={
         200: {
@@ -158,7 +168,10 @@ def chat(
 
 
 @router.get(
-    "/conversations/{conversation_id}", dependencies=[IpLimit], summary="A conversation's messages (its owner only)"
+    "/conversations/{conversation_id}",
+    dependencies=[IpLimit],
+    response_model=PublicHistory,
+    summary="A conversation's messages (its owner only)",
 )
 def conversation(conversation_id: str, caller: PublicCaller, session: DbSession):
     _session_conversation(caller, conversation_id)
@@ -168,7 +181,7 @@ def conversation(conversation_id: str, caller: PublicCaller, session: DbSession)
 @router.post(
     "/messages/{message_id}/feedback", status_code=204, dependencies=[IpLimit], summary="Thumbs up or down on an answer"
 )
-def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, session: DbSession):
+def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, session: DbSession) -> None:
     message = owned_message(session, caller.bot_id, message_id, caller.owner)
     if caller.owner == "session":
         _session_conversation(caller, message.conversation_id)
@@ -179,9 +192,10 @@ def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, sessi
     "/conversations/{conversation_id}/handoff",
     status_code=201,
     dependencies=[IpLimit],
+    response_model=HandoffCreated,
     summary="Ask for a person to follow up",
 )
-def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession):
+def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession) -> HandoffCreated:
     _session_conversation(caller, conversation_id)
     if not body.email and not body.phone:
         raise ApiError("contact_missing", "Give an email address or a phone number so the team can reach you.")
@@ -189,4 +203,4 @@ def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller
     row = request_handoff(
         session, conversation, name=body.name, email=body.email, phone=body.phone, message=body.message
     )
-    return {"id": row.id}
+    return HandoffCreated(id=row.id)
