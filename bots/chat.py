@@ -285,13 +285,19 @@ class Chat:
         return conversation
 
     def _replay(self, s: Session, q: Question) -> Turn | None:
-        question = s.scalar(
-            select(t.Message)
-            .join(t.Conversation)
-            .where(
-                t.Message.bot_id == q.bot_id, t.Message.request_key == q.request_key, t.Conversation.owner == q.owner
-            )
-        )
+        same_request = [
+            t.Message.bot_id == q.bot_id,
+            t.Message.request_key == q.request_key,
+            t.Conversation.owner == q.owner,
+        ]
+        if q.owner == "session":
+            # Every widget session has the owner "session": its conversation is what is its
+            # own (the signed token names it). Without this, a key another visitor used
+            # returned their answer. API keys stay scoped by their owner, "key:<id>".
+            if not q.conversation_id:
+                return None
+            same_request.append(t.Message.conversation_id == q.conversation_id)
+        question = s.scalar(select(t.Message).join(t.Conversation).where(*same_request))
         if question is None:
             return None
         answer = s.scalar(select(t.Message).where(t.Message.reply_to == question.id))
