@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.core import answering
@@ -229,12 +229,9 @@ class Chat:
             embedding_model = bot.embedding_model
             existing = self._existing_conversation(s, q)
             history = q.history if q.history is not None else (_stored_history(s, existing.id) if existing else [])
-            count = (
-                s.scalar(select(func.count()).select_from(t.Message).where(t.Message.conversation_id == existing.id))
-                if existing
-                else 0
-            )
-        if max(count or 0, len(history)) + 2 > self.limits.max_conversation_messages:
+            count = existing.message_count if existing else 0
+        # Early, so a full conversation builds no model; `_reserve_turn` is what enforces it.
+        if max(count, len(history)) + 2 > self.limits.max_conversation_messages:
             raise ConversationTooLong(limit=self.limits.max_conversation_messages)
         spec = capped(resolved.spec, q.max_tokens)
         # Raises ModelConfigError / LocalModelError (DomainErrors) before anything is stored.
@@ -248,6 +245,7 @@ class Chat:
                     )
                 )
                 s.flush()
+            self._reserve_turn(s, conversation_id)
             question = t.Message(
                 id=t.new_id("msg"),
                 conversation_id=conversation_id,
@@ -283,6 +281,24 @@ class Chat:
             # Same answer as a missing one: ids of others' conversations reveal nothing.
             raise ConversationNotFound(q.conversation_id)
         return conversation
+
+    def _reserve_turn(self, s: Session, conversation_id: str) -> None:
+        """Count the question and its answer against the conversation's limit, atomically.
+
+        Counting the messages and then inserting let parallel requests all pass the count
+        (ten at 98 of 100 messages left 102). One conditional UPDATE cannot: SQLite runs one
+        writer at a time, and Postgres makes a concurrent UPDATE of the row wait and then
+        re-check the WHERE against the committed count. Raising rolls the transaction back,
+        so a refused question leaves nothing stored."""
+        limit = self.limits.max_conversation_messages
+        reserved = s.execute(
+            update(t.Conversation)
+            .where(t.Conversation.id == conversation_id, t.Conversation.message_count + 2 <= limit)
+            .values(message_count=t.Conversation.message_count + 2)
+            .execution_options(synchronize_session=False)
+        )
+        if reserved.rowcount != 1:
+            raise ConversationTooLong(limit=limit)
 
     def _replay(self, s: Session, q: Question) -> Turn | None:
         same_request = [
