@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from bots.http.app import create_app
@@ -22,9 +21,9 @@ def api_routes(routes=None) -> Iterator[APIRoute]:
             yield from api_routes(nested.routes)
 
 
-def operations(app: FastAPI) -> Iterator[tuple[str, str, dict]]:
-    """(method, path, operation) for each operation of the OpenAPI document."""
-    for path, item in app.openapi()["paths"].items():
+def operations(openapi: dict) -> Iterator[tuple[str, str, dict]]:
+    """(method, path, operation) for each operation of an OpenAPI document."""
+    for path, item in openapi["paths"].items():
         for method in METHODS:
             if method in item:
                 yield method, path, item[method]

@@ -118,7 +118,7 @@ def test_openai_content_parts_must_carry_text_as_a_string(api, bot):
 
 def test_every_integer_parameter_refuses_numbers_past_64_bits(api, bot):
     checked = []
-    for method, path, operation in operations(api.app):
+    for method, path, operation in operations(api.app.openapi()):
         for param in operation.get("parameters", []):
             schema = param["schema"]
             kinds = {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", [])}
