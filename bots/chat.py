@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.core import answering
@@ -229,12 +229,9 @@ class Chat:
             embedding_model = bot.embedding_model
             existing = self._existing_conversation(s, q)
             history = q.history if q.history is not None else (_stored_history(s, existing.id) if existing else [])
-            count = (
-                s.scalar(select(func.count()).select_from(t.Message).where(t.Message.conversation_id == existing.id))
-                if existing
-                else 0
-            )
-        if max(count or 0, len(history)) + 2 > self.limits.max_conversation_messages:
+            count = existing.message_count if existing else 0
+        # Early, so a full conversation builds no model; `_reserve_turn` is what enforces it.
+        if max(count, len(history)) + 2 > self.limits.max_conversation_messages:
             raise ConversationTooLong(limit=self.limits.max_conversation_messages)
         spec = capped(resolved.spec, q.max_tokens)
         # Raises ModelConfigError / LocalModelError (DomainErrors) before anything is stored.
@@ -248,6 +245,7 @@ class Chat:
                     )
                 )
                 s.flush()
+            self._reserve_turn(s, conversation_id)
             question = t.Message(
                 id=t.new_id("msg"),
                 conversation_id=conversation_id,
@@ -284,14 +282,38 @@ class Chat:
             raise ConversationNotFound(q.conversation_id)
         return conversation
 
-    def _replay(self, s: Session, q: Question) -> Turn | None:
-        question = s.scalar(
-            select(t.Message)
-            .join(t.Conversation)
-            .where(
-                t.Message.bot_id == q.bot_id, t.Message.request_key == q.request_key, t.Conversation.owner == q.owner
-            )
+    def _reserve_turn(self, s: Session, conversation_id: str) -> None:
+        """Count the question and its answer against the conversation's limit, atomically.
+
+        Counting the messages and then inserting let parallel requests all pass the count
+        (ten at 98 of 100 messages left 102). One conditional UPDATE cannot: SQLite runs one
+        writer at a time, and Postgres makes a concurrent UPDATE of the row wait and then
+        re-check the WHERE against the committed count. Raising rolls the transaction back,
+        so a refused question leaves nothing stored."""
+        limit = self.limits.max_conversation_messages
+        reserved = s.execute(
+            update(t.Conversation)
+            .where(t.Conversation.id == conversation_id, t.Conversation.message_count + 2 <= limit)
+            .values(message_count=t.Conversation.message_count + 2)
+            .execution_options(synchronize_session=False)
         )
+        if reserved.rowcount != 1:
+            raise ConversationTooLong(limit=limit)
+
+    def _replay(self, s: Session, q: Question) -> Turn | None:
+        same_request = [
+            t.Message.bot_id == q.bot_id,
+            t.Message.request_key == q.request_key,
+            t.Conversation.owner == q.owner,
+        ]
+        if q.owner == "session":
+            # Every widget session has the owner "session": its conversation is what is its
+            # own (the signed token names it). Without this, a key another visitor used
+            # returned their answer. API keys stay scoped by their owner, "key:<id>".
+            if not q.conversation_id:
+                return None
+            same_request.append(t.Message.conversation_id == q.conversation_id)
+        question = s.scalar(select(t.Message).join(t.Conversation).where(*same_request))
         if question is None:
             return None
         answer = s.scalar(select(t.Message).where(t.Message.reply_to == question.id))

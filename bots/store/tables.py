@@ -125,6 +125,9 @@ class Conversation(Base):
     owner: Mapped[str] = mapped_column(String(60))
     channel: Mapped[str] = mapped_column(String(20))  # api | widget | openai | playground
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the draft
+    # Questions and answers stored or reserved (a question counts its answer before it
+    # exists): the length limit is checked and raised in one conditional UPDATE of this.
+    message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy import func, select
 
 from bots.core.errors import InvalidSpec, validation_problems
@@ -11,6 +11,7 @@ from bots.core.spec import SECRET_MASK, BotSpec
 from bots.core.status import ItemStatus
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
+from bots.http.request_values import RequestBody
 from bots.knowledge_base import collection_name
 from bots.schemas.bots import Bot, BotList, UpdatedBot
 from bots.store import tables as t
@@ -20,16 +21,14 @@ from knowledge.embedding import default_model_for
 router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: bots"])
 
 
-class BotCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BotCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     language: str = Field(default="en", min_length=2, max_length=16)
     embedding_model: str | None = None
     spec: dict = Field(default_factory=dict)
 
 
-class BotUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BotUpdate(RequestBody):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     language: str | None = Field(default=None, min_length=2, max_length=16)
     embedding_model: str | None = None

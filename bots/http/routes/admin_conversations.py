@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bots.chat import Question, Reply
 from bots.core.errors import DomainError
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.request_values import DbInt, RequestBody
 from bots.schemas.conversations import ConversationDetail, ConversationList, ExportedMessages, HandoffList, Stats
 from bots.schemas.playground import Comparison, Debug, DebugHit, PlaygroundReply
 from bots.store import conversations as conv
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags
 def filters(
     since: datetime | None = None,
     until: datetime | None = None,
-    version: int | None = None,
+    version: DbInt | None = None,
     feedback: Literal["up", "down", "any", "none"] | None = None,
     fallback: bool | None = None,
     handoff: bool | None = None,
@@ -37,7 +38,11 @@ FiltersDep = Annotated[conv.Filters, Depends(filters)]
 
 @router.get("/conversations", response_model=ConversationList)
 def list_conversations(
-    bot: BotDep, session: DbSession, f: FiltersDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+    bot: BotDep,
+    session: DbSession,
+    f: FiltersDep,
+    limit: int = Query(50, ge=1, le=500),
+    offset: Annotated[DbInt, Query(ge=0)] = 0,
 ):
     return conv.list_conversations(session, bot.id, f, limit, offset)
 
@@ -49,7 +54,7 @@ def conversation_detail(conversation_id: str, bot: BotDep, session: DbSession):
 
 @router.get("/handoffs", response_model=HandoffList)
 def list_handoffs(
-    bot: BotDep, session: DbSession, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+    bot: BotDep, session: DbSession, limit: int = Query(100, ge=1, le=1000), offset: Annotated[DbInt, Query(ge=0)] = 0
 ) -> HandoffList:
     return HandoffList.model_validate({"handoffs": conv.handoffs(session, bot.id, limit, offset)})
 
@@ -81,15 +86,13 @@ def stats(bot: BotDep, session: DbSession, f: FiltersDep):
     return conv.stats(session, bot.id, f)
 
 
-class PlaygroundRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlaygroundRequest(RequestBody):
     message: str
     conversation_id: str | None = Field(default=None, max_length=60)
     version: Literal["draft", "published"] | int = "draft"
 
 
-class CompareRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CompareRequest(RequestBody):
     message: str
     versions: list[Literal["draft", "published"] | int] = Field(
         default=["draft", "published"], min_length=1, max_length=4

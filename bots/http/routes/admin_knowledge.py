@@ -6,12 +6,13 @@ import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from bots.core.status import DocumentStatus, ItemStatus, JobStatus
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
+from bots.http.request_values import RequestBody
 from bots.schemas.knowledge import (
     AcceptedDocument,
     Chunk,
@@ -183,8 +184,7 @@ def list_jobs(bot: BotDep, session: DbSession, runtime: RuntimeDep) -> JobList:
     return JobList(jobs=[job_out(j, runtime) for j in jobs])
 
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SearchRequest(RequestBody):
     query: str = Field(min_length=1, max_length=2000)
     k: int = Field(default=5, ge=1, le=50)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from bots.http.deps import AdminAuth, BotDep, DbSession
 from bots.http.errors import ApiError
+from bots.http.request_values import DbInt, RequestBody
 from bots.schemas.keys import ApiKey, CreatedKey, KeyList
 from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.store import keys, versions
@@ -16,13 +17,11 @@ from bots.store import tables as t
 router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: publishing"])
 
 
-class PublishRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PublishRequest(RequestBody):
     note: str = Field(default="", max_length=2000)
 
 
-class KeyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class KeyRequest(RequestBody):
     kind: str = Field(pattern="^(secret|publishable)$")
     label: str = Field(default="", max_length=200)
 
@@ -41,12 +40,12 @@ def publish(body: PublishRequest, bot: BotDep, session: DbSession):
 
 
 @router.get("/versions/{number}", response_model=VersionWithSpec)
-def get_version(number: int, bot: BotDep, session: DbSession):
+def get_version(number: DbInt, bot: BotDep, session: DbSession):
     return versions.version_out(versions.version(session, bot.id, number), bot, with_spec=True)
 
 
 @router.post("/versions/{number}/rollback", response_model=Version, summary="Serve an older version again")
-def rollback(number: int, bot: BotDep, session: DbSession):
+def rollback(number: DbInt, bot: BotDep, session: DbSession):
     return versions.version_out(versions.rollback(session, bot, number), bot)
 
 

@@ -7,43 +7,73 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
 from bots.chat import Question, Reply
 from bots.core.errors import HistoryTooLong
 from bots.http.deps import RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.public_auth import Caller, IpLimit, caller_for, limit_question
+from bots.http.request_values import RequestBody
 from bots.http.sse import data_only_sse
 from bots.schemas.openai import ChatCompletion
 
 router = APIRouter(tags=["OpenAI-compatible API"])
 
 
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ContentPart(RequestBody):
+    """One part of a message's content. Only `text` parts are read; the others (image_url,
+    input_audio, file, ...) are accepted as OpenAI's SDKs send them, and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _text_part_has_text(self) -> ContentPart:
+        # Checked here, not when the text is joined: a number there was a 500.
+        if self.type == "text" and self.text is None:
+            raise ValueError("a part of type `text` needs `text`, a string")
+        return self
+
+
+def _content_kind(value: object) -> str | None:
+    return "string" if isinstance(value, str) else "parts" if isinstance(value, list) else None
+
+
+# Tagged, so that a wrong part is reported once, at `content.parts.<i>`, and not also as
+# "not a string" by the other member of the union.
+Content = Annotated[
+    Annotated[str, Tag("string")] | Annotated[list[ContentPart], Tag("parts")],
+    Discriminator(
+        _content_kind,
+        custom_error_type="invalid_content",
+        custom_error_message="content must be a string or a list of parts",
+    ),
+]
+
+
+class ChatMessage(RequestBody):
     role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[dict[str, Any]] | None = None
+    content: Content | None = None
     name: str | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):  # content parts: keep the text ones
-            return "".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+            return "".join(p.text or "" for p in self.content if p.type == "text")
         return self.content or ""
 
 
-class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StreamOptions(RequestBody):
     include_usage: bool = False
     include_obfuscation: bool | None = None
 
 
-class CompletionRequest(BaseModel):
+class CompletionRequest(RequestBody):
     # OpenAI's documented fields only: anything else (system_prompt, base_url, ...) is refused.
-    model_config = ConfigDict(extra="forbid")
     model: str = Field(description="The bot's id.")
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False

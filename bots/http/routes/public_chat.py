@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bots.chat import Question, new_conversation_id
 from bots.core.errors import BotNotPublished
@@ -15,6 +15,7 @@ from bots.core.spec import public_config
 from bots.http.deps import BotDep, DbSession, RuntimeDep, bearer_token
 from bots.http.errors import ApiError
 from bots.http.public_auth import IpLimit, PublicCaller, check_rate, client_ip, limit_question
+from bots.http.request_values import RequestBody
 from bots.http.sse import sse
 from bots.schemas.answers import Answer
 from bots.schemas.public import HandoffCreated, PublicConfig, PublicHistory, WidgetSession
@@ -34,27 +35,23 @@ router = APIRouter(prefix="/v1/bots/{bot_id}", tags=["public API"])
 RESUME_GRACE_S = 30 * 24 * 3600  # an expired token still proves ownership this long
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SessionRequest(_Body):
+class SessionRequest(RequestBody):
     conversation_id: str | None = Field(default=None, max_length=60)
     previous_token: str | None = Field(default=None, max_length=1000)
 
 
-class ChatRequest(_Body):
+class ChatRequest(RequestBody):
     message: str = Field(description="The customer's question.")
     conversation_id: str | None = Field(default=None, max_length=60)
     stream: bool = False
 
 
-class FeedbackRequest(_Body):
+class FeedbackRequest(RequestBody):
     rating: str = Field(pattern="^(up|down)$")
     comment: str = Field(default="", max_length=2000)
 
 
-class HandoffRequestBody(_Body):
+class HandoffRequestBody(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=300, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=60)

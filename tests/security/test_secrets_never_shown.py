@@ -1,0 +1,107 @@
+"""Held in the review: secrets never leave in a response, an export or a log line. After
+creating keys, giving a bot a provider key and chatting (answered, failed, streamed, through
+every channel), no GET route's body, no export (CSV or JSON) and no line the server logged
+holds the admin token, a full sk_/pk_ key or the provider key."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.public_api_support import ORIGIN, make_bot, publishable_key, secret_key, spec_for
+from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.security.app_routes import filled, operations
+
+PROVIDER_KEY = "sk-provider-secret-123"  # what tests.public_api_support.spec_for gives the bot
+
+
+def test_no_response_export_or_log_line_holds_a_secret(live_server):
+    model = ScriptedOpenAI().start()
+    try:
+        with httpx.Client(
+            base_url=live_server.url, headers={"Authorization": f"Bearer {live_server.admin_token}"}, timeout=120
+        ) as admin:
+            bot = make_bot(admin, model.base_url)
+            assert spec_for(model.base_url)["model"]["api_key"] == PROVIDER_KEY
+            secret, publishable = secret_key(admin, bot), publishable_key(admin, bot)
+            secrets = {
+                "admin token": live_server.admin_token,
+                "sk_": secret,
+                "pk_": publishable,
+                "provider": PROVIDER_KEY,
+            }
+            ids = _chat_every_way(live_server.url, bot, secret, publishable, model)
+            bodies = _every_get(admin, bot, ids) + _public_gets(live_server.url, bot, secret, ids)
+    finally:
+        model.close()
+    live_server.stop()  # flushes the log
+    log = (live_server.home.parent / f"server-{live_server.port}.log").read_text(errors="replace")
+
+    assert len(bodies) >= 20 and "Refunds take 5 business days" in "".join(b for _, b in bodies)
+    assert "POST /v1/bots" in log, "the log holds the requests: the check below reads something"
+    for name, value in secrets.items():
+        assert [where for where, body in bodies if value in body] == [], f"{name} in a response"
+        assert value not in log, f"{name} in the server log: " + next(
+            line for line in log.splitlines() if value in line
+        )
+
+
+def _chat_every_way(url: str, bot: str, secret: str, publishable: str, model: ScriptedOpenAI) -> dict:
+    model.queue(
+        Reply.answer("Refunds take 5 business days [1]."),
+        Reply.error(401, "invalid api key"),
+        Reply.answer("Standard delivery takes 3 to 5 business days [1]."),
+        Reply.answer("Unused items can be returned within 30 days [1]."),
+    )
+    with httpx.Client(base_url=url, timeout=120) as client:
+        key = {"Authorization": f"Bearer {secret}"}
+        answered = client.post(f"/v1/bots/{bot}/chat", json={"message": "How long does the refund take?"}, headers=key)
+        assert answered.status_code == 200, answered.text
+        failed = client.post(f"/v1/bots/{bot}/chat", json={"message": "How long does delivery take?"}, headers=key)
+        assert failed.status_code >= 500, failed.text  # the provider refused the bot's key
+        session = client.post(
+            f"/v1/bots/{bot}/sessions", json={}, headers={"Authorization": f"Bearer {publishable}", "Origin": ORIGIN}
+        ).json()
+        streamed = client.post(
+            f"/v1/bots/{bot}/chat",
+            json={"message": "How long does delivery take?", "stream": True},
+            headers={"Authorization": f"Bearer {session['token']}"},
+        )
+        assert streamed.status_code == 200 and "event: done" in streamed.text, streamed.text
+        completion = client.post(
+            "/v1/chat/completions",
+            json={"model": bot, "messages": [{"role": "user", "content": "Can I return an item?"}]},
+            headers=key,
+        )
+        assert completion.status_code == 200, completion.text
+        message = answered.json()["message_id"]
+        rated = client.post(f"/v1/bots/{bot}/messages/{message}/feedback", json={"rating": "up"}, headers=key)
+        assert rated.status_code == 204, rated.text
+    return {"conversation_id": answered.json()["conversation_id"], "message_id": message}
+
+
+def _every_get(admin: httpx.Client, bot: str, ids: dict) -> list[tuple[str, str]]:
+    documents = admin.get(f"/admin/bots/{bot}/documents").json()["documents"]
+    jobs = admin.get(f"/admin/bots/{bot}/jobs").json()["jobs"]
+    values = {"bot_id": bot, "doc_id": documents[0]["id"], "job_id": jobs[0]["id"], "number": "1", **ids}
+    bodies = []
+    for method, path, _ in operations(admin.get("/openapi.json").json()):
+        if method != "get" or not path.startswith("/admin"):
+            continue
+        response = admin.get(filled(path, **values))
+        assert response.status_code == 200, (path, response.text)
+        bodies.append((path, response.text))
+    for fmt in ("csv", "json"):
+        bodies.append((f"export {fmt}", admin.get(f"/admin/bots/{bot}/export", params={"format": fmt}).text))
+    return bodies
+
+
+def _public_gets(url: str, bot: str, secret: str, ids: dict) -> list[tuple[str, str]]:
+    with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {secret}"}) as client:
+        paths = [
+            f"/v1/bots/{bot}/config",
+            f"/v1/bots/{bot}/conversations/{ids['conversation_id']}",
+            f"/chat/{bot}",
+            "/widget.js",
+            "/openapi.json",
+        ]
+        return [(path, client.get(path).text) for path in paths]
