@@ -288,3 +288,30 @@ def test_stats_fetch_a_few_rows_per_day_not_every_message(engine, sessions, smal
     # sums, and the (at most two) latencies that are its median and 95th percentile.
     assert days == 9
     assert _rows_fetched(engine, sessions, lambda s: conv.stats(s, "bot_big", conv.Filters())) <= 3 * days
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        conv.Filters(version=1),
+        conv.Filters(fallback=True),
+        conv.Filters(fallback=False),
+        conv.Filters(feedback="down"),
+        conv.Filters(feedback="any"),
+        conv.Filters(feedback="none"),
+        conv.Filters(handoff=True),
+    ],
+    ids=repr,
+)
+def test_every_filter_works_for_the_list_the_export_and_the_stats(sessions, filters):
+    """Filters are EXISTS subqueries over messages: in the export and the stats, which read
+    messages themselves, they once correlated with the outer rows and raised (a 500)."""
+    with sessions() as s:
+        golden_data(s)
+    with sessions() as s:
+        listed = conv.list_conversations(s, BOT, filters, 100, 0)
+        exported = conv.export_rows(s, BOT, filters)
+        days = conv.stats(s, BOT, filters)["days"]
+    with_messages = {c["id"] for c in listed["conversations"] if c["messages"]}
+    assert {r["conversation_id"] for r in exported} == with_messages
+    assert sum(d["conversations"] for d in days) == len(with_messages)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bots.core.errors import ConversationNotFound, MessageNotFound
 from bots.store import tables as t
@@ -124,17 +124,20 @@ class Filters:
 
 
 def _conditions(bot_id: str, f: Filters) -> list:
+    # The EXISTS subqueries read messages under their own alias: queries of messages (export,
+    # stats) would otherwise correlate them with their own rows and leave the subquery no FROM.
+    m = aliased(t.Message)
     c = [t.Conversation.bot_id == bot_id]
     if f.since:
         c.append(t.Conversation.created_at >= f.since)
     if f.until:
         c.append(t.Conversation.created_at < f.until)
     if f.version is not None:
-        c.append(exists().where(t.Message.conversation_id == t.Conversation.id, t.Message.version == f.version))
+        c.append(exists().where(m.conversation_id == t.Conversation.id, m.version == f.version))
     if f.channel:
         c.append(t.Conversation.channel == f.channel)
     if f.fallback is not None:
-        has = exists().where(t.Message.conversation_id == t.Conversation.id, t.Message.fallback.is_(True))
+        has = exists().where(m.conversation_id == t.Conversation.id, m.fallback.is_(True))
         c.append(has if f.fallback else ~has)
     if f.handoff is not None:
         has = exists().where(t.HandoffRequest.conversation_id == t.Conversation.id)
@@ -142,8 +145,8 @@ def _conditions(bot_id: str, f: Filters) -> list:
     if f.feedback:
         rated = (
             select(t.Feedback.message_id)
-            .join(t.Message, t.Message.id == t.Feedback.message_id)
-            .where(t.Message.conversation_id == t.Conversation.id)
+            .join(m, m.id == t.Feedback.message_id)
+            .where(m.conversation_id == t.Conversation.id)
         )
         if f.feedback in ("up", "down"):
             c.append(exists(rated.where(t.Feedback.rating == f.feedback)))
