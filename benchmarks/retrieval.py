@@ -30,7 +30,8 @@ SYSTEMS = ("prompteur", "naive", "naive_minilm", "bm25")
 # Chroma builds its HNSW graph differently each time, and around many identical vectors
 # (the recipe stores them raw) recall moves between builds: 0.29-0.36 on the French COVID
 # FAQ. The recipe is built this many times and judged by its best build.
-NAIVE_BUILDS = 5
+NAIVE_BUILDS = int(os.environ.get("PROMPTEUR_NAIVE_BUILDS", 5))
+# (PROMPTEUR_NAIVE_BUILDS=1 while iterating: only sets with many identical passages vary.)
 # The fusion parameters searched, in-sample and leave-one-set-out.
 DENSE_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 MODES = ("z", "z_union", "agree")
@@ -142,9 +143,10 @@ def run(data: Path, quick: bool = False, sets: list[str] | None = None, cache: P
             result["target"] = target(result)
             results[name] = result
             embedder.save()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "retrieval_candidates.pkl").open("wb") as f:
-        pickle.dump(dumps, f)
+            # After every set, so a long run that stops half-way still leaves its candidates.
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            with (RESULTS / "retrieval_candidates.pkl").open("wb") as f:
+                pickle.dump(dumps, f)
     return results
 
 
