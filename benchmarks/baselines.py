@@ -14,6 +14,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from knowledge.chunking import searchable
 from knowledge.embedding import Embedder
+from knowledge.loaders.text import decode_text
 from knowledge.loading import load
 from knowledge.vector_index import VectorIndex
 
@@ -27,7 +28,9 @@ class NaiveChunk:
 
 def naive_chunks(files: list[Path]) -> list[NaiveChunk]:
     """One LangChain-style document per PDF page (PyPDFLoader), per CSV row (CSVLoader) or
-    per file (TextLoader and friends), each split by RecursiveCharacterTextSplitter(1000, 200)."""
+    per file (TextLoader and friends), each split by RecursiveCharacterTextSplitter(1000, 200).
+    Markdown and text files are read as they are, as TextLoader does: the recipe sees a
+    page's `# heading` line too (our loader turns headings into structure, not text)."""
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     chunks = []
     for path in files:
@@ -39,6 +42,8 @@ def naive_chunks(files: list[Path]) -> list[NaiveChunk]:
             docs = [(page, "\n".join(texts)) for page, texts in pages.items()]
         elif path.suffix == ".csv":
             docs = [(None, s.text) for s in loaded.sections]
+        elif path.suffix in (".md", ".txt"):
+            docs = [(None, decode_text(path.read_bytes(), path.name))]
         else:
             docs = [(None, "\n\n".join(s.text for s in loaded.sections))]
         for page, text in docs:

@@ -55,7 +55,7 @@ def chunk_document(doc: LoadedDocument, title: str | None = None) -> list[Chunk]
     title = _meaningful(title) or _meaningful(doc.title)
     splitter = _splitter(CHUNK_CHARS)
     chunks: list[Chunk] = []
-    for section in _merge_small(_split_at_inferred_headings(doc.sections)):
+    for section in _merge_small(_split_at_inferred_headings(_question_headed(doc.sections))):
         text = section.text.strip()
         if not text:
             continue
@@ -78,6 +78,31 @@ def chunk_document(doc: LoadedDocument, title: str | None = None) -> list[Chunk]
                 )
             )
     return chunks
+
+
+# A heading that asks something: it ends with a question mark, or opens with a question
+# word (help centres often leave the mark out: "Comment résilier mon abonnement").
+_QUESTION_HEADING = re.compile(
+    r"(\?\W*$)|^(how|what|why|when|where|who|which|can|do|does|is|are|should|will|"
+    r"comment|pourquoi|quand|où|qui|quel|quelle|quels|quelles|combien|est-ce|puis-je|peut-on|"
+    r"dois-je|faut-il|qu['’]est-ce)\b",
+    re.IGNORECASE,
+)
+
+
+def _question_headed(sections: list[Section]) -> list[Section]:
+    """A text section under a heading that is a question is an FAQ entry, as a CSV row
+    is: it stays whole and the question gets a vector of its own. Help centres are
+    exported as pages or sections titled by the question, and customers paraphrase that
+    question; in the embedding of the answer (which may never repeat the question's words)
+    it is a small part, or none, as the heading is not in the passage text."""
+    out = []
+    for s in sections:
+        heading = s.headings[-1] if s.headings else ""
+        if s.kind == "text" and _QUESTION_HEADING.search(heading) and len(heading.split()) >= 2:
+            s = Section(text=s.text, page=s.page, headings=s.headings, kind="faq", question=heading)
+        out.append(s)
+    return out
 
 
 def _merge_small(sections: list[Section], min_chars: int = 200) -> list[Section]:

@@ -152,6 +152,57 @@ def test_a_paraphrased_question_finds_its_faq_row_even_when_the_answer_is_long(a
     assert all(h["dense_score"] is not None for h in hits)
 
 
+def test_a_markdown_section_headed_by_a_question_is_an_faq_entry():
+    from knowledge.loaders.markdown import load_markdown
+
+    page = (
+        "# Help centre\n\n## Comment résilier mon abonnement\n\nDepuis votre espace client.\n\n"
+        "## Opening hours\n\nWe open at nine every weekday, closed on Sundays.\n\n"
+        "## Can I pay by cheque?\n\nNo.\n"
+    ).encode()
+    chunks = chunk_document(load_markdown(page, "help.md"))
+    assert [(c.text, c.question) for c in chunks] == [
+        ("Depuis votre espace client.", "Comment résilier mon abonnement"),
+        ("We open at nine every weekday, closed on Sundays.", None),
+        # A one-word answer stays with its question, not merged into a neighbour.
+        ("No.", "Can I pay by cheque?"),
+    ]
+
+
+def test_a_paraphrased_question_finds_its_markdown_page_titled_by_the_question(api, embedders):
+    from tests.conftest import create_bot, ingest
+    from tests.conftest import search as api_search
+
+    # Help centres exported page by page: `# question` over the answer. The long answer
+    # never says "dog", "animal" or "pet" in its first 256 word pieces.
+    conditions = (
+        "Our conditions of carriage were updated in March and apply to every "
+        "journey booked on our website, in our app, at a ticket office or through a "
+        "partner agency. Tickets remain personal and must be shown together with an "
+        "identity document when a conductor asks for it. Please arrive at the station "
+        "fifteen minutes before departure and follow the instructions of the staff. "
+    )
+    pages = {
+        "0001.md": "# Can I bring my dog on the train?\n\n"
+        + conditions * 3
+        + "Small animals in a closed basket travel free; larger ones need a half-price ticket.",
+        "0002.md": "# What are the rules in the quiet coach?\n\nPhones on silent; animals and children "
+        "are welcome if they stay calm.",
+        "0003.md": "# How much luggage may I take?\n\nThree pieces per person, none larger than 85 cm.",
+        "0004.md": "# Is there wifi on board?\n\nMost trains offer free internet access.",
+    } | {f"1{i:03d}.md": f"# When does service {i} leave?\n\nService {i} leaves at {i} o'clock." for i in range(20)}
+    bot = create_bot(api)
+    ingest(api, bot["id"], {name: text.encode() for name, text in pages.items()})
+    query = "Are pets allowed aboard?"
+    hits = api_search(api, bot["id"], query, k=5)
+    assert hits[0]["source"] == "0001.md"
+    # Its heading has a vector of its own: the page is as close to the paraphrase as its
+    # question alone is (the relevance gate reads this cosine), not only as its long answer.
+    embedder = embedders.get(MINILM)
+    heading = float(embedder.embed_passages(["Can I bring my dog on the train?"])[0] @ embedder.embed_query(query))
+    assert hits[0]["dense_score"] >= heading - 1e-3
+
+
 def test_a_word_typed_with_its_accents_is_not_taken_for_a_typo():
     index = LexicalIndex(
         [
