@@ -50,7 +50,9 @@ def test_official_openai_sdk_works_streaming_and_not(live_server, model):
         max_tokens=100,
     )
     assert "30 days" in completion.choices[0].message.content
-    assert completion.usage.total_tokens == 18 and completion.model == bot
+    usage = completion.usage  # the provider's own counts, passed through
+    assert usage.prompt_tokens == 11 and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens > 11
+    assert completion.model == bot
     assert model.requests[-1]["max_tokens"] == 100  # lower than the bot's cap: honoured
     assert "Ignore your rules" not in json.dumps(model.requests[-1])
 
@@ -75,10 +77,11 @@ def test_official_openai_sdk_works_streaming_and_not(live_server, model):
     usage = chunks[-1].usage
     assert "3 to 5 business days" in text and usage.prompt_tokens == 11
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
-    # Deltas cannot take back what streamed; the last chunk's extension carries the answer.
+    # Near the limit only whole sentences stream; a sentence already shown in part is kept and
+    # ends with "…": what streamed is exactly the stored answer the extension carries.
     final = next(c for c in chunks if c.choices and c.choices[0].finish_reason)
-    assert final.model_extra["prompteur"]["text"] == whole.replace(" [1]", "")
-    assert "Express delivery" in text
+    assert final.model_extra["prompteur"]["text"] == text
+    assert text.startswith(whole.replace(" [1]", "")) and text.endswith("…")
 
     with pytest.raises(openai.UnprocessableEntityError) as err:
         client.chat.completions.create(

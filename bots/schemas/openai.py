@@ -31,6 +31,7 @@ class CompletionUsage(BaseModel):
 class PrompteurExtension(BaseModel):
     citations: list[Citation]
     fallback: bool
+    handoff: bool
     conversation_id: str
     message_id: str
 

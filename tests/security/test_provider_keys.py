@@ -105,7 +105,7 @@ def test_the_settings_page_says_the_key_must_be_entered_again(live_server, monke
     at.switch_page("builder/pages/settings.py")
     at.run()
     assert not at.exception, at.exception
-    bid = bot["id"]
+    bid = bot.id
     assert at.text_input(key=f"set_key_{bid}_0").placeholder.startswith("A key is saved")
     at.text_input(key=f"set_base_url_{bid}").input(ELSEWHERE)
     at.button(key=f"settings_save_{bid}").click()
