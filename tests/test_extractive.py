@@ -152,6 +152,14 @@ def test_a_second_passage_joins_only_when_about_as_relevant_and_in_document_orde
     assert extract.used == [page_3, page_9]
 
 
+def test_a_question_sharing_no_word_gets_the_top_passage_start_not_everything():
+    top = hit("Our offices open at nine. They close at five. Parking is free. Bikes are welcome.")
+    other = hit("Refunds take ten days.", rank=1)
+    extract = compose("Quand ouvrez-vous ?", [top, other], max_chars=700, language="en")
+    assert extract.text == "Our offices open at nine. They close at five."
+    assert extract.used == [top]
+
+
 def test_sentences_split_at_ends_not_at_abbreviations_or_decimals():
     assert split_sentences("See Dr. Smith, e.g. on Monday. It costs $1.50 per visit. Comment faire ? Appelez.") == [
         "See Dr. Smith, e.g. on Monday.",

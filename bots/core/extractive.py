@@ -345,7 +345,7 @@ def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_char
     for u in own:
         if u in scores and u != anchor:
             neighbour = u.group == anchor.group and abs(u.position - anchor.position) == 1
-            if neighbour or scores[u] >= SAME_PASSAGE_SHARE * best:
+            if neighbour or 0 < SAME_PASSAGE_SHARE * best <= scores[u]:
                 queue.append((scores[u] + (best if neighbour else 0.0), u))
     # A lead-in sentence ending with ":" announces the list or table after it.
     if anchor.kind in ("item", "row"):
@@ -355,7 +355,7 @@ def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_char
     if anchor.kind == "sentence" and anchor.text.endswith(":"):
         after = [u for u in own if u.position > anchor.position and u.kind in ("item", "row")]
         queue += [(best - 0.01 * i, u) for i, u in enumerate(after[:8])]
-    others = [u for u in scores if u.passage != anchor.passage and scores[u] >= OTHER_PASSAGE_SHARE * best]
+    others = [u for u in scores if u.passage != anchor.passage and 0 < OTHER_PASSAGE_SHARE * best <= scores[u]]
     queue += [(scores[u] * 0.5, u) for u in others]
     queue.sort(key=lambda pair: (-pair[0], pair[1].passage, pair[1].position))
 
