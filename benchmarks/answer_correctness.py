@@ -57,26 +57,32 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
 
 
-def key_facts(reference: str) -> tuple[int, list[str]]:
-    """(how many checkable facts, the named terms) of a reference answer."""
-    facts = [c for c in unsupported_claims(reference, []) if c.kind in FACT_KINDS]
+def key_facts(reference: str, question: str = "") -> tuple[list[str], list[str]]:
+    """(the checkable facts, the named terms) of a reference answer. With `question`, those
+    the question already states are left out: the bundled model echoes the question's names
+    ("Northwind Standard Benefits Details"), which tells nothing of whether it answered."""
+    given = {c.text for c in unsupported_claims(reference, [question])} if question else None
+    facts = [c.text for c in unsupported_claims(reference, []) if c.kind in FACT_KINDS]
+    if given is not None:
+        facts = [f for f in facts if f in given]
+    asked = set(re.findall(r"[\w’'-]+", _fold(question)))
     terms = {
         _fold(m.group(1))
         for line in reference.split("\n")
         for m in _CAPITALISED.finditer(line.strip())
-        if _fold(m.group(1)) not in _IGNORED_TERMS
+        if _fold(m.group(1)) not in _IGNORED_TERMS and _fold(m.group(1)) not in asked
     }
-    return len(facts), sorted(terms)
+    return facts, sorted(terms)
 
 
-def fact_recall(reference: str, text: str) -> float | None:
-    n_facts, terms = key_facts(reference)
-    if n_facts + len(terms) == 0:
+def fact_recall(reference: str, text: str, question: str = "") -> float | None:
+    facts, terms = key_facts(reference, question)
+    if len(facts) + len(terms) == 0:
         return None
-    missing = [c for c in unsupported_claims(reference, [text]) if c.kind in FACT_KINDS]
+    missing = {c.text for c in unsupported_claims(reference, [text]) if c.kind in FACT_KINDS}
     words = set(re.findall(r"[\w’'-]+", _fold(text)))
-    found = (n_facts - len(missing)) + sum(1 for t in terms if t in words)
-    return found / (n_facts + len(terms))
+    found = sum(1 for f in facts if f not in missing) + sum(1 for t in terms if t in words)
+    return found / (len(facts) + len(terms))
 
 
 def unsupported(text: str, passages, question: str) -> list[dict]:
@@ -141,7 +147,9 @@ def guarded(generated: dict, extractive: dict, question: str) -> dict:
 def score(eval_set, question, reference: str, record: dict) -> dict:
     record = dict(record)
     record["unsupported"] = [] if record["fallback"] else unsupported(record["text"], record["passages"], question.text)
-    record["recall"] = fact_recall(reference, "" if record["fallback"] else record["text"]) if reference else None
+    text = "" if record["fallback"] else record["text"]
+    record["recall"] = fact_recall(reference, text) if reference else None
+    record["recall_new"] = fact_recall(reference, text, question.text) if reference else None
     docs = [eval_set.doc_of(*c) for c in record["cited"]]
     record["cited_right"] = sum(1 for d in docs if d in question.answer_ids)
     record["cited_total"] = len(docs)
@@ -152,12 +160,16 @@ def score(eval_set, question, reference: str, record: dict) -> dict:
 def summarize(records: list[dict]) -> dict:
     answered = [r for r in records if not r["fallback"]]
     recalls = [r["recall"] for r in records if r["recall"] is not None]
+    new_facts = [r["recall_new"] for r in records if r.get("recall_new") is not None]
     ms = sorted(r["ms"] for r in records)
     cited = sum(r["cited_total"] for r in records)
     return {
         "questions": len(records),
         "key_fact_recall": statistics.mean(recalls) if recalls else None,
         "recall_questions": len(recalls),
+        # Only the facts the question does not already state.
+        "key_fact_recall_new": statistics.mean(new_facts) if new_facts else None,
+        "recall_new_questions": len(new_facts),
         "unsupported_rate": sum(1 for r in answered if r["unsupported"]) / len(answered) if answered else None,
         "citation_precision": sum(r["cited_right"] for r in records) / cited if cited else None,
         "ms_p50": statistics.median(ms) if ms else None,
@@ -284,6 +296,13 @@ def targets(result: dict) -> dict:
         if gen and gen["key_fact_recall"] and s["modes"]["extractive"]["key_fact_recall"] is not None:
             ratios[name] = s["modes"]["extractive"]["key_fact_recall"] / gen["key_fact_recall"]
     out["recall_ratio_vs_generative"] = ratios
+    new = {}
+    for name, s in result["sets"].items():
+        gen = s["modes"].get("generative")
+        ext = s["modes"]["extractive"].get("key_fact_recall_new")
+        if gen and gen.get("key_fact_recall_new") and ext is not None:
+            new[name] = ext / gen["key_fact_recall_new"]
+    out["recall_ratio_vs_generative_facts_not_in_question"] = new
     out["recall_ratio_at_least_1.5"] = all(r >= TARGET_RECALL_RATIO for r in ratios.values()) if ratios else None
     return out
 
@@ -298,6 +317,7 @@ def render(result: dict) -> str:
                     mode,
                     m["questions"],
                     "n/a" if m["key_fact_recall"] is None else m["key_fact_recall"],
+                    "n/a" if m.get("key_fact_recall_new") is None else m["key_fact_recall_new"],
                     "n/a" if m["unsupported_rate"] is None else m["unsupported_rate"],
                     "n/a" if m["citation_precision"] is None else m["citation_precision"],
                     m["ms_p50"],
@@ -312,6 +332,7 @@ def render(result: dict) -> str:
             "mode",
             "n",
             "key-fact recall",
+            "recall, facts not in the question",
             "unsupported-claim rate",
             "citation precision",
             "ms p50",
@@ -333,12 +354,33 @@ def render(result: dict) -> str:
     return out
 
 
+def rescore(path: Path) -> dict:
+    """The metrics again from a results file's stored answers (the model is not run again):
+    for a change in how answers are scored, not in how they are made."""
+    result = json.loads(path.read_text(encoding="utf-8"))
+    for s in result["sets"].values():
+        for r in s["answers"]:
+            for mode in s["modes"]:
+                rec = r[mode]
+                text = "" if rec["fallback"] else rec["text"]
+                rec["recall"] = fact_recall(r["reference"], text) if r["reference"] else None
+                rec["recall_new"] = fact_recall(r["reference"], text, r["question"]) if r["reference"] else None
+        s["modes"] = {m: summarize([r[m] for r in s["answers"]]) for m in s["modes"]}
+    result["targets"] = targets(result)
+    return result
+
+
 def main() -> None:
     def extra(parser) -> None:
         parser.add_argument("--no-generative", action="store_true", help="extractive only (no model runs)")
+        parser.add_argument("--rescore", metavar="JSON", help="recompute the metrics of a results file")
 
     args = arguments(__doc__.split("\n\n")[0], extra)
     started = time.perf_counter()
+    if args.rescore:
+        result = rescore(Path(args.rescore))
+        print(render(result))
+        return
     result = run(data_dir(args.data), args.quick, generative=not args.no_generative)
     print(render(result))
     path = write_json(
