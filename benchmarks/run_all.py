@@ -1,5 +1,6 @@
 """Every benchmark in one run: retrieval quality, ingestion speed, search latency, the
-relevance gate's calibration, answering latency and quality with the bundled model, load.
+relevance gate's calibration, answering latency and quality with the bundled model, answer
+correctness (extractive, generative, guarded), load.
 
     python -m benchmarks.run_all [--data PATH] [--quick]
 """
@@ -8,7 +9,16 @@ from __future__ import annotations
 
 import time
 
-from benchmarks import answering_latency, answering_quality, gate_calibration, ingestion, latency, load, retrieval
+from benchmarks import (
+    answer_correctness,
+    answering_latency,
+    answering_quality,
+    gate_calibration,
+    ingestion,
+    latency,
+    load,
+    retrieval,
+)
 from benchmarks.eval_sets import data_dir
 from benchmarks.report import RESULTS, arguments, write_json
 
@@ -39,6 +49,9 @@ def main() -> None:
     quality = answering_quality.run(data, args.quick)
     write_json("answering_quality", {"quick": args.quick, **quality})
     sections.append(("Answering quality", answering_quality.render(quality)))
+    correctness = answer_correctness.run(data, args.quick)
+    write_json("answer_correctness", {"quick": args.quick, **correctness})
+    sections.append(("Answer correctness", answer_correctness.render(correctness)))
     loaded = load.run(data, 10 if args.quick else 20, 30 if args.quick else 60)
     write_json("load", {"quick": args.quick, **loaded})
     sections.append(("Load", load.render(loaded)))

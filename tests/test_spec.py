@@ -117,3 +117,31 @@ def test_widget_image_origins_are_plain_https_origins_and_few():
     ):
         with pytest.raises(ValidationError):
             BotSpec(name="x", widget={"image_origins": bad})
+
+
+def test_answer_settings_default_to_extractive_for_the_bundled_model_only():
+    spec = BotSpec(name="x")
+    assert spec.answer.style is None and spec.answer.max_chars == 700
+    assert spec.answer.guard == "replace" and spec.answer.negation_check is False
+    assert spec.answer.effective_style(spec.model) == "extractive"
+    hosted = BotSpec(name="x", model={"provider": "openai"})
+    assert hosted.answer.effective_style(hosted.model) == "generative"
+    forced = BotSpec(name="x", answer={"style": "generative"})
+    assert forced.answer.effective_style(forced.model) == "generative"
+    assert BotSpec.model_validate(forced.stored_json()) == forced
+
+
+def test_a_spec_stored_before_answer_settings_still_loads_with_the_defaults():
+    old = BotSpec(name="x").stored_json()
+    del old["answer"]
+    assert BotSpec.model_validate(old).answer == BotSpec(name="x").answer
+
+
+@pytest.mark.parametrize(
+    "patch, field",
+    [({"style": "poetic"}, "style"), ({"guard": "maybe"}, "guard"), ({"max_chars": 10}, "max_chars"), ({"x": 1}, "x")],
+)
+def test_bad_answer_settings_are_rejected_with_the_field_named(patch, field):
+    with pytest.raises(ValidationError) as err:
+        BotSpec(name="x", answer=patch)
+    assert err.value.errors()[0]["loc"] == ("answer", field)

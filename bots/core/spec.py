@@ -153,6 +153,26 @@ class RetrievalSettings(_Strict):
         return DEFAULT_MIN_RELEVANCE.get(embedding_model or "", FALLBACK_MIN_RELEVANCE)
 
 
+class AnswerSettings(_Strict):
+    """How answers are written. "extractive": quoted from the passages, no model writes a
+    word (the bundled 135M model contradicts its passages and invents fees); "generative":
+    the model writes them. None: extractive with the bundled model, generative with others.
+    `guard` checks a generated answer's numbers, amounts, dates and contacts against the
+    passages: "replace" swaps an answer with an unsupported one for the extractive answer,
+    "flag" keeps it and marks it in the debug output. `negation_check` also flags sentences
+    that negate the passage they repeat (rough: measured before it is turned on)."""
+
+    style: Literal["extractive", "generative"] | None = None
+    max_chars: int = Field(700, ge=100, le=4000)
+    guard: Literal["replace", "flag", "off"] = "replace"
+    negation_check: bool = False
+
+    def effective_style(self, model_settings: ModelSettings) -> Literal["extractive", "generative"]:
+        if self.style is not None:
+            return self.style
+        return "extractive" if model_settings.provider == "local" else "generative"
+
+
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 _PLAIN_ORIGIN = re.compile(r"^https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$")
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$|^#[0-9a-fA-F]{3}$")
@@ -225,6 +245,7 @@ class BotSpec(_Strict):
     language: LanguagePolicy = Field(default_factory=LanguagePolicy)
     model: ModelSettings = Field(default_factory=ModelSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
 

@@ -1,0 +1,443 @@
+"""Answers quoted from the retrieved passages, with no model writing a word of them.
+
+The bundled 135M model finds nothing wrong with "Northwind Health Plus does not cover
+emergency services" when its own passage says it does, and invents fees. A quote cannot do
+either: every character of an extractive answer, except the whitespace that joins quotes, the
+"- " of list lines and the bold heading lines, is copied from a passage. What is left to get
+wrong is the choice of quotes, made here from signals that need no model: the question's
+stems found in each sentence (the project's own BM25 tokenizer and stemmer) and the passage's
+rank and dense score; the bot's embedder can be mixed in (`with_embeddings`).
+
+Passages are the loaders' Markdown-ish text: paragraphs split by blank lines, "- item" lines,
+"a | b" or "| a | b |" table rows, heading lines (PDF pages keep them inline), "name: value"
+records (CSV rows) and "Q: …\\nA: …" FAQ entries. Units are whole sentences, list items,
+table rows and records: none is ever cut.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.documents import Hit
+from knowledge.lexical import Tokenizer, detect_language
+
+# (question, texts, tokenizer) -> relevance of each text to the question, 0..1
+Scorer = Callable[[str, Sequence[str], Tokenizer], list[float]]
+# texts -> one vector per text (any scale: they are normalised here)
+Embed = Callable[[list[str]], np.ndarray]
+
+_STEMMER_LANGUAGE = {"en": "english", "fr": "french"}
+_FAQ = re.compile(r"\AQ: (?P<question>.*?)\nA: (?P<answer>.*)\Z", re.DOTALL)
+_BULLET = re.compile(r"^\s*(?:[-*+•·▪◦‣●■➢►–]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+(?=\S)")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
+_RECORD_LINE = re.compile(r"^[^:\n|]{1,60}: \S")
+# A lone short line that starts with a letter and ends without sentence punctuation: the
+# headings PDF pages keep inline ("Emergency Care", "Tips for Seeking Urgent Care").
+_HEADING_LINE = re.compile(r"^[^\W\d_][^\n|]{0,78}[^\s.,;:!]$")
+# Where a sentence may end: terminal punctuation, closing quotes or brackets, whitespace.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”»)\]]*\s+")
+# ... and the next one must start like a sentence (a capital, a digit, an opening quote).
+_SENTENCE_START = re.compile(r"[\"'“«(\[]?[^\W_a-zà-ÿ]")
+_ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "etc",
+        "vs",
+        "approx",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "st",
+        "no",
+        "nos",
+        "n°",
+        "p",
+        "pp",
+        "fig",
+        "art",
+        "al",
+        "cf",
+        "mme",
+        "mlle",
+        "mm",
+        "m",
+        "env",
+        "ex",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+    ]
+)
+
+# Selection. A passage's rank and dense score only break near-ties between sentences: the
+# question's words decide.
+RANK_WEIGHT = 0.15
+DENSE_WEIGHT = 0.1
+HEADING_WEIGHT = 0.3
+# Sentences of the anchor's passage this relevant (relative to the anchor) join the answer;
+# another passage's must come closer to the anchor's score.
+SAME_PASSAGE_SHARE = 0.75
+OTHER_PASSAGE_SHARE = 0.8
+MAX_PASSAGES = 2
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One quotable piece of a passage. `group` numbers the paragraph, list or table it
+    belongs to within the passage; `position` is its order in the passage."""
+
+    text: str
+    kind: str  # "sentence" | "item" | "row" | "header" | "separator" | "record" | "heading"
+    passage: int
+    position: int
+    group: int
+    heading: str | None = None  # the inline heading line above it, if any
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Where a piece of the answer comes from."""
+
+    text: str
+    hit: Hit
+
+
+@dataclass
+class Extract:
+    text: str  # Markdown; "" when nothing quotable fits in max_chars
+    used: list[Hit] = field(default_factory=list)  # the passages quoted, for citations
+    quotes: list[Quote] = field(default_factory=list)
+
+
+def lexical_relevance(question: str, texts: Sequence[str], tokenize: Tokenizer) -> list[float]:
+    """The share of the question's stems, weighted by their rarity among `texts`, that each
+    text contains: a rare word of the question ("transplants") tells more than a common one
+    ("plan") about which sentence answers it."""
+    wanted = set(tokenize(question))
+    if not wanted or not texts:
+        return [0.0] * len(texts)
+    stems = [set(tokenize(t)) for t in texts]
+    n = len(texts)
+    idf = {t: math.log(1 + n / (1 + sum(1 for s in stems if t in s))) for t in wanted}
+    total = sum(idf.values())
+    return [sum(idf[t] for t in wanted & s) / total for s in stems]
+
+
+def with_embeddings(embed: Embed, weight: float = 0.5) -> Scorer:
+    """A scorer that blends the lexical one with the cosine of question and text under the
+    bot's embedder: paraphrases ("doctor" for "physician") that share no stem still count.
+    Costs one embedding call per answer (of question and candidate units together)."""
+
+    def score(question: str, texts: Sequence[str], tokenize: Tokenizer) -> list[float]:
+        lexical = lexical_relevance(question, texts, tokenize)
+        if not texts:
+            return lexical
+        vectors = np.asarray(embed([question, *texts]), dtype=np.float32)
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        cosines = vectors[1:] @ vectors[0]
+        return [(1 - weight) * lex + weight * max(0.0, float(cos)) for lex, cos in zip(lexical, cosines)]
+
+    return score
+
+
+def compose(
+    question: str,
+    passages: Sequence[Hit],
+    *,
+    max_chars: int = 700,
+    language: str = "en",
+    score: Scorer = lexical_relevance,
+) -> Extract:
+    """The answer quoted from `passages` (best first, as retrieval ranks them): the most
+    relevant sentences, items or rows of the best passage with their neighbours, maybe a
+    second passage's, in document order under their heading, at most `max_chars` long.
+    An FAQ entry that answers best is answered with its answer text. Never cuts a unit: when
+    not even one fits in `max_chars`, the text is empty (the caller falls back)."""
+    if max_chars <= 0:
+        raise ValueError(f"max_chars must be positive, not {max_chars}")
+    passages = [p for p in passages if p.text.strip()]
+    if not passages:
+        return Extract("")
+    tokenize = Tokenizer(_STEMMER_LANGUAGE.get(language) or detect_language([p.text for p in passages]))
+    faq = {i: m for i, p in enumerate(passages) if (m := _FAQ.match(p.text.strip()))}
+    units = [u for i, p in enumerate(passages) for u in segment(_body(p.text, faq.get(i)), i)]
+    quotable = [u for u in units if u.kind not in ("heading", "separator", "header")]
+    if not quotable:
+        quotable = [u for u in units if u.kind == "header"]  # a table of one header row
+    if not quotable:
+        return Extract("")
+
+    # A unit is read with its context: an FAQ's question is what its answer answers, a
+    # heading what its sentences are about, and a table row means "header: value".
+    headers = {(u.passage, u.group): u.text for u in units if u.kind == "header"}
+    texts = [f"{headers.get((u.passage, u.group), '')} {u.text}" if u.kind == "row" else u.text for u in quotable]
+    contexts = [_context(passages[u.passage], u, faq.get(u.passage)) for u in quotable]
+    relevance = score(question, texts + contexts, tokenize)
+    own, context = relevance[: len(quotable)], relevance[len(quotable) :]
+    scores = {
+        u: own[i] + HEADING_WEIGHT * context[i] + _prior(passages[u.passage], u.passage) for i, u in enumerate(quotable)
+    }
+    for i, u in enumerate(quotable):
+        if u.passage in faq:  # the question of the entry is the best evidence of fit
+            scores[u] = max(own[i], context[i]) + _prior(passages[u.passage], u.passage)
+
+    anchor = max(quotable, key=lambda u: (scores[u], -u.passage, -u.position))
+    if anchor.passage in faq:
+        chosen = _in_order([u for u in units if u.passage == anchor.passage], max_chars, passages)
+    else:
+        # Which other units are relevant enough is judged on their words alone: the
+        # passage prior would lift every sentence of the top passage over the bar.
+        fit = {u: scores[u] - _prior(passages[u.passage], u.passage) for u in quotable}
+        chosen = _select(anchor, units, fit, max_chars, passages)
+    if not chosen:
+        return Extract("")
+    text = _render(chosen, passages)
+    used_ids = list(dict.fromkeys(u.passage for u in chosen))
+    return Extract(
+        text=text,
+        used=[passages[i] for i in used_ids],
+        quotes=[Quote(u.text, passages[u.passage]) for u in chosen if u.kind != "separator"],
+    )
+
+
+def _body(text: str, faq: re.Match | None) -> str:
+    return faq.group("answer").strip() if faq else text
+
+
+def _context(hit: Hit, unit: Unit, faq: re.Match | None) -> str:
+    if faq:
+        return faq.group("question")
+    return " ".join([*hit.headings, unit.heading or ""])
+
+
+def _prior(hit: Hit, rank: int) -> float:
+    dense = hit.dense_score if hit.dense_score is not None else 0.0
+    return RANK_WEIGHT / (1 + rank) + DENSE_WEIGHT * max(0.0, dense)
+
+
+def segment(text: str, passage: int = 0) -> list[Unit]:
+    """The units of one passage's text, in order."""
+    units: list[Unit] = []
+    group = 0
+    heading: str | None = None
+
+    def add(piece: str, kind: str) -> None:
+        units.append(Unit(piece, kind, passage, len(units), group, heading))
+
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if len(lines) == 1 and (atx := _ATX_HEADING.match(lines[0]) or _is_heading(lines[0])):
+            line = atx.group("text") if isinstance(atx, re.Match) else lines[0]
+            group += 1
+            add(line, "heading")
+            heading = line
+            continue
+        if len(lines) >= 2 and all(_RECORD_LINE.match(line) for line in lines):
+            group += 1
+            add("\n".join(lines), "record")  # one CSV row: whole or not at all
+            continue
+        prose: list[str] = []
+        previous_kind = None
+
+        def flush_prose() -> None:
+            nonlocal group
+            if prose:
+                group += 1
+                for sentence in split_sentences(" ".join(prose)):
+                    add(sentence, "sentence")
+                prose.clear()
+
+        for i, line in enumerate(lines):
+            kind = _line_kind(line)
+            if kind == "prose":
+                if previous_kind not in (None, "prose"):
+                    group += 1
+                prose.append(line)
+            else:
+                flush_prose()
+                if (kind == "item") != (previous_kind == "item") or previous_kind is None:
+                    group += 1
+                if kind == "item":
+                    add(line[_BULLET.match(line).end() :], "item")  # type: ignore[union-attr]
+                elif kind == "separator":
+                    add(line, "separator")
+                else:
+                    # A table's first row is its header, shown above any row chosen below it.
+                    first = previous_kind != "row"
+                    more = i + 1 < len(lines) and _line_kind(lines[i + 1]) in ("row", "separator")
+                    add(line, "header" if first and more else "row")
+            previous_kind = "row" if kind in ("row", "separator") else kind
+        flush_prose()
+        group += 1
+    return units
+
+
+def _line_kind(line: str) -> str:
+    if _TABLE_SEPARATOR.match(line) and "-" in line:
+        return "separator"
+    if line.startswith("|") or " | " in line:
+        return "row"
+    if _BULLET.match(line):
+        return "item"
+    return "prose"
+
+
+def _is_heading(line: str) -> bool:
+    return bool(_HEADING_LINE.match(line)) and line[0].isupper() and len(line.split()) <= 12
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, each verbatim. A full stop after an abbreviation ("e.g.",
+    "Dr.", "n°") or an initial does not end a sentence; nor does one followed by a lower-case
+    word."""
+    sentences, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if not _SENTENCE_START.match(text, end):
+            continue
+        before = text[start : match.start()].rsplit(None, 1)
+        last_word = before[-1].lower().rstrip(".") if before else ""
+        if match.group().startswith(".") and (
+            last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())
+        ):
+            continue
+        sentences.append(text[start:end].strip())
+        start = end
+    if text[start:].strip():
+        sentences.append(text[start:].strip())
+    return sentences
+
+
+def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_chars: int, passages) -> list[Unit]:
+    """The anchor, then its passage's other relevant units and its neighbours, then the best
+    of another passage, each taken only if the answer still fits in max_chars."""
+    best = scores[anchor]
+    by_passage: dict[int, list[Unit]] = {}
+    for u in units:
+        by_passage.setdefault(u.passage, []).append(u)
+    own = by_passage[anchor.passage]
+    queue: list[tuple[float, Unit]] = [(math.inf, anchor)]
+    # Neighbours give the anchor its context: the sentence after it often carries the
+    # condition or the amount, the one before says what "it" is.
+    for u in own:
+        if u in scores and u != anchor:
+            neighbour = u.group == anchor.group and abs(u.position - anchor.position) == 1
+            if neighbour or 0 < SAME_PASSAGE_SHARE * best <= scores[u]:
+                queue.append((scores[u] + (best if neighbour else 0.0), u))
+    # A lead-in sentence ending with ":" announces the list or table after it.
+    if anchor.kind in ("item", "row"):
+        lead = [u for u in own if u.position < anchor.position and u.kind == "sentence"]
+        if lead and lead[-1].text.endswith(":") and lead[-1].position == _group_start(own, anchor) - 1:
+            queue.append((best, lead[-1]))
+    if anchor.kind == "sentence" and anchor.text.endswith(":"):
+        after = [u for u in own if u.position > anchor.position and u.kind in ("item", "row")]
+        queue += [(best - 0.01 * i, u) for i, u in enumerate(after[:8])]
+    others = [u for u in scores if u.passage != anchor.passage and 0 < OTHER_PASSAGE_SHARE * best <= scores[u]]
+    queue += [(scores[u] * 0.5, u) for u in others]
+    queue.sort(key=lambda pair: (-pair[0], pair[1].passage, pair[1].position))
+
+    chosen: list[Unit] = []
+    for _, unit in queue:
+        if unit in chosen:
+            continue
+        if unit.passage not in {u.passage for u in chosen} and len({u.passage for u in chosen}) >= MAX_PASSAGES:
+            continue
+        package = [unit, *_table_header(unit, by_passage[unit.passage])]
+        trial = chosen + [u for u in package if u not in chosen]
+        if len(_render(trial, passages)) <= max_chars:
+            chosen = trial
+    return chosen
+
+
+def _group_start(own: list[Unit], unit: Unit) -> int:
+    return min(u.position for u in own if u.group == unit.group)
+
+
+def _table_header(row: Unit, own: list[Unit]) -> list[Unit]:
+    if row.kind not in ("row", "separator"):
+        return []
+    return [u for u in own if u.group == row.group and u.kind in ("header", "separator") and u.position < row.position]
+
+
+def _in_order(units: list[Unit], max_chars: int, passages) -> list[Unit]:
+    """An FAQ answer from its start, as many whole units as fit (a heading line only with
+    something under it)."""
+    chosen: list[Unit] = []
+    for unit in units:
+        trial = chosen + [unit]
+        if len(_render(trial, passages)) > max_chars:
+            break
+        chosen = trial
+    while chosen and chosen[-1].kind == "heading":
+        chosen.pop()
+    return chosen
+
+
+def _render(chosen: list[Unit], passages: Sequence[Hit]) -> str:
+    """Markdown: per passage (same document's in page order) its heading in bold, then its
+    units in document order; sentences of one paragraph run on, lists and tables keep a line
+    each, and anything not adjacent in the source starts a new paragraph."""
+    order = _passage_order(sorted({u.passage for u in chosen}), passages)
+    blocks: list[str] = []
+    shown_heading: str | None = None
+    for p in order:
+        units = sorted((u for u in chosen if u.passage == p), key=lambda u: u.position)
+        lines: list[str] = []
+        previous: Unit | None = None
+        for u in units:
+            heading = u.heading or (passages[p].headings[-1] if passages[p].headings else None)
+            if heading and heading != shown_heading and u.kind != "heading":
+                if lines:
+                    blocks.append("\n".join(lines))
+                    lines = []
+                blocks.append(f"**{heading}**")
+                shown_heading, previous = heading, None
+            adjacent = previous is not None and previous.group == u.group and u.position == previous.position + 1
+            new_paragraph = "" if adjacent or not lines else "\n"
+            if u.kind == "sentence" and adjacent and previous.kind == "sentence":  # type: ignore[union-attr]
+                lines[-1] += " " + u.text
+            elif u.kind == "item" or (u.kind in ("row", "header", "separator") and not u.text.startswith("|")):
+                lines.append(new_paragraph + "- " + u.text)
+            elif u.kind in ("row", "header", "separator"):
+                lines.append(new_paragraph + u.text)
+            elif u.kind == "record":
+                lines.append(("\n" if lines else "") + "\n".join("- " + line for line in u.text.split("\n")))
+            else:
+                lines.append(("\n" if lines else "") + u.text)
+            previous = u
+        blocks.append("\n".join(lines))
+    return "\n\n".join(b for b in blocks if b.strip())
+
+
+def _passage_order(ids: list[int], passages: Sequence[Hit]) -> list[int]:
+    """Best passage first; passages of one document together, in page order."""
+    first_rank: dict[str, int] = {}
+    for i in ids:
+        first_rank.setdefault(passages[i].document_id or passages[i].source, i)
+    return sorted(
+        ids,
+        key=lambda i: (first_rank[passages[i].document_id or passages[i].source], passages[i].page or 0, i),
+    )

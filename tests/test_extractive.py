@@ -1,0 +1,319 @@
+"""Extractive answers: quoted faithfully from the passages, whole units, within the cap."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bots.core.extractive import compose, segment, split_sentences, with_embeddings
+from knowledge.documents import Hit
+
+
+def hit(text: str, *, rank: int = 0, headings=(), source="guide.pdf", page=1, dense=0.6) -> Hit:
+    return Hit(
+        chunk_id=f"c{rank}-{hash(text) & 0xFFFF}",
+        score=1.0 / (1 + rank),
+        dense_score=dense,
+        text=text,
+        source=source,
+        page=page,
+        document_id=source,
+        headings=list(headings),
+    )
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def quoted_lines(answer: str) -> list[str]:
+    """The answer's pieces of passage text: heading lines (bold) dropped, list bullets
+    stripped, each remaining line or paragraph whitespace-normalised."""
+    out = []
+    for paragraph in re.split(r"\n\s*\n", answer):
+        lines = paragraph.split("\n")
+        if all(line.startswith("- ") or line.startswith("|") for line in lines):
+            out += [line[2:] if line.startswith("- ") else line for line in lines]
+        elif len(lines) == 1 and re.fullmatch(r"\*\*.+\*\*", lines[0]):
+            continue
+        else:
+            out.append(paragraph)
+    return [_norm(piece) for piece in out if piece.strip()]
+
+
+def assert_faithful(answer: str, passages: list[Hit]) -> None:
+    sources = [_norm(p.text) for p in passages]
+    for piece in quoted_lines(answer):
+        assert any(piece in s for s in sources), f"not in any passage: {piece!r}"
+
+
+EMERGENCY = (
+    "Emergency Care\n\n"
+    "Emergency care is covered by Northwind Health Plus, even if it is received from an out-of-network "
+    "provider. However, you may be responsible for a higher cost-sharing amount than if you received care "
+    "from an in-network provider.\n\n"
+    "Tips for Seeking Urgent Care\n\n"
+    "When you need urgent care, it is important to remember that not all urgent care facilities are the "
+    "same. Call your doctor first."
+)
+
+
+def test_the_answer_quotes_the_sentence_that_answers_with_its_neighbour_and_heading():
+    passages = [
+        hit(EMERGENCY, headings=["Covered services"]),
+        hit("Gym memberships are not part of the plan. Members may use partner gyms.", rank=1),
+    ]
+    extract = compose("Does Northwind Health Plus cover emergency care?", passages, max_chars=700, language="en")
+    assert extract.text.startswith("**Emergency Care**\n\nEmergency care is covered by Northwind Health Plus")
+    assert "However, you may be responsible" in extract.text  # the neighbour: the condition
+    assert "Gym" not in extract.text and "Tips" not in extract.text
+    assert extract.used == [passages[0]]
+    assert [q.hit for q in extract.quotes] == [passages[0], passages[0]]
+    assert_faithful(extract.text, passages)
+
+
+def test_a_list_item_is_quoted_whole_after_its_lead_in():
+    text = (
+        "Some services are not covered by the plan. The following are excluded:\n"
+        "- cosmetic surgery, including procedures performed only to improve appearance\n"
+        "- weight loss programs\n"
+        "- hearing aids for adults over 65"
+    )
+    extract = compose("Are hearing aids covered?", [hit(text)], max_chars=700, language="en")
+    assert "- hearing aids for adults over 65" in extract.text.split("\n")
+    assert "The following are excluded:" in extract.text
+    assert_faithful(extract.text, [hit(text)])
+
+
+def test_a_table_row_comes_whole_under_its_header():
+    text = (
+        "| Service | In-network copay |\n|---|---|\n| Urgent care | $50 |\n| Emergency room | $250 |\n| X-ray | $20 |"
+    )
+    extract = compose("What is the emergency room copay?", [hit(text)], max_chars=700, language="en")
+    lines = extract.text.split("\n")
+    assert lines[:2] == ["| Service | In-network copay |", "|---|---|"]
+    assert "| Emergency room | $250 |" in lines
+    assert_faithful(extract.text, [hit(text)])
+
+
+def test_html_table_rows_become_list_lines_with_their_header():
+    text = "Plan | Monthly premium\nStandard | $120\nPlus | $180"
+    extract = compose("What is the monthly premium of Plus?", [hit(text)], max_chars=700, language="en")
+    assert extract.text.split("\n")[:1] == ["- Plan | Monthly premium"]
+    assert "- Plus | $180" in extract.text.split("\n")
+
+
+def test_an_faq_entry_answers_with_its_answer_text():
+    faq = hit(
+        "Q: Puis-je reporter mes cotisations ?\nA: Oui. Vous pouvez reporter tout ou partie de vos "
+        "cotisations salariales et patronales. Contactez votre Urssaf.",
+        headings=["Urssaf"],
+        source="faq.csv",
+        page=None,
+    )
+    other = hit("Les cotisations sont payées chaque mois. Le taux est fixé par décret.", rank=1)
+    extract = compose("Est-ce que je peux reporter mes cotisations ?", [faq, other], max_chars=700, language="fr")
+    assert extract.text == (
+        "**Urssaf**\n\nOui. Vous pouvez reporter tout ou partie de vos cotisations salariales et patronales. "
+        "Contactez votre Urssaf."
+    )
+    assert "Q:" not in extract.text and extract.used == [faq]
+
+
+def test_the_length_cap_drops_whole_sentences_never_cuts_one():
+    text = " ".join(f"Sentence number {i} talks about refunds and delays in detail." for i in range(30))
+    for cap in (60, 120, 300, 700):
+        extract = compose("refunds delays", [hit(text)], max_chars=cap, language="en")
+        assert 0 < len(extract.text) <= cap
+        assert extract.text.endswith("detail.")
+        assert_faithful(extract.text, [hit(text)])
+
+
+def test_nothing_fits_or_nothing_given_gives_an_empty_answer():
+    long_sentence = "Refunds " + "are processed carefully " * 20 + "within ten days."
+    assert compose("refunds", [hit(long_sentence)], max_chars=100, language="en").text == ""
+    assert compose("refunds", [], max_chars=700, language="en").text == ""
+    assert compose("refunds", [hit("  \n ")], max_chars=700, language="en").used == []
+    with pytest.raises(ValueError, match="max_chars"):
+        compose("refunds", [hit("Refunds take ten days.")], max_chars=0, language="en")
+
+
+def test_a_second_passage_joins_only_when_about_as_relevant_and_in_document_order():
+    page_9 = hit("Dental cleanings are covered twice a year.", rank=1, page=9)
+    page_3 = hit("Dental cleanings cost nothing in network.", rank=0, page=3)
+    unrelated = hit("Vision exams are covered once a year.", rank=2, source="vision.pdf")
+    extract = compose("dental cleanings", [page_3, page_9, unrelated], max_chars=700, language="en")
+    assert extract.text == "Dental cleanings cost nothing in network.\n\nDental cleanings are covered twice a year."
+    assert extract.used == [page_3, page_9]
+
+
+def test_a_question_sharing_no_word_gets_the_top_passage_start_not_everything():
+    top = hit("Our offices open at nine. They close at five. Parking is free. Bikes are welcome.")
+    other = hit("Refunds take ten days.", rank=1)
+    extract = compose("Quand ouvrez-vous ?", [top, other], max_chars=700, language="en")
+    assert extract.text == "Our offices open at nine. They close at five."
+    assert extract.used == [top]
+
+
+def test_sentences_split_at_ends_not_at_abbreviations_or_decimals():
+    assert split_sentences("See Dr. Smith, e.g. on Monday. It costs $1.50 per visit. Comment faire ? Appelez.") == [
+        "See Dr. Smith, e.g. on Monday.",
+        "It costs $1.50 per visit.",
+        "Comment faire ?",
+        "Appelez.",
+    ]
+
+
+def test_segments_keep_structure():
+    units = segment("Intro line here.\n\nPrices\n\n- one item\n- two items\n\nA | B\n1 | 2\n\nname: Ada\nrole: admin")
+    assert [(u.kind, u.text) for u in units] == [
+        ("sentence", "Intro line here."),
+        ("heading", "Prices"),
+        ("item", "one item"),
+        ("item", "two items"),
+        ("header", "A | B"),
+        ("row", "1 | 2"),
+        ("record", "name: Ada\nrole: admin"),
+    ]
+    assert units[2].heading == "Prices"
+
+
+def test_embeddings_can_pick_a_paraphrase_that_shares_no_word():
+    passages = [hit("Physicians are available around the clock. Parking is free when you see us.")]
+
+    def embed(texts: list[str]) -> np.ndarray:  # "doctor" and "physicians" point the same way
+        return np.array([[1.0, 0.0] if ("doctor" in t or "Physicians" in t) else [0.0, 1.0] for t in texts])
+
+    lexical = compose("When can I see a doctor?", passages, max_chars=45, language="en")
+    blended = compose("When can I see a doctor?", passages, max_chars=45, language="en", score=with_embeddings(embed))
+    assert blended.text == "Physicians are available around the clock."
+    assert lexical.text != blended.text
+
+
+def test_composing_takes_milliseconds():
+    text = "\n\n".join(EMERGENCY + f" Paragraph {i} about plans, copays and claims." for i in range(4))
+    passages = [hit(text[:1000], rank=r, page=r) for r in range(5)]
+    compose("What is the copay for emergency care?", passages, max_chars=700, language="en")  # warm caches
+    started = time.perf_counter()
+    for _ in range(20):
+        compose("What is the copay for emergency care?", passages, max_chars=700, language="en")
+    assert (time.perf_counter() - started) / 20 < 0.05
+
+
+# --- property: an extractive answer only contains passage text, in English and French ---
+
+WORDS = {
+    "en": [
+        "the",
+        "plan",
+        "covers",
+        "emergency",
+        "care",
+        "claims",
+        "refunds",
+        "within",
+        "days",
+        "members",
+        "pay",
+        "copay",
+        "doctor",
+        "visits",
+        "network",
+        "provider",
+        "Northwind",
+        "Contoso",
+        "is",
+        "not",
+        "and",
+        "or",
+        "of",
+        "for",
+        "approx.",
+        "Dr.",
+        "e.g.",
+        "$1,000.50",
+        "20%",
+        "2024",
+    ],
+    "fr": [
+        "le",
+        "forfait",
+        "couvre",
+        "les",
+        "soins",
+        "urgents",
+        "remboursement",
+        "sous",
+        "jours",
+        "assurés",
+        "paient",
+        "médecin",
+        "réseau",
+        "n°",
+        "M.",
+        "l’assuré",
+        "«",
+        "carte",
+        "Vitale",
+        "»",
+        "1\u202f000,50\u00a0€",
+        "1 000",
+        "10",
+        "%",
+        "prévoit",
+        "délai",
+        "Urssaf",
+        "ne",
+        "pas",
+    ],
+}
+
+
+@st.composite
+def documents(draw, language: str):
+    words = st.sampled_from(WORDS[language])
+
+    def sentence() -> str:
+        body = " ".join(draw(st.lists(words, min_size=1, max_size=12)))
+        end = draw(st.sampled_from([".", "!", "?", " ?", ":", ""]))
+        return body[0].upper() + body[1:] + end
+
+    blocks = []
+    for _ in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(["prose", "list", "table", "heading", "faq"]))
+        if kind == "prose":
+            blocks.append(" ".join(sentence() for _ in range(draw(st.integers(1, 4)))))
+        elif kind == "list":
+            bullet = draw(st.sampled_from(["- ", "* ", "• ", "1. "]))
+            blocks.append("\n".join(bullet + sentence() for _ in range(draw(st.integers(1, 4)))))
+        elif kind == "table":
+            rows = [" | ".join(draw(st.lists(words, min_size=2, max_size=3))) for _ in range(draw(st.integers(1, 4)))]
+            blocks.append("\n".join(f"| {r} |" for r in rows) if draw(st.booleans()) else "\n".join(rows))
+        elif kind == "heading":
+            blocks.append(" ".join(draw(st.lists(words, min_size=1, max_size=4))).capitalize())
+        else:
+            return f"Q: {sentence()}\nA: {' '.join(sentence() for _ in range(draw(st.integers(1, 3))))}"
+    return "\n\n".join(blocks)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_extractive_answers_only_contain_passage_text(language):
+    @settings(max_examples=150, deadline=None)
+    @given(
+        texts=st.lists(documents(language), min_size=1, max_size=4),
+        question=st.lists(st.sampled_from(WORDS[language]), min_size=1, max_size=8).map(" ".join),
+        cap=st.integers(40, 900),
+    )
+    def check(texts, question, cap):
+        passages = [hit(t, rank=i, headings=["Section"] if i % 2 else []) for i, t in enumerate(texts)]
+        extract = compose(question, passages, max_chars=cap, language=language)
+        assert len(extract.text) <= cap
+        assert_faithful(extract.text, passages)
+        assert all(h in passages for h in extract.used)
+
+    check()
