@@ -17,7 +17,6 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.browser
 
 # tests/browser's fixtures, made visible to this folder's tests.
-browser = browser_fixtures.browser
 site = browser_fixtures.site
 attacker = browser_fixtures.attacker
 scripted_model = browser_fixtures.scripted_model
