@@ -105,7 +105,7 @@ def start_run(body: RunRequest, request: Request, runtime: RuntimeDep, bot: BotD
         session.expire_all()
     else:
         ev.start(run.id)
-    return run_out(session, store.run(session, bot.id, run.id), detail=body.wait)
+    return run_out(session, store.run(session, bot.id, run.id), detail=True)
 
 
 @router.get("/eval-runs", response_model=RunList)
