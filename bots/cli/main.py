@@ -139,7 +139,8 @@ def _bot_export(args) -> int:
 
     client = _client()
     bot = client.resolve_bot(args.bot)
-    sys.stdout.write(dump(bot, client.documents(bot.id)))
+    sets = {s.name: client.export_test_set(bot.id, s.name).cases for s in client.test_sets(bot.id).sets}
+    sys.stdout.write(dump(bot, client.documents(bot.id), sets))
     return 0
 
 
@@ -158,6 +159,7 @@ def _bot_import(args) -> int:
         extra = {"embedding_model": data["embedding_model"]} if data.get("embedding_model") else {}
         bot = client.create_bot(data["name"], language=data.get("language", "en"), spec=data.get("spec", {}), **extra)
     print(json.dumps({"id": bot.id}))
+    _import_test_sets(client, bot, data.get("test_sets") or {})
     listed = [str(d) for d in data.get("documents", [])]
     if not listed:
         return 0
@@ -170,6 +172,17 @@ def _bot_import(args) -> int:
     for name in missing:
         print(f"not found in {folder}: {name} (upload it with `prompteur kb add`)", file=sys.stderr)
     return 1 if missing else 0
+
+
+def _import_test_sets(client: AdminClient, bot: Bot, sets: dict[str, list]) -> None:
+    """Each set replaced whole: the file is the truth for the sets it names."""
+    from bots.test_sets import dump
+
+    for name, cases in sets.items():
+        try:
+            client.import_test_set(bot.id, str(name), dump(cases, "jsonl"), "jsonl")
+        except ClientError as err:
+            raise ClientError(f"test set {name!r}: {err}") from None
 
 
 def _bot_publish(args) -> int:
