@@ -193,7 +193,7 @@ class Evaluator:
             run = s.get(t.EvalRun, run_id)
             bot = s.get(t.Bot, run.bot_id)
             k = resolve(s, bot, DRAFT if run.version_number is None else run.version_number).spec.retrieval.k
-            run.metrics = aggregates(store.results(s, run_id), k)
+            run.metrics = aggregates(store.scores(s, run_id), k)
             if run.status == "cancelling":
                 run.status = "cancelled"
             else:

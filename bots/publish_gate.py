@@ -77,7 +77,9 @@ def check(evaluator: Evaluator, session: Session, bot: t.Bot) -> Verdict:
     gate = settings(session, bot.id)
     if not gate.enabled:
         return Verdict()
-    test_sets = store.named_sets(session, bot.id, gate.set_names)
+    test_sets = store.sets(session, bot.id)
+    if gate.set_names is not None:  # a gating set deleted since no longer gates
+        test_sets = [s for s in test_sets if s.name in gate.set_names]
     counts = store.case_counts(session, [s.id for s in test_sets])
     if not sum(counts.values()):
         return Verdict()

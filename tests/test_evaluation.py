@@ -211,3 +211,23 @@ def test_two_runs_on_one_bot_at_once(api, model):
             time.sleep(0.1)
         assert (run["done"], run["passed"], run["failed"]) == (2, 1, 1)
     assert model.requests == []  # every answer was the fallback: the model was never needed
+
+
+def test_gate_settings_choose_the_sets_and_the_minimum(api, model):
+    bot = make_bot(api, model.base_url, publish=False)
+    assert api.get(f"/admin/bots/{bot}/gate").json() == {"set_names": None, "min_pass_rate": 0.8, "enabled": True}
+    _import(api, bot, [REFUND], name="core")
+    _import(api, bot, [EXPRESS], name="extra")
+    r = api.put(f"/admin/bots/{bot}/gate", json={"set_names": ["nope"]})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "test_set_not_found"
+    assert api.put(f"/admin/bots/{bot}/gate", json={"set_names": ["core"], "min_pass_rate": 1.0}).status_code == 200
+    # Only "core" gates: one model call, and the failing "extra" set does not matter.
+    model.queue(Reply.answer("Refunds take 5 business days [1]."))
+    r = api.post(f"/admin/bots/{bot}/versions", json={})
+    assert r.status_code == 201, r.text
+    assert len(model.requests) == 1 and r.json()["gate"]["pass_rate"] == 1.0
+    # A gating set deleted later no longer gates; with none left, publishing is ungated.
+    assert api.delete(f"/admin/bots/{bot}/test-sets/core").status_code == 204
+    r = api.post(f"/admin/bots/{bot}/versions", json={})
+    assert r.status_code == 201 and r.json()["gate"] is None
+    assert api.put(f"/admin/bots/{bot}/gate", json={"enabled": False}).json()["enabled"] is False

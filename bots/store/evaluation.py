@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from bots.core.errors import DomainError
 from bots.store import tables as t
@@ -125,6 +125,13 @@ def runs(session: Session, bot_id: str, limit: int = 50) -> list[t.EvalRun]:
 def results(session: Session, run_id: str) -> list[t.EvalCaseResult]:
     query = select(t.EvalCaseResult).where(t.EvalCaseResult.run_id == run_id).order_by(t.EvalCaseResult.id)
     return list(session.scalars(query))
+
+
+def scores(session: Session, run_id: str) -> list[t.EvalCaseResult]:
+    """A run's results without their texts and hits: what the aggregates need, and small."""
+    r = t.EvalCaseResult
+    columns = (r.status, r.checks, r.fallback, r.expected_rank, r.latency_ms, r.prompt_tokens, r.completion_tokens)
+    return list(session.scalars(select(r).where(r.run_id == run_id).options(load_only(*columns))))
 
 
 def finished_run(session: Session, bot_id: str, key: str) -> t.EvalRun | None:
