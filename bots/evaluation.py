@@ -245,7 +245,7 @@ def compare(a: Sequence[t.EvalCaseResult], b: Sequence[t.EvalCaseResult]) -> dic
         old = before.get((r.set_name, r.question))
         if old is None:
             continue
-        item = {"set": r.set_name, "question": r.question, "before": old.status, "after": r.status}
+        item: dict = {"set": r.set_name, "question": r.question, "before": old.status, "after": r.status}
         if old.status == "passed" and r.status == "failed":
             item["reasons"] = {n: c["reason"] for n, c in r.checks.items() if not c["passed"]}
             out["regressions"].append(item)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, load_only
 
 from bots.core.errors import DomainError
@@ -70,9 +70,7 @@ def replace_set(session: Session, bot_id: str, name: str, cases: Sequence[dict])
     else:
         session.execute(delete(t.TestCase).where(t.TestCase.set_id == row.id))
         row.updated_at = t.now()
-    session.execute(
-        t.TestCase.__table__.insert(), [{"set_id": row.id, "ordinal": i, "data": c} for i, c in enumerate(cases)]
-    )
+    session.execute(insert(t.TestCase), [{"set_id": row.id, "ordinal": i, "data": c} for i, c in enumerate(cases)])
     return row
 
 

@@ -110,7 +110,7 @@ def start_run(body: RunRequest, request: Request, runtime: RuntimeDep, bot: BotD
 
 @router.get("/eval-runs", response_model=RunList)
 def list_runs(bot: BotDep, session: DbSession):
-    return RunList(runs=[run_out(session, r) for r in store.runs(session, bot.id)])
+    return {"runs": [run_out(session, r) for r in store.runs(session, bot.id)]}
 
 
 @router.get("/eval-runs/{run_id}", response_model=RunDetail, summary="A run's progress, aggregates and cases")
