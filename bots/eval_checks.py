@@ -19,7 +19,13 @@ def normalized(text: str) -> str:
     # Thousands separators (space, narrow space, comma, dot, apostrophe between digit groups).
     text = re.sub(r"(?<=\d)[\s\u202f\u00a0',.](?=\d{3}(?!\d))", "", text)
     text = re.sub(r"(?<=\d),(?=\d)", ".", text)  # decimal comma
-    return " ".join(re.findall(r"[\w.%€$£]+", text))
+    return " ".join(token.strip(".") for token in re.findall(r"[\w.%€$£]+", text) if token.strip("."))
+
+
+def says(answer: str, phrase: str) -> bool:
+    """Whether the answer contains the phrase as whole words ("5 days" is not in "15 days")."""
+    wanted = normalized(phrase)
+    return bool(wanted) and f" {wanted} " in f" {normalized(answer)} "
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,7 @@ def check_case(
             )
     facts = case.get("expected_facts") or []
     if facts:
-        said = normalized(answer)
-        missing = [f for f in facts if normalized(f) not in said]
+        missing = [f for f in facts if not says(answer, f)]
         out["facts"] = (
             verdict(False, f"missing: {', '.join(repr(f) for f in missing)}")
             if missing
@@ -106,8 +111,7 @@ def check_case(
         )
     forbidden = case.get("forbidden") or []
     if forbidden:
-        said = normalized(answer)
-        found = [f for f in forbidden if normalized(f) in said]
+        found = [f for f in forbidden if says(answer, f)]
         out["forbidden"] = (
             verdict(False, f"says {', '.join(repr(f) for f in found)}")
             if found
