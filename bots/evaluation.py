@@ -61,6 +61,17 @@ class Evaluator:
         session.commit()
         return run
 
+    def recover(self) -> int:
+        """Runs left unfinished by a previous server process (their thread died with it) are
+        marked failed, so nobody waits on them forever. Call once, before starting any run."""
+        with self.sessions() as s:
+            stale = s.query(t.EvalRun).filter(t.EvalRun.status.in_(("queued", "running", "cancelling"))).all()
+            for run in stale:
+                run.status, run.finished_at = "failed", t.now()
+                run.error = "the server stopped during this run; start it again"
+            s.commit()
+            return len(stale)
+
     def start(self, run_id: str) -> None:
         threading.Thread(target=self.execute, args=(run_id,), name=f"eval-{run_id}", daemon=True).start()
 

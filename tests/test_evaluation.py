@@ -231,3 +231,24 @@ def test_gate_settings_choose_the_sets_and_the_minimum(api, model):
     r = api.post(f"/admin/bots/{bot}/versions", json={})
     assert r.status_code == 201 and r.json()["gate"] is None
     assert api.put(f"/admin/bots/{bot}/gate", json={"enabled": False}).json()["enabled"] is False
+
+
+def test_a_run_left_unfinished_by_a_stopped_server_is_marked_failed(settings, embedders, model):
+    from fastapi.testclient import TestClient
+
+    from bots.http.app import create_app
+    from bots.runtime import Runtime
+    from bots.store import tables as t
+
+    runtime = Runtime.build(settings, embedders=embedders)
+    with TestClient(create_app(settings, runtime=runtime)) as api:
+        api.headers["Authorization"] = f"Bearer {runtime.admin_token}"
+        bot = make_bot(api, model.base_url, publish=False)
+    with runtime.sessions() as s:  # as a server killed mid-run leaves it
+        s.add(t.EvalRun(id="run_stale", bot_id=bot, version="draft", set_names=[], status="running", gate_key="x"))
+        s.commit()
+    runtime = Runtime.build(settings, embedders=embedders)
+    with TestClient(create_app(settings, runtime=runtime)) as api:
+        api.headers["Authorization"] = f"Bearer {runtime.admin_token}"
+        run = api.get(f"/admin/bots/{bot}/eval-runs/run_stale").json()
+    assert run["status"] == "failed" and run["error"] == "the server stopped during this run; start it again"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from bots import publish_gate, test_sets
@@ -28,15 +29,30 @@ from bots.schemas.evaluation import (
 from bots.store import evaluation as store
 from bots.store import tables as t
 
-router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: evaluation"])
+_first_use = threading.Lock()
 
 
 def evaluator(request: Request, runtime: Runtime) -> Evaluator:
-    """One per app, made on first use from the runtime's stores and models."""
+    """One per app, made on first use from the runtime's stores and models; runs a previous
+    server process left unfinished are marked failed then (no run of this one exists yet)."""
     state = request.app.state
-    if getattr(state, "evaluator", None) is None:
-        state.evaluator = Evaluator(runtime.sessions, runtime.kb.search, runtime.models)
+    with _first_use:
+        if getattr(state, "evaluator", None) is None:
+            made = Evaluator(runtime.sessions, runtime.kb.search, runtime.models)
+            made.recover()
+            state.evaluator = made
     return state.evaluator
+
+
+def _evaluator_ready(request: Request, runtime: RuntimeDep) -> None:
+    evaluator(request, runtime)
+
+
+router = APIRouter(
+    prefix="/admin/bots/{bot_id}",
+    dependencies=[AdminAuth, Depends(_evaluator_ready)],
+    tags=["admin: evaluation"],
+)
 
 
 class ImportRequest(RequestBody):
