@@ -94,6 +94,9 @@ class Evaluator:
     def _execute(self, run_id: str) -> None:
         with self.sessions() as s:
             run = s.get(t.EvalRun, run_id)
+            if run is not None and run.status == "cancelling":  # cancelled before it began
+                run.status, run.finished_at = "cancelled", t.now()
+                s.commit()
             if run is None or run.status != "queued":
                 return
             run.status = "running"

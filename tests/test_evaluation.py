@@ -252,3 +252,19 @@ def test_a_run_left_unfinished_by_a_stopped_server_is_marked_failed(settings, em
         api.headers["Authorization"] = f"Bearer {runtime.admin_token}"
         run = api.get(f"/admin/bots/{bot}/eval-runs/run_stale").json()
     assert run["status"] == "failed" and run["error"] == "the server stopped during this run; start it again"
+
+
+def test_a_run_cancelled_before_it_began_ends_cancelled(api, runtime, model):
+    from bots.evaluation import Evaluator
+    from bots.store import tables as t
+
+    bot_id = make_bot(api, model.base_url, publish=False)
+    _import(api, bot_id, [REFUND])
+    evaluator = Evaluator(runtime.sessions, runtime.kb.search, runtime.models)
+    with runtime.sessions() as s:
+        run = evaluator.create(s, s.get(t.Bot, bot_id), "draft", None)
+        evaluator.cancel(s, run)
+        run_id = run.id
+    evaluator.execute(run_id)
+    assert api.get(f"/admin/bots/{bot_id}/eval-runs/{run_id}").json()["status"] == "cancelled"
+    assert model.requests == []
