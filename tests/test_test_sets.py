@@ -87,9 +87,19 @@ def test_bad_lines_are_each_named_and_nothing_is_imported(api):
 def test_ten_thousand_cases_import_in_seconds(api):
     bot = create_bot(api)["id"]
     lines = "".join(
-        json.dumps({"question": f"Question {i}?", "expected_sources": [f"doc{i % 50}.md"], "tags": ["bulk"]}) + "\n"
+        json.dumps(
+            {
+                "question": f"Question {i}: how long does a refund for an order paid by card take?",
+                "expected_sources": [f"doc{i % 50}.md", f"manual.pdf#page={i % 300}"],
+                "expected_facts": ["5 business days", "original payment method"],
+                "reference_answer": "Refunds are paid back to the original payment method within 5 business days.",
+                "tags": ["bulk", "refunds"],
+            }
+        )
+        + "\n"
         for i in range(10_000)
     )
+    assert len(lines) > 2 * 1024 * 1024  # more than the admin API's JSON limit: the upload limit applies
     started = time.monotonic()
     r = _put(api, bot, "bulk", lines, "jsonl")
     elapsed = time.monotonic() - started
