@@ -268,3 +268,20 @@ def test_a_run_cancelled_before_it_began_ends_cancelled(api, runtime, model):
     evaluator.execute(run_id)
     assert api.get(f"/admin/bots/{bot_id}/eval-runs/{run_id}").json()["status"] == "cancelled"
     assert model.requests == []
+
+
+def test_a_run_can_measure_the_published_version_or_a_numbered_one(api, model):
+    bot = make_bot(api, model.base_url)  # version 1
+    _import(api, bot, [REFUND])
+    _set_spec(api, bot, retrieval={"min_relevance": 0.99})  # the draft only ever falls back
+    model.queue(Reply.answer("Refunds take 5 business days [1]."), Reply.answer("Refunds take 5 business days [1]."))
+    assert (_run(api, bot, version=1)["version"], _run(api, bot, version="published")["passed"]) == ("1", 1)
+    assert _run(api, bot)["passed"] == 0
+    r = api.post(f"/admin/bots/{bot}/eval-runs", json={"version": "latest"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
+    assert api.post(f"/admin/bots/{bot}/eval-runs", json={"version": 7}).json()["error"]["code"] == "version_not_found"
+    assert (
+        api.post(f"/admin/bots/{bot}/eval-runs", json={"set": "nope"}).json()["error"]["code"] == "test_set_not_found"
+    )
+    listed = api.get(f"/admin/bots/{bot}/eval-runs").json()["runs"]
+    assert [r["version"] for r in listed] == ["draft", "1", "1"]
