@@ -1,5 +1,6 @@
 """A bot as a readable YAML file, so it can live in git: its spec (provider keys left out:
-they stay on the server) and the names of its documents."""
+they stay on the server), the names of its documents and its test sets (the measure of the
+bot travels with it)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class BotFileError(Exception):
     pass
 
 
-def dump(bot: Bot, documents: list[Document]) -> str:
+def dump(bot: Bot, documents: list[Document], test_sets: dict[str, list[dict]] | None = None) -> str:
     spec = {k: v for k, v in bot.spec.items() if k != "name"}
     if isinstance(spec.get("model"), dict):
         spec["model"] = {k: v for k, v in spec["model"].items() if k != "api_key"}
@@ -27,6 +28,8 @@ def dump(bot: Bot, documents: list[Document]) -> str:
         "spec": spec,
         "documents": sorted(d.source for d in documents),
     }
+    if test_sets:
+        data["test_sets"] = test_sets
     header = (
         f"# Prompteur bot {bot.id}. Import with `prompteur bot import FILE`.\n"
         "# Provider API keys are not exported; set them on the server.\n"
@@ -46,4 +49,7 @@ def load(text: str) -> dict:
         )
     if not isinstance(data.get("spec", {}), dict) or not isinstance(data.get("documents", []), list):
         raise BotFileError("`spec` must be a mapping and `documents` a list of file names.")
+    sets = data.get("test_sets", {})
+    if not isinstance(sets, dict) or not all(isinstance(v, list) for v in sets.values()):
+        raise BotFileError("`test_sets` must map each set's name to a list of cases.")
     return data

@@ -20,6 +20,14 @@ from bots.schemas.conversations import (
     HandoffList,
     Stats,
 )
+from bots.schemas.evaluation import (
+    ExportedSet,
+    GateSettings,
+    ImportedSet,
+    RunComparison,
+    RunDetail,
+    TestSetList,
+)
 from bots.schemas.keys import ApiKey, CreatedKey, KeyList, Snippets
 from bots.schemas.knowledge import (
     Chunk,
@@ -190,8 +198,13 @@ class AdminClient:
     def version(self, bot_id: str, number: int) -> VersionWithSpec:
         return self._parse(VersionWithSpec, self.request("GET", f"/admin/bots/{bot_id}/versions/{number}"))
 
-    def publish(self, bot_id: str, note: str = "") -> Version:
-        return self._parse(Version, self.request("POST", f"/admin/bots/{bot_id}/versions", json={"note": note}))
+    def publish(self, bot_id: str, note: str = "", override: str | None = None) -> Version:
+        """The publish gate may refuse (ClientError, code publish_gate_refused); `override`
+        publishes anyway and is stored with the version."""
+        body: dict = {"note": note, **({"override": override} if override else {})}
+        # The gate may evaluate the draft first: as slow as answering its test cases.
+        reply = self.request("POST", f"/admin/bots/{bot_id}/versions", json=body, timeout=ASK_TIMEOUT_S)
+        return self._parse(Version, reply)
 
     def rollback(self, bot_id: str, number: int) -> Version:
         return self._parse(Version, self.request("POST", f"/admin/bots/{bot_id}/versions/{number}/rollback"))
@@ -289,3 +302,32 @@ class AdminClient:
     def server_settings(self) -> ServerSettings:
         """Limits, embedding models and providers this server offers (read-only)."""
         return self._parse(ServerSettings, self.request("GET", "/admin/settings"))
+
+    # --- test sets and evaluation ---
+    def test_sets(self, bot_id: str) -> TestSetList:
+        return self._parse(TestSetList, self.request("GET", f"/admin/bots/{bot_id}/test-sets"))
+
+    def import_test_set(self, bot_id: str, name: str, content: str, format: str = "jsonl") -> ImportedSet:
+        """Replaces the set; all or nothing (a ClientError names every bad line)."""
+        body = {"format": format, "content": content}
+        return self._parse(ImportedSet, self.request("PUT", f"/admin/bots/{bot_id}/test-sets/{name}", json=body))
+
+    def export_test_set(self, bot_id: str, name: str) -> ExportedSet:
+        return self._parse(ExportedSet, self.request("GET", f"/admin/bots/{bot_id}/test-sets/{name}"))
+
+    def start_eval_run(self, bot_id: str, version: str | int = "draft", set_name: str | None = None) -> RunDetail:
+        body = {"version": version, **({"set": set_name} if set_name else {})}
+        return self._parse(RunDetail, self.request("POST", f"/admin/bots/{bot_id}/eval-runs", json=body))
+
+    def eval_run(self, bot_id: str, run_id: str) -> RunDetail:
+        return self._parse(RunDetail, self.request("GET", f"/admin/bots/{bot_id}/eval-runs/{run_id}"))
+
+    def cancel_eval_run(self, bot_id: str, run_id: str) -> None:
+        self.request("POST", f"/admin/bots/{bot_id}/eval-runs/{run_id}/cancel")
+
+    def compare_runs(self, bot_id: str, run_a: str, run_b: str) -> RunComparison:
+        body = self.request("GET", f"/admin/bots/{bot_id}/eval-runs/{run_a}/compare/{run_b}")
+        return self._parse(RunComparison, body)
+
+    def gate(self, bot_id: str) -> GateSettings:
+        return self._parse(GateSettings, self.request("GET", f"/admin/bots/{bot_id}/gate"))

@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     pub = bot.add_parser("publish", help="publish the draft as a new version")
     pub.add_argument("bot")
     pub.add_argument("--note", default="")
+    pub.add_argument("--override", help="publish even if the publish gate refuses; this reason is kept")
     pub.set_defaults(run=_bot_publish)
 
     ask = sub.add_parser("ask", help="ask a bot a question")
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     kbls.add_argument("bot")
     kbls.add_argument("--json", action="store_true")
     kbls.set_defaults(run=_kb_ls)
+    _eval_parser(sub)
     return p
 
 
@@ -137,7 +139,8 @@ def _bot_export(args) -> int:
 
     client = _client()
     bot = client.resolve_bot(args.bot)
-    sys.stdout.write(dump(bot, client.documents(bot.id)))
+    sets = {s.name: client.export_test_set(bot.id, s.name).cases for s in client.test_sets(bot.id).sets}
+    sys.stdout.write(dump(bot, client.documents(bot.id), sets))
     return 0
 
 
@@ -156,6 +159,7 @@ def _bot_import(args) -> int:
         extra = {"embedding_model": data["embedding_model"]} if data.get("embedding_model") else {}
         bot = client.create_bot(data["name"], language=data.get("language", "en"), spec=data.get("spec", {}), **extra)
     print(json.dumps({"id": bot.id}))
+    _import_test_sets(client, bot, data.get("test_sets") or {})
     listed = [str(d) for d in data.get("documents", [])]
     if not listed:
         return 0
@@ -170,11 +174,29 @@ def _bot_import(args) -> int:
     return 1 if missing else 0
 
 
+def _import_test_sets(client: AdminClient, bot: Bot, sets: dict[str, list]) -> None:
+    """Each set replaced whole: the file is the truth for the sets it names."""
+    from bots.test_sets import dump
+
+    for name, cases in sets.items():
+        try:
+            client.import_test_set(bot.id, str(name), dump(cases, "jsonl"), "jsonl")
+        except ClientError as err:
+            raise ClientError(f"test set {name!r}: {err}") from None
+
+
 def _bot_publish(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
-    version = client.publish(bot.id, args.note)
-    print(f"published {bot.name} as version {version.number}", file=sys.stderr)
+    try:
+        version = client.publish(bot.id, args.note, override=args.override)
+    except ClientError as err:
+        if err.code != "publish_gate_refused":
+            raise
+        print(f"not published: {err}", file=sys.stderr)
+        return 1
+    overridden = f" (gate overridden: {version.override_note})" if version.override_note else ""
+    print(f"published {bot.name} as version {version.number}{overridden}", file=sys.stderr)
     return 0
 
 
@@ -371,6 +393,139 @@ def _kb_ls(args) -> int:
         print(
             f"{d.status:<10} {d.source}  pages={d.pages} chunks={d.chunks}" + (f"  error: {d.error}" if d.error else "")
         )
+    return 0
+
+
+def _eval_parser(sub) -> None:
+    ev = sub.add_parser("eval", help="test sets and evaluation runs").add_subparsers()
+    imp = ev.add_parser("import", help="import test cases (JSON lines, CSV or YAML), replacing the set")
+    imp.add_argument("bot")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--set", help="the set's name (default: the file's name without extension)")
+    imp.add_argument("--format", choices=["jsonl", "csv", "yaml"], help="default: from the file's extension")
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(run=_eval_import)
+    export = ev.add_parser("export", help="print a test set")
+    export.add_argument("bot")
+    export.add_argument("set")
+    export.add_argument("--format", choices=["jsonl", "csv", "yaml"], default="jsonl")
+    export.set_defaults(run=_eval_export)
+    run = ev.add_parser("run", help="evaluate a version on the bot's test sets (a measurement: exits 0)")
+    run.add_argument("bot")
+    run.add_argument("--set", help="only this set (default: every set)")
+    run.add_argument("--version", default="draft", help="draft, published or a version number")
+    run.add_argument("--wait", action="store_true", help="wait for the results, showing progress")
+    run.add_argument("--json", action="store_true")
+    run.set_defaults(run=_eval_run)
+    cmp = ev.add_parser("compare", help="compare two runs case by case: regressions first")
+    cmp.add_argument("bot")
+    cmp.add_argument("run_a")
+    cmp.add_argument("run_b")
+    cmp.add_argument("--json", action="store_true")
+    cmp.set_defaults(run=_eval_compare)
+
+
+def _eval_import(args) -> int:
+    from bots.test_sets import guess_format
+
+    try:
+        content = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ClientError(f"{args.file}: {err}") from None
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    name = args.set or args.file.stem
+    result = client.import_test_set(bot.id, name, content, args.format or guess_format(args.file.name))
+    if args.json:
+        print(json.dumps({"set": result.set, "cases": result.cases}))
+    else:
+        print(f"imported {result.cases} cases into {bot.name}/{result.set}", file=sys.stderr)
+    return 0
+
+
+def _eval_export(args) -> int:
+    from bots.test_sets import dump
+
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    sys.stdout.write(dump(client.export_test_set(bot.id, args.set).cases, args.format))
+    return 0
+
+
+def _eval_run(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    version: str | int = args.version
+    if version not in ("draft", "published"):
+        if not str(version).isdigit():
+            raise ClientError(f"--version takes draft, published or a version number, not {version!r}.")
+        version = int(version)
+    run = client.start_eval_run(bot.id, version, args.set)
+    if not args.wait:
+        print(json.dumps({"run_id": run.run_id, "status": run.status}) if args.json else run.run_id)
+        return 0
+    try:
+        while run.status not in ("done", "cancelled", "failed"):
+            if not args.json:
+                _progress_bar(run.done / (run.cases or 1), run.done, run.cases)
+            time.sleep(0.3)
+            run = client.eval_run(bot.id, run.run_id)
+    except KeyboardInterrupt:
+        client.cancel_eval_run(bot.id, run.run_id)
+        print(f"\ncancelled run {run.run_id}", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(_run_json(run), ensure_ascii=False))
+        return 0
+    print(file=sys.stderr)
+    rate = f"{run.pass_rate:.0%}" if run.pass_rate is not None else "n/a"
+    print(f"run {run.run_id} ({run.status}): {run.passed} passed, {run.failed} failed, {run.errored} errored ({rate})")
+    for case in run.cases_detail:
+        if not case.passed:
+            why = case.error or "; ".join(f"{n}: {c.reason}" for n, c in case.checks.items() if not c.passed)
+            print(f"  {case.status.upper()}: {case.question}  ({why})")
+    return 0
+
+
+def _run_json(run) -> dict:
+    return {
+        "run_id": run.run_id,
+        "version": run.version,
+        "status": run.status,
+        "cases": run.cases,
+        "passed": run.passed,
+        "failed": run.failed,
+        "errored": run.errored,
+        "pass_rate": run.pass_rate,
+        "retrieval": run.retrieval,
+        "metrics": run.metrics,
+        "cases_detail": [
+            {
+                "question": c.question,
+                "passed": c.passed,
+                "status": c.status,
+                "checks": {n: {"passed": v.passed, "reason": v.reason} for n, v in c.checks.items()},
+                "retrieved": c.retrieved,
+                "answer": c.answer,
+                "error": c.error,
+            }
+            for c in run.cases_detail
+        ],
+    }
+
+
+def _eval_compare(args) -> int:
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    result = client.compare_runs(bot.id, args.run_a, args.run_b)
+    if args.json:
+        print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+        return 0
+    for title, items in (("regressions", result.regressions), ("fixes", result.fixes)):
+        print(f"{title}: {len(items)}")
+        for c in items:
+            print(f"  {c.before} -> {c.after}: {c.question}")
+    print(f"unchanged: {len(result.unchanged)}")
     return 0
 
 

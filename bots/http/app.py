@@ -18,6 +18,7 @@ from bots.http.routes import (
     admin_knowledge,
     admin_server,
     admin_versions,
+    evaluation,
     openai_compat,
     public_chat,
     widget,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(openai_compat.router)
     app.include_router(widget.router)
     app.include_router(admin_embed.router)
+    app.include_router(evaluation.router)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:

@@ -12,6 +12,10 @@ class Version(BaseModel):
     note: str
     created_at: str
     published: bool
+    # Set when an owner published past a refusing publish gate: their reason.
+    override_note: str | None = None
+    # What the publish gate measured: {"run_id", "pass_rate", "reused", "refusals"}.
+    gate: dict[str, Any] | None = None
 
 
 class VersionWithSpec(Version):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bots.core.status import DocumentStatus, JobStatus
@@ -97,6 +97,10 @@ class BotVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     spec: Mapped[dict] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Set when an owner published although the publish gate refused: why, in their words.
+    override_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What the gate measured ({"pass_rate", "run_id", "refusals"}); None: no gate ran.
+    gate: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     __table_args__ = (UniqueConstraint("bot_id", "number", name="uq_bot_versions_bot_number"),)
 
@@ -174,3 +178,81 @@ class HandoffRequest(Base):
     phone: Mapped[str | None] = mapped_column(String(60), nullable=True)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TestSet(Base):
+    """A bot's named set of test cases; a draft is measured against them before it goes live."""
+
+    __tablename__ = "test_sets"
+    __test__ = False  # not a pytest class, despite its name
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("set"))
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
+    __table_args__ = (UniqueConstraint("bot_id", "name", name="uq_test_sets_bot_name"),)
+
+
+class TestCase(Base):
+    __tablename__ = "test_cases"
+    __test__ = False
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    set_id: Mapped[str] = mapped_column(ForeignKey("test_sets.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    # The case as `bots.test_sets.Case` validated it (question, expected_sources, ...).
+    data: Mapped[dict] = mapped_column(JSON)
+
+
+class EvalRun(Base):
+    """One version of a bot measured on test sets; per-case results in `eval_case_results`."""
+
+    __tablename__ = "eval_runs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("run"))
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(20))  # "draft" or a version number, as asked
+    version_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the draft
+    set_names: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|done|cancelled|failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    passed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    errored: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Hash of spec + knowledge generation + the sets' content: a finished run with the same
+    # key measured exactly what a new one would, so the publish gate reuses it.
+    gate_key: Mapped[str] = mapped_column(String(64), index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EvalCaseResult(Base):
+    __tablename__ = "eval_case_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"), index=True)
+    set_name: Mapped[str] = mapped_column(String(200))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # passed | failed | errored
+    must_pass: Mapped[bool] = mapped_column(Boolean, default=False)
+    checks: Mapped[dict] = mapped_column(JSON, default=dict)  # {name: {"passed", "reason"}}
+    retrieved: Mapped[list] = mapped_column(JSON, default=list)  # [{"source", "page", "chunk_id", "score"}]
+    expected_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-based; None: not retrieved
+    answer: Mapped[str] = mapped_column(Text, default="")
+    citations: Mapped[list] = mapped_column(JSON, default=list)
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GateSettings(Base):
+    """Which sets gate publishing and how well the draft must do; no row: the defaults."""
+
+    __tablename__ = "gate_settings"
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), primary_key=True)
+    set_names: Mapped[list | None] = mapped_column(JSON, nullable=True)  # None: every set of the bot
+    min_pass_rate: Mapped[float] = mapped_column(Float, default=0.8)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -75,10 +75,14 @@ def versions(session: Session, bot_id: str) -> list[t.BotVersion]:
     )
 
 
-def publish(session: Session, bot: t.Bot, note: str = "") -> t.BotVersion:
+def publish(
+    session: Session, bot: t.Bot, note: str = "", *, override_note: str | None = None, gate: dict | None = None
+) -> t.BotVersion:
     spec = spec_model(bot, bot.spec)  # refuse to publish what could not be served
     number = (session.scalar(select(func.max(t.BotVersion.number)).where(t.BotVersion.bot_id == bot.id)) or 0) + 1
-    row = t.BotVersion(bot_id=bot.id, number=number, spec=spec.stored_json(), note=note)
+    row = t.BotVersion(
+        bot_id=bot.id, number=number, spec=spec.stored_json(), note=note, override_note=override_note, gate=gate
+    )
     session.add(row)
     bot.published_version = number
     session.commit()
@@ -98,6 +102,8 @@ def version_out(row: t.BotVersion, bot: t.Bot, *, with_spec: bool = False) -> di
         "note": row.note,
         "created_at": row.created_at.isoformat(),
         "published": row.number == bot.published_version,
+        "override_note": row.override_note,
+        "gate": row.gate,
     }
     if with_spec:
         out["spec"] = spec_model(bot, row.spec).redacted()

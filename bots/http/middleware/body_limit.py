@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 
 _UPLOAD = re.compile(r"^/admin/bots/[^/]+/documents/?$")
+# A test-set import is a file too (10,000 cases are a few MB): it gets the upload limit.
+_TEST_SET_IMPORT = re.compile(r"^/admin/bots/[^/]+/test-sets/[^/]+/?$")
 _WITH_BODY = ("POST", "PUT", "PATCH")
 
 
@@ -50,7 +52,7 @@ class Limits:
         )
 
     def for_request(self, method: str, path: str) -> Limit:
-        if method == "POST" and _UPLOAD.match(path):
+        if (method == "POST" and _UPLOAD.match(path)) or (method == "PUT" and _TEST_SET_IMPORT.match(path)):
             return self.upload
         return self.admin if _is_admin(path) else self.public
 

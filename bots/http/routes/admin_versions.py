@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy import select
 
-from bots.http.deps import AdminAuth, BotDep, DbSession
+from bots import publish_gate
+from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import DbInt, RequestBody
+from bots.http.routes.evaluation import evaluator
 from bots.schemas.keys import ApiKey, CreatedKey, KeyList
 from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.store import keys, versions
@@ -19,6 +21,8 @@ router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags
 
 class PublishRequest(RequestBody):
     note: str = Field(default="", max_length=2000)
+    # Publish although the publish gate refuses; the reason is stored with the version.
+    override: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
 class KeyRequest(RequestBody):
@@ -34,9 +38,19 @@ def list_versions(bot: BotDep, session: DbSession):
     }
 
 
-@router.post("/versions", status_code=201, response_model=Version, summary="Publish the draft as a new version")
-def publish(body: PublishRequest, bot: BotDep, session: DbSession):
-    return versions.version_out(versions.publish(session, bot, body.note), bot)
+@router.post(
+    "/versions",
+    status_code=201,
+    response_model=Version,
+    summary="Publish the draft as a new version (the publish gate may refuse: 409 publish_gate_refused)",
+)
+def publish(body: PublishRequest, request: Request, runtime: RuntimeDep, bot: BotDep, session: DbSession):
+    verdict = publish_gate.check(evaluator(request, runtime), session, bot)
+    if verdict.refusals and not (body.override and body.override.strip()):
+        raise publish_gate.PublishRefused(verdict.refusals, verdict.run_id or "")
+    override = body.override.strip() if verdict.refusals and body.override else None
+    gate = verdict.stored() if verdict.run_id else None
+    return versions.version_out(versions.publish(session, bot, body.note, override_note=override, gate=gate), bot)
 
 
 @router.get("/versions/{number}", response_model=VersionWithSpec)

@@ -1,0 +1,270 @@
+"""Evaluation runs: one version of a bot answers its test cases, each answer is checked
+(`bots.eval_checks`), and the results and aggregates are stored.
+
+Cases are answered by the core pipeline directly (`bots.core.answering.answer`) with the
+version's spec and the bot's retrieval, not through `Chat`: a test question is not customer
+traffic and must not show up in conversations or analytics. A run executes in a background
+thread (`start`) or in the caller's (`execute`, used by the publish gate); it reads cases a
+batch at a time and writes each result as it goes, so memory stays bounded whatever the
+set's size. A provider error makes a case `errored`, not failed: it measured nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bots.chat import hit_dict
+from bots.core import answering
+from bots.core.errors import DomainError
+from bots.core.spec import BotSpec, ModelSettings
+from bots.eval_checks import Expected, check_case, expected_rank, percentile, retrieval_metrics
+from bots.llm.protocol import ChatModel
+from bots.store import evaluation as store
+from bots.store import tables as t
+from bots.store.versions import DRAFT, resolve
+from knowledge.documents import Hit
+
+log = logging.getLogger(__name__)
+
+SEARCH_DEPTH = 10  # hits scored per case, whatever k: MRR@10 needs ten
+FINISHED = ("done", "cancelled", "failed")
+
+
+@dataclass
+class Evaluator:
+    sessions: sessionmaker
+    search: Callable[[str, str, int], Sequence[Hit]]
+    models: Callable[[ModelSettings], ChatModel]
+
+    def create(self, session: Session, bot: t.Bot, version: str | int, set_names: Sequence[str] | None) -> t.EvalRun:
+        """A queued run (committed) of `version` ("draft", "published" or N) on the named sets."""
+        resolved = resolve(session, bot, version)
+        test_sets = store.named_sets(session, bot.id, set_names)
+        total = sum(store.case_counts(session, [s.id for s in test_sets]).values())
+        if not total:
+            raise store.NoTestCases(bot.id)
+        run = t.EvalRun(
+            bot_id=bot.id,
+            version=DRAFT if resolved.version is None else str(resolved.version),
+            version_number=resolved.version,
+            set_names=[s.name for s in test_sets],
+            total=total,
+            metrics={},
+            gate_key=store.gate_key(session, resolved.spec.stored_json(), bot.knowledge_generation, test_sets),
+        )
+        session.add(run)
+        session.commit()
+        return run
+
+    def recover(self) -> int:
+        """Runs left unfinished by a previous server process (their thread died with it) are
+        marked failed, so nobody waits on them forever. Call once, before starting any run."""
+        with self.sessions() as s:
+            stale = s.query(t.EvalRun).filter(t.EvalRun.status.in_(("queued", "running", "cancelling"))).all()
+            for run in stale:
+                run.status, run.finished_at = "failed", t.now()
+                run.error = "the server stopped during this run; start it again"
+            s.commit()
+            return len(stale)
+
+    def start(self, run_id: str) -> None:
+        threading.Thread(target=self.execute, args=(run_id,), name=f"eval-{run_id}", daemon=True).start()
+
+    def cancel(self, session: Session, run: t.EvalRun) -> None:
+        if run.status not in FINISHED:
+            run.status = "cancelling"  # the executor stops before its next case
+            session.commit()
+
+    def execute(self, run_id: str) -> None:
+        try:
+            self._execute(run_id)
+        except Exception as err:  # a run is a background job: record why it stopped, never vanish
+            log.exception("evaluation run %s failed", run_id)
+            with self.sessions() as s:
+                run = s.get(t.EvalRun, run_id)
+                if run is not None:
+                    run.status, run.error, run.finished_at = "failed", f"{type(err).__name__}: {err}", t.now()
+                    s.commit()
+
+    def _execute(self, run_id: str) -> None:
+        with self.sessions() as s:
+            run = s.get(t.EvalRun, run_id)
+            if run is not None and run.status == "cancelling":  # cancelled before it began
+                run.status, run.finished_at = "cancelled", t.now()
+                s.commit()
+            if run is None or run.status != "queued":
+                return
+            run.status = "running"
+            bot = s.get(t.Bot, run.bot_id)
+            spec = resolve(s, bot, DRAFT if run.version_number is None else run.version_number).spec
+            bot_id, embedding_model = bot.id, bot.embedding_model
+            known = {d.source for d in s.query(t.Document).filter(t.Document.bot_id == bot_id)}
+            set_rows = [(ts.id, ts.name) for ts in store.named_sets(s, bot_id, run.set_names)]
+            s.commit()
+        model = self.models(spec.model)
+        with self.sessions() as reader:
+            for set_id, set_name in set_rows:
+                for case in store.cases(reader, set_id):
+                    if self._cancelled(run_id):
+                        return
+                    result = self._case(bot_id, spec, embedding_model, model, case.data, known)
+                    self._record(run_id, set_name, case.ordinal, case.data, result)
+        self._finish(run_id)
+
+    def _cancelled(self, run_id: str) -> bool:
+        with self.sessions() as s:
+            run = s.get(t.EvalRun, run_id)
+            if run.status == "cancelling":
+                run.status, run.finished_at = "cancelled", t.now()
+                s.commit()
+                return True
+            return False
+
+    def _case(
+        self, bot_id: str, spec: BotSpec, embedding_model: str, model: ChatModel, case: dict, known: set[str]
+    ) -> dict:
+        searched: list[Hit] = []
+
+        def retrieve(question: str, k: int) -> Sequence[Hit]:
+            # One search, deep enough for the metrics; the pipeline gets its own top k of it.
+            searched[:] = self.search(bot_id, question, max(k, SEARCH_DEPTH))
+            return searched[:k]
+
+        out: dict = {"answer": "", "citations": [], "fallback": False, "error": None, "latency_ms": 0, "usage": (0, 0)}
+        try:
+            answer = answering.answer(
+                spec,
+                case["question"],
+                case.get("history") or (),
+                retrieve=retrieve,
+                model=model,
+                embedding_model=embedding_model,
+            )
+        except DomainError as err:
+            out["error"] = f"{err.code}: {err.detail or err.message}"
+        else:
+            out.update(
+                answer=answer.text,
+                citations=answer.citations,
+                fallback=answer.fallback,
+                latency_ms=answer.latency_ms,
+                usage=(answer.usage.prompt_tokens, answer.usage.completion_tokens),
+            )
+        hits = [hit_dict(h) for h in searched]
+        expected = case.get("expected_sources") or []
+        out["hits"] = hits
+        out["rank"] = expected_rank(expected, hits)
+        out["checks"] = (
+            {}
+            if out["error"]
+            else check_case(
+                case,
+                hits=hits,
+                k=spec.retrieval.k,
+                answer=out["answer"],
+                citations=out["citations"],
+                fallback=out["fallback"],
+                missing_sources=[e for e in expected if not _known(e, known)],
+            )
+        )
+        return out
+
+    def _record(self, run_id: str, set_name: str, ordinal: int, case: dict, r: dict) -> None:
+        status = "errored" if r["error"] else ("passed" if all(c["passed"] for c in r["checks"].values()) else "failed")
+        with self.sessions() as s:
+            s.add(
+                t.EvalCaseResult(
+                    run_id=run_id,
+                    set_name=set_name,
+                    ordinal=ordinal,
+                    question=case["question"],
+                    status=status,
+                    must_pass=bool(case.get("must_pass")),
+                    checks=r["checks"],
+                    retrieved=r["hits"],
+                    expected_rank=r["rank"],
+                    answer=r["answer"],
+                    citations=r["citations"],
+                    fallback=r["fallback"],
+                    error=r["error"],
+                    latency_ms=r["latency_ms"],
+                    prompt_tokens=r["usage"][0],
+                    completion_tokens=r["usage"][1],
+                )
+            )
+            run = s.get(t.EvalRun, run_id)
+            run.done += 1
+            setattr(run, status, getattr(run, status) + 1)
+            s.commit()
+
+    def _finish(self, run_id: str) -> None:
+        with self.sessions() as s:
+            run = s.get(t.EvalRun, run_id)
+            bot = s.get(t.Bot, run.bot_id)
+            k = resolve(s, bot, DRAFT if run.version_number is None else run.version_number).spec.retrieval.k
+            run.metrics = aggregates(store.scores(s, run_id), k)
+            if run.status == "cancelling":
+                run.status = "cancelled"
+            else:
+                run.status = "done"
+            run.finished_at = t.now()
+            s.commit()
+
+
+def _known(expected: str, known: set[str]) -> bool:
+    e = Expected.parse(expected)
+    return any(e.matches(source, None) for source in known)
+
+
+def aggregates(rows: Sequence[t.EvalCaseResult], k: int) -> dict:
+    measured = [r for r in rows if r.status != "errored"]
+    with_sources = [r for r in measured if "retrieval" in r.checks]
+    cited = [r for r in measured if "cited" in r.checks]
+    refused = [r for r in measured if r.fallback]
+    must_refuse = [r for r in measured if _must_refuse(r)]
+    latencies = [r.latency_ms for r in measured]
+    passed = sum(1 for r in measured if r.status == "passed")
+    return {
+        "pass_rate": passed / len(measured) if measured else None,
+        "retrieval": retrieval_metrics([r.expected_rank for r in with_sources], k),
+        "citation_accuracy": sum(1 for r in cited if r.checks["cited"]["passed"]) / len(cited) if cited else None,
+        "refusal_precision": sum(1 for r in refused if _must_refuse(r)) / len(refused) if refused else None,
+        "refusal_recall": sum(1 for r in must_refuse if r.fallback) / len(must_refuse) if must_refuse else None,
+        "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)},
+        "tokens": {
+            "prompt": sum(r.prompt_tokens for r in rows),
+            "completion": sum(r.completion_tokens for r in rows),
+        },
+        "judge": "judge not configured: not used",
+    }
+
+
+def _must_refuse(r: t.EvalCaseResult) -> bool:
+    """Whether the case asked for a refusal, read back from its refusal verdict."""
+    refusal = r.checks.get("refusal") or {}
+    return refusal.get("reason") in ("refused as expected", "answered instead of the fallback")
+
+
+def compare(a: Sequence[t.EvalCaseResult], b: Sequence[t.EvalCaseResult]) -> dict:
+    """Case by case, matched on (set, question): regressions (passed → failed) first, then
+    fixes (failed → passed), then the rest."""
+    before = {(r.set_name, r.question): r for r in a}
+    out: dict[str, list] = {"regressions": [], "fixes": [], "unchanged": []}
+    for r in b:
+        old = before.get((r.set_name, r.question))
+        if old is None:
+            continue
+        item: dict = {"set": r.set_name, "question": r.question, "before": old.status, "after": r.status}
+        if old.status == "passed" and r.status == "failed":
+            item["reasons"] = {n: c["reason"] for n, c in r.checks.items() if not c["passed"]}
+            out["regressions"].append(item)
+        elif old.status == "failed" and r.status == "passed":
+            out["fixes"].append(item)
+        else:
+            out["unchanged"].append(item)
+    return out
