@@ -87,7 +87,10 @@ def retriever(*hits: Hit):
 
 
 def spec(**kw) -> BotSpec:
+    """A bot whose model writes its answers (the bundled model's default is extractive),
+    guarded as configured by default unless `answer` says otherwise."""
     kw["persona"] = {"company": "Contoso", **kw.get("persona", {})}
+    kw["answer"] = {"style": "generative", **kw.get("answer", {})}
     return BotSpec(name="Contoso", **kw)
 
 
