@@ -107,6 +107,8 @@ class Debug:
     # What the guard did, when it found claims: {"action": "replaced" | "flagged",
     # "claims": [{"kind": ..., "text": ...}]}; None when it found nothing or is off.
     guard: dict | None = None
+    # The bundled 135M model wrote this answer: demo quality, which the builder says.
+    demo_model: bool = False
 
 
 @dataclass
@@ -192,6 +194,7 @@ class _Plan:
     canary: str
     style: str  # "extractive" | "generative"
     passages: list[Hit] = field(default_factory=list)  # what the gate let through
+    bundled: bool = False  # the bot's model is the bundled demo one
 
     def debug(
         self,
@@ -200,6 +203,7 @@ class _Plan:
         cut_at_tokens: int | None = None,
         passages: list[Hit] | None = None,
         guard: dict | None = None,
+        by_model: bool = False,
     ) -> Debug:
         prompt = self.prompt
         return Debug(
@@ -212,6 +216,7 @@ class _Plan:
             cut_at_tokens=cut_at_tokens,
             style=self.style,
             guard=guard,
+            demo_model=by_model and self.bundled,
         )
 
 
@@ -221,18 +226,19 @@ def _plan(spec: BotSpec, question: str, history: History, hits: list[Hit], embed
     passages = relevant_passages(hits, spec.retrieval.threshold_for(embedding_model))
     canary = secrets.token_hex(6)
     style = spec.answer.effective_style(spec.model)
+    bundled = spec.model.provider == "local" and not spec.model.base_url
     if passages:
         reason = "grounded"
     elif spec.fallback.allow_small_talk and is_small_talk(question):
         reason = "small_talk"
     else:
-        return _Plan(language, hits, fallback_text, None, "no_relevant_passage", canary, style)
+        return _Plan(language, hits, fallback_text, None, "no_relevant_passage", canary, style, bundled=bundled)
     if style == "extractive":
-        return _Plan(language, hits, fallback_text, None, reason, canary, style, passages)
+        return _Plan(language, hits, fallback_text, None, reason, canary, style, passages, bundled)
     prompt = build_prompt(
         spec, question, history, passages, fallback_text=fallback_text, language=language, canary=canary
     )
-    return _Plan(language, hits, fallback_text, prompt, reason, canary, style, passages)
+    return _Plan(language, hits, fallback_text, prompt, reason, canary, style, passages, bundled)
 
 
 def _normalized(text: str) -> str:
@@ -462,7 +468,7 @@ def answer_stream(
         handoff=False,
         latency_ms=_ms(started),
         text=text,
-        debug=plan.debug(cut_at_tokens=max_tokens if cut_by_limit else None, guard=record),
+        debug=plan.debug(cut_at_tokens=max_tokens if cut_by_limit else None, guard=record, by_model=True),
     )
 
 
