@@ -38,6 +38,7 @@ class Case:
     quoted: bool = False  # the final text is quoted from the document (the extractive answer)
     guard: dict | None = None  # the stored debug's guard record: {"action", "kinds"}
     never_streamed: str | None = None  # text no delta may carry (an unsupported claim)
+    streamed_first: str | None = None  # what streams do show first (checked model text)
 
 
 CASES = [
@@ -110,11 +111,15 @@ CASES = [
     Case(
         "invented phone number after a true sentence: replaced, the claim never shown",
         RETURNS,
-        Reply.answer("Unused items can be returned within 30 days. Call +33 1 23 45 67 89 to start a return."),
+        Reply.answer(
+            "Unused items can be returned within 30 days. Call +33 1 23 45 67 89 to start a return, "
+            "any day of the week, and a courier collects the parcel at your door."
+        ),
         cited=True,
         quoted=True,
         guard={"action": "replaced", "kinds": ["phone"]},
         never_streamed="+33",
+        streamed_first="Unused items can be returned within 30 days.\n\n",
         streamed_whole=False,  # the true sentence was shown, then the quote replaced it
     ),
     Case(
@@ -266,6 +271,8 @@ def test_every_channel_gives_the_same_answer(api, bot, model, case):
             assert guard is None, where
         if case.never_streamed:
             assert case.never_streamed not in (got.streamed or "") + got.text, where
+        if case.streamed_first and got.streamed is not None:
+            assert got.streamed == case.streamed_first + got.text, where
         if got.streamed is not None and case.streamed_whole:
             assert got.streamed == got.text, where
         if case.reply and case.reply.kind == "echo_system":
