@@ -430,3 +430,18 @@ def test_an_extractive_bot_answers_when_the_bundled_model_cannot_start(api, runt
     assert api.patch(f"/admin/bots/{bot}", json={"spec": spec_now}).status_code == 200
     reply = api.post(f"/admin/bots/{bot}/playground", json={"message": "How long do I have to return an item?"})
     assert reply.status_code == 503, reply.text
+
+
+def test_a_guarded_answer_cut_by_the_limit_ends_at_its_last_whole_sentence(server, model):
+    # The unfinished second sentence was held back by the guard, never shown: it goes whole,
+    # rather than being kept and ended with "…".
+    first = (
+        "Returns are accepted within 30 days with the receipt, in any of our stores or by post, and "
+        "the refund goes back to the card you paid with once the item has been checked by our team."
+    )
+    tail = " You can also ask a courier to collect the parcel at your home or at your office, which is handy if"
+    server.queue(Reply.cut_by_limit(first + tail))
+    events = list(answer_stream(spec(), "Returns?", retrieve=retriever(RETURNS), model=model))
+    done = events[-1]
+    assert done.text == first and done.debug.cut_at_tokens
+    assert "".join(e.text for e in events if isinstance(e, Delta)) == first

@@ -424,6 +424,8 @@ def answer_stream(
     except ProviderError as error:
         log.error("answer failed: %s", error.operator_message)
         error.language = plan.language
+        if holding:
+            guard.released = check.released  # what the customer saw: the end is cut from there
         rest = guard.finish()
         if holding:
             rest = check.finish(guard.released)  # an unchecked rest is not shown, nor stored
@@ -444,6 +446,10 @@ def answer_stream(
         yield from replaced(usage, shown)
         return
     cut_by_limit = finish_reason == "length"
+    if holding:
+        # The customer saw only checked sentences: a cut ends at the last whole sentence, not
+        # after text the guard held back ("…" is for a sentence already shown in part).
+        guard.released = check.released
     rest = guard.finish(cut_by_limit=cut_by_limit)
     text = guard.released
     if _said_fallback(text, plan.fallback_text):
