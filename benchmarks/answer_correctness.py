@@ -116,9 +116,16 @@ def extractive_record(bot, question: str, passages, language: str) -> dict:
 
 def generative_record(bot, model, question: str, hits) -> dict:
     started = time.perf_counter()
+    # The model's own words, unguarded: the pipeline would otherwise quote (the bundled
+    # model's default style) or guard them, and `guarded` below measures the guard itself.
+    raw = bot.spec.answer.model_copy(update={"style": "generative", "guard": "off"})
     try:
         result = answer(
-            bot.spec, question, retrieve=lambda _q, _k: hits, model=model, embedding_model=bot.embedding_model
+            bot.spec.model_copy(update={"answer": raw}),
+            question,
+            retrieve=lambda _q, _k: hits,
+            model=model,
+            embedding_model=bot.embedding_model,
         )
     except AnswerFailed as err:
         return {"text": "", "fallback": True, "error": err.code, "ms": _ms(started), "cited": [], "passages": []}

@@ -235,7 +235,10 @@ class Chat:
             raise ConversationTooLong(limit=self.limits.max_conversation_messages)
         spec = capped(resolved.spec, q.max_tokens)
         # Raises ModelConfigError / LocalModelError (DomainErrors) before anything is stored.
-        model = self._model_for(spec.model)
+        # An extractive bot never calls its model: it answers even when the bundled model's
+        # server cannot start, and does not start it for nothing.
+        generative = spec.answer.effective_style(spec.model) == "generative"
+        model = self._model_for(spec.model) if generative else None
         with self._sessions.begin() as s:
             conversation_id = existing.id if existing else (q.conversation_id or new_conversation_id())
             if existing is None:
@@ -456,6 +459,8 @@ def compact_debug(debug: Debug | None) -> dict | None:
         "reason": debug.reason,
         "language": debug.language,
         "cut_at_tokens": debug.cut_at_tokens,
+        "style": debug.style,
+        "guard": debug.guard,
         "hits": [hit_dict(h) for h in debug.hits],
         "passages": [h.chunk_id for h in debug.passages],
     }

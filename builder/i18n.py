@@ -202,6 +202,39 @@ S: dict[str, tuple[str, str]] = {
         "dernière phrase complète. S'il faut plus de place, augmentez « Réponse maximale » "
         "dans Réglages.",
     ),
+    "pg_style_extractive": (
+        "Quoted from your documents: no model wrote this answer.",
+        "Citée de vos documents : aucun modèle n'a écrit cette réponse.",
+    ),
+    "pg_style_generative": ("Written by the model.", "Écrite par le modèle."),
+    "pg_guard_replaced": (
+        "The model's answer said {claims}, which your documents do not contain: it was replaced by quotes from them.",
+        "La réponse du modèle disait {claims}, absent de vos documents : elle a été "
+        "remplacée par des citations de ceux-ci.",
+    ),
+    "pg_guard_flagged": (
+        "Not found in your documents: {claims}. The answer was kept (the guard only flags).",
+        "Absent de vos documents : {claims}. La réponse a été gardée (le contrôle signale seulement).",
+    ),
+    "claim_kind_amount": ("amount", "montant"),
+    "claim_kind_percent": ("percentage", "pourcentage"),
+    "claim_kind_number": ("number", "nombre"),
+    "claim_kind_duration": ("duration", "durée"),
+    "claim_kind_date": ("date", "date"),
+    "claim_kind_phone": ("phone number", "numéro de téléphone"),
+    "claim_kind_email": ("e-mail address", "adresse e-mail"),
+    "claim_kind_url": ("link", "lien"),
+    "claim_kind_quote": ("quoted name", "nom cité"),
+    "claim_kind_negation": ("a negation of its passage", "une négation de son passage"),
+    "demo_quality": ("Demo quality", "Qualité démo"),
+    "demo_quality_help": (
+        "The bundled 135M model writes this answer: fine to try Prompteur, not to answer "
+        "customers (it contradicts its documents and invents figures). Quote the documents "
+        "(answer style “Extractive”) or connect a stronger model in Settings.",
+        "Le petit modèle fourni (135M) écrit cette réponse : bien pour essayer Prompteur, pas "
+        "pour répondre aux clients (il contredit ses documents et invente des chiffres). Citez "
+        "les documents (style « Extractif ») ou branchez un modèle plus fort dans Réglages.",
+    ),
     "pg_passages": ("Retrieved passages", "Passages trouvés"),
     "pg_no_hits": ("No passage was retrieved.", "Aucun passage trouvé."),
     "pg_prompt": ("The final prompt sent to the model", "Le prompt final envoyé au modèle"),
@@ -411,6 +444,38 @@ S: dict[str, tuple[str, str]] = {
     ),
     "automatic": ("automatic", "automatique"),
     "timeout": ("Timeout (seconds)", "Délai maximal (secondes)"),
+    "answers_section": ("How answers are written", "Comment les réponses sont écrites"),
+    "answer_style": ("Answer style", "Style des réponses"),
+    "answer_style_help": (
+        "Extractive: the answer quotes the most relevant sentences of your documents, and no "
+        "model writes a word. Generative: the model writes it. Automatic: extractive with the "
+        "bundled model, generative with any other.",
+        "Extractif : la réponse cite les phrases les plus pertinentes de vos documents, aucun "
+        "modèle n'écrit un mot. Génératif : le modèle l'écrit. Automatique : extractif avec le "
+        "modèle fourni, génératif avec tout autre.",
+    ),
+    "answer_style_auto": ("Automatic", "Automatique"),
+    "answer_style_extractive": ("Extractive (quotes)", "Extractif (citations)"),
+    "answer_style_generative": ("Generative (the model writes)", "Génératif (le modèle écrit)"),
+    "answer_max_chars": ("Longest quoted answer (characters)", "Réponse citée maximale (caractères)"),
+    "answer_max_chars_help": (
+        "An extractive answer quotes whole sentences up to this length.",
+        "Une réponse extractive cite des phrases entières jusqu'à cette longueur.",
+    ),
+    "answer_guard": ("Fact check of generated answers", "Contrôle des réponses générées"),
+    "answer_guard_help": (
+        "Numbers, amounts, dates, durations, phone numbers, e-mail addresses and links the model "
+        "writes must be in the passages it was given. Replace: an answer that fails becomes "
+        "quotes of the passages, and the unchecked sentence is never shown. Flag: the answer "
+        "is kept and the playground shows what failed. Off: no check.",
+        "Les nombres, montants, dates, durées, téléphones, adresses e-mail et liens écrits par "
+        "le modèle doivent figurer dans les passages fournis. Remplacer : une réponse en défaut "
+        "devient des citations des passages, et la phrase non vérifiée n'est jamais montrée. "
+        "Signaler : la réponse est gardée et le bac à sable montre le défaut. Désactivé : aucun contrôle.",
+    ),
+    "answer_guard_replace": ("Replace with quotes", "Remplacer par des citations"),
+    "answer_guard_flag": ("Flag only", "Signaler seulement"),
+    "answer_guard_off": ("Off", "Désactivé"),
     "retrieval_section": ("Retrieval", "Recherche documentaire"),
     "embedding_model": ("Embedding model", "Modèle d'embeddings"),
     "embedding_help": (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from bots.settings import Settings
-from tests.public_api_support import bearer, make_bot, parse_sse, secret_key
+from tests.public_api_support import FIXTURES, bearer, make_bot, parse_sse, secret_key
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
 FALLBACK = (
@@ -35,6 +35,10 @@ class Case:
     error: str | None = None  # the expected error code
     status: int | None = None  # ... and HTTP status for the whole-answer channels
     streamed_whole: bool = True  # the deltas joined are the final text
+    quoted: bool = False  # the final text is quoted from the document (the extractive answer)
+    guard: dict | None = None  # the stored debug's guard record: {"action", "kinds"}
+    never_streamed: str | None = None  # text no delta may carry (an unsupported claim)
+    streamed_first: str | None = None  # what streams do show first (checked model text)
 
 
 CASES = [
@@ -94,6 +98,45 @@ CASES = [
         "Hello!",
         Reply.answer("Hello! How can I help you today?"),
         text="Hello! How can I help you today?",
+    ),
+    Case(
+        "invented amount: replaced by the quoted answer",
+        RETURNS,
+        Reply.answer("Returns cost 15 euros and are accepted within 30 days [1]."),
+        cited=True,
+        quoted=True,
+        guard={"action": "replaced", "kinds": ["amount"]},
+        never_streamed="15 euros",
+    ),
+    Case(
+        "invented phone number after a true sentence: replaced, the claim never shown",
+        RETURNS,
+        Reply.answer(
+            "Unused items can be returned within 30 days. Call +33 1 23 45 67 89 to start a return, "
+            "any day of the week, and a courier collects the parcel at your door."
+        ),
+        cited=True,
+        quoted=True,
+        guard={"action": "replaced", "kinds": ["phone"]},
+        never_streamed="+33",
+        streamed_first="Unused items can be returned within 30 days.\n\n",
+        streamed_whole=False,  # the true sentence was shown, then the quote replaced it
+    ),
+    Case(
+        "invented date: replaced by the quoted answer",
+        RETURNS,
+        Reply.answer("Returns are accepted until March 3, 2025."),
+        cited=True,
+        quoted=True,
+        guard={"action": "replaced", "kinds": ["date"]},
+        never_streamed="March 3",
+    ),
+    Case(
+        "numbers written differently from the document: kept",
+        RETURNS,
+        Reply.answer("You have a 30-day window to return unused items. The refund arrives within 5 business-days."),
+        text="You have a 30-day window to return unused items. The refund arrives within 5 business-days.",
+        cited=True,
     ),
     Case("provider 429 before any text", RETURNS, Reply.error(429), error="model_rate_limited", status=503),
     Case("provider 500 before any text", RETURNS, Reply.error(500), error="model_unavailable", status=503),
@@ -180,6 +223,13 @@ def bot(api, model):
     )
 
 
+def is_quoted(text: str) -> bool:
+    """Every line of the answer, but for its Markdown list or heading marks, is in the document."""
+    document = " ".join((FIXTURES / "shop_help.md").read_text().split())
+    lines = [line.strip().removeprefix("- ").strip("*").strip() for line in text.splitlines()]
+    return bool(text.strip()) and all(line in document for line in lines if line)
+
+
 def stored_answer(api, bot, conversation_id) -> dict:
     return api.get(f"/admin/bots/{bot}/conversations/{conversation_id}").json()["messages"][-1]
 
@@ -209,7 +259,20 @@ def test_every_channel_gives_the_same_answer(api, bot, model, case):
         if case.text is not None:
             assert got.text == case.text, where
         # What a client shows is what is stored.
-        assert stored_answer(api, bot, got.conversation_id)["content"] == got.text, where
+        stored = stored_answer(api, bot, got.conversation_id)
+        assert stored["content"] == got.text, where
+        if case.quoted:
+            assert is_quoted(got.text), where
+        guard = (stored["debug"] or {}).get("guard")
+        if case.guard:
+            assert guard and guard["action"] == case.guard["action"], where
+            assert [c["kind"] for c in guard["claims"]] == case.guard["kinds"], where
+        else:
+            assert guard is None, where
+        if case.never_streamed:
+            assert case.never_streamed not in (got.streamed or "") + got.text, where
+        if case.streamed_first and got.streamed is not None:
+            assert got.streamed == case.streamed_first + got.text, where
         if got.streamed is not None and case.streamed_whole:
             assert got.streamed == got.text, where
         if case.reply and case.reply.kind == "echo_system":
@@ -229,12 +292,14 @@ def _answer_cut_by_the_limit(rng: random.Random) -> list[str]:
     """A model-like answer of sentences and list items, as the chunks (about a token each) a
     model streams until max_tokens stops it somewhere — often inside a sentence that began
     well before the last 80 characters, which a stream holds back anyway."""
-    words = ["delivery", "takes", "three", "business", "days", "refunds", "are", "paid", "to", "the", "parcel"]
+    # No number words: "three days" is a claim the document does not support.
+    words = ["delivery", "takes", "several", "business", "days", "refunds", "are", "paid", "to", "the", "parcel"]
     parts = ["Here is what applies."]
     for _ in range(rng.randint(2, 8)):
         sentence = " ".join(rng.choice(words) for _ in range(rng.randint(3, 40)))
         parts.append(rng.choice([" ", " ", "\n1. ", "\n- ", "\n\n"]) + sentence.capitalize())
-        parts.append(rng.choice([".", "!", "?", " (e.g. 1.5 days).", " (e."]))
+        # Numbers the document has: the guard would replace an answer with an invented one.
+        parts.append(rng.choice([".", "!", "?", " (e.g. 5 business days).", " (e."]))
     text = "".join(parts)
     chunks, at = [], 0
     while at < len(text):
@@ -254,3 +319,42 @@ def test_streamed_deltas_are_the_stored_answer_wherever_the_limit_cuts(api, bot,
         got = completions_stream(api, bot, key, RETURNS, max_tokens=len(chunks))
         assert got.error is None and not got.fallback, chunks
         assert got.streamed == got.text == stored_answer(api, bot, got.conversation_id)["content"], chunks
+
+
+@pytest.mark.parametrize(
+    "question, reason",
+    [(RETURNS, "grounded"), ("Hello!", "small_talk"), ("Who won the football world cup in 1998?", None)],
+)
+def test_an_extractive_bot_answers_the_same_everywhere_without_its_model(api, model, question, reason):
+    bot = make_bot(
+        api,
+        model.base_url,
+        name="Quoting shop",
+        answer={"style": "extractive"},
+        fallback={"handoff": {"enabled": True, "kind": "form"}, "allow_small_talk": True},
+    )
+    key = secret_key(api, bot)
+    outcomes = {channel: ask(api, bot, key, question) for channel, ask in CHANNELS.items()}
+    assert model.requests == []  # no model wrote a word
+    first = outcomes["json"]
+    for channel, got in outcomes.items():
+        assert got.error is None, (channel, got)
+        assert (got.text, got.citations, got.fallback, got.handoff) == (
+            first.text,
+            first.citations,
+            first.fallback,
+            first.handoff,
+        ), channel
+        if got.streamed is not None:
+            assert got.streamed == got.text, channel
+        stored = stored_answer(api, bot, got.conversation_id)
+        assert stored["content"] == got.text
+        assert stored["debug"]["style"] == "extractive"
+    if reason == "grounded":
+        assert is_quoted(first.text) and "30 days" in first.text and first.citations
+        assert not first.fallback
+    elif reason == "small_talk":
+        assert first.text == "Hello! How can I help you today?"  # the persona's greeting
+        assert not first.fallback and not first.citations
+    else:
+        assert first.text == FALLBACK and first.fallback

@@ -21,9 +21,10 @@ from bots.core.answering import (
 )
 from bots.core.errors import RetrievalFailed
 from bots.core.spec import BotSpec
-from bots.llm.errors import ModelUnavailable
+from bots.llm.errors import LocalModelError, ModelUnavailable
 from bots.llm.providers import OpenAIChatModel, RetryPolicy
 from knowledge.documents import Hit
+from tests.conftest import wait_ingested
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
 HOURS = Hit(
@@ -87,7 +88,10 @@ def retriever(*hits: Hit):
 
 
 def spec(**kw) -> BotSpec:
+    """A bot whose model writes its answers (the bundled model's default is extractive),
+    guarded as configured by default unless `answer` says otherwise."""
     kw["persona"] = {"company": "Contoso", **kw.get("persona", {})}
+    kw["answer"] = {"style": "generative", **kw.get("answer", {})}
     return BotSpec(name="Contoso", **kw)
 
 
@@ -276,3 +280,168 @@ def test_language_policy():
 def test_small_talk_detection():
     assert all(map(is_small_talk, ["hi", "Hello!", "thanks a lot", "Merci beaucoup !", "bonjour"]))
     assert not any(map(is_small_talk, ["hi, when do you open?", "What is the capital of Peru?"]))
+
+
+# --- answer styles and the guard ------------------------------------------------------------
+
+DELIVERY = Hit(
+    chunk_id="c-delivery",
+    score=0.8,
+    dense_score=0.7,
+    text="Standard delivery takes 3 to 5 business days. Express delivery costs 9 euros.",
+    source="delivery.md",
+)
+
+
+class NoModel:
+    """A model that must not be called: an extractive answer is written by no model."""
+
+    def stream(self, *args, **kwargs):
+        raise AssertionError("the model was called")
+
+    def close(self) -> None:
+        pass
+
+
+def quoting(**kw) -> BotSpec:
+    return spec(answer={"style": "extractive", **kw.pop("answer", {})}, **kw)
+
+
+def test_an_extractive_answer_quotes_the_passages_without_any_model():
+    events = list(
+        answer_stream(quoting(), "How long for returns?", retrieve=retriever(RETURNS, HOURS), model=NoModel())
+    )
+    deltas = [e.text for e in events if isinstance(e, Delta)]
+    done = events[-1]
+    assert isinstance(done, Done) and not done.fallback and not done.handoff
+    assert done.text == "Returns are accepted within 30 days with the receipt."
+    assert "".join(deltas) == done.text
+    citations = next(e for e in events if isinstance(e, Citations)).citations
+    assert [c["chunk_id"] for c in citations] == ["c-returns"]  # only what it quoted
+    assert (done.usage.prompt_tokens, done.usage.completion_tokens) == (0, 0)
+    assert (done.debug.style, done.debug.reason, done.debug.guard) == ("extractive", "grounded", None)
+    assert done.debug.messages == [] and [h.chunk_id for h in done.debug.passages] == ["c-returns"]
+
+
+def test_the_bundled_model_answers_extractively_by_default():
+    bundled = BotSpec(name="Contoso")  # the local provider, no answer style set
+    result = answer(bundled, "How long for returns?", retrieve=retriever(RETURNS), model=NoModel())
+    assert result.text == RETURNS.text and result.debug.style == "extractive"
+    # ... and streams sentence by sentence.
+    events = answer_stream(bundled, "When do stores open?", retrieve=retriever(INJECTION), model=NoModel())
+    assert len([e for e in events if isinstance(e, Delta)]) == 2
+
+
+def test_nothing_quotable_within_max_chars_is_the_fallback():
+    long = Hit(chunk_id="c-long", score=0.9, dense_score=0.8, text="Returns " + "are welcome " * 20 + ".", source="l")
+    bot = quoting(answer={"max_chars": 100}, fallback={"handoff": {"enabled": True}})
+    result = answer(bot, "Returns?", retrieve=retriever(long), model=NoModel())
+    assert result.fallback and result.handoff and result.citations == []
+    assert result.text.startswith("I'm sorry, I don't have that information.")
+    assert result.debug.reason == "no_quotable_passage"
+
+
+def test_small_talk_with_an_extractive_bot_is_the_persona_greeting():
+    bot = quoting(persona={"greeting": "Hi, I'm Contoso's helper."}, fallback={"allow_small_talk": True})
+    result = answer(bot, "Thanks!", retrieve=retriever(), model=NoModel())
+    assert result.text == "Hi, I'm Contoso's helper." and not result.fallback
+    assert result.debug.reason == "small_talk" and result.debug.style == "extractive"
+
+
+def test_guard_replaces_an_invented_amount_before_it_is_streamed(server, model, caplog):
+    server.queue(
+        Reply.answer(
+            "Returns are accepted within 30 days. A return costs 15 euros, paid by card or by bank transfer "
+            "once the parcel reaches our warehouse [1]."
+        )
+    )
+    events = list(answer_stream(spec(), "How long for returns?", retrieve=retriever(RETURNS), model=model))
+    streamed = "".join(e.text for e in events if isinstance(e, Delta))
+    done = events[-1]
+    assert isinstance(done, Done) and not done.fallback
+    assert "15 euros" not in streamed
+    assert streamed.startswith("Returns are accepted within 30 days.")  # checked, so shown
+    assert done.text == RETURNS.text  # the quote, not the model's words
+    assert done.debug.guard == {"action": "replaced", "claims": [{"kind": "amount", "text": "15 euros"}]}
+    assert done.debug.style == "generative"
+    assert [c["chunk_id"] for c in next(e for e in events if isinstance(e, Citations)).citations] == ["c-returns"]
+    assert "15 euros" in caplog.text and "replaced" in caplog.text
+
+
+def test_guard_stops_reading_the_model_at_the_first_unsupported_claim(server, model):
+    # The stream breaks after this; reading on would turn the answer into an error.
+    chunks = ["Call us on 01 23 45 67 89 to return an item. ", *["Returns are simple and quick. "] * 6]
+    server.queue(Reply.stream(chunks, cut=True))
+    result = answer(spec(), "How long for returns?", retrieve=retriever(RETURNS), model=model)
+    assert result.text == RETURNS.text
+    assert result.debug.guard["claims"] == [{"kind": "phone", "text": "01 23 45 67 89"}]
+
+
+def test_guard_flag_keeps_the_answer_and_records_the_claims(server, model):
+    server.queue(Reply.answer("Returns are accepted within 30 days. A return costs 15 euros."))
+    events = list(answer_stream(spec(answer={"guard": "flag"}), "Returns?", retrieve=retriever(RETURNS), model=model))
+    done = events[-1]
+    assert done.text == "Returns are accepted within 30 days. A return costs 15 euros."
+    assert "".join(e.text for e in events if isinstance(e, Delta)) == done.text
+    assert done.debug.guard == {"action": "flagged", "claims": [{"kind": "amount", "text": "15 euros"}]}
+
+
+def test_guard_off_checks_nothing(server, model):
+    server.queue(Reply.answer("A return costs 15 euros."))
+    result = answer(spec(answer={"guard": "off"}), "Returns?", retrieve=retriever(RETURNS), model=model)
+    assert result.text == "A return costs 15 euros." and result.debug.guard is None
+
+
+def test_a_supported_answer_passes_the_guard_untouched(server, model):
+    server.queue(Reply.answer("Delivery takes 3-5 business days; express costs €9."))
+    result = answer(spec(), "Delivery?", retrieve=retriever(DELIVERY), model=model)
+    assert result.text == "Delivery takes 3-5 business days; express costs €9."
+    assert result.debug.guard is None
+
+
+def test_negation_check_only_when_asked(server, model):
+    negated = "Returns are not accepted within 30 days with the receipt."
+    server.queue(Reply.answer(negated))
+    assert answer(spec(), "Returns?", retrieve=retriever(RETURNS), model=model).text == negated
+    server.queue(Reply.answer(negated))
+    checked = spec(answer={"negation_check": True})
+    result = answer(checked, "Returns?", retrieve=retriever(RETURNS), model=model)
+    assert result.text == RETURNS.text
+    assert result.debug.guard == {"action": "replaced", "claims": [{"kind": "negation", "text": negated}]}
+
+
+def test_an_extractive_bot_answers_when_the_bundled_model_cannot_start(api, runtime, monkeypatch):
+    def unavailable():
+        raise LocalModelError("the bundled model is missing")
+
+    monkeypatch.setattr(runtime.models.local_model, "ensure_started", unavailable)
+    bundled = api.post("/admin/bots", json={"name": "Local", "spec": {"fallback": {"handoff": {"enabled": False}}}})
+    bot = bundled.json()["id"]
+    files = [("files", ("returns.md", b"# Returns\n\nReturns are accepted within 30 days with the receipt.\n"))]
+    job = api.post(f"/admin/bots/{bot}/documents", files=files).json()
+    assert wait_ingested(api, job["job_id"])["status"] == "done"
+    reply = api.post(f"/admin/bots/{bot}/playground", json={"message": "How long do I have to return an item?"})
+    assert reply.status_code == 200, reply.text
+    assert "within 30 days" in reply.json()["answer"]
+    assert reply.json()["debug"]["style"] == "extractive"
+    # The same bot made generative needs the model, and says it is unavailable.
+    spec_now = api.get(f"/admin/bots/{bot}").json()["spec"]
+    spec_now["answer"] = {"style": "generative"}
+    assert api.patch(f"/admin/bots/{bot}", json={"spec": spec_now}).status_code == 200
+    reply = api.post(f"/admin/bots/{bot}/playground", json={"message": "How long do I have to return an item?"})
+    assert reply.status_code == 503, reply.text
+
+
+def test_a_guarded_answer_cut_by_the_limit_ends_at_its_last_whole_sentence(server, model):
+    # The unfinished second sentence was held back by the guard, never shown: it goes whole,
+    # rather than being kept and ended with "…".
+    first = (
+        "Returns are accepted within 30 days with the receipt, in any of our stores or by post, and "
+        "the refund goes back to the card you paid with once the item has been checked by our team."
+    )
+    tail = " You can also ask a courier to collect the parcel at your home or at your office, which is handy if"
+    server.queue(Reply.cut_by_limit(first + tail))
+    events = list(answer_stream(spec(), "Returns?", retrieve=retriever(RETURNS), model=model))
+    done = events[-1]
+    assert done.text == first and done.debug.cut_at_tokens
+    assert "".join(e.text for e in events if isinstance(e, Delta)) == first

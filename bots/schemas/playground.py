@@ -26,6 +26,18 @@ class PromptMessage(BaseModel):
     content: str
 
 
+class GuardClaim(BaseModel):
+    kind: str  # "amount", "phone", "date", ... or "negation" (see bots.core.grounding)
+    text: str  # as the model wrote it
+
+
+class GuardAction(BaseModel):
+    """What the groundedness guard did with a generated answer that had unsupported claims."""
+
+    action: Literal["replaced", "flagged"]
+    claims: list[GuardClaim]
+
+
 class Debug(BaseModel):
     hits: list[DebugHit]
     prompt: list[PromptMessage]
@@ -36,6 +48,11 @@ class Debug(BaseModel):
     prompt_tokens_estimate: int | None
     latency_ms: int
     fallback: bool
+    # "extractive": quoted from the passages, no model; "generative": the model wrote it.
+    style: Literal["extractive", "generative"] | None = None
+    guard: GuardAction | None = None  # None: the guard found nothing, or is off
+    # The bot's model is the bundled demo one and it wrote the answer: the builder says so.
+    demo_model: bool = False
 
 
 class PlaygroundReply(Answer):

@@ -52,6 +52,14 @@ def why(reply: PlaygroundReply) -> None:
     )
     if reply.fallback and debug.reason:
         st.caption(t("pg_reason", reason=debug.reason))
+    # An answer the guard replaced is quotes, whatever the bot's style.
+    quoted = debug.style == "extractive" or (debug.guard is not None and debug.guard.action == "replaced")
+    if debug.style:
+        icon = ":material/format_quote: " if quoted else ":material/edit_note: "
+        st.caption(icon + t("pg_style_extractive" if quoted else "pg_style_generative"))
+    if debug.guard:
+        claims = ", ".join(f"{t('claim_kind_' + c.kind)} “{c.text}”" for c in debug.guard.claims)
+        st.warning(t(f"pg_guard_{debug.guard.action}", claims=claims), icon=":material/fact_check:")
     if debug.cut_at_tokens:
         st.caption(":material/content_cut: " + t("pg_cut_by_limit", limit=debug.cut_at_tokens))
     hits = debug.hits
@@ -93,6 +101,8 @@ def answer(reply: PlaygroundReply | VersionFailure) -> None:
     cited = [source_label(c) for c in reply.citations]
     if cited:
         st.caption(t("pg_sources", sources=", ".join(dict.fromkeys(cited))))
+    if reply.debug.demo_model:
+        st.badge(t("demo_quality"), icon=":material/science:", color="orange", help=t("demo_quality_help"))
 
 
 def version_label(reply: PlaygroundReply | VersionFailure) -> str:

@@ -1,4 +1,5 @@
-"""Settings of the selected bot: model provider and key, default model, embedding model, limits."""
+"""Settings of the selected bot: model provider and key, default model, how answers are written
+(style, length, fact check), embedding model, limits."""
 
 import copy
 
@@ -7,6 +8,16 @@ import streamlit as st
 from bots.core.spec import RetrievalSettings
 from builder import api
 from builder.i18n import labeller, t
+
+ANSWER_STYLES = ["auto", "extractive", "generative"]
+GUARDS = ["replace", "flag", "off"]
+
+
+def demo_quality(model: dict, answer: dict) -> bool:
+    """The bundled 135M model writes this bot's answers (the style the answering core picks,
+    AnswerSettings.effective_style): fine for a demo, not for customers."""
+    bundled = model.get("provider", "local") == "local" and not model.get("base_url")
+    return bundled and (answer.get("style") or "extractive") == "generative"
 
 
 def calibrated_threshold(embedding_model: str) -> float:
@@ -28,10 +39,14 @@ PROVIDERS = server.providers if server else ["local"]
 spec = copy.deepcopy(bot.spec)
 model = spec.get("model") or {}
 retrieval = spec.get("retrieval") or {}
+answer = spec.get("answer") or {}
 bid = bot.id
 # Saving bumps this so the typed provider key leaves the page (and the browser) at once.
 key_rev = st.session_state.setdefault(f"set_key_rev_{bid}", 0)
 
+if demo_quality(model, answer):
+    st.badge(t("demo_quality"), icon=":material/science:", color="orange", help=t("demo_quality_help"))
+    st.caption(t("demo_quality_help"))
 with st.form(f"settings_{bid}"):
     st.subheader(t("general"))
     name = st.text_input(t("bot_name"), bot.name, key=f"set_name_{bid}")
@@ -91,6 +106,33 @@ with st.form(f"settings_{bid}"):
         placeholder=t("automatic"),
     )
     timeout_s = c2.number_input(t("timeout"), 1.0, 600.0, float(model.get("timeout_s", 30.0)), key=f"set_timeout_{bid}")
+    st.subheader(t("answers_section"))
+    c5, c6 = st.columns(2)
+    style = c5.selectbox(
+        t("answer_style"),
+        ANSWER_STYLES,
+        index=ANSWER_STYLES.index(answer.get("style") or "auto"),
+        format_func=labeller("answer_style_", ANSWER_STYLES),
+        key=f"set_answer_style_{bid}",
+        help=t("answer_style_help"),
+    )
+    guard = c6.selectbox(
+        t("answer_guard"),
+        GUARDS,
+        index=GUARDS.index(answer.get("guard", "replace")),
+        format_func=labeller("answer_guard_", GUARDS),
+        key=f"set_answer_guard_{bid}",
+        help=t("answer_guard_help"),
+    )
+    max_chars = c5.number_input(
+        t("answer_max_chars"),
+        100,
+        4000,
+        int(answer.get("max_chars", 700)),
+        step=50,
+        key=f"set_answer_max_chars_{bid}",
+        help=t("answer_max_chars_help"),
+    )
     st.subheader(t("retrieval_section"))
     embedding = st.selectbox(
         t("embedding_model"),
@@ -138,6 +180,7 @@ if saved:
     spec.update(
         name=name.strip() or bot.name,
         model=model,
+        answer={**answer, "style": None if style == "auto" else style, "guard": guard, "max_chars": int(max_chars)},
         retrieval={**retrieval, "k": int(k), "min_relevance": None if auto_threshold else float(min_relevance)},
     )
     fields = {"name": name.strip() or bot.name, "spec": spec}

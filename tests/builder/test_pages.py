@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,63 @@ def test_french_interface_and_yaml_round_trip(ui_env):
     at.run()
     assert not at.exception, at.exception
     assert sorted(b.name for b in client.bots()) == ["Copie de Mairie", "Mairie"]
+
+
+def test_answer_style_guard_and_demo_quality(ui_env, model):
+    """The support lead picks how answers are written, sees when the bundled model would write
+    them (demo quality), and sees in the playground which claim made the guard act."""
+    client = ui_env
+    bot = client.create_bot("Shop", "en", {"name": "Shop"})  # the bundled model: quoting by default
+    bid = bot.id
+    at = app()
+    goto(at, "settings")
+    assert "Demo quality" not in texts(at), "the bundled model quotes: nothing generated to warn about"
+    assert at.selectbox(key=f"set_answer_style_{bid}").value == "auto"
+    at.selectbox(key=f"set_answer_style_{bid}").select("generative")
+    at.selectbox(key=f"set_answer_guard_{bid}").select("flag")
+    at.number_input(key=f"set_answer_max_chars_{bid}").set_value(500)
+    at.button(key=f"settings_save_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert client.bot(bid).spec["answer"] == {
+        "style": "generative",
+        "guard": "flag",
+        "max_chars": 500,
+        "negation_check": False,
+    }
+    assert "Demo quality" in texts(at), "the bundled model now writes: a demo, not for customers"
+
+    # A model of one's own (the scripted one) that invents a fee: the guard replaces it.
+    at.selectbox(key=f"set_provider_{bid}").select("openai_compatible")
+    at.text_input(key=f"set_model_{bid}").input("scripted")
+    at.text_input(key=f"set_base_url_{bid}").input(model.base_url)
+    at.selectbox(key=f"set_answer_guard_{bid}").select("replace")
+    at.button(key=f"settings_save_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "Demo quality" not in texts(at)
+    client.upload_files(bid, [("shop_help.md", (FIXTURES / "shop_help.md").read_bytes())])
+    wait_ready(client, bid)
+
+    model.queue(Reply.answer("A return costs 15 euros and is accepted within 30 days [1]."))
+    goto(at, "playground")
+    at.chat_input(key=f"pg_input_{bid}").set_value("Can I return an item for a refund?")
+    at.run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "Unused items can be returned within 30 days" in page, "the quoted answer is shown"
+    assert "15 euros" not in "\n".join(m.value for m in at.markdown)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "amount “15 euros”" in warnings and "replaced by quotes" in warnings
+    assert "Quoted from your documents" in page and "Written by the model." not in page
+
+
+def wait_ready(client, bot_id: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        docs = client.documents(bot_id)
+        if docs and all(d.status == "ready" for d in docs):
+            return
+        time.sleep(0.5)
+    raise AssertionError("the document was not ingested in time")

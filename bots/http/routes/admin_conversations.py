@@ -129,6 +129,9 @@ def _debug(reply: Reply) -> Debug:
             "prompt_tokens_estimate": d.prompt_tokens_estimate if d else None,
             "latency_ms": reply.latency_ms,
             "fallback": reply.fallback,
+            "style": d.style if d else None,
+            "guard": d.guard if d else None,
+            "demo_model": d.demo_model if d else False,
         }
     )
 
