@@ -21,7 +21,7 @@ def _admin_operations() -> list[tuple[str, str]]:
             (method, route.path)
             for route in api_routes()
             if route.path.startswith("/admin")
-            for method in route.methods
+            for method in route.methods or ()
             if method != "HEAD"
         }
     )
