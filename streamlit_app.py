@@ -14,7 +14,11 @@ if "lang" not in st.session_state:
 
 with st.sidebar:
     st.segmented_control(
-        t("interface_language"), options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang", selection_mode="single"
+        t("interface_language"),
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.__getitem__,
+        key="lang",
+        selection_mode="single",
     )
     if not st.session_state.get("lang"):
         # A second click on the selected option clears it; keep the interface in a language.

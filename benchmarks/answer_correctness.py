@@ -36,7 +36,8 @@ from benchmarks.eval_sets import BUILDERS, data_dir
 from benchmarks.gate_calibration import cached_embedders
 from benchmarks.report import RESULTS, arguments, table, write_json
 from benchmarks.server import running_server
-from bots.core.answering import AnswerFailed, answer, answer_language, relevant_passages
+from bots.core.answering import answer, answer_language, relevant_passages
+from bots.core.errors import DomainError
 from bots.core.extractive import compose, split_sentences
 from bots.core.grounding import contradicted_sentences, unsupported_claims
 from bots.core.spec import ModelSettings
@@ -127,7 +128,7 @@ def generative_record(bot, model, question: str, hits) -> dict:
             model=model,
             embedding_model=bot.embedding_model,
         )
-    except AnswerFailed as err:
+    except DomainError as err:  # what answer() raises when the pipeline fails
         return {"text": "", "fallback": True, "error": err.code, "ms": _ms(started), "cited": [], "passages": []}
     return {
         "text": result.text,
@@ -255,7 +256,8 @@ def run(data: Path, quick: bool = False, generative: bool = True) -> dict:
                     timeout_s=120,
                 )
                 other = server.runtime.chat_model(settings)
-            records, passages_by_question = [], {}
+            records: list[dict] = []
+            passages_by_question: dict[str, list[str]] = {}
             for i, q in enumerate(questions, 1):
                 started = time.perf_counter()
                 hits = bot.retrieve(q.text, bot.spec.retrieval.k)

@@ -46,6 +46,12 @@ class PromptProbe:
         self.asked_at = time.perf_counter()
         return self._nothing()
 
+    def complete(self, messages, *, max_tokens: int, temperature: float):
+        raise NotImplementedError("answering streams: the probe only answers stream()")
+
+    def close(self) -> None:
+        pass
+
     @staticmethod
     def _nothing():
         return
@@ -82,7 +88,7 @@ def pre_model(spec, retrieve, qs: list[str]) -> dict:
 
 
 def with_model(spec, retrieve, model, qs: list[str]) -> list[dict]:
-    runs = []
+    runs: list[dict] = []
     for q in qs:
         started = time.perf_counter()
         first = done = None

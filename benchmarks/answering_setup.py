@@ -5,6 +5,7 @@ started by the runtime on the first question)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bots.core.spec import BotSpec
@@ -35,7 +36,7 @@ class AnsweringBot:
     spec: BotSpec
     model: OpenAIChatModel
     embedding_model: str
-    search: object
+    search: Callable[[str, str, int], list[Hit]]  # (bot_id, question, k): the knowledge base's search
 
     def retrieve(self, question: str, k: int) -> list[Hit]:
         return self.search(self.bot_id, question, k)

@@ -32,7 +32,7 @@ def naive_chunks(files: list[Path]) -> list[NaiveChunk]:
     Markdown and text files are read as they are, as TextLoader does: the recipe sees a
     page's `# heading` line too (our loader turns headings into structure, not text)."""
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    chunks = []
+    chunks: list[NaiveChunk] = []
     for path in files:
         loaded = load(path, path.name)
         if path.suffix == ".pdf":

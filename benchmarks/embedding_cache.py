@@ -61,3 +61,10 @@ class CachedEmbedder:
                 pickle.dump(self._vectors, f, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(self._path)
             self._dirty = 0
+
+
+def cached(embedder: Embedder) -> CachedEmbedder:
+    """An embedder from a benchmark's cache of CachedEmbedders, typed as one to save it."""
+    if not isinstance(embedder, CachedEmbedder):
+        raise TypeError(f"{embedder!r} is not a CachedEmbedder: nothing to save")
+    return embedder

@@ -145,7 +145,7 @@ def covid_fr(root: Path, work: Path, quick: bool = False) -> EvalSet:
     text_of = {d["id"]: " ".join(d["text"].split()) for d in corpus}
     copies = Counter(text_of.values())
     for q in questions:
-        q.shared_answer = all(copies[text_of.get(a)] > 2 for a in q.answer_ids)
+        q.shared_answer = all(a in text_of and copies[text_of[a]] > 2 for a in q.answer_ids)
         q.answer_ids = {canonical.get(a, a) for a in q.answer_ids}
     out = work / "covid_faq_gouv_fr"
     out.mkdir(parents=True, exist_ok=True)

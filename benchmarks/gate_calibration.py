@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.embedding_cache import CachedEmbedder
+from benchmarks.embedding_cache import CachedEmbedder, cached
 from benchmarks.eval_sets import BUILDERS, SETS, data_dir
 from benchmarks.report import RESULTS, arguments, table, write_json
 from benchmarks.server import running_server
@@ -148,7 +148,7 @@ def collect(data: Path, quick: bool, cache: Path | None, sets: list[str] | None 
                 f"out-of-scope questions searched in {time.perf_counter() - started:.0f}s",
                 flush=True,
             )
-            embedders.get(eval_set.model).save()
+            cached(embedders.get(eval_set.model)).save()
     return out
 
 

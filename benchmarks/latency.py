@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import update
 
 from benchmarks.embedding_cache import CachedEmbedder
 from benchmarks.eval_sets import data_dir
@@ -40,7 +41,7 @@ def rss_mb() -> float:
 
 def base_chunks(folder: Path, embedder) -> list[tuple[str, object, np.ndarray]]:
     """(source, chunk, vector) for every chunk of the Contoso files, chunked as ingestion does."""
-    out = []
+    out: list[tuple[str, object, np.ndarray]] = []
     for path in sorted(folder.iterdir()):
         if path.suffix not in (".pdf", ".md"):
             continue
@@ -93,11 +94,7 @@ def grow(runtime, bot_id: str, collection: str, base: list, start: int, stop: in
         s.add_all(d for d in docs.values() if d.id not in existing)
         s.flush()
         s.add_all(rows)
-        s.execute(
-            t.Bot.__table__.update()
-            .where(t.Bot.id == bot_id)
-            .values(knowledge_generation=t.Bot.knowledge_generation + 1)
-        )
+        s.execute(update(t.Bot).where(t.Bot.id == bot_id).values(knowledge_generation=t.Bot.knowledge_generation + 1))
     runtime.vectors.add(collection, ids, np.stack(vectors))
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from benchmarks.baselines import BM25Retriever, NaiveRetriever, naive_chunks
-from benchmarks.embedding_cache import CachedEmbedder
+from benchmarks.embedding_cache import CachedEmbedder, cached
 from benchmarks.eval_sets import ALL_SETS, BUILDERS, SOURCE, EvalSet, data_dir
 from benchmarks.report import RESULTS, arguments, table, write_json
 from benchmarks.server import running_server
@@ -134,7 +134,7 @@ def run(data: Path, quick: bool = False, sets: list[str] | None = None, cache: P
                     "chunks": len(baseline_chunks),
                     "recall@5_builds": [b["recall@5"] for b in builds],
                 }
-                naive_embedder.save()
+                cached(naive_embedder).save()
             print(f"  naive {time.perf_counter() - started:.0f}s", flush=True)
 
             bm25 = BM25Retriever(baseline_chunks, "en" if name.startswith(("contoso", "covid_faq_en")) else "fr")
@@ -142,7 +142,7 @@ def run(data: Path, quick: bool = False, sets: list[str] | None = None, cache: P
             result["bm25"] = scores(ranked, eval_set) | {"chunks": len(baseline_chunks)}
             result["target"] = target(result)
             results[name] = result
-            embedder.save()
+            cached(embedder).save()
             # After every set, so a long run that stops half-way still leaves its candidates.
             RESULTS.mkdir(parents=True, exist_ok=True)
             with (RESULTS / "retrieval_candidates.pkl").open("wb") as f:

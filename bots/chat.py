@@ -157,6 +157,7 @@ class Chat:
     def _answered(self, turn: Turn) -> Iterator[answering.Delta | answering.Citations | Reply | DomainError]:
         """The pipeline's events, then the stored `Reply` or the error: the one place an
         answer is stored, for whole and streamed answers alike."""
+        assert turn.spec is not None and turn.model is not None, "only a replayed turn lacks them"
         shown: list[str] = []
         citations: list[dict] = []
         stored = False
@@ -300,7 +301,7 @@ class Chat:
             .values(message_count=t.Conversation.message_count + 2)
             .execution_options(synchronize_session=False)
         )
-        if reserved.rowcount != 1:
+        if reserved.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult; the stubs say Result
             raise ConversationTooLong(limit=limit)
 
     def _replay(self, s: Session, q: Question) -> Turn | None:

@@ -95,8 +95,8 @@ class JobRunner:
                 return
             job.status = JobStatus.RUNNING
             kind, bot_id, items = job.kind, job.bot_id, [dict(i) for i in job.items]
-            model = job.items[0].get("model") if kind == "reindex" and job.items else None
         if kind == "reindex":
+            model: str = items[0]["model"]  # a reindex job is queued with one item naming the model
             self._kb.reindex(bot_id, model, progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
             self._set_item(job_id, 0, ItemStatus.READY, None)
             self._finish(job_id, JobStatus.DONE)

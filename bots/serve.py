@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 
 from bots.file_modes import private_dir, restrict_new_files
@@ -11,7 +13,7 @@ from bots.settings import Settings
 
 
 def serve(host: str | None = None, port: int | None = None) -> int:
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     restrict_new_files()
     private_dir(settings.home)

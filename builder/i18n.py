@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import streamlit as st
 
@@ -635,7 +637,9 @@ def t(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-def labeller(prefix: str, options) -> callable:
+def labeller(prefix: str, options: Iterable[Any]) -> Callable[[Any], str]:
     """A format_func for choice widgets, translated now: Streamlit may call it outside the
     script run (AppTest does), where the session's language is not at hand."""
-    return {o: t(f"{prefix}{o}") for o in options}.get
+    labels = {o: t(f"{prefix}{o}") for o in options}
+    # An option missing from the list shows as itself, not as "None".
+    return lambda option: labels.get(option, str(option))

@@ -32,6 +32,8 @@ class VectorIndex:
         settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if url:
             parsed = urlparse(url)
+            if not parsed.hostname:  # chromadb would quietly try localhost instead
+                raise ValueError(f"Chroma URL {url!r} has no host: expected http://host:port")
             client = chromadb.HttpClient(
                 host=parsed.hostname, port=parsed.port or 8000, ssl=parsed.scheme == "https", settings=settings
             )

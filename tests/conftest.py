@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 import pytest
@@ -90,9 +91,10 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PROMPTEUR_HOME": str(home), "PYTHONPATH": str(ROOT), **(extra_env or {})}
         self.proc: subprocess.Popen | None = None
+        self.log: BinaryIO | None = None  # the server's output, kept across restarts
 
     def start(self, timeout: float = 90) -> LiveServer:
-        if getattr(self, "log", None):  # restarted after kill()
+        if self.log:  # restarted after kill()
             self.log.close()
         self.log = open(self.home.parent / f"server-{self.port}.log", "ab")
         self.proc = subprocess.Popen(
@@ -127,7 +129,8 @@ class LiveServer:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
-        self.log.close()
+        if self.log:
+            self.log.close()
 
     def cli(self, *args: str, input: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -205,14 +208,20 @@ def faq_csv(rows: list[tuple[str, str]]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+class RuntimeClient(TestClient):
+    """A test client that also holds the app's Runtime, for tests that look inside it."""
+
+    runtime: Runtime
+
+
 @pytest.fixture
 def build_api(settings):
     """Like `api`, with the embedders the test wants (e.g. a counting wrapper)."""
     clients = []
 
-    def build(embedders: EmbedderCache) -> TestClient:
+    def build(embedders: EmbedderCache) -> RuntimeClient:
         runtime = Runtime.build(settings, embedders=embedders)
-        client = TestClient(create_app(settings, runtime=runtime)).__enter__()
+        client = RuntimeClient(create_app(settings, runtime=runtime)).__enter__()
         client.headers["Authorization"] = f"Bearer {runtime.admin_token}"
         client.runtime = runtime
         clients.append(client)

@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,7 +23,7 @@ class Reply:
     body: dict | None = None
     headers: dict[str, str] = field(default_factory=dict)
     text: str = ""
-    chunks: list[str] = field(default_factory=list)
+    chunks: Iterable[str] = field(default_factory=list)  # any iterable: a test may pace it
     cut: bool = False  # stream: drop the connection after the chunks, no finish, no [DONE]
     finish: str = "stop"  # "length": the model stopped at max_tokens
     seconds: float = 0.0
@@ -52,7 +53,7 @@ class Reply:
         return cls("hang", seconds=seconds)
 
     @classmethod
-    def stream(cls, chunks: list[str], *, cut: bool = False) -> Reply:
+    def stream(cls, chunks: Iterable[str], *, cut: bool = False) -> Reply:
         return cls("stream", chunks=chunks, cut=cut)
 
 
@@ -152,13 +153,15 @@ class ScriptedOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _sse(self, model: str, chunks: list[str], *, cut: bool, finish: str) -> None:
+            def _sse(self, model: str, chunks: Iterable[str], *, cut: bool, finish: str) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
+                sent = 0  # counted here: a paced iterable need not know its length
                 for text in chunks:
                     self._frame(_chunk(model, text))
+                    sent += 1
                 if cut:
                     # Drop the TCP connection mid-body, as a crashed proxy or server would.
                     self.wfile.flush()
@@ -166,7 +169,7 @@ class ScriptedOpenAI:
                     self.close_connection = True
                     return
                 self._frame(_chunk(model, finish=finish))
-                usage = {"prompt_tokens": 11, "completion_tokens": len(chunks), "total_tokens": 11 + len(chunks)}
+                usage = {"prompt_tokens": 11, "completion_tokens": sent, "total_tokens": 11 + sent}
                 self._frame(_chunk(model, usage=usage))
                 self._write(b"data: [DONE]\n\n")
                 self.wfile.write(b"0\r\n\r\n")

@@ -76,15 +76,16 @@ def model(server):
     chat.close()
 
 
-def retriever(*hits: Hit):
-    calls = []
+class retriever:  # noqa: N801 - used as a function that returns a retrieve callable
+    """A retrieve function that returns `hits` and records each (query, k) it was asked."""
 
-    def retrieve(query: str, k: int) -> list[Hit]:
-        calls.append((query, k))
-        return list(hits)[:k]
+    def __init__(self, *hits: Hit):
+        self.hits = list(hits)
+        self.calls: list[tuple[str, int]] = []
 
-    retrieve.calls = calls
-    return retrieve
+    def __call__(self, query: str, k: int) -> list[Hit]:
+        self.calls.append((query, k))
+        return self.hits[:k]
 
 
 def spec(**kw) -> BotSpec:

@@ -134,8 +134,8 @@ def _raw_request(server: LiveServer, head: str, body_parts) -> bytes:
         try:
             while chunk := sock.recv(65536):
                 answer += chunk
-                head, _, body = answer.partition(b"\r\n\r\n")
-                length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+                answer_head, _, body = answer.partition(b"\r\n\r\n")
+                length = re.search(rb"content-length: (\d+)", answer_head, re.IGNORECASE)
                 if length and len(body) >= int(length.group(1)):
                     break
         except ConnectionResetError:

@@ -73,9 +73,9 @@ def test_pdf_contoso_sections_keep_page_numbers():
 
 def test_pdf_outline_gives_headings_and_hyphenation_is_undone(tmp_path):
     def outline(writer):
-        parent = writer.add_outline_item("Customer guide", 0)
-        writer.add_outline_item("Warranty", 1, parent=parent)
-        writer.add_outline_item("Contact", 2, parent=parent)
+        parent = writer.add_outline_item(title="Customer guide", page_number=0)
+        writer.add_outline_item(title="Warranty", page_number=1, parent=parent)
+        writer.add_outline_item(title="Contact", page_number=2, parent=parent)
 
     path = write(tmp_path, "guide.pdf", rewrite(build_pdf(MANUAL), outline))
     doc = load(path, "guide.pdf")

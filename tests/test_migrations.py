@@ -44,7 +44,7 @@ def test_every_migration_can_be_undone_and_done_again(engine):
 
 # Rows as the oldest schema (revision 0001) stored them, written with raw SQL as that code
 # did: JSON as text, datetimes as SQLAlchemy's SQLite strings, NULLs, non-ASCII text.
-OLDEST_ROWS = {
+OLDEST_ROWS: dict[str, list[dict[str, object]]] = {
     "bots": [
         {
             "id": "bot_1",

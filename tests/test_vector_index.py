@@ -1,6 +1,7 @@
 """The Chroma wrapper, on a real embedded Chroma."""
 
 import numpy as np
+import pytest
 
 from knowledge.vector_index import VectorIndex
 
@@ -21,3 +22,9 @@ def test_hundreds_of_identical_vectors_leave_every_other_vector_reachable(tmp_pa
         found = {m.chunk_id for m in matches}
         assert set(ids[200:]) <= found and matches[0].chunk_id.startswith("copy")
         assert matches[0].similarity > 0.999  # a nudge, not a change of meaning
+
+
+def test_a_chroma_url_without_a_host_is_refused():
+    # chromadb would take host=None and quietly try localhost instead of the server meant.
+    with pytest.raises(ValueError, match="has no host"):
+        VectorIndex.open(url="http://:8000")

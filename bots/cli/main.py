@@ -250,7 +250,8 @@ def _expand(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[str]]:
 
 
 def _batches(files: list[tuple[Path, str]]):
-    batch, size = [], 0
+    batch: list[tuple[Path, str]] = []
+    size = 0
     for f in files:
         f_size = f[0].stat().st_size
         if batch and (size + f_size > BATCH_BYTES or len(batch) >= BATCH_FILES):

@@ -82,7 +82,9 @@ def _passage_block(number: int, hit: Hit, text: str) -> str:
 
 
 def _fit_passages(hits: Sequence[Hit], budget: int, count: Callable[[str], int]) -> tuple[list[Hit], list[str]]:
-    kept, blocks, used = [], [], 0
+    kept: list[Hit] = []
+    blocks: list[str] = []
+    used = 0
     for hit in hits:
         block = _passage_block(len(kept) + 1, hit, hit.text)
         cost = count(block)
@@ -153,7 +155,8 @@ def build_prompt(
     fixed = count_tokens(system) + count_tokens(question) + 3 * MESSAGE_OVERHEAD
     available = max(0, window - fixed)
 
-    passages, blocks = [], []
+    passages: list[Hit] = []
+    blocks: list[str] = []
     if grounded:
         # Passages may take most of the room, but leave some for a follow-up's context.
         passages, blocks = _fit_passages(hits, int(available * 0.75), count_tokens)

@@ -75,7 +75,7 @@ def _spawn_owned(command: list[str], log_path: Path | None) -> subprocess.Popen:
             spawned["error"] = err
             return
         finally:
-            if log_path:
+            if not isinstance(output, int):  # our log file, not DEVNULL
                 output.close()
             ready.set()
         spawned["process"].wait()
@@ -168,7 +168,7 @@ class LocalModelServer:
     def _wait_healthy(self, base_url: str) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+            if self._process is None or self._process.poll() is not None:
                 self._process = None
                 where = f"; see {self.log_path}" if self.log_path else ""
                 raise LocalModelError(

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import openai
 
@@ -30,6 +30,9 @@ from bots.llm.errors import (
     StreamInterrupted,
 )
 from bots.llm.protocol import Completion, TextDelta, Usage
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,9 @@ class OpenAIChatModel:
         `local_base_url` is where the bundled model is served (see bots.llm.local_model)."""
         keys = keys or {}
         spec_key = settings.api_key.get_secret_value() if settings.api_key else None
+        # Each branch below ends with both set, or raises.
+        base_url: str | None
+        api_key: str | None
         if settings.provider == "local":
             base_url = settings.base_url or local_base_url
             if not base_url:
@@ -134,7 +140,8 @@ class OpenAIChatModel:
         def call() -> Completion:
             response = self._client.chat.completions.create(
                 model=self.model,
-                messages=list(messages),
+                # Our {"role", "content"} dicts are OpenAI's message params; its stubs want the TypedDicts.
+                messages=cast("list[ChatCompletionMessageParam]", list(messages)),
                 max_tokens=max_tokens,
                 temperature=temperature,
             )

@@ -31,7 +31,7 @@ with st.expander(t("create_bot"), expanded=not bots), st.form("create_form", cle
     )
     choices = {"": t("from_scratch"), **templates.titles(ui_language())}
     template = st.selectbox(
-        t("template"), list(choices), format_func=choices.get, key="create_template", help=t("template_help")
+        t("template"), list(choices), format_func=choices.__getitem__, key="create_template", help=t("template_help")
     )
     if st.form_submit_button(t("create"), type="primary", key="create_submit"):
         if not name.strip():

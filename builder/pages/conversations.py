@@ -91,7 +91,9 @@ with log:
             t("cv_open"),
             [r.id for r in rows],
             key=f"cv_open_{bid}",
-            format_func={r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.first_question[:60]}" for r in rows}.get,
+            format_func={
+                r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.first_question[:60]}" for r in rows
+            }.__getitem__,
         )
         detail = api.attempt(client.conversation, bid, chosen) if chosen else None
         messages: list[StoredMessage] = detail.messages if detail else []

@@ -21,12 +21,12 @@ client = api.client()
 
 
 def human_size(size: int | None) -> str:
-    size = size or 0
+    scaled = float(size or 0)
     for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+        if scaled < 1024:
+            return f"{scaled:.0f} {unit}"
+        scaled /= 1024
+    return f"{scaled:.1f} GB"
 
 
 def score(value: float | None) -> str:

@@ -39,7 +39,7 @@ key = lambda field: f"p_{field}_{bid}_{rev}"  # noqa: E731
 
 with st.expander(t("templates_library")):
     choices = templates.titles(ui_language())
-    chosen = st.selectbox(t("template"), list(choices), format_func=choices.get, key=f"tpl_pick_{bid}")
+    chosen = st.selectbox(t("template"), list(choices), format_func=choices.__getitem__, key=f"tpl_pick_{bid}")
     tpl_lang = st.radio(
         t("template_language"),
         ["en", "fr"],
@@ -50,7 +50,7 @@ with st.expander(t("templates_library")):
     )
     st.caption(t("template_apply_help"))
     if st.button(t("apply_template"), key=f"tpl_apply_{bid}"):
-        if api.attempt(client.update_bot, bid, spec=templates.apply_to(raw, chosen, tpl_lang)):
+        if api.attempt(client.update_bot, bid, spec=templates.apply_to(raw, chosen, tpl_lang or "en")):
             st.session_state[f"persona_rev_{bid}"] = rev + 1
             st.rerun()
 

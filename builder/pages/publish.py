@@ -109,6 +109,7 @@ draft["widget"] = {
     "primary_color": color,
     "position": position,
 }
+checked: BotSpec | None
 try:
     checked = BotSpec.model_validate(draft)
     problem = None

@@ -93,7 +93,8 @@ def fragment_text(fragment: str) -> str:
     walker = _Walker()
     walker.walk(tree.body)
     walker.end_section()
-    parts, shown = [], []
+    parts: list[str] = []
+    shown: list[str] = []
     for section in walker.sections:
         if section.headings and section.headings != shown:
             parts.append(section.headings[-1])
@@ -154,8 +155,8 @@ class _Walker:
                 self._heading(_HEADINGS[tag], _clean(child.text(deep=True, separator=" ")))
             elif tag == "br":
                 self._inline.append("\n")
-            elif tag == "a" and _link_target(child):
-                self._link(child, _link_target(child))
+            elif tag == "a" and (target := _link_target(child)):
+                self._link(child, target)
             elif tag == "pre":
                 self.end_block()
                 self._blocks.append(child.text(deep=True).strip("\n"))
@@ -171,7 +172,7 @@ class _Walker:
                 self.end_block()
                 self.walk(child)
                 self.end_block()
-            elif not tag.startswith("-"):  # skip comments and doctype
+            elif tag and not tag.startswith("-"):  # skip comments and doctype
                 self.walk(child)
 
     def _link(self, node: LexborNode, target: str) -> None:

@@ -210,7 +210,8 @@ def _page_headings(outline: list, page_count: int) -> list[list[str]]:
         if 0 <= page < page_count:
             first.setdefault(page, path)
             last[page] = path
-    headings, in_force = [], []
+    headings: list[list[str]] = []
+    in_force: list[str] = []
     for page in range(page_count):
         headings.append(list(first.get(page, in_force)))
         in_force = last.get(page, in_force)

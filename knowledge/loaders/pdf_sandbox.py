@@ -50,7 +50,8 @@ def extract(path: str, max_pages: int) -> dict:
             return {"error": "encrypted", "detail": "a password is required"}
     try:
         # The page tree's declared count answers "too many pages" without walking it.
-        declared = int(reader.trailer["/Root"]["/Pages"]["/Count"])
+        # pypdf types each lookup as a bare PdfObject; a malformed tree fails into the except.
+        declared = int(reader.trailer["/Root"]["/Pages"]["/Count"])  # type: ignore[index]
     except Exception:
         declared = 0
     if declared > max_pages:

@@ -115,7 +115,7 @@ class ScriptedModel(ScriptedOpenAI):
         self.cut_on: str | None = None  # answers containing this break off halfway (a provider failure)
 
     def reply_for(self, messages: list[dict]) -> str:
-        last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        last_user: dict = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         content = str(last_user.get("content") or "").lower()
         return next((reply for trigger, reply in self.rules if trigger.lower() in content), self.default)
 

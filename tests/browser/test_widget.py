@@ -57,6 +57,7 @@ def stored_session(page, bot_id: str) -> dict | None:
 def conversation(deployment, page, bot_id: str) -> dict:
     """What the server stored, read through the public API with the widget's own token."""
     s = stored_session(page, bot_id)
+    assert s is not None, "the widget stored no session"
     r = httpx.get(
         f"{deployment.url}/v1/bots/{bot_id}/conversations/{s['conversation_id']}",
         headers={"Authorization": f"Bearer {s['token']}"},

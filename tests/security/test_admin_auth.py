@@ -8,6 +8,9 @@ import base64
 import pytest
 from fastapi.testclient import TestClient
 
+from bots.http.app import create_app
+from bots.runtime import Runtime
+from bots.settings import Settings
 from tests.security.app_routes import api_routes, filled
 from tests.security.published_bots import new_key, published_bot, widget_session
 
@@ -18,7 +21,7 @@ def _admin_operations() -> list[tuple[str, str]]:
             (method, route.path)
             for route in api_routes()
             if route.path.startswith("/admin")
-            for method in route.methods
+            for method in route.methods or ()
             if method != "HEAD"
         }
     )
@@ -29,9 +32,21 @@ def _admin_operations() -> list[tuple[str, str]]:
 ADMIN_OPERATIONS = _admin_operations()
 
 
-@pytest.fixture
-def credentials(api) -> dict[str, dict]:
+@pytest.fixture(scope="module")
+def module_api(tmp_path_factory, embedders):
+    """One app, bot, keys and session for the whole module: every case here only sends refused
+    requests, which change nothing, so sharing them is safe (and saves ~1.5 s per case)."""
+    settings = Settings(home=tmp_path_factory.mktemp("admin_auth") / "home")
+    runtime = Runtime.build(settings, embedders=embedders)
+    with TestClient(create_app(settings, runtime=runtime)) as client:
+        client.headers["Authorization"] = f"Bearer {runtime.admin_token}"
+        yield client
+
+
+@pytest.fixture(scope="module")
+def credentials(module_api) -> dict[str, dict]:
     """Each wrong way to call the admin API: headers and query parameters."""
+    api = module_api
     admin = api.headers["Authorization"].removeprefix("Bearer ")
     bot = published_bot(api)
     secret, publishable = new_key(api, bot), new_key(api, bot, "publishable")
@@ -56,7 +71,8 @@ def credentials(api) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_OPERATIONS, ids=[f"{m} {p}" for m, p in ADMIN_OPERATIONS])
-def test_admin_route_refuses_every_other_credential(api, credentials, method, path):
+def test_admin_route_refuses_every_other_credential(module_api, credentials, method, path):
+    api = module_api
     bot_id = api.get("/admin/bots").json()["bots"][0]["id"]  # a real bot: no 404 can hide a 401
     url = filled(path, bot_id=bot_id, number="1")
     anonymous = TestClient(api.app)  # the app is running (api's lifespan); no default header

@@ -127,7 +127,7 @@ def _extension(reply: Reply) -> dict:
     }
 
 
-def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool) -> Iterator[str]:
+def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool) -> Iterator[dict]:
     created = int(time.time())
     base = {"id": "chatcmpl-", "object": "chat.completion.chunk", "created": created, "model": bot_id}
 

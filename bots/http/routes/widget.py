@@ -6,6 +6,7 @@ CSP `frame-ancestors` is built from the bot's allowed origins: only those sites 
 
 import hashlib
 import re
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def frame_ancestors(origins: list[str]) -> str:
     return " ".join(_sources(origins)) or "'none'"
 
 
-def chat_page_csp(origins: list[str], image_origins: list[str] = ()) -> str:
+def chat_page_csp(origins: list[str], image_origins: Sequence[str] = ()) -> str:
     # Answers may show images from the bot's image origins; the widget enforces the same list.
     img_src = " ".join(["'self'", *_sources(list(image_origins))])
     return (
