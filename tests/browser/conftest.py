@@ -218,6 +218,10 @@ def bot_spec(model_url: str, origins: list[str], language: str) -> dict:
         "persona": {"company": "Acme"},
         "language": {"mode": "fixed", "language": language},
         "model": {"provider": "openai_compatible", "base_url": model_url, "model": "scripted"},
+        # These tests watch the widget render text as it streams (a half answer while the
+        # model pauses). The guard's "replace" mode releases one checked sentence at a time,
+        # which hides exactly that; it is tested through every channel in test_answer_channels.
+        "answer": {"style": "generative", "guard": "flag"},
         "allowed_origins": origins,
         "widget": {"title": "Acme Help", "welcome": WELCOME, "starters": STARTERS, "primary_color": "#0b7a5a"},
         "fallback": {"handoff": {"enabled": True, "label": "Talk to a human"}},
