@@ -41,9 +41,11 @@ class Expected:
             return cls(m.group(1), int(m.group(2)))
         return cls(text.strip(), None)
 
+    def same_document(self, source: str) -> bool:
+        return source == self.source or source.rsplit("/", 1)[-1] == self.source
+
     def matches(self, source: str, page: int | None) -> bool:
-        same = source == self.source or source.rsplit("/", 1)[-1] == self.source
-        return same and (self.page is None or page == self.page)
+        return self.same_document(source) and (self.page is None or page == self.page)
 
 
 def expected_rank(expected: Sequence[str], hits: Sequence[dict[str, Any]]) -> int | None:

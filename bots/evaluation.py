@@ -217,8 +217,9 @@ class Evaluator:
 
 
 def _known(expected: str, known: set[str]) -> bool:
+    """The bot still has the expected document (any page: `known` holds document names)."""
     e = Expected.parse(expected)
-    return any(e.matches(source, None) for source in known)
+    return any(e.same_document(source) for source in known)
 
 
 def aggregates(rows: Sequence[t.EvalCaseResult], k: int) -> dict:
