@@ -12,7 +12,7 @@ from builder.i18n import labeller, t
 
 RUN_PATIENCE_S = 600
 RUN_FINISHED = {"done", "cancelled", "failed"}
-FORMATS = {"jsonl": "jsonl", "json": "jsonl", "csv": "csv", "yaml": "yaml", "yml": "yaml"}
+FORMATS = {"jsonl": "jsonl", "csv": "csv", "yaml": "yaml", "yml": "yaml"}
 CHECKS = ["retrieval", "cited", "facts", "refusal", "forbidden"]
 CASE_STATUSES = ("passed", "failed", "errored")
 
@@ -183,6 +183,22 @@ if run:
             sets=", ".join(run.sets),
         )
     )
+    if run.status not in RUN_FINISHED:
+        # A run started earlier (or one we stopped waiting for): follow it without blocking
+        # the page, and redraw everything once it ends.
+        following = run.run_id
+
+        @st.fragment(run_every=2)
+        def running_run() -> None:
+            fresh = api.attempt(client.eval_run, bid, following)
+            if fresh is None or fresh.status in RUN_FINISHED:
+                st.rerun(scope="app")
+            elif fresh.cases:
+                st.progress(
+                    min(1.0, fresh.done / fresh.cases), text=t("run_progress", done=fresh.done, total=fresh.cases)
+                )
+
+        running_run()
     if run.error:
         st.error(run.error)
     m = st.columns(7)

@@ -79,6 +79,12 @@ def test_import_run_and_scorecard(ui_env):
     assert not at.exception, at.exception
     assert "Unchanged (2)" in texts(at) and "Regressions (0)" in texts(at)
 
+    at.session_state["lang"] = "fr"
+    at.run()
+    assert not at.exception, at.exception
+    assert {m.label for m in at.metric} >= {"Taux de réussite", "Réussis", "Échoués", "En erreur"}
+    assert "Inchangés (2)" in texts(at)
+
 
 def test_refused_publish_offers_an_override(ui_env):
     client = ui_env
