@@ -85,6 +85,16 @@ def test_import_run_and_scorecard(ui_env):
     assert {m.label for m in at.metric} >= {"Taux de réussite", "Réussis", "Échoués", "En erreur"}
     assert "Inchangés (2)" in texts(at)
 
+    # The gate: only the chosen sets, and the minimum set on the page, reach the server.
+    at.checkbox(key=f"gate_every_{bid}").uncheck()
+    at.multiselect(key=f"gate_sets_{bid}").select("faq")
+    at.slider(key=f"gate_min_{bid}").set_value(60)
+    at.button(key=f"gate_save_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    gate = client.gate(bid)
+    assert (gate.set_names, gate.min_pass_rate, gate.enabled) == (["faq"], 0.6, True)
+
 
 def test_refused_publish_offers_an_override(ui_env):
     client = ui_env
