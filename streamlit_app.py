@@ -44,6 +44,7 @@ pages = [
         "builder/pages/knowledge.py", title=t("page_knowledge"), icon=":material/library_books:", url_path="knowledge"
     ),
     st.Page("builder/pages/playground.py", title=t("page_playground"), icon=":material/chat:", url_path="playground"),
+    st.Page("builder/pages/tests.py", title=t("page_tests"), icon=":material/fact_check:", url_path="tests"),
     st.Page("builder/pages/publish.py", title=t("page_publish"), icon=":material/rocket_launch:", url_path="publish"),
     st.Page(
         "builder/pages/conversations.py",

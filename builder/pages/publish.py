@@ -3,11 +3,13 @@ preview, embed snippets and code examples, API keys."""
 
 import copy
 import json
+import re
 
 import streamlit as st
 import streamlit.components.v1 as components
 from pydantic import ValidationError
 
+from bots.cli.client import ClientError
 from bots.core.spec import BotSpec, public_config
 from bots.schemas.keys import Snippets
 from builder import api
@@ -27,15 +29,78 @@ created_keys = st.session_state.setdefault(f"new_keys_{bid}", {})
 listing = api.attempt(client.versions, bid)
 live = listing.published_version if listing else None
 st.markdown(t("pub_live", version=live) if live else t("pub_not_live"))
+gate, test_sets = api.attempt(client.gate, bid), api.attempt(client.test_sets, bid)
+if gate and test_sets:
+    gating = [s for s in test_sets.sets if gate.set_names is None or s.name in gate.set_names]
+    if not gate.enabled:
+        st.caption(t("pub_gate_off"))
+    elif not sum(s.cases for s in gating):
+        st.caption(t("pub_gate_none"))
+    else:
+        st.info(
+            t(
+                "pub_gate_sets",
+                sets=", ".join(s.name for s in gating),
+                n=sum(s.cases for s in gating),
+                rate=f"{gate.min_pass_rate:.0%}",
+            ),
+            icon=":material/fact_check:",
+        )
+refused_key = f"pub_refused_{bid}"
+
+
+def publish(note: str, override: str | None = None) -> None:
+    try:
+        published = client.publish(bid, note, override=override)
+    except ClientError as err:
+        if err.code != "publish_gate_refused":
+            st.error(str(err))
+            return
+        # Kept across reruns so the override form stays up while its reason is typed.
+        st.session_state[refused_key] = {"note": note, "message": str(err)}
+        st.rerun()
+    st.session_state.pop(refused_key, None)
+    st.session_state[f"pub_done_{bid}"] = published.number
+    st.rerun()
+
+
 with st.form(f"publish_form_{bid}", clear_on_submit=True):
     note = st.text_input(t("pub_note"), key=f"pub_note_{bid}", placeholder=t("pub_note_placeholder"))
     if st.form_submit_button(
         t("pub_publish"), type="primary", key=f"pub_submit_{bid}", icon=":material/rocket_launch:"
     ):
-        published = api.attempt(client.publish, bid, note)
-        if published:
-            st.session_state[f"pub_done_{bid}"] = published.number
-            st.rerun()
+        publish(note)
+if refused := st.session_state.get(refused_key):
+    st.error(f"**{t('pub_gate_refused')}** {refused['message']}")
+    # The refusal names its run: its failing cases say what regressed, check by check.
+    found = re.search(r"\(run ([\w-]+)\)", refused["message"])
+    run = api.attempt(client.eval_run, bid, found.group(1)) if found else None
+    failing = [c for c in run.cases_detail if c.status != "passed"] if run else []
+    if failing:
+        st.markdown(f"**{t('pub_gate_failing')}**")
+        st.dataframe(
+            [
+                {
+                    t("col_result"): t(f"case_{c.status}"),
+                    t("col_question"): c.question,
+                    t("col_why"): c.error
+                    or "; ".join(f"{name}: {v.reason}" for name, v in c.checks.items() if not v.passed),
+                }
+                for c in failing
+            ],
+            hide_index=True,
+            width="stretch",
+            key=f"pub_failing_{bid}",
+        )
+    with st.form(f"override_form_{bid}"):
+        reason = st.text_area(
+            t("pub_override"), key=f"pub_override_{bid}", placeholder=t("pub_override_placeholder"), height=80
+        )
+        if st.form_submit_button(t("pub_override_go"), key=f"pub_override_go_{bid}", icon=":material/warning:"):
+            if reason.strip():
+                publish(refused["note"], reason.strip())
+            else:
+                st.warning(t("pub_override_need_reason"))
 if done := st.session_state.pop(f"pub_done_{bid}", None):
     st.success(t("pub_done", version=done))
 

@@ -1,0 +1,294 @@
+"""Tests: the bot's test sets (import, export, cases), evaluation runs with their scorecard and
+history, comparing two runs, and which sets gate publishing."""
+
+import json
+import time
+
+import streamlit as st
+
+from bots.schemas.evaluation import GateSettings, RunDetail, RunList
+from builder import api
+from builder.i18n import labeller, t
+
+RUN_PATIENCE_S = 600
+RUN_FINISHED = {"done", "cancelled", "failed"}
+FORMATS = {"jsonl": "jsonl", "csv": "csv", "yaml": "yaml", "yml": "yaml"}
+CHECKS = ["retrieval", "cited", "facts", "refusal", "forbidden"]
+CASE_STATUSES = ("passed", "failed", "errored")
+
+st.header(t("page_tests"))
+bot = api.selected_bot()
+if not bot:
+    st.info(t("pick_a_bot"))
+    st.stop()
+client = api.client()
+bid = bot.id
+
+
+# The client has no method for these two routes (runs listing, gate settings); the page asks
+# them through its generic request() so the backend stays as it is.
+def runs() -> RunList:
+    return RunList.model_validate(client.request("GET", f"/admin/bots/{bid}/eval-runs"))
+
+
+def save_gate(set_names: list[str] | None, min_pass_rate: float, enabled: bool) -> GateSettings:
+    body = {"set_names": set_names, "min_pass_rate": min_pass_rate, "enabled": enabled}
+    return GateSettings.model_validate(client.request("PUT", f"/admin/bots/{bid}/gate", json=body))
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def failed_checks(checks: dict) -> str:
+    """Each failed check in words: "facts: the answer does not mention …"."""
+    return "; ".join(
+        f"{t('check_' + name) if name in CHECKS else name}: {v.reason}" for name, v in checks.items() if not v.passed
+    )
+
+
+def follow(run_id: str) -> RunDetail | None:
+    """Show a run's progress until it ends (or we stop waiting; it goes on in the server)."""
+    bar = st.progress(0.0, text=t("run_starting"))
+    deadline = time.monotonic() + RUN_PATIENCE_S
+    while time.monotonic() < deadline:
+        run = api.attempt(client.eval_run, bid, run_id)
+        if run is None:
+            return None
+        bar.progress(
+            min(1.0, run.done / run.cases) if run.cases else 0.0, text=t("run_progress", done=run.done, total=run.cases)
+        )
+        if run.status in RUN_FINISHED:
+            bar.empty()
+            return run
+        time.sleep(0.5)
+    st.info(t("run_still_going"))
+    return None
+
+
+# ---- test sets ----
+listing = api.attempt(client.test_sets, bid)
+if listing is None:
+    st.stop()
+sets = listing.sets
+st.subheader(t("tests_sets_n", n=len(sets)))
+if not sets:
+    st.info(t("tests_no_sets"))
+else:
+    st.dataframe(
+        [
+            {t("col_set"): s.name, t("col_cases"): s.cases, t("col_date"): s.updated_at[:16].replace("T", " ")}
+            for s in sets
+        ],
+        hide_index=True,
+        width="stretch",
+        key=f"sets_table_{bid}",
+    )
+    names = [s.name for s in sets]
+    shown = st.selectbox(t("tests_open_set"), names, key=f"set_pick_{bid}")
+    exported = api.attempt(client.export_test_set, bid, shown)
+    if exported:
+        with st.expander(t("tests_cases_of", name=shown, n=len(exported.cases))):
+            st.dataframe(
+                [
+                    {
+                        t("col_question"): c.get("question", ""),
+                        t("col_expected_sources"): ", ".join(c.get("expected_sources") or []),
+                        t("col_expected_facts"): ", ".join(c.get("expected_facts") or []),
+                        t("col_must_refuse"): bool(c.get("must_refuse")),
+                        t("col_must_pass"): bool(c.get("must_pass")),
+                    }
+                    for c in exported.cases
+                ],
+                hide_index=True,
+                width="stretch",
+                key=f"cases_table_{bid}",
+            )
+            st.download_button(
+                t("tests_export"),
+                "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in exported.cases),
+                file_name=f"{shown}.jsonl",
+                mime="application/jsonl",
+                key=f"set_export_{bid}",
+            )
+
+with st.form(f"import_form_{bid}", clear_on_submit=True):
+    st.markdown(f"**{t('tests_import')}**")
+    upload = st.file_uploader(
+        t("tests_import_file"), type=list(FORMATS), key=f"import_file_{bid}", help=t("tests_import_help")
+    )
+    set_name = st.text_input(
+        t("tests_import_name"), key=f"import_name_{bid}", placeholder=t("tests_import_name_placeholder")
+    )
+    imported_now = st.form_submit_button(t("tests_import_go"), type="primary", key=f"import_submit_{bid}")
+if imported_now:
+    if not upload:
+        st.warning(t("tests_choose_file"))
+    else:
+        stem, _, ext = upload.name.rpartition(".")
+        name = set_name.strip() or stem or upload.name
+        content: str | None
+        try:
+            content = upload.getvalue().decode("utf-8")
+        except UnicodeDecodeError:
+            content = None
+            st.error(t("tests_not_utf8", name=upload.name))
+        if content is not None:
+            # The server refuses the whole file when any line is bad, naming every line: shown as is.
+            made = api.attempt(client.import_test_set, bid, name, content, FORMATS.get(ext.lower(), "jsonl"))
+            if made:
+                st.session_state[f"imported_{bid}"] = (made.set, made.cases)
+                st.rerun()
+if done := st.session_state.pop(f"imported_{bid}", None):
+    st.success(t("tests_imported", name=done[0], n=done[1]))
+
+if not sets:
+    st.stop()
+
+# ---- runs ----
+st.subheader(t("tests_run"))
+c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+ALL = "\u0000all"
+which = c1.selectbox(
+    t("tests_run_set"),
+    [ALL, *names],
+    key=f"run_set_{bid}",
+    format_func=lambda n: t("tests_all_sets") if n == ALL else n,
+)
+versions = ["draft", "published"]
+version = c2.selectbox(
+    t("tests_run_version"), versions, key=f"run_version_{bid}", format_func=labeller("pg_mode_", versions)
+)
+if c3.button(t("tests_run_go"), type="primary", key=f"run_go_{bid}", icon=":material/play_arrow:"):
+    started = api.attempt(client.start_eval_run, bid, version, None if which == ALL else which)
+    if started:
+        st.session_state[f"run_shown_{bid}"] = started.run_id
+        follow(started.run_id)
+
+history = api.attempt(runs)
+past = history.runs if history else []
+shown_id = st.session_state.get(f"run_shown_{bid}") or next((r.run_id for r in past if r.status == "done"), None)
+run = api.attempt(client.eval_run, bid, shown_id) if shown_id else None
+if run:
+    st.markdown(
+        t(
+            "run_header",
+            id=run.run_id,
+            version=t("pg_mode_draft") if run.version == "draft" else f"v{run.version}",
+            status=t(f"run_status_{run.status}"),
+            sets=", ".join(run.sets),
+        )
+    )
+    if run.status not in RUN_FINISHED:
+        # A run started earlier (or one we stopped waiting for): follow it without blocking
+        # the page, and redraw everything once it ends.
+        following = run.run_id
+
+        @st.fragment(run_every=2)
+        def running_run() -> None:
+            fresh = api.attempt(client.eval_run, bid, following)
+            if fresh is None or fresh.status in RUN_FINISHED:
+                st.rerun(scope="app")
+            elif fresh.cases:
+                st.progress(
+                    min(1.0, fresh.done / fresh.cases), text=t("run_progress", done=fresh.done, total=fresh.cases)
+                )
+
+        running_run()
+    if run.error:
+        st.error(run.error)
+    m = st.columns(7)
+    m[0].metric(t("m_pass_rate"), percent(run.pass_rate))
+    m[1].metric(t("m_passed"), run.passed)
+    m[2].metric(t("m_failed"), run.failed)
+    m[3].metric(t("m_errored"), run.errored)
+    m[4].metric("recall@1", score(run.retrieval.get("recall@1")))
+    m[5].metric("recall@5", score(run.retrieval.get("recall@5")))
+    m[6].metric("MRR@10", score(run.retrieval.get("mrr@10")))
+    # Failed and errored cases first: they are what needs looking at.
+    order = {"errored": 0, "failed": 1, "passed": 2}
+    st.dataframe(
+        [
+            {
+                t("col_result"): t(f"case_{c.status}"),
+                t("col_set"): c.set,
+                t("col_question"): c.question,
+                t("col_why"): c.error or failed_checks(c.checks),
+                t("col_answer"): c.answer,
+            }
+            for c in sorted(run.cases_detail, key=lambda c: order.get(c.status, 3))
+        ],
+        hide_index=True,
+        width="stretch",
+        key=f"run_cases_{bid}",
+    )
+
+finished = [r for r in past if r.status == "done" and r.pass_rate is not None]
+if finished:
+    st.caption(t("tests_history"))
+    # Oldest first, one bar per run labelled by its time: reads right with one run or fifty.
+    ordered = sorted(finished, key=lambda r: r.created_at)
+    st.bar_chart(
+        {t("m_pass_rate"): {f"{r.created_at[5:16].replace('T', ' ')} · {r.run_id[-6:]}": r.pass_rate for r in ordered}},
+        y_label=t("m_pass_rate"),
+        height=220,
+    )
+
+# ---- compare ----
+if len(finished) >= 2:
+    st.subheader(t("tests_compare"))
+    labels = {
+        r.run_id: f"{r.created_at[:16].replace('T', ' ')} · {r.run_id} · {percent(r.pass_rate)}" for r in finished
+    }
+    newest_first = [r.run_id for r in sorted(finished, key=lambda r: r.created_at, reverse=True)]
+    c1, c2 = st.columns(2)
+    before = c1.selectbox(
+        t("tests_compare_a"), newest_first, index=1, key=f"cmp_a_{bid}", format_func=labels.__getitem__
+    )
+    after = c2.selectbox(
+        t("tests_compare_b"), newest_first, index=0, key=f"cmp_b_{bid}", format_func=labels.__getitem__
+    )
+    if before != after and (cmp := api.attempt(client.compare_runs, bid, before, after)):
+        for kind, items in (("regressions", cmp.regressions), ("fixes", cmp.fixes), ("unchanged", cmp.unchanged)):
+            st.markdown(f"**{t('cmp_' + kind, n=len(items))}**")
+            if items:
+                st.dataframe(
+                    [
+                        {
+                            t("col_set"): i.set,
+                            t("col_question"): i.question,
+                            t("col_before"): t(f"case_{i.before}") if i.before in CASE_STATUSES else i.before,
+                            t("col_after"): t(f"case_{i.after}") if i.after in CASE_STATUSES else i.after,
+                            t("col_why"): "; ".join(f"{n}: {why}" for n, why in i.reasons.items()),
+                        }
+                        for i in items
+                    ],
+                    hide_index=True,
+                    width="stretch",
+                    key=f"cmp_{kind}_{bid}",
+                )
+
+# ---- the publish gate ----
+st.subheader(t("gate_title"))
+gate = api.attempt(client.gate, bid)
+if gate:
+    with st.form(f"gate_form_{bid}"):
+        enabled = st.toggle(t("gate_enabled"), gate.enabled, key=f"gate_on_{bid}", help=t("gate_enabled_help"))
+        every = st.checkbox(t("gate_every_set"), gate.set_names is None, key=f"gate_every_{bid}")
+        chosen = st.multiselect(
+            t("gate_sets"),
+            names,
+            default=[n for n in (gate.set_names or []) if n in names],
+            key=f"gate_sets_{bid}",
+            help=t("gate_sets_help"),
+        )
+        minimum = st.slider(
+            t("gate_min"), 0, 100, round(gate.min_pass_rate * 100), step=5, key=f"gate_min_{bid}", format="%d%%"
+        )
+        if st.form_submit_button(t("save"), key=f"gate_save_{bid}"):
+            if api.attempt(save_gate, None if every else chosen, minimum / 100, enabled):
+                st.toast(t("saved"))

@@ -1,0 +1,131 @@
+"""The Tests page and the publish gate on the Publish page, through Streamlit's AppTest against
+a real server. The bot answers extractively, so no model is called and results are exact."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from tests.builder import test_pages
+from tests.builder.test_pages import app, goto, texts
+
+ui_env = test_pages.ui_env  # the same fixture: a real server, the builder pointed at it
+
+# With no documents, the extractive bot gives its fallback to everything: the refusal case
+# passes and the facts case fails, a pass rate of 50% (below the gate's default 80%).
+CASES = [
+    {"question": "What is the capital of Mars?", "must_refuse": True},
+    {"question": "What does PerksPlus pay for?", "expected_facts": ["gym memberships"]},
+]
+
+
+def jsonl(cases: list[dict]) -> bytes:
+    return "".join(json.dumps(c) + "\n" for c in cases).encode()
+
+
+def table(at, column: str) -> pd.DataFrame:
+    """The page's table with this column (AppTest does not keep a dataframe's key)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def extractive_bot(client):
+    return client.create_bot("Tested", "en", {"name": "Tested", "answer": {"style": "extractive"}})
+
+
+def test_import_run_and_scorecard(ui_env):
+    client = ui_env
+    bot = extractive_bot(client)
+    bid = bot.id
+    at = app()
+    goto(at, "tests")
+    assert "No test set yet" in texts(at)
+
+    # A file with a bad line is refused whole, the line named, and nothing is kept.
+    bad = jsonl(CASES) + b'{"question": ""}\n'
+    at.file_uploader(key=f"import_file_{bid}").set_value([("faq.jsonl", bad, "application/jsonl")])
+    at.button(key=f"import_submit_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("line 3" in e.value for e in at.error), [e.value for e in at.error]
+    assert client.test_sets(bid).sets == []
+
+    at.file_uploader(key=f"import_file_{bid}").set_value([("faq.jsonl", jsonl(CASES), "application/jsonl")])
+    at.button(key=f"import_submit_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Imported 2 case(s) into faq" in s.value for s in at.success)
+    assert [(s.name, s.cases) for s in client.test_sets(bid).sets] == [("faq", 2)]
+    sets_table = table(at, "Cases")
+    assert sets_table.values.tolist()[0][:2] == ["faq", 2]
+    cases_table = table(at, "Must refuse")
+    assert "What is the capital of Mars?" in cases_table.iloc[:, 0].tolist()
+
+    at.selectbox(key=f"run_set_{bid}").select("faq")
+    at.button(key=f"run_go_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Pass rate"] == "50%"
+    assert (metrics["Passed"], metrics["Failed"], metrics["Errored"]) == ("1", "1", "0")
+    rows = table(at, "Result").values.tolist()
+    assert rows[0][0] == "failed" and rows[0][2] == "What does PerksPlus pay for?", "failures come first"
+    assert "facts:" in rows[0][3], "the failed check's reason is shown"
+
+    # A second run: the comparison appears, with the same case unchanged.
+    at.button(key=f"run_go_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "Unchanged (2)" in texts(at) and "Regressions (0)" in texts(at)
+
+    at.session_state["lang"] = "fr"
+    at.run()
+    assert not at.exception, at.exception
+    assert {m.label for m in at.metric} >= {"Taux de réussite", "Réussis", "Échoués", "En erreur"}
+    assert "Inchangés (2)" in texts(at)
+
+    # The gate: only the chosen sets, and the minimum set on the page, reach the server.
+    at.checkbox(key=f"gate_every_{bid}").uncheck()
+    at.multiselect(key=f"gate_sets_{bid}").select("faq")
+    at.slider(key=f"gate_min_{bid}").set_value(60)
+    at.button(key=f"gate_save_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    gate = client.gate(bid)
+    assert (gate.set_names, gate.min_pass_rate, gate.enabled) == (["faq"], 0.6, True)
+
+
+def test_refused_publish_offers_an_override(ui_env):
+    client = ui_env
+    bot = extractive_bot(client)
+    bid = bot.id
+    client.import_test_set(bid, "faq", jsonl(CASES).decode())
+    at = app()
+    goto(at, "publish")
+    assert any("tested on faq (2 case(s))" in i.value for i in at.info), [i.value for i in at.info]
+
+    at.text_input(key=f"pub_note_{bid}").input("first")
+    at.button(key=f"pub_submit_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.versions(bid).published_version is None
+    assert any("refused" in e.value and "below the minimum" in e.value for e in at.error)
+    failing = table(at, "Result").values.tolist()
+    assert [r[1] for r in failing] == ["What does PerksPlus pay for?"]
+
+    at.button(key=f"pub_override_go_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.versions(bid).published_version is None, "no override without a reason"
+    assert any("Write why" in w.value for w in at.warning)
+
+    at.text_area(key=f"pub_override_{bid}").input("the PerksPlus document comes next week")
+    at.button(key=f"pub_override_go_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    listing = client.versions(bid)
+    assert listing.published_version == 1
+    assert listing.versions[0].override_note == "the PerksPlus document comes next week"
+    assert any("Version 1 is live" in s.value for s in at.success)
+    assert not at.error, "the refusal is gone once published"
