@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 
 import pytest
 
 from tests import sample_files
 from tests.conftest import LiveServer, create_bot, documents, ingest, search, upload, wait_ingested
+from tests.security.raw_http import raw_request
 
 GOOD = (
     "The warranty covers manufacturing defects for two years. Broken tent poles are "
@@ -120,29 +120,6 @@ def test_an_upload_without_files_is_refused_clearly(api):
     assert missing.status_code == 404
 
 
-def _raw_request(server: LiveServer, head: str, body_parts) -> bytes:
-    """Send a request by hand and read the answer, stopping the upload if the server answers
-    (or hangs up) before it has read it all."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-        sock.sendall(head.encode())
-        try:
-            for part in body_parts:
-                sock.sendall(part)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        answer = b""
-        try:
-            while chunk := sock.recv(65536):
-                answer += chunk
-                answer_head, _, body = answer.partition(b"\r\n\r\n")
-                length = re.search(rb"content-length: (\d+)", answer_head, re.IGNORECASE)
-                if length and len(body) >= int(length.group(1)):
-                    break
-        except ConnectionResetError:
-            pass
-        return answer
-
-
 def test_oversized_uploads_are_refused_before_they_are_read(isolated_home, tmp_path):
     server = LiveServer(isolated_home, {"PROMPTEUR_MAX_UPLOAD_MB": "1"}).start()
     try:
@@ -155,7 +132,7 @@ def test_oversized_uploads_are_refused_before_they_are_read(isolated_home, tmp_p
         )
 
         # Declared too large: refused on the headers, with only a sliver of the body sent.
-        answer = _raw_request(server, common + f"Content-Length: {2 * 1024 * 1024}\r\n\r\n", [b"x" * 1024])
+        answer = raw_request(server.port, common + f"Content-Length: {2 * 1024 * 1024}\r\n\r\n", [b"x" * 1024])
         status, _, rest = answer.partition(b"\r\n")
         assert b" 413 " in status, answer[:300]
         assert b"1 MB limit" in rest and b"PROMPTEUR_MAX_UPLOAD_MB" in rest
@@ -165,7 +142,7 @@ def test_oversized_uploads_are_refused_before_they_are_read(isolated_home, tmp_p
         chunk = b"y" * 65536
         parts = [b"%x\r\n" % len(preamble) + preamble + b"\r\n"]
         parts += [b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(40)] + [b"0\r\n\r\n"]
-        answer = _raw_request(server, common + "Transfer-Encoding: chunked\r\n\r\n", parts)
+        answer = raw_request(server.port, common + "Transfer-Encoding: chunked\r\n\r\n", parts)
         assert b" 413 " in answer.partition(b"\r\n")[0], answer[:300]
         assert b"too_large" in answer
 
