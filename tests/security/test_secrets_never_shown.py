@@ -5,6 +5,8 @@ holds the admin token, a full sk_/pk_ key or the provider key."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.public_api_support import ORIGIN, make_bot, publishable_key, secret_key, spec_for
@@ -82,7 +84,17 @@ def _chat_every_way(url: str, bot: str, secret: str, publishable: str, model: Sc
 def _every_get(admin: httpx.Client, bot: str, ids: dict) -> list[tuple[str, str]]:
     documents = admin.get(f"/admin/bots/{bot}/documents").json()["documents"]
     jobs = admin.get(f"/admin/bots/{bot}/jobs").json()["jobs"]
+    # A test set and a finished run, so the evaluation routes have something to show too.
+    cases = '{"question": "How long does the refund take?"}\n'
+    imported = admin.put(f"/admin/bots/{bot}/test-sets/smoke", json={"format": "jsonl", "content": cases})
+    assert imported.status_code == 200, imported.text
+    run = admin.post(f"/admin/bots/{bot}/eval-runs", json={"version": "draft"}).json()
+    deadline = time.monotonic() + 60
+    while admin.get(f"/admin/bots/{bot}/eval-runs/{run['run_id']}").json()["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the evaluation run did not finish"
+        time.sleep(0.2)
     values = {"bot_id": bot, "doc_id": documents[0]["id"], "job_id": jobs[0]["id"], "number": "1", **ids}
+    values |= {"name": "smoke", "run_id": run["run_id"], "run_a": run["run_id"], "run_b": run["run_id"]}
     bodies = []
     for method, path, _ in operations(admin.get("/openapi.json").json()):
         if method != "get" or not path.startswith("/admin"):
