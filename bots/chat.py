@@ -77,6 +77,9 @@ class Reply:
     usage: dict
     version: int | None
     debug: Debug | None = field(default=None, repr=False)
+    # "model" (generated, or quoted from the documents), "corrected" (the support team's
+    # corrected answer) or "fallback": what analytics and API clients count answers by.
+    answered_by: str = "model"
 
     def public(self) -> dict:
         return {
@@ -84,6 +87,7 @@ class Reply:
             "citations": self.citations,
             "fallback": self.fallback,
             "handoff": self.handoff,
+            "answered_by": self.answered_by,
             "conversation_id": self.conversation_id,
             "message_id": self.message_id,
             "latency_ms": self.latency_ms,
@@ -336,6 +340,7 @@ class Chat:
             answer.latency_ms or 0,
             {"prompt_tokens": answer.prompt_tokens or 0, "completion_tokens": answer.completion_tokens or 0},
             answer.version,
+            answered_by=answer.answered_by or _answered_by(answer.fallback),
         )
         return Turn(
             q.bot_id,
@@ -362,8 +367,10 @@ class Chat:
         debug: Debug | None = None,
         error: str | None = None,
         partial: bool = False,
+        answered_by: str | None = None,
     ) -> Reply:
         usage = usage or Usage()
+        answered_by = answered_by or _answered_by(fallback)
         with self._sessions.begin() as s:
             s.add(
                 t.Message(
@@ -376,6 +383,7 @@ class Chat:
                     version=turn.version,
                     fallback=fallback,
                     handoff=handoff,
+                    answered_by=None if error else answered_by,
                     partial=partial,
                     error=error,
                     latency_ms=latency_ms,
@@ -398,10 +406,15 @@ class Chat:
             usage.as_dict(),
             turn.version,
             debug,
+            answered_by,
         )
 
     def _retriever(self, bot_id: str):
         return lambda query, k: self._search(bot_id, query, k)
+
+
+def _answered_by(fallback: bool) -> str:
+    return "fallback" if fallback else "model"
 
 
 def capped(spec: BotSpec, max_tokens: int | None) -> BotSpec:
@@ -437,6 +450,7 @@ def _done(ids: dict, reply: Reply) -> dict:
         "text": reply.answer,
         "fallback": reply.fallback,
         "handoff": reply.handoff,
+        "answered_by": reply.answered_by,
         "usage": reply.usage,
         "latency_ms": reply.latency_ms,
     }

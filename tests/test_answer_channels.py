@@ -153,6 +153,7 @@ class Outcome:
     streamed: str | None = None  # the deltas joined, for streams
     error: str | None = None
     status: int = 200
+    answered_by: str | None = None
 
 
 def json_chat(api, bot, key, question) -> Outcome:
@@ -160,7 +161,9 @@ def json_chat(api, bot, key, question) -> Outcome:
     if r.status_code != 200:
         return Outcome(error=r.json()["error"]["code"], status=r.status_code)
     b = r.json()
-    return Outcome(b["answer"], b["citations"], b["fallback"], b["handoff"], b["conversation_id"])
+    return Outcome(
+        b["answer"], b["citations"], b["fallback"], b["handoff"], b["conversation_id"], answered_by=b["answered_by"]
+    )
 
 
 def sse_chat(api, bot, key, question) -> Outcome:
@@ -173,7 +176,15 @@ def sse_chat(api, bot, key, question) -> Outcome:
         return Outcome(error=last["code"], streamed=streamed)
     assert name == "done"
     citations = next(d["citations"] for n, d in events if n == "citations")
-    return Outcome(last["text"], citations, last["fallback"], last["handoff"], last["conversation_id"], streamed)
+    return Outcome(
+        last["text"],
+        citations,
+        last["fallback"],
+        last["handoff"],
+        last["conversation_id"],
+        streamed,
+        answered_by=last["answered_by"],
+    )
 
 
 def completions(api, bot, key, question, **body) -> Outcome:
@@ -183,7 +194,9 @@ def completions(api, bot, key, question, **body) -> Outcome:
         return Outcome(error=r.json()["error"]["code"], status=r.status_code)
     ext = r.json()["prompteur"]
     text = r.json()["choices"][0]["message"]["content"]
-    return Outcome(text, ext["citations"], ext["fallback"], ext["handoff"], ext["conversation_id"])
+    return Outcome(
+        text, ext["citations"], ext["fallback"], ext["handoff"], ext["conversation_id"], answered_by=ext["answered_by"]
+    )
 
 
 def completions_stream(api, bot, key, question, **body) -> Outcome:
@@ -197,7 +210,15 @@ def completions_stream(api, bot, key, question, **body) -> Outcome:
     if "error" in chunks[-1]:
         return Outcome(error=chunks[-1]["error"]["code"], streamed=streamed)
     ext = next(c["prompteur"] for c in chunks if "prompteur" in c)  # the last chunk with a choice
-    return Outcome(ext["text"], ext["citations"], ext["fallback"], ext["handoff"], ext["conversation_id"], streamed)
+    return Outcome(
+        ext["text"],
+        ext["citations"],
+        ext["fallback"],
+        ext["handoff"],
+        ext["conversation_id"],
+        streamed,
+        answered_by=ext["answered_by"],
+    )
 
 
 CHANNELS = {"json": json_chat, "sse": sse_chat, "openai": completions, "openai_stream": completions_stream}
@@ -261,6 +282,8 @@ def test_every_channel_gives_the_same_answer(api, bot, model, case):
         # What a client shows is what is stored.
         stored = stored_answer(api, bot, got.conversation_id)
         assert stored["content"] == got.text, where
+        # No corrected answers here: the model (or the documents) answered, or the fallback did.
+        assert got.answered_by == stored["answered_by"] == ("fallback" if case.fallback else "model"), where
         if case.quoted:
             assert is_quoted(got.text), where
         guard = (stored["debug"] or {}).get("guard")

@@ -158,8 +158,8 @@ def test_end_to_end_with_the_bundled_model(live_server, tmp_path):
     asked = live_server.cli("ask", bot, "How many days do I have to return an item?", "--json")
     assert asked.returncode == 0, asked.stderr
     reply = json.loads(asked.stdout)
-    assert set(reply) == {"answer", "citations", "fallback", "conversation_id", "latency_ms"}
-    assert reply["fallback"] is False and reply["answer"]
+    assert set(reply) == {"answer", "citations", "fallback", "answered_by", "conversation_id", "latency_ms"}
+    assert reply["fallback"] is False and reply["answer"] and reply["answered_by"] == "model"
     assert reply["citations"][0]["source"] == "shop_help.md" and reply["citations"][0]["chunk_id"]
 
     with httpx.Client(base_url=live_server.url, timeout=300) as http_:

@@ -218,6 +218,7 @@ def _ask(args) -> int:
                         {"source": c.source, "page": c.page, "chunk_id": c.chunk_id} for c in reply.citations
                     ],
                     "fallback": reply.fallback,
+                    "answered_by": reply.answered_by,
                     "conversation_id": reply.conversation_id,
                     "latency_ms": reply.latency_ms,
                 },

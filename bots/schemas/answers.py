@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
+
+# Who gave an answer: "model" (generated, or quoted from the documents by an extractive bot),
+# "corrected" (a corrected answer written by the support team) or "fallback".
+AnsweredBy = Literal["model", "corrected", "fallback"]
 
 
 class Citation(BaseModel):
@@ -27,6 +33,7 @@ class Answer(BaseModel):
     citations: list[Citation]
     fallback: bool
     handoff: bool
+    answered_by: AnsweredBy
     conversation_id: str
     message_id: str
     latency_ms: int

@@ -44,6 +44,7 @@ class StoredMessage(BaseModel):
     version: int | None
     fallback: bool
     handoff: bool
+    answered_by: str | None  # model | corrected | fallback; None on questions and failed answers
     partial: bool
     error: str | None
     latency_ms: int | None
@@ -98,6 +99,7 @@ class ExportedMessage(BaseModel):
     version: int | None
     fallback: bool
     handoff: bool
+    answered_by: str | None  # model | corrected | fallback; None on questions and failed answers
     partial: bool
     error: str | None
     latency_ms: int | None

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bots.schemas.answers import Citation
+from bots.schemas.answers import AnsweredBy, Citation
 
 
 class AssistantMessage(BaseModel):
@@ -32,6 +32,7 @@ class PrompteurExtension(BaseModel):
     citations: list[Citation]
     fallback: bool
     handoff: bool
+    answered_by: AnsweredBy
     conversation_id: str
     message_id: str
 

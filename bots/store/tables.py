@@ -147,6 +147,9 @@ class Message(Base):
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     handoff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Assistant messages: "model" (generated or quoted from the documents), "corrected" (a
+    # corrected answer the support team wrote) or "fallback". None on questions.
+    answered_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     partial: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(String(60), nullable=True)
     latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -122,6 +122,7 @@ def _extension(reply: Reply) -> dict:
         "citations": reply.citations,
         "fallback": reply.fallback,
         "handoff": reply.handoff,
+        "answered_by": reply.answered_by,
         "conversation_id": reply.conversation_id,
         "message_id": reply.message_id,
     }
@@ -154,6 +155,7 @@ def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool
                     "citations": citations,
                     "fallback": data["fallback"],
                     "handoff": data["handoff"],
+                    "answered_by": data["answered_by"],
                     "conversation_id": data["conversation_id"],
                     "message_id": data["message_id"],
                 },
