@@ -34,6 +34,8 @@ class PrompteurExtension(BaseModel):
     handoff: bool
     conversation_id: str
     message_id: str
+    # The request's roles that had no effect (system, developer): the bot's persona rules.
+    ignored_roles: list[str] = []
 
 
 class ChatCompletion(BaseModel):
@@ -44,3 +46,17 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: CompletionUsage
     prompteur: PrompteurExtension
+
+
+class Model(BaseModel):
+    """`GET /v1/models` in OpenAI's shape: a model is a bot."""
+
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"]
+    data: list[Model]
