@@ -208,12 +208,16 @@ def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, sessi
     response_model=HandoffCreated,
     summary="Ask for a person to follow up",
 )
-def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession) -> HandoffCreated:
+def handoff(
+    conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession, runtime: RuntimeDep
+) -> HandoffCreated:
     _session_conversation(caller, conversation_id)
     if not body.email and not body.phone:
         raise ApiError("contact_missing", "Give an email address or a phone number so the team can reach you.")
     conversation = owned_conversation(session, caller.bot_id, conversation_id, caller.owner)
-    row = request_handoff(
+    row, created = request_handoff(
         session, conversation, name=body.name, email=body.email, phone=body.phone, message=body.message
     )
+    if created:  # a retried request was announced the first time
+        runtime.handoffs.announce(row.id)
     return HandoffCreated(id=row.id)
