@@ -228,7 +228,9 @@ with handoffs_tab:
             st.text(t("ho_asked", message=h.message))  # the customer's words: never as Markdown
             failed = [d for d in item.deliveries if d.status == "failed"]
             for d in failed:
-                st.warning(t("ho_delivery_failed", kind=t(f"ho_kind_{d.kind}"), target=d.target, error=d.error or ""))
+                # The target may be the customer's own address: never read as Markdown.
+                target, error = escape_markdown(d.target), escape_markdown(d.error or "")
+                st.warning(t("ho_delivery_failed", kind=t(f"ho_kind_{d.kind}"), target=target, error=error))
             st.markdown(f"**{t('ho_context')}** ({item.channel})")
             for m in item.messages:
                 with st.chat_message("assistant" if m.role == "staff" else m.role):
@@ -249,7 +251,7 @@ with handoffs_tab:
                 st.text_area(
                     t("ho_reply"),
                     key=f"ho_reply_{bid}_{h.id}",
-                    help=t("ho_reply_help", email=h.email) if h.email else t("ho_reply_help_no_email"),
+                    help=t("ho_reply_help", email=escape_markdown(h.email)) if h.email else t("ho_reply_help_no_email"),
                 )
                 c1, c2 = st.columns(2)
                 c1.button(t("ho_send"), key=f"ho_send_{bid}_{h.id}", type="primary", on_click=reply, args=(h.id,))
@@ -257,7 +259,8 @@ with handoffs_tab:
             if item.deliveries:
                 with st.expander(t("ho_deliveries")):
                     for d in item.deliveries:
-                        st.caption(t("ho_delivery_line", kind=t(f"ho_kind_{d.kind}"), target=d.target, status=d.status))
+                        target = escape_markdown(d.target)
+                        st.caption(t("ho_delivery_line", kind=t(f"ho_kind_{d.kind}"), target=target, status=d.status))
 
 with export_tab:
     st.caption(t("cv_export_help"))
