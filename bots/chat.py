@@ -431,7 +431,13 @@ def _stored_history(s: Session, conversation_id: str) -> list[dict]:
         .order_by(t.Message.created_at.desc())
         .limit(HISTORY_MESSAGES)
     ).all()
-    return [{"role": m.role, "content": m.content} for m in reversed(rows) if m.content]
+    # A person's reply from the hand-off inbox is part of what the customer was told: the model
+    # sees it as an assistant turn (providers know no "staff" role).
+    return [
+        {"role": "assistant" if m.role == "staff" else m.role, "content": m.content}
+        for m in reversed(rows)
+        if m.content
+    ]
 
 
 def _replayed(reply: Reply) -> Iterator[tuple[str, dict]]:

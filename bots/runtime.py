@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from bots.chat import Chat, Limits
 from bots.core.spec import ModelSettings
 from bots.file_modes import private_dir, warn_if_exposed, write_private
+from bots.handoffs import Handoffs
 from bots.ingestion import JobRunner
 from bots.knowledge_base import KnowledgeBase
 from bots.llm.local_model import LocalModelServer
@@ -80,6 +81,7 @@ class Runtime:
     limiter: RateLimiter
     models: ChatModels
     chat: Chat
+    handoffs: Handoffs
 
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
@@ -112,6 +114,7 @@ class Runtime:
             chat=Chat(
                 sessions, kb.search, models, Limits(settings.max_message_chars, settings.max_conversation_messages)
             ),
+            handoffs=Handoffs(sessions, settings),
         )
 
     def start(self) -> None:
@@ -119,6 +122,7 @@ class Runtime:
 
     def stop(self) -> None:
         self.jobs.stop()
+        self.handoffs.stop()
         self.models.close()
         self.engine.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +57,32 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PROMPTEUR_OPENAI_API_KEY", "OPENAI_API_KEY"),
         description="Server-wide OpenAI key for bots that set provider 'openai' without their own.",
     )
+
+    # Hand-off inbox: replies to customers by e-mail, and the team told of new requests.
+    smtp_host: str | None = Field(default=None, description="SMTP server for hand-off e-mails; unset: no e-mail.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field(default="prompteur@localhost", description="From: address of hand-off e-mails.")
+    handoff_notify_emails: list[str] = Field(
+        default_factory=list, description="JSON list of team addresses told of each new hand-off request."
+    )
+    handoff_webhook_url: str | None = Field(
+        default=None, description="URL that gets a signed JSON POST for each new hand-off request."
+    )
+    handoff_webhook_secret: str | None = Field(
+        default=None, description="HMAC-SHA256 key of the webhook's X-Prompteur-Signature header."
+    )
+
+    @model_validator(mode="after")
+    def _webhook_is_signed(self) -> Settings:
+        # An unsigned webhook lets anyone who finds the receiver's URL post fake hand-offs.
+        if self.handoff_webhook_url and not self.handoff_webhook_secret:
+            raise ValueError(
+                "PROMPTEUR_HANDOFF_WEBHOOK_URL needs PROMPTEUR_HANDOFF_WEBHOOK_SECRET to sign its payloads"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

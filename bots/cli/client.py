@@ -28,6 +28,7 @@ from bots.schemas.evaluation import (
     RunDetail,
     TestSetList,
 )
+from bots.schemas.handoffs import HandoffDetail
 from bots.schemas.keys import ApiKey, CreatedKey, KeyList, Snippets
 from bots.schemas.knowledge import (
     Chunk,
@@ -331,3 +332,24 @@ class AdminClient:
 
     def gate(self, bot_id: str) -> GateSettings:
         return self._parse(GateSettings, self.request("GET", f"/admin/bots/{bot_id}/gate"))
+
+    # --- hand-off inbox ---
+    def handoff_inbox(self, bot_id: str, status: str | None = None) -> list[Handoff]:
+        params = {"status": status} if status else None
+        body = self.request("GET", f"/admin/bots/{bot_id}/handoffs", params=params)
+        return self._parse(HandoffList, body).handoffs
+
+    def handoff(self, bot_id: str, handoff_id: str) -> HandoffDetail:
+        return self._parse(HandoffDetail, self.request("GET", f"/admin/bots/{bot_id}/handoffs/{handoff_id}"))
+
+    def assign_handoff(self, bot_id: str, handoff_id: str, assignee: str | None) -> HandoffDetail:
+        body = self.request("POST", f"/admin/bots/{bot_id}/handoffs/{handoff_id}/assign", json={"assignee": assignee})
+        return self._parse(HandoffDetail, body)
+
+    def reply_handoff(self, bot_id: str, handoff_id: str, message: str, author: str | None = None) -> HandoffDetail:
+        payload = {"message": message, "author": author}
+        body = self.request("POST", f"/admin/bots/{bot_id}/handoffs/{handoff_id}/reply", json=payload)
+        return self._parse(HandoffDetail, body)
+
+    def close_handoff(self, bot_id: str, handoff_id: str) -> HandoffDetail:
+        return self._parse(HandoffDetail, self.request("POST", f"/admin/bots/{bot_id}/handoffs/{handoff_id}/close"))

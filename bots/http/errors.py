@@ -41,6 +41,7 @@ STATUS: dict[str, int] = {
     "version_not_found": 404,
     "test_set_not_found": 404,
     "eval_run_not_found": 404,
+    "handoff_not_found": 404,
     # the state forbids it
     "not_published": 409,
     "invalid_stored_spec": 409,
@@ -50,6 +51,7 @@ STATUS: dict[str, int] = {
     "document_busy": 409,
     "publish_gate_refused": 409,
     "no_test_cases": 409,
+    "handoff_closed": 409,
     # the request itself is wrong
     "message_too_long": 413,
     "history_too_long": 413,

@@ -34,6 +34,26 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError("unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _publishable_refused(runtime, token: str, bot_id: str | None) -> ApiError:
+    """Routes without a bot in their path (the OpenAI-compatible ones) have no `bot_id`: the
+    key's own bot names the sessions route then, and it is said that those routes need a
+    secret key (this once told clients to `POST /v1/bots/None/sessions`)."""
+    if bot_id is None:
+        with runtime.sessions() as s:
+            key = keys.find_key(s, token, "publishable")
+        sessions = f"POST /v1/bots/{key.bot_id}/sessions" if key else "POST /v1/bots/<bot id>/sessions"
+        return ApiError(
+            "publishable_key",
+            "This endpoint needs a secret key (`Authorization: Bearer sk_...`, created in the builder); "
+            f"a publishable key (pk_) only opens widget sessions: {sessions}.",
+        )
+    return ApiError(
+        "publishable_key",
+        "A publishable key (pk_) only opens widget sessions: "
+        f"POST /v1/bots/{bot_id}/sessions, then use the session token it returns.",
+    )
+
+
 def caller_for(request: Request, runtime, bot_id: str | None) -> Caller:
     """The caller, checked against `bot_id`; with None, any bot's secret key passes (the
     route checks the bot itself, once it has read it from the body)."""
@@ -44,11 +64,7 @@ def caller_for(request: Request, runtime, bot_id: str | None) -> Caller:
             "from the builder) or a widget session token."
         )
     if token.startswith(keys.PREFIXES["publishable"]):
-        raise ApiError(
-            "publishable_key",
-            "A publishable key (pk_) only opens widget sessions: "
-            f"POST /v1/bots/{bot_id}/sessions, then use the session token it returns.",
-        )
+        raise _publishable_refused(runtime, token, bot_id)
     if token.startswith(keys.SESSION_PREFIX) and bot_id is not None:
         claims = runtime.signer.verify(token)
         if claims is None:

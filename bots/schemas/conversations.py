@@ -64,6 +64,11 @@ class Handoff(BaseModel):
     phone: str | None
     message: str
     created_at: str
+    status: str = "new"  # a HandoffStatus (bots/schemas/handoffs.py)
+    assignee: str | None = None
+    updated_at: str | None = None
+    # E-mails or webhooks about it that could not be sent: the inbox shows them.
+    failed_deliveries: int = 0
 
 
 class HandoffList(BaseModel):

@@ -35,6 +35,8 @@ class PrompteurExtension(BaseModel):
     answered_by: AnsweredBy
     conversation_id: str
     message_id: str
+    # The request's roles that had no effect (system, developer): the bot's persona rules.
+    ignored_roles: list[str] = []
 
 
 class ChatCompletion(BaseModel):
@@ -45,3 +47,17 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: CompletionUsage
     prompteur: PrompteurExtension
+
+
+class Model(BaseModel):
+    """`GET /v1/models` in OpenAI's shape: a model is a bot."""
+
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"]
+    data: list[Model]

@@ -85,7 +85,8 @@ def give_feedback(s: Session, message: t.Message, rating: str, comment: str) -> 
 
 def request_handoff(
     s: Session, conversation: t.Conversation, *, name: str, email: str | None, phone: str | None, message: str
-) -> t.HandoffRequest:
+) -> tuple[t.HandoffRequest, bool]:
+    """The request, and whether it is new (only a new one tells the team)."""
     # The same request sent twice (a double click, a retry) is stored once.
     same = s.scalar(
         select(t.HandoffRequest).where(
@@ -96,7 +97,7 @@ def request_handoff(
         )
     )
     if same:
-        return same
+        return same, False
     row = t.HandoffRequest(
         id=t.new_id("hnd"),
         conversation_id=conversation.id,
@@ -105,10 +106,11 @@ def request_handoff(
         email=email,
         phone=phone,
         message=message,
+        status="new",
     )
     s.add(row)
     s.commit()
-    return row
+    return row, True
 
 
 # --- the builder's side ----------------------------------------------------------------
@@ -293,7 +295,7 @@ def message_out(m: t.Message, f: t.Feedback | None = None) -> dict:
     }
 
 
-def handoff_out(h: t.HandoffRequest) -> dict:
+def handoff_out(h: t.HandoffRequest, failed_deliveries: int = 0) -> dict:
     return {
         "id": h.id,
         "conversation_id": h.conversation_id,
@@ -302,19 +304,27 @@ def handoff_out(h: t.HandoffRequest) -> dict:
         "phone": h.phone,
         "message": h.message,
         "created_at": h.created_at.isoformat(),
+        "status": h.status,
+        "assignee": h.assignee,
+        "updated_at": h.updated_at.isoformat() if h.updated_at else None,
+        "failed_deliveries": failed_deliveries,
     }
 
 
-def handoffs(s: Session, bot_id: str, limit: int, offset: int) -> list[dict]:
-    rows = s.scalars(
-        select(t.HandoffRequest)
-        .where(t.HandoffRequest.bot_id == bot_id)
+def handoffs(s: Session, bot_id: str, limit: int, offset: int, status: str | None = None) -> list[dict]:
+    failed = (
+        select(func.count())
+        .where(t.HandoffDelivery.handoff_id == t.HandoffRequest.id, t.HandoffDelivery.status == "failed")
+        .scalar_subquery()
+    )
+    query = select(t.HandoffRequest, failed).where(t.HandoffRequest.bot_id == bot_id)
+    if status is not None:
+        query = query.where(t.HandoffRequest.status == status)
+    rows = s.execute(
         # The id breaks ties, so that pages neither repeat nor skip a request stamped the same instant.
-        .order_by(t.HandoffRequest.created_at.desc(), t.HandoffRequest.id)
-        .limit(limit)
-        .offset(offset)
+        query.order_by(t.HandoffRequest.created_at.desc(), t.HandoffRequest.id).limit(limit).offset(offset)
     ).all()
-    return [handoff_out(h) for h in rows]
+    return [handoff_out(h, n or 0) for h, n in rows]
 
 
 EXPORT_FIELDS = [
@@ -408,7 +418,8 @@ def stats(s: Session, bot_id: str, f: Filters) -> dict:
     Two statements whatever the volume: the day's counts and sums, then only the one or two
     latencies per day that are its median and 95th percentile (ranked by a window function)."""
     day = func.date(t.Message.created_at)  # SQLite: a 'YYYY-MM-DD' string; Postgres: a date
-    answer = t.Message.role != "user"
+    # The bot's answers: a person's reply from the hand-off inbox (role "staff") is not one.
+    answer = t.Message.role == "assistant"
     # The latencies that count: answers that got through; a failed call's time says nothing.
     timed = and_(answer, t.Message.latency_ms.is_not(None), ~_has_error(t.Message))
     totals = s.execute(

@@ -181,6 +181,10 @@ class HandoffRequest(Base):
     phone: Mapped[str | None] = mapped_column(String(60), nullable=True)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # The inbox (migration 0008): a HandoffStatus, who on the team has it, when it last moved.
+    status: Mapped[str] = mapped_column(String(20), default="new", server_default="new", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class TestSet(Base):
@@ -259,3 +263,19 @@ class GateSettings(Base):
     set_names: Mapped[list | None] = mapped_column(JSON, nullable=True)  # None: every set of the bot
     min_pass_rate: Mapped[float] = mapped_column(Float, default=0.8)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# --- hand-off inbox: e-mails and webhooks sent about a hand-off ---------------------------
+class HandoffDelivery(Base):
+    """One notification or reply sent outside the server (e-mail, webhook), sent in the
+    background: its row says whether it went out, so a failure is shown, not lost."""
+
+    __tablename__ = "handoff_deliveries"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("dlv"))
+    handoff_id: Mapped[str] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # team_email | team_webhook | customer_email
+    target: Mapped[str] = mapped_column(String(500))  # the address or URL it went to
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from bots.schemas.conversations import ExportedMessages, Handoff, StoredMessage
+from bots.schemas.handoffs import HANDOFF_STATUSES
 from builder import api
 from builder.i18n import labeller, t
 from builder.labels import source_label
@@ -99,7 +100,9 @@ with log:
         messages: list[StoredMessage] = detail.messages if detail else []
         handoffs: list[Handoff] = detail.handoffs if detail else []
         for m in messages:
-            with st.chat_message(m.role):
+            with st.chat_message("assistant" if m.role == "staff" else m.role):
+                if m.role == "staff":
+                    st.caption(t("ho_staff"))
                 if m.role == "user":
                     # A customer's Markdown must not load images or show links in our browser.
                     st.text(m.content or "…")
@@ -164,25 +167,100 @@ with charts:
         )
 
 with handoffs_tab:
-    requests = api.attempt(client.handoffs, bid) or []
+    # The inbox: filter by status, open a request, see its conversation, assign, reply, close.
+    # Actions run as callbacks, before the page is drawn, so what shows below is up to date.
+    statuses: list = [None, *HANDOFF_STATUSES]
+    status = st.selectbox(
+        t("ho_status"), statuses, key=f"ho_status_{bid}", format_func=labeller("ho_status_", statuses)
+    )
+    # Set by the last action's callback: shown even when the request left the filtered list.
+    if flash := st.session_state.pop(f"ho_flash_{bid}", None):
+        (st.warning if flash[0] == "warning" else st.success)(flash[1])
+    requests = api.attempt(client.handoff_inbox, bid, status) or []
     if not requests:
-        st.info(t("cv_no_handoffs"))
+        st.info(t("cv_no_handoffs") if status is None else t("ho_none_with_status"))
     else:
         st.dataframe(
             [
                 {
                     t("col_date"): h.created_at[:16].replace("T", " "),
+                    t("ho_status"): t(f"ho_status_{h.status}"),
+                    t("ho_assignee"): h.assignee or "",
                     t("cv_name"): h.name,
-                    "Email": h.email or "",
-                    t("cv_phone"): h.phone or "",
+                    t("ho_contact"): h.email or h.phone or "",
                     t("cv_message"): h.message,
-                    t("cv_conversation"): h.conversation_id,
+                    t("ho_failed"): h.failed_deliveries or "",
                 }
                 for h in requests
             ],
             hide_index=True,
             width="stretch",
         )
+        labels = {h.id: f"{h.created_at[:16].replace('T', ' ')} · {h.name} · {h.message[:50]}" for h in requests}
+        hid = st.selectbox(t("ho_open"), list(labels), key=f"ho_open_{bid}", format_func=labels.__getitem__)
+
+        def assign(handoff_id: str) -> None:
+            name = st.session_state.get(f"ho_assignee_{bid}_{handoff_id}", "")
+            if api.attempt(client.assign_handoff, bid, handoff_id, name.strip() or None) is not None:
+                st.session_state[f"ho_flash_{bid}"] = ("success", t("ho_assigned_ok"))
+
+        def reply(handoff_id: str) -> None:
+            text = st.session_state.get(f"ho_reply_{bid}_{handoff_id}", "").strip()
+            if not text:
+                st.session_state[f"ho_flash_{bid}"] = ("warning", t("ho_reply_empty"))
+                return
+            author = st.session_state.get(f"ho_assignee_{bid}_{handoff_id}", "").strip() or None
+            if api.attempt(client.reply_handoff, bid, handoff_id, text, author) is not None:
+                st.session_state[f"ho_reply_{bid}_{handoff_id}"] = ""  # sent: the box empties
+                st.session_state[f"ho_flash_{bid}"] = ("success", t("ho_sent_ok"))
+
+        def close(handoff_id: str) -> None:
+            if api.attempt(client.close_handoff, bid, handoff_id) is not None:
+                st.session_state[f"ho_flash_{bid}"] = ("success", t("ho_closed_ok"))
+
+        item = api.attempt(client.handoff, bid, hid) if hid else None
+        if item:
+            h = item.handoff
+            contact = " · ".join(escape_markdown(x) for x in (h.email, h.phone) if x) or "–"
+            st.markdown(
+                t("ho_header", name=escape_markdown(h.name), contact=contact, status=t(f"ho_status_{h.status}"))
+            )
+            st.text(t("ho_asked", message=h.message))  # the customer's words: never as Markdown
+            failed = [d for d in item.deliveries if d.status == "failed"]
+            for d in failed:
+                # The target may be the customer's own address: never read as Markdown.
+                target, error = escape_markdown(d.target), escape_markdown(d.error or "")
+                st.warning(t("ho_delivery_failed", kind=t(f"ho_kind_{d.kind}"), target=target, error=error))
+            st.markdown(f"**{t('ho_context')}** ({item.channel})")
+            for m in item.messages:
+                with st.chat_message("assistant" if m.role == "staff" else m.role):
+                    if m.role == "staff":
+                        st.caption(t("ho_staff"))
+                    if m.role == "user":
+                        st.text(m.content or "…")
+                    else:
+                        st.markdown(m.content or "…")
+            a, b = st.columns([3, 1])
+            a.text_input(
+                t("ho_assignee"), value=h.assignee or "", key=f"ho_assignee_{bid}_{h.id}", help=t("ho_assign_help")
+            )
+            b.button(t("ho_assign"), key=f"ho_assign_{bid}_{h.id}", on_click=assign, args=(h.id,))
+            if h.status == "closed":
+                st.info(t("ho_closed_note"))
+            else:
+                st.text_area(
+                    t("ho_reply"),
+                    key=f"ho_reply_{bid}_{h.id}",
+                    help=t("ho_reply_help", email=escape_markdown(h.email)) if h.email else t("ho_reply_help_no_email"),
+                )
+                c1, c2 = st.columns(2)
+                c1.button(t("ho_send"), key=f"ho_send_{bid}_{h.id}", type="primary", on_click=reply, args=(h.id,))
+                c2.button(t("ho_close"), key=f"ho_close_{bid}_{h.id}", on_click=close, args=(h.id,))
+            if item.deliveries:
+                with st.expander(t("ho_deliveries")):
+                    for d in item.deliveries:
+                        target = escape_markdown(d.target)
+                        st.caption(t("ho_delivery_line", kind=t(f"ho_kind_{d.kind}"), target=target, status=d.status))
 
 with export_tab:
     st.caption(t("cv_export_help"))

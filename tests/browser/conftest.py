@@ -289,8 +289,8 @@ def start_deployment(home: Path, site: Site, attacker: Site, model: ScriptedMode
     server = LiveServer(home, extra_env=SERVER_ENV).start()
     admin = httpx.Client(base_url=server.url, timeout=120, headers={"Authorization": f"Bearer {server.admin_token}"})
     d = Deployment(url=server.url, admin=admin)
-    # The shareable hosted page is served by the Prompteur server itself, so it only works
-    # for bots that allow the server's own origin: opt-in, because the pk_ key is public.
+    # The server's own origin opens sessions for its hosted page whatever the list says; it
+    # is listed here too because frame-ancestors (the iframe snippet) is built from the list.
     d.origins = [site.origin, server.url]
     d.bot_id, d.key = d.publish_bot(
         "Acme Help", bot_spec(model.base_url, d.origins, "en"), "en", documents=help_centre(payloads(attacker.origin))

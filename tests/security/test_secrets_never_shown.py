@@ -78,7 +78,18 @@ def _chat_every_way(url: str, bot: str, secret: str, publishable: str, model: Sc
         message = answered.json()["message_id"]
         rated = client.post(f"/v1/bots/{bot}/messages/{message}/feedback", json={"rating": "up"}, headers=key)
         assert rated.status_code == 204, rated.text
-    return {"conversation_id": answered.json()["conversation_id"], "message_id": message}
+        # A hand-off request, so the inbox's routes have one to show.
+        handoff = client.post(
+            f"/v1/bots/{bot}/conversations/{session['conversation_id']}/handoff",
+            json={"name": "Ana", "email": "ana@example.com", "message": "Call me."},
+            headers={"Authorization": f"Bearer {session['token']}"},
+        )
+        assert handoff.status_code == 201, handoff.text
+    return {
+        "conversation_id": answered.json()["conversation_id"],
+        "message_id": message,
+        "handoff_id": handoff.json()["id"],
+    }
 
 
 def _every_get(admin: httpx.Client, bot: str, ids: dict) -> list[tuple[str, str]]:
@@ -113,6 +124,7 @@ def _public_gets(url: str, bot: str, secret: str, ids: dict) -> list[tuple[str, 
             f"/v1/bots/{bot}/config",
             f"/v1/bots/{bot}/conversations/{ids['conversation_id']}",
             f"/chat/{bot}",
+            "/v1/models",
             "/widget.js",
             "/openapi.json",
         ]

@@ -15,6 +15,7 @@ from bots.core.errors import DomainError
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.request_values import DbInt, RequestBody
 from bots.schemas.conversations import ConversationDetail, ConversationList, ExportedMessages, HandoffList, Stats
+from bots.schemas.handoffs import HandoffStatus
 from bots.schemas.playground import Comparison, Debug, DebugHit, PlaygroundReply
 from bots.store import conversations as conv
 
@@ -54,9 +55,13 @@ def conversation_detail(conversation_id: str, bot: BotDep, session: DbSession):
 
 @router.get("/handoffs", response_model=HandoffList)
 def list_handoffs(
-    bot: BotDep, session: DbSession, limit: int = Query(100, ge=1, le=1000), offset: Annotated[DbInt, Query(ge=0)] = 0
+    bot: BotDep,
+    session: DbSession,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: Annotated[DbInt, Query(ge=0)] = 0,
+    status: HandoffStatus | None = None,
 ) -> HandoffList:
-    return HandoffList.model_validate({"handoffs": conv.handoffs(session, bot.id, limit, offset)})
+    return HandoffList.model_validate({"handoffs": conv.handoffs(session, bot.id, limit, offset, status)})
 
 
 @router.get(

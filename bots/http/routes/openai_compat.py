@@ -1,7 +1,10 @@
 """`POST /v1/chat/completions`, OpenAI's shape, so the official SDKs (and tools built on them)
 work against a bot: `model` is the bot id, auth is the bot's secret key. The bot's own system
-prompt, model and limits apply; a client's `system` messages are ignored and its sampling
-fields are accepted but have no effect, except a `max_tokens` lower than the bot's."""
+prompt, model and limits apply; a client's `system` (and `developer`) messages are ignored —
+the persona's rules are the bot owner's, not the caller's — and the response says so (header
+`X-Prompteur-Ignored-Roles` and `prompteur.ignored_roles`); its sampling fields are accepted
+but have no effect, except a `max_tokens` lower than the bot's. `GET /v1/models` lists the
+key's bot, as OpenAI's clients expect."""
 
 from __future__ import annotations
 
@@ -9,17 +12,18 @@ import time
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
 from bots.chat import Question, Reply
 from bots.core.errors import HistoryTooLong
-from bots.http.deps import RuntimeDep
+from bots.http.deps import DbSession, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.public_auth import Caller, IpLimit, caller_for, limit_question
 from bots.http.request_values import RequestBody
 from bots.http.sse import data_only_sse
-from bots.schemas.openai import ChatCompletion
+from bots.schemas.openai import ChatCompletion, Model, ModelList
+from bots.store import tables as t
 
 router = APIRouter(tags=["OpenAI-compatible API"])
 
@@ -92,7 +96,12 @@ class CompletionRequest(RequestBody):
     store: bool | None = None
 
 
-def _completion(reply: Reply, bot_id: str) -> ChatCompletion:
+# Roles whose instructions would compete with the persona's: never passed to the model.
+IGNORED_ROLES = ("system", "developer")
+IGNORED_HEADER = "X-Prompteur-Ignored-Roles"
+
+
+def _completion(reply: Reply, bot_id: str, ignored: list[str]) -> ChatCompletion:
     return ChatCompletion.model_validate(
         {
             "id": f"chatcmpl-{reply.message_id}",
@@ -108,7 +117,7 @@ def _completion(reply: Reply, bot_id: str) -> ChatCompletion:
                 }
             ],
             "usage": _usage(reply.usage),
-            "prompteur": _extension(reply),
+            "prompteur": {**_extension(reply), "ignored_roles": ignored},
         }
     )
 
@@ -128,7 +137,7 @@ def _extension(reply: Reply) -> dict:
     }
 
 
-def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool) -> Iterator[dict]:
+def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool, ignored: list[str]) -> Iterator[dict]:
     created = int(time.time())
     base = {"id": "chatcmpl-", "object": "chat.completion.chunk", "created": created, "model": bot_id}
 
@@ -158,6 +167,7 @@ def _chunks(events: Iterator[tuple[str, dict]], bot_id: str, include_usage: bool
                     "answered_by": data["answered_by"],
                     "conversation_id": data["conversation_id"],
                     "message_id": data["message_id"],
+                    "ignored_roles": ignored,
                 },
             )
             if include_usage:
@@ -196,6 +206,7 @@ def chat_completions(
     body: CompletionRequest,
     caller: Annotated[Caller, Depends(secret_key_caller)],
     runtime: RuntimeDep,
+    response: Response,
     idempotency_key: str | None = Header(default=None, max_length=100),
 ):
     if caller.bot_id != body.model:
@@ -215,8 +226,41 @@ def chat_completions(
         request_key=idempotency_key,
         max_tokens=body.max_completion_tokens or body.max_tokens,
     )
+    # Said, not silently dropped: a client that sent instructions learns they had no effect.
+    ignored: list[str] = sorted({m.role for m in body.messages if m.role in IGNORED_ROLES})
+    notice = {IGNORED_HEADER: ", ".join(ignored)} if ignored else {}
     if body.stream:
         # accept() raises before the response starts: refusals keep their HTTP status.
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return data_only_sse(_chunks(runtime.chat.stream(runtime.chat.accept(question)), body.model, include_usage))
-    return _completion(runtime.chat.ask(question), body.model)
+        events = runtime.chat.stream(runtime.chat.accept(question))
+        streamed = data_only_sse(_chunks(events, body.model, include_usage, ignored))
+        streamed.headers.update(notice)
+        return streamed
+    response.headers.update(notice)
+    return _completion(runtime.chat.ask(question), body.model, ignored)
+
+
+def _model(bot: t.Bot) -> Model:
+    return Model(id=bot.id, object="model", created=int(bot.created_at.timestamp()), owned_by="prompteur")
+
+
+@router.get(
+    "/v1/models",
+    dependencies=[IpLimit],
+    response_model=ModelList,
+    summary="OpenAI-compatible model list: the key's bot, once published",
+)
+def list_models(caller: Annotated[Caller, Depends(secret_key_caller)], session: DbSession) -> ModelList:
+    # A secret key belongs to one bot; before its first publish it answers nothing, so the
+    # list holds only a model that /v1/chat/completions would accept.
+    bot = session.get(t.Bot, caller.bot_id)
+    usable = bot is not None and bot.published_version is not None
+    return ModelList(object="list", data=[_model(bot)] if bot is not None and usable else [])
+
+
+@router.get("/v1/models/{model}", dependencies=[IpLimit], response_model=Model, summary="One model: the key's bot")
+def get_model(model: str, caller: Annotated[Caller, Depends(secret_key_caller)], session: DbSession) -> Model:
+    bot = session.get(t.Bot, caller.bot_id)
+    if model != caller.bot_id or bot is None or bot.published_version is None:
+        raise ApiError("not_found", f"No model {model!r} for this key: the model is the id of the key's published bot.")
+    return _model(bot)

@@ -5,6 +5,7 @@ request bodies reject unknown fields."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Request
 from pydantic import Field
@@ -58,6 +59,21 @@ class HandoffRequestBody(RequestBody):
     message: str = Field(min_length=1, max_length=4000)
 
 
+def own_origins(request: Request, public_url: str | None) -> set[str]:
+    """The server's own origin: the hosted chat page (`/chat/{bot_id}`, served from here) opens
+    its sessions from it. The Publish page offers that link as soon as a bot is published, so
+    it must work without the person adding this server to the bot's allowed origins. Safe to
+    allow: a browser sets Origin itself, and only pages this server serves carry its origin;
+    other sites still need to be in the bot's list. `public_url` counts too, for a server
+    behind a TLS proxy that sees plain http."""
+    host = request.headers.get("host")
+    origins = {f"{request.url.scheme}://{host}".lower()} if host else set()
+    if public_url:
+        parts = urlsplit(public_url)
+        origins.add(f"{parts.scheme}://{parts.netloc}".lower())
+    return origins
+
+
 def _published(session, bot: t.Bot):
     # Widgets and sessions only know published bots: before the first publish, there is none.
     if bot.published_version is None:
@@ -96,7 +112,7 @@ def open_session(
         raise ApiError("wrong_bot", "This publishable key belongs to another bot.")
     origin = (request.headers.get("origin") or "").rstrip("/").lower()
     allowed = _published(session, bot).spec.allowed_origins
-    if origin not in allowed:
+    if origin not in allowed and origin not in own_origins(request, runtime.settings.public_url):
         raise ApiError(
             "origin_not_allowed",
             f"This website ({origin or 'no Origin header'}) may not use this bot: add it to the "
@@ -192,12 +208,16 @@ def feedback(message_id: str, body: FeedbackRequest, caller: PublicCaller, sessi
     response_model=HandoffCreated,
     summary="Ask for a person to follow up",
 )
-def handoff(conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession) -> HandoffCreated:
+def handoff(
+    conversation_id: str, body: HandoffRequestBody, caller: PublicCaller, session: DbSession, runtime: RuntimeDep
+) -> HandoffCreated:
     _session_conversation(caller, conversation_id)
     if not body.email and not body.phone:
         raise ApiError("contact_missing", "Give an email address or a phone number so the team can reach you.")
     conversation = owned_conversation(session, caller.bot_id, conversation_id, caller.owner)
-    row = request_handoff(
+    row, created = request_handoff(
         session, conversation, name=body.name, email=body.email, phone=body.phone, message=body.message
     )
+    if created:  # a retried request was announced the first time
+        runtime.handoffs.announce(row.id)
     return HandoffCreated(id=row.id)

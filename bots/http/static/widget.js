@@ -17,6 +17,9 @@
   var PAGE_IMAGES = script.getAttribute('data-image-origins');
   var IMAGE_ORIGINS = [];
   var STORE_KEY = 'prompteur:' + BOT;
+  // After a hand-off request, the history is polled this often while the chat is open, so a
+  // person's reply from the team's inbox shows up (data-poll-seconds, at least 2, for tests).
+  var POLL_MS = Math.max(2, parseInt(script.getAttribute('data-poll-seconds') || '20', 10) || 20) * 1000;
   var NS = 'http://www.w3.org/2000/svg';
 
   function findScript() {
@@ -45,7 +48,8 @@
       needContact: 'Please give an email address or a phone number so we can reach you.',
       unavailable: 'This chat isn’t available on this page right now.',
       failed: 'Something went wrong. Please try again.', imageBlocked: 'image: {alt}',
-      why: 'What went wrong? (optional)', sendWhy: 'Send comment'
+      why: 'What went wrong? (optional)', sendWhy: 'Send comment',
+      staff: 'Support team', staffReplied: 'A person from the support team replied.'
     },
     fr: {
       open: 'Ouvrir le chat', close: 'Fermer le chat', newConv: 'Nouvelle conversation', send: 'Envoyer',
@@ -67,7 +71,8 @@
       needContact: 'Indiquez un e-mail ou un numéro de téléphone pour que nous puissions vous joindre.',
       unavailable: 'Ce chat n’est pas disponible sur cette page pour le moment.',
       failed: 'Une erreur est survenue. Réessayez.', imageBlocked: 'image : {alt}',
-      why: 'Qu’est-ce qui n’allait pas ? (facultatif)', sendWhy: 'Envoyer le commentaire'
+      why: 'Qu’est-ce qui n’allait pas ? (facultatif)', sendWhy: 'Envoyer le commentaire',
+      staff: 'Équipe support', staffReplied: 'Une personne de l’équipe support a répondu.'
     }
   };
 
@@ -81,7 +86,7 @@
 
   var S = {
     t: I18N.en, config: null, session: loadSession(), open: false, started: false,
-    busy: false, blockedUntil: 0, offline: false
+    busy: false, blockedUntil: 0, offline: false, seen: {}, poller: null
   };
   var E = {};
 
@@ -275,6 +280,8 @@
     }).then(function (resp) {
       if (!resp.ok) return toError(resp).then(function (e) { throw e; });
       return resp.json().then(function (fresh) {
+        // The same conversation, resumed: it still awaits the team's reply.
+        if (s && s.waiting && fresh.conversation_id === s.conversation_id) fresh.waiting = true;
         saveSession(fresh);
         return fresh;
       });
@@ -366,6 +373,8 @@
     '.msg{max-width:86%;padding:9px 13px;border-radius:14px;word-wrap:break-word;overflow-wrap:anywhere}',
     '.msg.user{align-self:flex-end;background:var(--pw-primary);color:var(--pw-on);border-bottom-right-radius:4px;white-space:pre-wrap}',
     '.msg.bot{align-self:flex-start;background:#fff;border:1px solid #e3e6eb;border-bottom-left-radius:4px}',
+    '.msg.staff{background:#f3f7ff;border-left:3px solid var(--pw-primary)}',
+    '.msg .who{display:block;font-size:12px;font-weight:600;color:#3b4352;margin-bottom:3px}',
     '.msg.note{align-self:center;background:#eef1f5;color:#3b4352;font-size:13.5px;text-align:center;max-width:92%}',
     '.msg p{margin:0 0 .5em}.msg p:last-child{margin-bottom:0}',
     '.msg .md-h{font-weight:700}',
@@ -565,6 +574,12 @@
     E.log.appendChild(el); scrollDown();
     return msg;
   }
+  // A person's reply from the team's inbox: labelled, and styled apart from the bot's answers.
+  function addStaff(m) {
+    S.seen[m.id] = true;
+    var el = h('div', { class: 'msg bot staff' }, [h('span', { class: 'who', text: S.t.staff }), renderMarkdown(m.content || '')]);
+    E.log.appendChild(el); scrollDown();
+  }
   function setBotText(msg, text) {
     msg.text = text;
     msg.content.textContent = '';
@@ -655,6 +670,7 @@
     if (!messages.length) { showWelcome(); return; }
     messages.forEach(function (m) {
       if (m.role === 'user') { addUser(m.content); return; }
+      if (m.role === 'staff') { addStaff(m); return; }
       var msg = addBot(m.content);
       addSources(msg, m.citations);
       if (m.partial) interrupted(msg); else addFeedback(msg, m.id, m.feedback);
@@ -669,6 +685,7 @@
       return authedJson('GET', '/conversations/' + encodeURIComponent(s.conversation_id));
     }).then(function (data) {
       renderHistory((data && data.messages) || []);
+      if (S.session && S.session.waiting) startPolling();
     }, function (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 403)) { saveSession(null); resetLog(); return; }
       throw err;
@@ -682,7 +699,22 @@
     loadHistory().catch(function (err) { S.started = false; resetLog(); handleError(err); });
   }
 
+  // Only new staff messages are added: the rest of the log (notes included) stays as it is.
+  function pollStaff() {
+    if (S.busy || !S.session || !(S.open || FULL) || document.hidden) return;
+    authedJson('GET', '/conversations/' + encodeURIComponent(S.session.conversation_id)).then(function (data) {
+      ((data && data.messages) || []).forEach(function (m) {
+        if (m.role === 'staff' && !S.seen[m.id]) { addStaff(m); announce(S.t.staffReplied); }
+      });
+    }, function () { /* the next tick tries again; a real outage shows when they send */ });
+  }
+  function startPolling() {
+    if (!S.poller) S.poller = setInterval(pollStaff, POLL_MS);
+  }
+  function stopPolling() { clearInterval(S.poller); S.poller = null; }
+
   function newConversation() {
+    stopPolling();
     saveSession(null);
     closeHandoff();
     hideBanner();
@@ -878,6 +910,8 @@
       }).then(function () {
         closeHandoff();
         addNote(fmt(t.handoffDone, { name: body.name }));
+        if (S.session) { S.session.waiting = true; saveSession(S.session); }
+        startPolling();
         if (E.input.value === body.message) { E.input.value = ''; onInput(); }
       }, function (e2) {
         submit.disabled = false;
