@@ -483,7 +483,7 @@ def _eval_run(args) -> int:
     print(f"run {run.run_id} ({run.status}): {run.passed} passed, {run.failed} failed, {run.errored} errored ({rate})")
     for case in run.cases_detail:
         if not case.passed:
-            why = case.error or "; ".join(f"{n}: {c.reason}" for n, c in case.checks.items() if not c.passed)
+            why = case.error or "; ".join(f"{n}: {c.reason}" for n, c in case.checks.items() if c.passed is False)
             print(f"  {case.status.upper()}: {case.question}  ({why})")
     return 0
 
@@ -500,12 +500,13 @@ def _run_json(run) -> dict:
         "pass_rate": run.pass_rate,
         "retrieval": run.retrieval,
         "metrics": run.metrics,
+        "judge": run.judge,
         "cases_detail": [
             {
                 "question": c.question,
                 "passed": c.passed,
                 "status": c.status,
-                "checks": {n: {"passed": v.passed, "reason": v.reason} for n, v in c.checks.items()},
+                "checks": {n: _check_json(v) for n, v in c.checks.items()},
                 "retrieved": c.retrieved,
                 "answer": c.answer,
                 "error": c.error,
@@ -513,6 +514,13 @@ def _run_json(run) -> dict:
             for c in run.cases_detail
         ],
     }
+
+
+def _check_json(verdict) -> dict:
+    """A check's {"passed", "reason"}; a judge's also has its score and status."""
+    out = {"passed": verdict.passed, "reason": verdict.reason}
+    out.update({k: v for k, v in (verdict.model_extra or {}).items() if k in ("score", "status")})
+    return out
 
 
 def _eval_compare(args) -> int:
