@@ -21,11 +21,13 @@ from bots.schemas.conversations import (
     Stats,
 )
 from bots.schemas.evaluation import (
+    AddedCase,
     ExportedSet,
     GateSettings,
     ImportedSet,
     RunComparison,
     RunDetail,
+    RunList,
     TestSetList,
 )
 from bots.schemas.keys import ApiKey, CreatedKey, KeyList, Snippets
@@ -53,9 +55,10 @@ Shape = TypeVar("Shape", bound=BaseModel)
 class ClientError(Exception):
     """An error the server (or the network) reported, worded for the person at the keyboard."""
 
-    def __init__(self, message: str, status: int | None = None, code: str | None = None):
+    def __init__(self, message: str, status: int | None = None, code: str | None = None, details: dict | None = None):
         super().__init__(message)
         self.status, self.code = status, code
+        self.details = details or {}  # the whole `error` object: e.g. the gate's verdict under "gate"
 
 
 def discover(settings: Settings | None = None) -> tuple[str, str | None]:
@@ -107,7 +110,7 @@ class AdminClient:
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]
-                raise ClientError(error["message"], response.status_code, error.get("code"))
+                raise ClientError(error["message"], response.status_code, error.get("code"), error)
             except (ValueError, KeyError, TypeError):
                 raise ClientError(
                     f"The server answered {response.status_code}: {response.text[:300]}", response.status_code
@@ -331,3 +334,24 @@ class AdminClient:
 
     def gate(self, bot_id: str) -> GateSettings:
         return self._parse(GateSettings, self.request("GET", f"/admin/bots/{bot_id}/gate"))
+
+    # --- evaluation: runs listing, gate settings, experiments, cases from conversations ---
+    def eval_runs(self, bot_id: str) -> RunList:
+        """The bot's newest runs (50), newest first, without their cases."""
+        return self._parse(RunList, self.request("GET", f"/admin/bots/{bot_id}/eval-runs"))
+
+    def save_gate(
+        self, bot_id: str, set_names: list[str] | None, min_pass_rate: float, enabled: bool = True
+    ) -> GateSettings:
+        """`set_names` None: every test set of the bot gates publishing."""
+        body = {"set_names": set_names, "min_pass_rate": min_pass_rate, "enabled": enabled}
+        return self._parse(GateSettings, self.request("PUT", f"/admin/bots/{bot_id}/gate", json=body))
+
+    def add_test_case(
+        self, bot_id: str, set_name: str, case: dict | None = None, message_id: str | None = None
+    ) -> AddedCase:
+        """Add one case to a set (made if missing). With `message_id`, what `case` leaves out
+        comes from that conversation message: the question, the answer as the reference."""
+        body = {**(case or {}), **({"message_id": message_id} if message_id else {})}
+        reply = self.request("POST", f"/admin/bots/{bot_id}/test-sets/{set_name}/cases", json=body)
+        return self._parse(AddedCase, reply)

@@ -105,3 +105,11 @@ class GateSettings(BaseModel):
     set_names: list[str] | None  # None: every test set of the bot
     min_pass_rate: float
     enabled: bool
+
+
+class AddedCase(BaseModel):
+    """A case added to a set (from a conversation message, the builder or the CLI)."""
+
+    set: str
+    cases: int  # the set's cases now
+    case: dict[str, Any]

@@ -141,3 +141,18 @@ def finished_run(session: Session, bot_id: str, key: str) -> t.EvalRun | None:
         .limit(1)
     )
     return session.scalar(query)
+
+
+def append_case(session: Session, bot_id: str, name: str, case: dict) -> tuple[t.TestSet, int]:
+    """Add one case at the end of the named set (made if the bot has none by that name); the
+    set and how many cases it holds now. The caller commits."""
+    row = session.scalar(select(t.TestSet).where(t.TestSet.bot_id == bot_id, t.TestSet.name == name))
+    if row is None:
+        row = t.TestSet(bot_id=bot_id, name=name)
+        session.add(row)
+        session.flush()
+    last = session.scalar(select(func.max(t.TestCase.ordinal)).where(t.TestCase.set_id == row.id))
+    session.add(t.TestCase(set_id=row.id, ordinal=(-1 if last is None else last) + 1, data=case))
+    row.updated_at = t.now()
+    session.flush()
+    return row, case_counts(session, [row.id]).get(row.id, 0)

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from bots.schemas.evaluation import GateSettings, RunDetail, RunList
+from bots.schemas.evaluation import RunDetail
 from builder import api
 from builder.i18n import labeller, t
 
@@ -23,17 +23,6 @@ if not bot:
     st.stop()
 client = api.client()
 bid = bot.id
-
-
-# The client has no method for these two routes (runs listing, gate settings); the page asks
-# them through its generic request() so the backend stays as it is.
-def runs() -> RunList:
-    return RunList.model_validate(client.request("GET", f"/admin/bots/{bid}/eval-runs"))
-
-
-def save_gate(set_names: list[str] | None, min_pass_rate: float, enabled: bool) -> GateSettings:
-    body = {"set_names": set_names, "min_pass_rate": min_pass_rate, "enabled": enabled}
-    return GateSettings.model_validate(client.request("PUT", f"/admin/bots/{bid}/gate", json=body))
 
 
 def percent(value: float | None) -> str:
@@ -169,7 +158,7 @@ if c3.button(t("tests_run_go"), type="primary", key=f"run_go_{bid}", icon=":mate
         st.session_state[f"run_shown_{bid}"] = started.run_id
         follow(started.run_id)
 
-history = api.attempt(runs)
+history = api.attempt(client.eval_runs, bid)
 past = history.runs if history else []
 shown_id = st.session_state.get(f"run_shown_{bid}") or next((r.run_id for r in past if r.status == "done"), None)
 run = api.attempt(client.eval_run, bid, shown_id) if shown_id else None
@@ -290,5 +279,5 @@ if gate:
             t("gate_min"), 0, 100, round(gate.min_pass_rate * 100), step=5, key=f"gate_min_{bid}", format="%d%%"
         )
         if st.form_submit_button(t("save"), key=f"gate_save_{bid}"):
-            if api.attempt(save_gate, None if every else chosen, minimum / 100, enabled):
+            if api.attempt(client.save_gate, bid, None if every else chosen, minimum / 100, enabled):
                 st.toast(t("saved"))
