@@ -734,6 +734,32 @@ S: dict[str, tuple[str, str]] = {
         "Write why before publishing anyway.",
         "Écrivez pourquoi avant de publier quand même.",
     ),
+    # evaluation (session 6): LLM judge, "add to test set", experiments
+    "att_button": ("Add to test set", "Ajouter aux tests"),
+    "att_set": ("Test set", "Jeu de tests"),
+    "att_new_set": ("…or a new set", "…ou un nouveau jeu"),
+    "att_question": ("Question", "Question"),
+    "att_reference": (
+        "Reference answer (the bot's answer: correct it if needed)",
+        "Réponse de référence (celle du bot : corrigez-la si besoin)",
+    ),
+    "att_sources": ("Expected sources", "Sources attendues"),
+    "att_sources_help": (
+        "File names (file#page=N) or page URLs, separated by |",
+        "Noms de fichiers (fichier#page=N) ou adresses de pages, séparés par |",
+    ),
+    "att_add": ("Add the case", "Ajouter le cas"),
+    "att_added": ("Added to {set} ({n} cases).", "Ajouté à {set} ({n} cas)."),
+    "m_judge_groundedness": ("Judge: groundedness", "Juge : ancrage"),
+    "m_judge_agreement": ("Judge: agreement", "Juge : accord"),
+    "judge_not_used": (
+        "No judge model: only the deterministic checks ran.",
+        "Pas de modèle juge : seuls les contrôles déterministes ont tourné.",
+    ),
+    "judge_problems": (
+        "Judge: {unusable} grade(s) unusable, {errored} errored (they fail no case).",
+        "Juge : {unusable} note(s) inutilisable(s), {errored} en erreur (aucun cas n'échoue pour autant).",
+    ),
 }
 
 
