@@ -24,7 +24,7 @@ def add_to_test_set(
     message_id: str,
     question: str,
     answer: str,
-    sources: Sequence[str] = (),
+    sources: Sequence[str | None] = (),  # the cited documents (a citation may have no source)
 ) -> None:
     """Draw the button (a popover with the case's form) for the answer `message_id`."""
     popover = st.popover(t("att_button"), icon=":material/playlist_add:")
@@ -36,7 +36,7 @@ def add_to_test_set(
         reference = st.text_area(t("att_reference"), answer, key=f"att_reference_{message_id}", height=100)
         expected = st.text_input(
             t("att_sources"),
-            " | ".join(dict.fromkeys(sources)),
+            " | ".join(dict.fromkeys(s for s in sources if s)),
             key=f"att_sources_{message_id}",
             help=t("att_sources_help"),
         )
