@@ -28,6 +28,7 @@ from bots.chat import hit_dict
 from bots.core import answering
 from bots.core.errors import DomainError
 from bots.core.spec import BotSpec, EvaluationSettings, ModelSettings
+from bots.core.spec_overrides import with_overrides
 from bots.eval_checks import Expected, check_case, expected_rank, percentile, retrieval_metrics
 from bots.eval_judge import aggregate as judge_aggregate
 from bots.eval_judge import deciding, judge_case
@@ -68,9 +69,21 @@ class Evaluator:
     _threads: set[threading.Thread] = field(default_factory=set, repr=False)
     _threads_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def create(self, session: Session, bot: t.Bot, version: str | int, set_names: Sequence[str] | None) -> t.EvalRun:
-        """A queued run (committed) of `version` ("draft", "published" or N) on the named sets."""
+    def create(
+        self,
+        session: Session,
+        bot: t.Bot,
+        version: str | int,
+        set_names: Sequence[str] | None,
+        overrides: dict | None = None,
+        *,
+        commit: bool = True,
+    ) -> t.EvalRun:
+        """A queued run (committed unless `commit` is False) of `version` ("draft", "published"
+        or N) on the named sets; with `overrides`, of that version changed by them (an
+        experiment's variant: the caller links the run to it, see `run_overrides`)."""
         resolved = resolve(session, bot, version)
+        spec = with_overrides(resolved.spec, overrides)
         test_sets = store.named_sets(session, bot.id, set_names)
         total = sum(store.case_counts(session, [s.id for s in test_sets]).values())
         if not total:
@@ -82,10 +95,13 @@ class Evaluator:
             set_names=[s.name for s in test_sets],
             total=total,
             metrics={},
-            gate_key=store.gate_key(session, resolved.spec.stored_json(), bot.knowledge_generation, test_sets),
+            gate_key=store.gate_key(session, spec.stored_json(), bot.knowledge_generation, test_sets),
         )
         session.add(run)
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
         return run
 
     def recover(self) -> int:
@@ -105,9 +121,18 @@ class Evaluator:
             self._threads.add(thread)
         thread.start()
 
-    def _background(self, run_id: str) -> None:
+    def start_sequence(self, run_ids: Sequence[str]) -> None:
+        """Run these one after the other in one background thread (an experiment's variants:
+        each run already answers `workers` cases at once)."""
+        thread = threading.Thread(target=self._background, args=(*run_ids,), name="eval-sequence", daemon=True)
+        with self._threads_lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def _background(self, *run_ids: str) -> None:
         try:
-            self.execute(run_id)
+            for run_id in run_ids:
+                self.execute(run_id)
         finally:
             with self._threads_lock:
                 self._threads.discard(threading.current_thread())
@@ -147,7 +172,7 @@ class Evaluator:
                 return
             run.status = "running"
             bot = s.get(t.Bot, run.bot_id)
-            spec = resolve(s, bot, DRAFT if run.version_number is None else run.version_number).spec
+            spec = _spec(s, bot, run)
             bot_id, embedding_model = bot.id, bot.embedding_model
             known = {d.source for d in s.query(t.Document).filter(t.Document.bot_id == bot_id)}
             set_rows = [(ts.id, ts.name) for ts in store.named_sets(s, bot_id, run.set_names)]
@@ -314,7 +339,7 @@ class Evaluator:
         with self.sessions() as s:
             run = s.get(t.EvalRun, run_id)
             bot = s.get(t.Bot, run.bot_id)
-            k = resolve(s, bot, DRAFT if run.version_number is None else run.version_number).spec.retrieval.k
+            k = _spec(s, bot, run).retrieval.k
             rows = store.scores(s, run_id)
             run.metrics = aggregates(rows, k)
             if judge is not None:
@@ -325,6 +350,12 @@ class Evaluator:
                 run.status = "done"
             run.finished_at = t.now()
             s.commit()
+
+
+def _spec(session: Session, bot: t.Bot, run: t.EvalRun) -> BotSpec:
+    """The spec a run measures: its version's, changed by its variant's overrides if any."""
+    spec = resolve(session, bot, DRAFT if run.version_number is None else run.version_number).spec
+    return with_overrides(spec, store.run_overrides(session, run.id))
 
 
 def _known(expected: str, known: set[str]) -> bool:

@@ -182,6 +182,9 @@ class EvaluationSettings(_Strict):
     judge: ModelSettings | None = None
     judge_min_score: float = Field(0.6, ge=0.0, le=1.0)
     judge_fails_case: bool = False
+    # What the bot's model costs, for the runs' and experiments' estimated cost (None: unknown).
+    prompt_price_per_million: float | None = Field(None, ge=0)
+    completion_price_per_million: float | None = Field(None, ge=0)
 
 
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")

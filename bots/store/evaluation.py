@@ -156,3 +156,8 @@ def append_case(session: Session, bot_id: str, name: str, case: dict) -> tuple[t
     row.updated_at = t.now()
     session.flush()
     return row, case_counts(session, [row.id]).get(row.id, 0)
+
+
+def run_overrides(session: Session, run_id: str) -> dict | None:
+    """The spec overrides a run measured the draft with (an experiment's variant), or None."""
+    return session.scalar(select(t.ExperimentRun.overrides).where(t.ExperimentRun.run_id == run_id))
