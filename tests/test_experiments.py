@@ -111,3 +111,32 @@ def test_a_variant_pointing_the_model_elsewhere_does_not_take_the_drafts_key():
     assert same.model.api_key is not None and same.model.api_key.get_secret_value() == "sk-a"
     with pytest.raises(InvalidOverrides):
         with_overrides(spec, {"name": "renamed"})
+
+
+def test_the_cli_runs_an_experiment_from_a_yaml_file_and_promotes_a_variant(api, model, monkeypatch, capsys, tmp_path):
+    from bots.cli import main as cli
+    from bots.cli.client import AdminClient
+
+    client = AdminClient("http://prompteur.test", "token")
+    client._http = api  # the real app, through its test client
+    monkeypatch.setattr(cli, "_client", lambda: client)
+    # Extractive answers: quoted from the passages, no model call.
+    bot = make_bot(api, model.base_url, publish=False, answer={"style": "extractive"})
+    content = json.dumps({"question": "How long do refunds take?", "expected_sources": ["shop_help.md"]}) + "\n"
+    assert api.put(f"/admin/bots/{bot}/test-sets/main", json={"format": "jsonl", "content": content}).status_code == 200
+    variants = tmp_path / "variants.yaml"
+    variants.write_text(
+        "variants:\n  - name: strict\n    retrieval: {min_relevance: 0.99}\n  - name: k2\n    retrieval: {k: 2}\n"
+    )
+    argv = ["eval", "experiment", bot, "--set", "main", "--variants", str(variants), "--wait", "--json"]
+    assert cli.main(argv) == 0
+    made = json.loads(capsys.readouterr().out)
+    rates = {v["variant"]: v["pass_rate"] for v in made["variants"]}
+    assert made["status"] == "done" and rates == {"strict": 0.0, "k2": 1.0}
+    assert set(made["variants"][0]) >= {"recall@1", "recall@5", "mrr@10", "judge_groundedness", "cost"}
+
+    assert cli.main(["eval", "promote", bot, made["experiment_id"], "k2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["spec"]["retrieval"]["k"] == 2
+    assert api.get(f"/admin/bots/{bot}").json()["spec"]["retrieval"]["k"] == 2
+    assert cli.main(["eval", "promote", bot, made["experiment_id"], "nope"]) == 1
+    assert "variant 'nope'" in capsys.readouterr().err

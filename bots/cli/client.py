@@ -30,6 +30,7 @@ from bots.schemas.evaluation import (
     RunList,
     TestSetList,
 )
+from bots.schemas.experiments import Experiment, ExperimentList, Promoted
 from bots.schemas.keys import ApiKey, CreatedKey, KeyList, Snippets
 from bots.schemas.knowledge import (
     Chunk,
@@ -355,3 +356,22 @@ class AdminClient:
         body = {**(case or {}), **({"message_id": message_id} if message_id else {})}
         reply = self.request("POST", f"/admin/bots/{bot_id}/test-sets/{set_name}/cases", json=body)
         return self._parse(AddedCase, reply)
+
+    def start_experiment(self, bot_id: str, set_name: str, variants: list[dict], wait: bool = False) -> Experiment:
+        """Each variant `{"name": ..., <spec section>: {...}}` is measured as a run of the draft with it."""
+        body = {"set": set_name, "variants": variants, "wait": wait}
+        # Waiting, the server answers once every variant has answered every case.
+        slow = {"timeout": ASK_TIMEOUT_S} if wait else {}
+        reply = self.request("POST", f"/admin/bots/{bot_id}/experiments", json=body, **slow)
+        return self._parse(Experiment, reply)
+
+    def experiment(self, bot_id: str, experiment_id: str) -> Experiment:
+        return self._parse(Experiment, self.request("GET", f"/admin/bots/{bot_id}/experiments/{experiment_id}"))
+
+    def experiments(self, bot_id: str) -> ExperimentList:
+        return self._parse(ExperimentList, self.request("GET", f"/admin/bots/{bot_id}/experiments"))
+
+    def promote_variant(self, bot_id: str, experiment_id: str, variant: str) -> Promoted:
+        body = {"variant": variant}
+        reply = self.request("POST", f"/admin/bots/{bot_id}/experiments/{experiment_id}/promote", json=body)
+        return self._parse(Promoted, reply)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from bots.cli.client import AdminClient, ClientError
+from bots.cli.experiments import experiment_parsers
 from bots.schemas.bots import Bot
 from bots.schemas.knowledge import Job, SearchHit
 
@@ -431,6 +432,7 @@ def _eval_parser(sub) -> None:
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(run=_eval_compare)
     _eval_add_parser(ev)
+    experiment_parsers(ev, _client)
 
 
 def _eval_add_parser(ev) -> None:
