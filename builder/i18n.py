@@ -760,6 +760,36 @@ S: dict[str, tuple[str, str]] = {
         "Judge: {unusable} grade(s) unusable, {errored} errored (they fail no case).",
         "Juge : {unusable} note(s) inutilisable(s), {errored} en erreur (aucun cas n'échoue pour autant).",
     ),
+    "exp_title": ("Experiments", "Expériences"),
+    "exp_intro": (
+        "Measure variants of the draft side by side on a test set; nothing is published and the draft "
+        "stays as it is until you promote a variant.",
+        "Mesurez des variantes du brouillon côte à côte sur un jeu de tests ; rien n'est publié et le "
+        "brouillon ne change pas tant que vous ne promouvez pas une variante.",
+    ),
+    "exp_no_sets": ("Import a test set first.", "Importez d'abord un jeu de tests."),
+    "exp_set": ("Test set", "Jeu de tests"),
+    "exp_variants": (
+        "Variants (YAML: a name, then the spec sections it changes)",
+        "Variantes (YAML : un nom, puis les sections de la spécification qu'elle change)",
+    ),
+    "exp_go": ("Run the experiment", "Lancer l'expérience"),
+    "exp_bad_yaml": ("The variants are not valid YAML: {error}", "Les variantes ne sont pas du YAML valide : {error}"),
+    "exp_header": ("Experiment `{id}` on **{set}**: {status}", "Expérience `{id}` sur **{set}** : {status}"),
+    "exp_status_running": ("running", "en cours"),
+    "exp_status_done": ("done", "terminée"),
+    "exp_status_failed": ("failed", "échouée"),
+    "exp_status_cancelled": ("cancelled", "annulée"),
+    "exp_col_variant": ("Variant", "Variante"),
+    "exp_col_tokens": ("Tokens", "Jetons"),
+    "exp_col_cost": ("Cost", "Coût"),
+    "exp_col_changes": ("Changes", "Changements"),
+    "exp_promote_which": ("Variant to make the draft", "Variante à adopter comme brouillon"),
+    "exp_promote": ("Promote to draft", "Adopter comme brouillon"),
+    "exp_promoted": (
+        "Variant {variant} is now the draft: publish it from the Publish page.",
+        "La variante {variant} est maintenant le brouillon : publiez-la depuis la page Publier.",
+    ),
 }
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from bots.schemas.evaluation import RunDetail
 from builder import api
+from builder.experiments_section import experiments_section
 from builder.i18n import labeller, t
 
 RUN_PATIENCE_S = 600
@@ -198,6 +199,14 @@ if run:
     m[4].metric("recall@1", score(run.retrieval.get("recall@1")))
     m[5].metric("recall@5", score(run.retrieval.get("recall@5")))
     m[6].metric("MRR@10", score(run.retrieval.get("mrr@10")))
+    if run.judge.get("used"):
+        j = st.columns(7)
+        j[0].metric(t("m_judge_groundedness"), score(run.judge.get("groundedness")))
+        j[1].metric(t("m_judge_agreement"), score(run.judge.get("agreement")))
+        if run.judge.get("unusable") or run.judge.get("errored"):
+            st.caption(t("judge_problems", unusable=run.judge.get("unusable", 0), errored=run.judge.get("errored", 0)))
+    else:
+        st.caption(t("judge_not_used"))
     # Failed and errored cases first: they are what needs looking at.
     order = {"errored": 0, "failed": 1, "passed": 2}
     st.dataframe(
@@ -260,6 +269,8 @@ if len(finished) >= 2:
                     width="stretch",
                     key=f"cmp_{kind}_{bid}",
                 )
+
+experiments_section(client, bid, [s.name for s in sets])
 
 # ---- the publish gate ----
 st.subheader(t("gate_title"))
