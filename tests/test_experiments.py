@@ -60,6 +60,7 @@ def test_two_variants_side_by_side_then_the_better_one_is_promoted(api, model):
     run = api.get(f"/admin/bots/{bot}/eval-runs/{strict['run_id']}").json()
     assert run["version"] == "draft" and run["cases_detail"][0]["fallback"] is True
     assert api.get(f"/admin/bots/{bot}/versions").json()["published_version"] is None
+    assert api.get(f"/admin/bots/{bot}/eval-runs").json()["runs"] == [], "variants are not the draft's history"
     assert api.get(f"/admin/bots/{bot}").json()["spec"] == draft_before
     assert api.get(f"/admin/bots/{bot}/experiments").json()["experiments"][0]["experiment_id"] == made["experiment_id"]
 

@@ -116,7 +116,12 @@ def run(session: Session, bot_id: str, run_id: str) -> t.EvalRun:
 
 
 def runs(session: Session, bot_id: str, limit: int = 50) -> list[t.EvalRun]:
-    query = select(t.EvalRun).where(t.EvalRun.bot_id == bot_id).order_by(t.EvalRun.created_at.desc()).limit(limit)
+    """The bot's runs, newest first, without experiments' (a variant is not the draft: its runs
+    belong in its experiment's table, not in the draft's history)."""
+    variant = select(t.ExperimentRun.run_id).where(t.ExperimentRun.run_id == t.EvalRun.id).exists()
+    query = (
+        select(t.EvalRun).where(t.EvalRun.bot_id == bot_id, ~variant).order_by(t.EvalRun.created_at.desc()).limit(limit)
+    )
     return list(session.scalars(query))
 
 
