@@ -72,11 +72,11 @@ def spec() -> dict:
     return {"model": {"provider": "openai_compatible", "base_url": "http://127.0.0.1:9", "model": "fast"}}
 
 
-def main() -> None:
-    args = arguments(__doc__.splitlines()[0])
-    sizes = [10, 50] if args.quick else [10, 50, 200]
+def run(quick: bool) -> dict:
+    """Throughput and gate cost for each set size: {"results": [row per size]}."""
+    sizes = [10, 50] if quick else [10, 50, 200]
     products = 20
-    rows, out = [], []
+    out = []
     with running_server() as server:
         api = server.client
         # The fast model in the provider's place, for every run the app starts (routes and gate).
@@ -123,14 +123,22 @@ def main() -> None:
                 "ungated_publish_ms": ungated_ms,
             }
             out.append(row)
-            rows.append([n, per_minute, run["pass_rate"], fresh_ms - ungated_ms, reused_ms - ungated_ms])
-    print(
-        table(
-            ["cases", "cases/min", "pass rate", "gate ms (fresh run)", "gate ms (reused runs)"],
-            rows,
-        )
-    )
-    path = write_json("evaluation", {"quick": args.quick, "results": out})
+    return {"results": out}
+
+
+def render(results: dict) -> str:
+    rows = [
+        [r["cases"], r["cases_per_minute"], r["pass_rate"], r["gate_fresh_ms"], r["gate_reused_ms"]]
+        for r in results["results"]
+    ]
+    return table(["cases", "cases/min", "pass rate", "gate ms (fresh run)", "gate ms (reused runs)"], rows)
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    results = run(args.quick)
+    print(render(results))
+    path = write_json("evaluation", {"quick": args.quick, **results})
     print(f"\nwritten: {path.relative_to(RESULTS.parent.parent)}")
 
 

@@ -1,6 +1,7 @@
 """Every benchmark in one run: retrieval quality, ingestion speed, search latency, the
 relevance gate's calibration, answering latency and quality with the bundled model, answer
-correctness (extractive, generative, guarded), load.
+correctness (extractive, generative, guarded), load, evaluation throughput and the publish
+gate's cost.
 
     python -m benchmarks.run_all [--data PATH] [--quick]
 """
@@ -13,6 +14,7 @@ from benchmarks import (
     answer_correctness,
     answering_latency,
     answering_quality,
+    evaluation,
     gate_calibration,
     ingestion,
     latency,
@@ -55,6 +57,9 @@ def main() -> None:
     loaded = load.run(data, 10 if args.quick else 20, 30 if args.quick else 60)
     write_json("load", {"quick": args.quick, **loaded})
     sections.append(("Load", load.render(loaded)))
+    evaluated = evaluation.run(args.quick)
+    write_json("evaluation", {"quick": args.quick, **evaluated})
+    sections.append(("Evaluation throughput and the publish gate's cost", evaluation.render(evaluated)))
     minutes = (time.perf_counter() - started) / 60
     for title, body in sections:
         print(f"\n## {title}\n\n{body}")

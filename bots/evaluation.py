@@ -7,6 +7,11 @@ traffic and must not show up in conversations or analytics. A run executes in a 
 thread (`start`) or in the caller's (`execute`, used by the publish gate); it reads cases a
 batch at a time and writes each result as it goes, so memory stays bounded whatever the
 set's size. A provider error makes a case `errored`, not failed: it measured nothing.
+
+With a judge model (the bot's `evaluation.judge`, else the server's) each answered case is
+also graded by it (`bots.eval_judge`). Up to `workers` cases are answered at once (each its
+own model call; 1 suits a 2-core machine); `stop()` ends every run of this process cleanly
+(the server is shutting down): each is marked cancelled, saying why.
 """
 
 from __future__ import annotations
@@ -14,15 +19,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.chat import hit_dict
 from bots.core import answering
 from bots.core.errors import DomainError
-from bots.core.spec import BotSpec, ModelSettings
+from bots.core.spec import BotSpec, EvaluationSettings, ModelSettings
+from bots.core.spec_overrides import with_overrides
 from bots.eval_checks import Expected, check_case, expected_rank, percentile, retrieval_metrics
+from bots.eval_judge import aggregate as judge_aggregate
+from bots.eval_judge import deciding, judge_case
+from bots.llm.errors import ProviderError
 from bots.llm.protocol import ChatModel
 from bots.store import evaluation as store
 from bots.store import tables as t
@@ -33,6 +43,19 @@ log = logging.getLogger(__name__)
 
 SEARCH_DEPTH = 10  # hits scored per case, whatever k: MRR@10 needs ten
 FINISHED = ("done", "cancelled", "failed")
+NOT_USED = "judge not configured: not used"
+STOPPED = "the server stopped during this run; start it again"
+
+
+@dataclass
+class _Judge:
+    """The judge a run uses: its settings (the bot's evaluation settings, with the model
+    resolved), and the client, or why there is none."""
+
+    settings: EvaluationSettings
+    model_name: str
+    model: ChatModel | None
+    error: str | None
 
 
 @dataclass
@@ -40,10 +63,27 @@ class Evaluator:
     sessions: sessionmaker
     search: Callable[[str, str, int], Sequence[Hit]]
     models: Callable[[ModelSettings], ChatModel]
+    judge: ModelSettings | None = None  # the server-wide judge; a bot's spec may name its own
+    workers: int = 1
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    _threads: set[threading.Thread] = field(default_factory=set, repr=False)
+    _threads_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def create(self, session: Session, bot: t.Bot, version: str | int, set_names: Sequence[str] | None) -> t.EvalRun:
-        """A queued run (committed) of `version` ("draft", "published" or N) on the named sets."""
+    def create(
+        self,
+        session: Session,
+        bot: t.Bot,
+        version: str | int,
+        set_names: Sequence[str] | None,
+        overrides: dict | None = None,
+        *,
+        commit: bool = True,
+    ) -> t.EvalRun:
+        """A queued run (committed unless `commit` is False) of `version` ("draft", "published"
+        or N) on the named sets; with `overrides`, of that version changed by them (an
+        experiment's variant: the caller links the run to it, see `run_overrides`)."""
         resolved = resolve(session, bot, version)
+        spec = with_overrides(resolved.spec, overrides)
         test_sets = store.named_sets(session, bot.id, set_names)
         total = sum(store.case_counts(session, [s.id for s in test_sets]).values())
         if not total:
@@ -55,10 +95,13 @@ class Evaluator:
             set_names=[s.name for s in test_sets],
             total=total,
             metrics={},
-            gate_key=store.gate_key(session, resolved.spec.stored_json(), bot.knowledge_generation, test_sets),
+            gate_key=store.gate_key(session, spec.stored_json(), bot.knowledge_generation, test_sets),
         )
         session.add(run)
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
         return run
 
     def recover(self) -> int:
@@ -68,12 +111,40 @@ class Evaluator:
             stale = s.query(t.EvalRun).filter(t.EvalRun.status.in_(("queued", "running", "cancelling"))).all()
             for run in stale:
                 run.status, run.finished_at = "failed", t.now()
-                run.error = "the server stopped during this run; start it again"
+                run.error = STOPPED
             s.commit()
             return len(stale)
 
     def start(self, run_id: str) -> None:
-        threading.Thread(target=self.execute, args=(run_id,), name=f"eval-{run_id}", daemon=True).start()
+        thread = threading.Thread(target=self._background, args=(run_id,), name=f"eval-{run_id}", daemon=True)
+        with self._threads_lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def start_sequence(self, run_ids: Sequence[str]) -> None:
+        """Run these one after the other in one background thread (an experiment's variants:
+        each run already answers `workers` cases at once)."""
+        thread = threading.Thread(target=self._background, args=(*run_ids,), name="eval-sequence", daemon=True)
+        with self._threads_lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def _background(self, *run_ids: str) -> None:
+        try:
+            for run_id in run_ids:
+                self.execute(run_id)
+        finally:
+            with self._threads_lock:
+                self._threads.discard(threading.current_thread())
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Every run of this process stops before its next case and is marked cancelled;
+        waits (up to `timeout_s`) for the cases being answered to finish."""
+        self._stopping.set()
+        with self._threads_lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout_s)
 
     def cancel(self, session: Session, run: t.EvalRun) -> None:
         if run.status not in FINISHED:
@@ -101,24 +172,56 @@ class Evaluator:
                 return
             run.status = "running"
             bot = s.get(t.Bot, run.bot_id)
-            spec = resolve(s, bot, DRAFT if run.version_number is None else run.version_number).spec
+            spec = _spec(s, bot, run)
             bot_id, embedding_model = bot.id, bot.embedding_model
             known = {d.source for d in s.query(t.Document).filter(t.Document.bot_id == bot_id)}
             set_rows = [(ts.id, ts.name) for ts in store.named_sets(s, bot_id, run.set_names)]
             s.commit()
         model = self.models(spec.model)
-        with self.sessions() as reader:
+        judge = self._judge(spec)
+
+        def answer(set_name: str, ordinal: int, data: dict) -> tuple[str, int, dict, dict]:
+            return set_name, ordinal, data, self._case(bot_id, spec, embedding_model, model, data, known, judge)
+
+        # At most `workers` cases in flight: results are written as they come, so memory stays
+        # bounded by the batch of cases read plus what is being answered.
+        with self.sessions() as reader, ThreadPoolExecutor(self.workers, thread_name_prefix="eval-case") as pool:
+            pending: set[Future] = set()
             for set_id, set_name in set_rows:
                 for case in store.cases(reader, set_id):
+                    if len(pending) >= self.workers:
+                        pending = self._drain(run_id, pending, FIRST_COMPLETED)
                     if self._cancelled(run_id):
+                        self._drain(run_id, pending, None)
                         return
-                    result = self._case(bot_id, spec, embedding_model, model, case.data, known)
-                    self._record(run_id, set_name, case.ordinal, case.data, result)
-        self._finish(run_id)
+                    pending.add(pool.submit(answer, set_name, case.ordinal, case.data))
+            self._drain(run_id, pending, None)
+        self._finish(run_id, judge)
+
+    def _drain(self, run_id: str, pending: set[Future], until: str | None) -> set[Future]:
+        """Record the finished cases (waiting for one, or for all when `until` is None)."""
+        done, left = wait(pending, return_when=until or "ALL_COMPLETED")
+        for future in done:
+            set_name, ordinal, data, result = future.result()
+            self._record(run_id, set_name, ordinal, data, result)
+        return left
+
+    def _judge(self, spec: BotSpec) -> _Judge | None:
+        chosen = spec.evaluation.judge or self.judge
+        if chosen is None:
+            return None
+        try:
+            return _Judge(spec.evaluation, chosen.default_model(), self.models(chosen), None)
+        except ProviderError as err:  # e.g. no key: every grade says so, the run goes on
+            return _Judge(spec.evaluation, chosen.default_model(), None, f"judge errored: {err.code}: {err.detail}")
 
     def _cancelled(self, run_id: str) -> bool:
         with self.sessions() as s:
             run = s.get(t.EvalRun, run_id)
+            if self._stopping.is_set() and run.status not in FINISHED:
+                run.status, run.finished_at, run.error = "cancelled", t.now(), STOPPED
+                s.commit()
+                return True
             if run.status == "cancelling":
                 run.status, run.finished_at = "cancelled", t.now()
                 s.commit()
@@ -126,7 +229,14 @@ class Evaluator:
             return False
 
     def _case(
-        self, bot_id: str, spec: BotSpec, embedding_model: str, model: ChatModel, case: dict, known: set[str]
+        self,
+        bot_id: str,
+        spec: BotSpec,
+        embedding_model: str,
+        model: ChatModel,
+        case: dict,
+        known: set[str],
+        judge: _Judge | None = None,
     ) -> dict:
         searched: list[Hit] = []
 
@@ -172,10 +282,33 @@ class Evaluator:
                 missing_sources=[e for e in expected if not _known(e, known)],
             )
         )
+        if judge is not None and not out["error"]:
+            out["checks"].update(self._graded(judge, case, out, [h.text for h in searched[: spec.retrieval.k]]))
         return out
 
+    def _graded(self, judge: _Judge, case: dict, out: dict, passages: list[str]) -> dict:
+        if judge.model is None:
+            failed = {"passed": None, "reason": judge.error, "score": None, "status": "errored", "counts": False}
+            names = (["judge_groundedness"] if not out["fallback"] else []) + (
+                ["judge_agreement"] if case.get("reference_answer") else []
+            )
+            return {n: dict(failed) for n in names}
+        return judge_case(
+            judge.model,
+            judge.settings,
+            question=case["question"],
+            answer=out["answer"],
+            passages=passages,
+            fallback=out["fallback"],
+            reference=case.get("reference_answer"),
+        )
+
     def _record(self, run_id: str, set_name: str, ordinal: int, case: dict, r: dict) -> None:
-        status = "errored" if r["error"] else ("passed" if all(c["passed"] for c in r["checks"].values()) else "failed")
+        status = (
+            "errored"
+            if r["error"]
+            else ("passed" if all(c["passed"] for c in deciding(r["checks"]).values()) else "failed")
+        )
         with self.sessions() as s:
             s.add(
                 t.EvalCaseResult(
@@ -202,18 +335,27 @@ class Evaluator:
             setattr(run, status, getattr(run, status) + 1)
             s.commit()
 
-    def _finish(self, run_id: str) -> None:
+    def _finish(self, run_id: str, judge: _Judge | None = None) -> None:
         with self.sessions() as s:
             run = s.get(t.EvalRun, run_id)
             bot = s.get(t.Bot, run.bot_id)
-            k = resolve(s, bot, DRAFT if run.version_number is None else run.version_number).spec.retrieval.k
-            run.metrics = aggregates(store.scores(s, run_id), k)
+            k = _spec(s, bot, run).retrieval.k
+            rows = store.scores(s, run_id)
+            run.metrics = aggregates(rows, k)
+            if judge is not None:
+                run.metrics["judge"] = judge_aggregate([r.checks for r in rows], judge.model_name, judge.settings)
             if run.status == "cancelling":
                 run.status = "cancelled"
             else:
                 run.status = "done"
             run.finished_at = t.now()
             s.commit()
+
+
+def _spec(session: Session, bot: t.Bot, run: t.EvalRun) -> BotSpec:
+    """The spec a run measures: its version's, changed by its variant's overrides if any."""
+    spec = resolve(session, bot, DRAFT if run.version_number is None else run.version_number).spec
+    return with_overrides(spec, store.run_overrides(session, run.id))
 
 
 def _known(expected: str, known: set[str]) -> bool:
@@ -241,7 +383,7 @@ def aggregates(rows: Sequence[t.EvalCaseResult], k: int) -> dict:
             "prompt": sum(r.prompt_tokens for r in rows),
             "completion": sum(r.completion_tokens for r in rows),
         },
-        "judge": "judge not configured: not used",
+        "judge": NOT_USED,
     }
 
 
@@ -262,7 +404,7 @@ def compare(a: Sequence[t.EvalCaseResult], b: Sequence[t.EvalCaseResult]) -> dic
             continue
         item: dict = {"set": r.set_name, "question": r.question, "before": old.status, "after": r.status}
         if old.status == "passed" and r.status == "failed":
-            item["reasons"] = {n: c["reason"] for n, c in r.checks.items() if not c["passed"]}
+            item["reasons"] = {n: c["reason"] for n, c in deciding(r.checks).items() if not c["passed"]}
             out["regressions"].append(item)
         elif old.status == "failed" and r.status == "passed":
             out["fixes"].append(item)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from bots.core.errors import DomainError
+from bots.eval_judge import deciding
 from bots.evaluation import Evaluator, compare
 from bots.store import evaluation as store
 from bots.store import tables as t
@@ -29,17 +30,27 @@ DEFAULT_MIN_PASS_RATE = 0.8
 
 
 class PublishRefused(DomainError):
+    """The refusal's body carries the verdict too (`gate`: run_id, pass_rate, the minimum,
+    each refusal, the regressed and must-pass cases), so the builder and scripts can show
+    what regressed without parsing the sentence."""
+
     code = "publish_gate_refused"
 
-    def __init__(self, refusals: list[str], run_id: str):
-        self.refusals, self.run_id = refusals, run_id
+    def __init__(self, verdict: Verdict, min_pass_rate: float | None = None):
+        self.verdict, self.min_pass_rate = verdict, min_pass_rate
+        self.refusals, self.run_id = verdict.refusals, verdict.run_id or ""
         super().__init__(
             message="The publish gate refused the draft (run "
-            + run_id
+            + self.run_id
             + "): "
-            + "; ".join(refusals)
+            + "; ".join(self.refusals)
             + '. Fix the draft, or publish anyway with an override note (`--override "why"`).'
         )
+
+    def public(self) -> dict:
+        out = super().public()
+        out["gate"] = {**self.verdict.stored(), "min_pass_rate": self.min_pass_rate}
+        return out
 
 
 @dataclass
@@ -48,9 +59,21 @@ class Verdict:
     pass_rate: float | None = None
     reused: bool = False
     refusals: list[str] = field(default_factory=list)
+    # What regressed, case by case: {"set", "question", "reasons": {check: why}}.
+    regressions: list[dict] = field(default_factory=list)
+    must_pass_failed: list[dict] = field(default_factory=list)
+    errored: int = 0
 
     def stored(self) -> dict:
-        return {"run_id": self.run_id, "pass_rate": self.pass_rate, "reused": self.reused, "refusals": self.refusals}
+        return {
+            "run_id": self.run_id,
+            "pass_rate": self.pass_rate,
+            "reused": self.reused,
+            "refusals": self.refusals,
+            "regressions": self.regressions,
+            "must_pass_failed": self.must_pass_failed,
+            "errored": self.errored,
+        }
 
 
 def settings(session: Session, bot_id: str) -> t.GateSettings:
@@ -90,6 +113,7 @@ def check(evaluator: Evaluator, session: Session, bot: t.Bot) -> Verdict:
         verdict.refusals.append(f"the evaluation run ended {draft.status}: {draft.error or 'no detail'}")
         return verdict
     rows = store.results(session, draft.id)
+    verdict.errored = draft.errored
     if draft.errored:
         verdict.refusals.append(f"{draft.errored} case(s) errored (provider failures), so they measured nothing")
     if verdict.pass_rate is not None and verdict.pass_rate < gate.min_pass_rate:
@@ -97,10 +121,14 @@ def check(evaluator: Evaluator, session: Session, bot: t.Bot) -> Verdict:
     for r in rows:
         if r.must_pass and r.status != "passed":
             verdict.refusals.append(f"must-pass case failed: {r.question!r} ({_reasons(r)})")
+            verdict.must_pass_failed.append({"set": r.set_name, "question": r.question, "reason": _reasons(r)})
     if bot.published_version is not None:
         published, _ = measured(evaluator, session, bot, "published", names)
         if published.status == "done":
             for item in compare(store.results(session, published.id), rows)["regressions"]:
+                verdict.regressions.append(
+                    {"set": item["set"], "question": item["question"], "reasons": item["reasons"]}
+                )
                 reasons = "; ".join(f"{n}: {why}" for n, why in item["reasons"].items())
                 verdict.refusals.append(
                     f"regressed from version {bot.published_version}: {item['question']!r} ({reasons})"
@@ -111,4 +139,4 @@ def check(evaluator: Evaluator, session: Session, bot: t.Bot) -> Verdict:
 def _reasons(r: t.EvalCaseResult) -> str:
     if r.error:
         return r.error
-    return "; ".join(f"{n}: {c['reason']}" for n, c in r.checks.items() if not c["passed"])
+    return "; ".join(f"{n}: {c['reason']}" for n, c in deciding(r.checks).items() if not c["passed"])

@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bots.chat import Chat, Limits
 from bots.core.spec import ModelSettings
+from bots.evaluation import Evaluator
 from bots.file_modes import private_dir, warn_if_exposed, write_private
 from bots.handoffs import Handoffs
 from bots.ingestion import JobRunner
@@ -82,6 +83,7 @@ class Runtime:
     models: ChatModels
     chat: Chat
     handoffs: Handoffs
+    evaluator: Evaluator
 
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
@@ -99,6 +101,8 @@ class Runtime:
         loader = lambda path, name: load(path, name, max_pages=settings.max_pdf_pages)  # noqa: E731
         kb = KnowledgeBase(sessions, vectors, embedders, loader, settings.uploads_dir)
         models = ChatModels(settings, LocalModelServer(log_path=home / "local_model.log"))
+        evaluator = Evaluator(sessions, kb.search, models, judge=server_judge(settings), workers=settings.eval_workers)
+        evaluator.recover()  # runs a previous server process left unfinished: none of ours exists yet
         return cls(
             settings=settings,
             engine=engine,
@@ -115,12 +119,14 @@ class Runtime:
                 sessions, kb.search, models, Limits(settings.max_message_chars, settings.max_conversation_messages)
             ),
             handoffs=Handoffs(sessions, settings),
+            evaluator=evaluator,
         )
 
     def start(self) -> None:
         self.jobs.start()
 
     def stop(self) -> None:
+        self.evaluator.stop()  # before the models close: a case being answered finishes first
         self.jobs.stop()
         self.handoffs.stop()
         self.models.close()
@@ -141,6 +147,21 @@ class Runtime:
                 return list(resolve(s, bot, "published").spec.allowed_origins)
             except VersionError:
                 return []
+
+
+def server_judge(settings: Settings) -> ModelSettings | None:
+    """The server-wide judge model of evaluation runs, or None when none is configured."""
+    if not settings.judge_base_url:
+        return None
+    return ModelSettings(
+        provider="openai_compatible",
+        base_url=settings.judge_base_url,
+        model=settings.judge_model,
+        api_key=settings.judge_api_key,
+        timeout_s=settings.judge_timeout_s,
+        max_retries=0,  # a judge that fails is reported per case, not retried at length
+        temperature=0.0,
+    )
 
 
 def ensure_admin_token(home: Path) -> str:

@@ -57,6 +57,17 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PROMPTEUR_OPENAI_API_KEY", "OPENAI_API_KEY"),
         description="Server-wide OpenAI key for bots that set provider 'openai' without their own.",
     )
+    # Evaluation: the server-wide LLM judge (a bot's spec may set its own) and run parallelism.
+    judge_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible base URL of the judge model that grades evaluation runs; unset: no judge.",
+    )
+    judge_model: str = Field(default="", description="The judge's model name (empty: the provider's default).")
+    judge_api_key: str | None = Field(default=None, description="The judge endpoint's API key.")
+    judge_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    eval_workers: int = Field(
+        default=1, ge=1, le=16, description="Cases of one evaluation run answered at once (1 suits a 2-core machine)."
+    )
 
     # Hand-off inbox: replies to customers by e-mail, and the team told of new requests.
     smtp_host: str | None = Field(default=None, description="SMTP server for hand-off e-mails; unset: no e-mail.")

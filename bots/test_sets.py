@@ -104,6 +104,11 @@ def parse(text: str, fmt: str) -> list[Case]:
     return cases
 
 
+def explain(err: ValidationError) -> str:
+    """A validation error in a sentence, unknown fields named with the ones there are."""
+    return _explain(err)
+
+
 def _explain(err: ValidationError) -> str:
     parts = []
     for e in err.errors()[:3]:

@@ -783,6 +783,62 @@ S: dict[str, tuple[str, str]] = {
         "Non envoyé : {kind} à {target} : {error}",
     ),
     "ho_delivery_line": ("{kind} to {target}: {status}", "{kind} à {target} : {status}"),
+    # evaluation (session 6): LLM judge, "add to test set", experiments
+    "att_button": ("Add to test set", "Ajouter aux tests"),
+    "att_set": ("Test set", "Jeu de tests"),
+    "att_new_set": ("…or a new set", "…ou un nouveau jeu"),
+    "att_question": ("Question", "Question"),
+    "att_reference": (
+        "Reference answer (the bot's answer: correct it if needed)",
+        "Réponse de référence (celle du bot : corrigez-la si besoin)",
+    ),
+    "att_sources": ("Expected sources", "Sources attendues"),
+    "att_sources_help": (
+        "File names (file#page=N) or page URLs, separated by |",
+        "Noms de fichiers (fichier#page=N) ou adresses de pages, séparés par |",
+    ),
+    "att_add": ("Add the case", "Ajouter le cas"),
+    "att_added": ("Added to {set} ({n} cases).", "Ajouté à {set} ({n} cas)."),
+    "m_judge_groundedness": ("Judge: groundedness", "Juge : ancrage"),
+    "m_judge_agreement": ("Judge: agreement", "Juge : accord"),
+    "judge_not_used": (
+        "No judge model: only the deterministic checks ran.",
+        "Pas de modèle juge : seuls les contrôles déterministes ont tourné.",
+    ),
+    "judge_problems": (
+        "Judge: {unusable} grade(s) unusable, {errored} errored (they fail no case).",
+        "Juge : {unusable} note(s) inutilisable(s), {errored} en erreur (aucun cas n'échoue pour autant).",
+    ),
+    "exp_title": ("Experiments", "Expériences"),
+    "exp_intro": (
+        "Measure variants of the draft side by side on a test set; nothing is published and the draft "
+        "stays as it is until you promote a variant.",
+        "Mesurez des variantes du brouillon côte à côte sur un jeu de tests ; rien n'est publié et le "
+        "brouillon ne change pas tant que vous ne promouvez pas une variante.",
+    ),
+    "exp_no_sets": ("Import a test set first.", "Importez d'abord un jeu de tests."),
+    "exp_set": ("Test set", "Jeu de tests"),
+    "exp_variants": (
+        "Variants (YAML: a name, then the spec sections it changes)",
+        "Variantes (YAML : un nom, puis les sections de la spécification qu'elle change)",
+    ),
+    "exp_go": ("Run the experiment", "Lancer l'expérience"),
+    "exp_bad_yaml": ("The variants are not valid YAML: {error}", "Les variantes ne sont pas du YAML valide : {error}"),
+    "exp_header": ("Experiment `{id}` on **{set}**: {status}", "Expérience `{id}` sur **{set}** : {status}"),
+    "exp_status_running": ("running", "en cours"),
+    "exp_status_done": ("done", "terminée"),
+    "exp_status_failed": ("failed", "échouée"),
+    "exp_status_cancelled": ("cancelled", "annulée"),
+    "exp_col_variant": ("Variant", "Variante"),
+    "exp_col_tokens": ("Tokens", "Jetons"),
+    "exp_col_cost": ("Cost", "Coût"),
+    "exp_col_changes": ("Changes", "Changements"),
+    "exp_promote_which": ("Variant to make the draft", "Variante à adopter comme brouillon"),
+    "exp_promote": ("Promote to draft", "Adopter comme brouillon"),
+    "exp_promoted": (
+        "Variant {variant} is now the draft: publish it from the Publish page.",
+        "La variante {variant} est maintenant le brouillon : publiez-la depuis la page Publier.",
+    ),
 }
 
 

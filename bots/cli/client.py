@@ -21,14 +21,17 @@ from bots.schemas.conversations import (
     Stats,
 )
 from bots.schemas.evaluation import (
+    AddedCase,
     ExportedSet,
     GateSettings,
     ImportedSet,
     RunComparison,
     RunDetail,
+    RunList,
     TestSetList,
 )
 from bots.schemas.handoffs import HandoffDetail
+from bots.schemas.experiments import Experiment, ExperimentList, Promoted
 from bots.schemas.keys import ApiKey, CreatedKey, KeyList, Snippets
 from bots.schemas.knowledge import (
     Chunk,
@@ -54,9 +57,10 @@ Shape = TypeVar("Shape", bound=BaseModel)
 class ClientError(Exception):
     """An error the server (or the network) reported, worded for the person at the keyboard."""
 
-    def __init__(self, message: str, status: int | None = None, code: str | None = None):
+    def __init__(self, message: str, status: int | None = None, code: str | None = None, details: dict | None = None):
         super().__init__(message)
         self.status, self.code = status, code
+        self.details = details or {}  # the whole `error` object: e.g. the gate's verdict under "gate"
 
 
 def discover(settings: Settings | None = None) -> tuple[str, str | None]:
@@ -108,7 +112,7 @@ class AdminClient:
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]
-                raise ClientError(error["message"], response.status_code, error.get("code"))
+                raise ClientError(error["message"], response.status_code, error.get("code"), error)
             except (ValueError, KeyError, TypeError):
                 raise ClientError(
                     f"The server answered {response.status_code}: {response.text[:300]}", response.status_code
@@ -353,3 +357,43 @@ class AdminClient:
 
     def close_handoff(self, bot_id: str, handoff_id: str) -> HandoffDetail:
         return self._parse(HandoffDetail, self.request("POST", f"/admin/bots/{bot_id}/handoffs/{handoff_id}/close"))
+
+    # --- evaluation: runs listing, gate settings, experiments, cases from conversations ---
+    def eval_runs(self, bot_id: str) -> RunList:
+        """The bot's newest runs (50), newest first, without their cases."""
+        return self._parse(RunList, self.request("GET", f"/admin/bots/{bot_id}/eval-runs"))
+
+    def save_gate(
+        self, bot_id: str, set_names: list[str] | None, min_pass_rate: float, enabled: bool = True
+    ) -> GateSettings:
+        """`set_names` None: every test set of the bot gates publishing."""
+        body = {"set_names": set_names, "min_pass_rate": min_pass_rate, "enabled": enabled}
+        return self._parse(GateSettings, self.request("PUT", f"/admin/bots/{bot_id}/gate", json=body))
+
+    def add_test_case(
+        self, bot_id: str, set_name: str, case: dict | None = None, message_id: str | None = None
+    ) -> AddedCase:
+        """Add one case to a set (made if missing). With `message_id`, what `case` leaves out
+        comes from that conversation message: the question, the answer as the reference."""
+        body = {**(case or {}), **({"message_id": message_id} if message_id else {})}
+        reply = self.request("POST", f"/admin/bots/{bot_id}/test-sets/{set_name}/cases", json=body)
+        return self._parse(AddedCase, reply)
+
+    def start_experiment(self, bot_id: str, set_name: str, variants: list[dict], wait: bool = False) -> Experiment:
+        """Each variant `{"name": ..., <spec section>: {...}}` is measured as a run of the draft with it."""
+        body = {"set": set_name, "variants": variants, "wait": wait}
+        # Waiting, the server answers once every variant has answered every case.
+        slow = {"timeout": ASK_TIMEOUT_S} if wait else {}
+        reply = self.request("POST", f"/admin/bots/{bot_id}/experiments", json=body, **slow)
+        return self._parse(Experiment, reply)
+
+    def experiment(self, bot_id: str, experiment_id: str) -> Experiment:
+        return self._parse(Experiment, self.request("GET", f"/admin/bots/{bot_id}/experiments/{experiment_id}"))
+
+    def experiments(self, bot_id: str) -> ExperimentList:
+        return self._parse(ExperimentList, self.request("GET", f"/admin/bots/{bot_id}/experiments"))
+
+    def promote_variant(self, bot_id: str, experiment_id: str, variant: str) -> Promoted:
+        body = {"variant": variant}
+        reply = self.request("POST", f"/admin/bots/{bot_id}/experiments/{experiment_id}/promote", json=body)
+        return self._parse(Promoted, reply)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from bots.cli.client import AdminClient, ClientError
+from bots.cli.experiments import experiment_parsers
 from bots.schemas.bots import Bot
 from bots.schemas.knowledge import Job, SearchHit
 
@@ -194,6 +195,12 @@ def _bot_publish(args) -> int:
         if err.code != "publish_gate_refused":
             raise
         print(f"not published: {err}", file=sys.stderr)
+        gate = err.details.get("gate") or {}
+        for case in gate.get("regressions") or []:
+            why = "; ".join(f"{n}: {r}" for n, r in case["reasons"].items())
+            print(f"  regressed: {case['question']} ({why})", file=sys.stderr)
+        for case in gate.get("must_pass_failed") or []:
+            print(f"  must-pass failed: {case['question']} ({case['reason']})", file=sys.stderr)
         return 1
     overridden = f" (gate overridden: {version.override_note})" if version.override_note else ""
     print(f"published {bot.name} as version {version.number}{overridden}", file=sys.stderr)
@@ -425,6 +432,45 @@ def _eval_parser(sub) -> None:
     cmp.add_argument("run_b")
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(run=_eval_compare)
+    _eval_add_parser(ev)
+    experiment_parsers(ev, _client)
+
+
+def _eval_add_parser(ev) -> None:
+    add = ev.add_parser("add", help="add one test case to a set (made if missing)")
+    add.add_argument("bot")
+    add.add_argument("--question", help="the question (or take it from --message)")
+    add.add_argument("--reference", help="the reference answer")
+    add.add_argument("--set", default="main", help="the set (default: main)")
+    add.add_argument(
+        "--expected-source", action="append", default=[], dest="expected_sources", help="repeat for several"
+    )
+    add.add_argument("--expected-fact", action="append", default=[], dest="expected_facts", help="repeat for several")
+    add.add_argument("--must-refuse", action="store_true", help="the answer must be the fallback")
+    add.add_argument("--message", help="a conversation message id: its question, and its answer as the reference")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(run=_eval_add)
+
+
+def _eval_add(args) -> int:
+    if not (args.question or args.message):
+        raise ClientError("give --question, or --message with a conversation message id.")
+    case: dict = {"question": args.question} if args.question else {}
+    if args.reference:
+        case["reference_answer"] = args.reference
+    for field in ("expected_sources", "expected_facts"):
+        if getattr(args, field):
+            case[field] = getattr(args, field)
+    if args.must_refuse:
+        case["must_refuse"] = True
+    client = _client()
+    bot = client.resolve_bot(args.bot)
+    added = client.add_test_case(bot.id, args.set, case, message_id=args.message)
+    if args.json:
+        print(json.dumps(added.model_dump(mode="json"), ensure_ascii=False))
+    else:
+        print(f"added to {bot.name}/{added.set} ({added.cases} cases): {added.case['question']}", file=sys.stderr)
+    return 0
 
 
 def _eval_import(args) -> int:
@@ -484,7 +530,7 @@ def _eval_run(args) -> int:
     print(f"run {run.run_id} ({run.status}): {run.passed} passed, {run.failed} failed, {run.errored} errored ({rate})")
     for case in run.cases_detail:
         if not case.passed:
-            why = case.error or "; ".join(f"{n}: {c.reason}" for n, c in case.checks.items() if not c.passed)
+            why = case.error or "; ".join(f"{n}: {c.reason}" for n, c in case.checks.items() if c.passed is False)
             print(f"  {case.status.upper()}: {case.question}  ({why})")
     return 0
 
@@ -501,12 +547,13 @@ def _run_json(run) -> dict:
         "pass_rate": run.pass_rate,
         "retrieval": run.retrieval,
         "metrics": run.metrics,
+        "judge": run.judge,
         "cases_detail": [
             {
                 "question": c.question,
                 "passed": c.passed,
                 "status": c.status,
-                "checks": {n: {"passed": v.passed, "reason": v.reason} for n, v in c.checks.items()},
+                "checks": {n: _check_json(v) for n, v in c.checks.items()},
                 "retrieved": c.retrieved,
                 "answer": c.answer,
                 "error": c.error,
@@ -514,6 +561,13 @@ def _run_json(run) -> dict:
             for c in run.cases_detail
         ],
     }
+
+
+def _check_json(verdict) -> dict:
+    """A check's {"passed", "reason"}; a judge's also has its score and status."""
+    out = {"passed": verdict.passed, "reason": verdict.reason}
+    out.update({k: v for k, v in (verdict.model_extra or {}).items() if k in ("score", "status")})
+    return out
 
 
 def _eval_compare(args) -> int:

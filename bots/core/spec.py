@@ -173,6 +173,20 @@ class AnswerSettings(_Strict):
         return "extractive" if model_settings.provider == "local" else "generative"
 
 
+class EvaluationSettings(_Strict):
+    """How this bot's evaluation runs are graded beyond the deterministic checks. `judge`: an
+    OpenAI-compatible model that scores groundedness and agreement (None: the server's judge,
+    if it has one). A judge score is a measurement, not a verdict, unless `judge_fails_case`:
+    then a score below `judge_min_score` fails the case."""
+
+    judge: ModelSettings | None = None
+    judge_min_score: float = Field(0.6, ge=0.0, le=1.0)
+    judge_fails_case: bool = False
+    # What the bot's model costs, for the runs' and experiments' estimated cost (None: unknown).
+    prompt_price_per_million: float | None = Field(None, ge=0)
+    completion_price_per_million: float | None = Field(None, ge=0)
+
+
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 _PLAIN_ORIGIN = re.compile(r"^https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$")
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$|^#[0-9a-fA-F]{3}$")
@@ -248,6 +262,7 @@ class BotSpec(_Strict):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -269,12 +284,25 @@ class BotSpec(_Strict):
         The stored key is kept only for the endpoint it was given for: when the provider or
         base_url changes, a masked key is dropped (the admin enters the key again), or the
         next question would send the stored key to whatever address was typed in."""
-        key = self.model.api_key
-        if key is None or key.get_secret_value() != SECRET_MASK:
-            return self
-        same_endpoint = (self.model.provider, self.model.base_url) == (previous.model.provider, previous.model.base_url)
-        model = self.model.model_copy(update={"api_key": previous.model.api_key if same_endpoint else None})
-        return self.model_copy(update={"model": model})
+        spec = self
+        model = _keeping_key(self.model, previous.model)
+        if model is not self.model:
+            spec = spec.model_copy(update={"model": model})
+        judge = self.evaluation.judge
+        if judge is not None:  # the judge's key, by the same rule
+            kept = _keeping_key(judge, previous.evaluation.judge)
+            if kept is not judge:
+                spec = spec.model_copy(update={"evaluation": self.evaluation.model_copy(update={"judge": kept})})
+        return spec
+
+
+def _keeping_key(model: ModelSettings, previous: ModelSettings | None) -> ModelSettings:
+    """`model` with a masked key replaced by `previous`'s when the endpoint is the same, else dropped."""
+    key = model.api_key
+    if key is None or key.get_secret_value() != SECRET_MASK:
+        return model
+    same_endpoint = previous is not None and (model.provider, model.base_url) == (previous.provider, previous.base_url)
+    return model.model_copy(update={"api_key": previous.api_key if same_endpoint and previous else None})
 
 
 def public_config(spec: BotSpec, bot_id: str) -> dict[str, Any]:

@@ -19,7 +19,9 @@ from bots.http.routes import (
     admin_knowledge,
     admin_server,
     admin_versions,
+    eval_cases,
     evaluation,
+    experiments,
     openai_compat,
     public_chat,
     widget,
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(admin_embed.router)
     app.include_router(evaluation.router)
     app.include_router(admin_handoffs.router)
+    app.include_router(eval_cases.router)
+    app.include_router(experiments.router)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TestSetSummary(BaseModel):
@@ -30,7 +30,12 @@ class ExportedSet(BaseModel):
 
 
 class CheckVerdict(BaseModel):
-    passed: bool
+    """A check's verdict. The judge's checks (`judge_groundedness`, `judge_agreement`) also
+    carry `score` (0–1 or None), `status` (scored | unusable | errored) and `counts` (whether
+    the verdict decides the case); their `passed` is None when nothing was graded."""
+
+    model_config = ConfigDict(extra="allow")
+    passed: bool | None
     reason: str
 
 
@@ -64,6 +69,9 @@ class Run(BaseModel):
     pass_rate: float | None
     retrieval: dict[str, float | None]
     metrics: dict[str, Any]
+    # {"used": False, "reason"} or the judge's aggregates: groundedness and agreement (means,
+    # 0–1), how many grades were scored, unusable, errored; the model; the threshold.
+    judge: dict[str, Any] = Field(default_factory=dict)
     error: str | None
     created_at: str
     finished_at: str | None
@@ -97,3 +105,11 @@ class GateSettings(BaseModel):
     set_names: list[str] | None  # None: every test set of the bot
     min_pass_rate: float
     enabled: bool
+
+
+class AddedCase(BaseModel):
+    """A case added to a set (from a conversation message, the builder or the CLI)."""
+
+    set: str
+    cases: int  # the set's cases now
+    case: dict[str, Any]

@@ -116,7 +116,12 @@ def run(session: Session, bot_id: str, run_id: str) -> t.EvalRun:
 
 
 def runs(session: Session, bot_id: str, limit: int = 50) -> list[t.EvalRun]:
-    query = select(t.EvalRun).where(t.EvalRun.bot_id == bot_id).order_by(t.EvalRun.created_at.desc()).limit(limit)
+    """The bot's runs, newest first, without experiments' (a variant is not the draft: its runs
+    belong in its experiment's table, not in the draft's history)."""
+    variant = select(t.ExperimentRun.run_id).where(t.ExperimentRun.run_id == t.EvalRun.id).exists()
+    query = (
+        select(t.EvalRun).where(t.EvalRun.bot_id == bot_id, ~variant).order_by(t.EvalRun.created_at.desc()).limit(limit)
+    )
     return list(session.scalars(query))
 
 
@@ -141,3 +146,23 @@ def finished_run(session: Session, bot_id: str, key: str) -> t.EvalRun | None:
         .limit(1)
     )
     return session.scalar(query)
+
+
+def append_case(session: Session, bot_id: str, name: str, case: dict) -> tuple[t.TestSet, int]:
+    """Add one case at the end of the named set (made if the bot has none by that name); the
+    set and how many cases it holds now. The caller commits."""
+    row = session.scalar(select(t.TestSet).where(t.TestSet.bot_id == bot_id, t.TestSet.name == name))
+    if row is None:
+        row = t.TestSet(bot_id=bot_id, name=name)
+        session.add(row)
+        session.flush()
+    last = session.scalar(select(func.max(t.TestCase.ordinal)).where(t.TestCase.set_id == row.id))
+    session.add(t.TestCase(set_id=row.id, ordinal=(-1 if last is None else last) + 1, data=case))
+    row.updated_at = t.now()
+    session.flush()
+    return row, case_counts(session, [row.id]).get(row.id, 0)
+
+
+def run_overrides(session: Session, run_id: str) -> dict | None:
+    """The spec overrides a run measured the draft with (an experiment's variant), or None."""
+    return session.scalar(select(t.ExperimentRun.overrides).where(t.ExperimentRun.run_id == run_id))

@@ -279,3 +279,29 @@ class HandoffDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# --- experiments (session 6): variants of a draft measured side by side -------------------
+
+
+class Experiment(Base):
+    """Variants of a bot's draft (spec overrides) each measured by an evaluation run on one set."""
+
+    __tablename__ = "experiments"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("exp"))
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    set_name: Mapped[str] = mapped_column(String(200))
+    promoted: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the variant made the draft
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ExperimentRun(Base):
+    """One variant of an experiment: its overrides, and the run that measured the draft with them."""
+
+    __tablename__ = "experiment_runs"
+    run_id: Mapped[str] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"), primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    variant: Mapped[str] = mapped_column(String(100))
+    overrides: Mapped[dict] = mapped_column(JSON, default=dict)

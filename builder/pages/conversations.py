@@ -10,6 +10,7 @@ import streamlit as st
 from bots.schemas.conversations import ExportedMessages, Handoff, StoredMessage
 from bots.schemas.handoffs import HANDOFF_STATUSES
 from builder import api
+from builder.add_to_test_set import add_to_test_set, question_before
 from builder.i18n import labeller, t
 from builder.labels import source_label
 from builder.plain_text import escape_markdown
@@ -129,6 +130,15 @@ with log:
                     notes.append(f"{m.latency_ms} ms")
                 if notes:
                     st.caption(" · ".join(notes))
+                if m.role == "assistant" and m.content and (asked := question_before(messages, m)):
+                    add_to_test_set(
+                        client,
+                        bid,
+                        message_id=m.id,
+                        question=asked,
+                        answer=m.content,
+                        sources=[c.source for c in m.citations],
+                    )
         for h in handoffs:
             st.info(
                 t(

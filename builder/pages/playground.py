@@ -4,6 +4,7 @@ import streamlit as st
 
 from bots.schemas.playground import PlaygroundReply, VersionFailure
 from builder import api
+from builder.add_to_test_set import add_to_test_set
 from builder.i18n import labeller, t
 from builder.labels import source_label
 
@@ -118,6 +119,14 @@ for turn in turns:
         left, right = st.columns([4, 3], gap="medium")
         with left, st.chat_message("assistant"):
             answer(replies[0])
+            add_to_test_set(
+                client,
+                bid,
+                message_id=replies[0].message_id,
+                question=turn["question"],
+                answer=replies[0].answer,
+                sources=[c.source for c in replies[0].citations],
+            )
         with right, st.expander(t("pg_why"), expanded=turn is turns[-1]):
             why(replies[0])
     else:

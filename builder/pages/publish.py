@@ -3,7 +3,6 @@ preview, embed snippets and code examples, API keys."""
 
 import copy
 import json
-import re
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -57,7 +56,7 @@ def publish(note: str, override: str | None = None) -> None:
             st.error(str(err))
             return
         # Kept across reruns so the override form stays up while its reason is typed.
-        st.session_state[refused_key] = {"note": note, "message": str(err)}
+        st.session_state[refused_key] = {"note": note, "message": str(err), "gate": err.details.get("gate") or {}}
         st.rerun()
     st.session_state.pop(refused_key, None)
     st.session_state[f"pub_done_{bid}"] = published.number
@@ -73,8 +72,8 @@ with st.form(f"publish_form_{bid}", clear_on_submit=True):
 if refused := st.session_state.get(refused_key):
     st.error(f"**{t('pub_gate_refused')}** {refused['message']}")
     # The refusal names its run: its failing cases say what regressed, check by check.
-    found = re.search(r"\(run ([\w-]+)\)", refused["message"])
-    run = api.attempt(client.eval_run, bid, found.group(1)) if found else None
+    run_id = refused["gate"].get("run_id")
+    run = api.attempt(client.eval_run, bid, run_id) if run_id else None
     failing = [c for c in run.cases_detail if c.status != "passed"] if run else []
     if failing:
         st.markdown(f"**{t('pub_gate_failing')}**")

@@ -6,8 +6,9 @@ import time
 
 import streamlit as st
 
-from bots.schemas.evaluation import GateSettings, RunDetail, RunList
+from bots.schemas.evaluation import RunDetail
 from builder import api
+from builder.experiments_section import experiments_section
 from builder.i18n import labeller, t
 
 RUN_PATIENCE_S = 600
@@ -23,17 +24,6 @@ if not bot:
     st.stop()
 client = api.client()
 bid = bot.id
-
-
-# The client has no method for these two routes (runs listing, gate settings); the page asks
-# them through its generic request() so the backend stays as it is.
-def runs() -> RunList:
-    return RunList.model_validate(client.request("GET", f"/admin/bots/{bid}/eval-runs"))
-
-
-def save_gate(set_names: list[str] | None, min_pass_rate: float, enabled: bool) -> GateSettings:
-    body = {"set_names": set_names, "min_pass_rate": min_pass_rate, "enabled": enabled}
-    return GateSettings.model_validate(client.request("PUT", f"/admin/bots/{bid}/gate", json=body))
 
 
 def percent(value: float | None) -> str:
@@ -169,7 +159,7 @@ if c3.button(t("tests_run_go"), type="primary", key=f"run_go_{bid}", icon=":mate
         st.session_state[f"run_shown_{bid}"] = started.run_id
         follow(started.run_id)
 
-history = api.attempt(runs)
+history = api.attempt(client.eval_runs, bid)
 past = history.runs if history else []
 shown_id = st.session_state.get(f"run_shown_{bid}") or next((r.run_id for r in past if r.status == "done"), None)
 run = api.attempt(client.eval_run, bid, shown_id) if shown_id else None
@@ -209,6 +199,14 @@ if run:
     m[4].metric("recall@1", score(run.retrieval.get("recall@1")))
     m[5].metric("recall@5", score(run.retrieval.get("recall@5")))
     m[6].metric("MRR@10", score(run.retrieval.get("mrr@10")))
+    if run.judge.get("used"):
+        j = st.columns(7)
+        j[0].metric(t("m_judge_groundedness"), score(run.judge.get("groundedness")))
+        j[1].metric(t("m_judge_agreement"), score(run.judge.get("agreement")))
+        if run.judge.get("unusable") or run.judge.get("errored"):
+            st.caption(t("judge_problems", unusable=run.judge.get("unusable", 0), errored=run.judge.get("errored", 0)))
+    else:
+        st.caption(t("judge_not_used"))
     # Failed and errored cases first: they are what needs looking at.
     order = {"errored": 0, "failed": 1, "passed": 2}
     st.dataframe(
@@ -272,6 +270,8 @@ if len(finished) >= 2:
                     key=f"cmp_{kind}_{bid}",
                 )
 
+experiments_section(client, bid, [s.name for s in sets])
+
 # ---- the publish gate ----
 st.subheader(t("gate_title"))
 gate = api.attempt(client.gate, bid)
@@ -290,5 +290,5 @@ if gate:
             t("gate_min"), 0, 100, round(gate.min_pass_rate * 100), step=5, key=f"gate_min_{bid}", format="%d%%"
         )
         if st.form_submit_button(t("save"), key=f"gate_save_{bid}"):
-            if api.attempt(save_gate, None if every else chosen, minimum / 100, enabled):
+            if api.attempt(client.save_gate, bid, None if every else chosen, minimum / 100, enabled):
                 st.toast(t("saved"))

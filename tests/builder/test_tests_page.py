@@ -4,6 +4,7 @@ a real server. The bot answers extractively, so no model is called and results a
 from __future__ import annotations
 
 import json
+import time
 
 import pandas as pd
 
@@ -129,3 +130,37 @@ def test_refused_publish_offers_an_override(ui_env):
     assert listing.versions[0].override_note == "the PerksPlus document comes next week"
     assert any("Version 1 is live" in s.value for s in at.success)
     assert not at.error, "the refusal is gone once published"
+
+
+def test_an_experiment_on_the_tests_page_and_promoting_its_better_variant(ui_env):
+    client = ui_env
+    bot = extractive_bot(client)
+    bid = bot.id
+    client.import_test_set(bid, "faq", jsonl(CASES).decode())
+    at = app()
+    goto(at, "tests")
+    assert "No judge model" not in texts(at), "no run yet, no scorecard"
+    # Without documents, a variant that always refuses passes the refusal case only (50%);
+    # one that never refuses (min relevance -1) answers Mars too, and fails both.
+    at.text_area(key=f"exp_variants_{bid}").input(
+        "- name: default\n- name: never-refuses\n  retrieval: {min_relevance: -1.0}\n"
+    )
+    at.button(key=f"exp_go_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    deadline = time.monotonic() + 60
+    while client.experiments(bid).experiments[0].status == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception, at.exception
+    rows = table(at, "Variant")
+    assert rows["Variant"].tolist() == ["default", "never-refuses"]
+    assert rows["Pass rate"].tolist()[0] == 0.5
+    assert at.selectbox(key=f"exp_pick_{bid}").value == "default", "the best variant is proposed"
+    at.selectbox(key=f"exp_pick_{bid}").select("never-refuses")
+    at.button(key=f"exp_promote_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.bot(bid).spec["retrieval"]["min_relevance"] == -1.0
+    assert any("Variant never-refuses is now the draft" in s.value for s in at.success)

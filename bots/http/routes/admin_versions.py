@@ -47,7 +47,7 @@ def list_versions(bot: BotDep, session: DbSession):
 def publish(body: PublishRequest, request: Request, runtime: RuntimeDep, bot: BotDep, session: DbSession):
     verdict = publish_gate.check(evaluator(request, runtime), session, bot)
     if verdict.refusals and not (body.override and body.override.strip()):
-        raise publish_gate.PublishRefused(verdict.refusals, verdict.run_id or "")
+        raise publish_gate.PublishRefused(verdict, publish_gate.settings(session, bot.id).min_pass_rate)
     override = body.override.strip() if verdict.refusals and body.override else None
     gate = verdict.stored() if verdict.run_id else None
     return versions.version_out(versions.publish(session, bot, body.note, override_note=override, gate=gate), bot)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from bots import publish_gate, test_sets
-from bots.evaluation import Evaluator, compare
+from bots.evaluation import NOT_USED, Evaluator, compare
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import RequestBody
@@ -29,19 +28,11 @@ from bots.schemas.evaluation import (
 from bots.store import evaluation as store
 from bots.store import tables as t
 
-_first_use = threading.Lock()
-
 
 def evaluator(request: Request, runtime: Runtime) -> Evaluator:
-    """One per app, made on first use from the runtime's stores and models; runs a previous
-    server process left unfinished are marked failed then (no run of this one exists yet)."""
-    state = request.app.state
-    with _first_use:
-        if getattr(state, "evaluator", None) is None:
-            made = Evaluator(runtime.sessions, runtime.kb.search, runtime.models)
-            made.recover()
-            state.evaluator = made
-    return state.evaluator
+    """The runtime's evaluator (it stops with the runtime), unless the app was given another
+    (the benchmarks put a fast model in the provider's place)."""
+    return getattr(request.app.state, "evaluator", None) or runtime.evaluator
 
 
 def _evaluator_ready(request: Request, runtime: RuntimeDep) -> None:
@@ -186,6 +177,7 @@ def run_out(session, run: t.EvalRun, *, detail: bool = False) -> dict:
         "pass_rate": (run.metrics or {}).get("pass_rate"),
         "retrieval": (run.metrics or {}).get("retrieval") or {},
         "metrics": run.metrics or {},
+        "judge": judge_out(run.metrics or {}),
         "error": run.error,
         "created_at": run.created_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
@@ -193,6 +185,13 @@ def run_out(session, run: t.EvalRun, *, detail: bool = False) -> dict:
     if detail:
         out["cases_detail"] = [case_out(r) for r in store.results(session, run.id)]
     return out
+
+
+def judge_out(metrics: dict) -> dict:
+    judge = metrics.get("judge")
+    if isinstance(judge, dict):
+        return judge
+    return {"used": False, "reason": judge or NOT_USED}
 
 
 def case_out(r: t.EvalCaseResult) -> CaseDetail:

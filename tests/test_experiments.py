@@ -1,0 +1,143 @@
+"""Experiments: variants of the draft measured side by side on a test set (real retrieval, a
+scripted model), and promoting one to the draft."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bots.core.spec import BotSpec
+from bots.core.spec_overrides import InvalidOverrides, with_overrides
+from tests.public_api_support import make_bot
+from tests.scripted_openai import Reply, ScriptedOpenAI
+
+REFUND = {
+    "question": "How long do refunds take?",
+    "expected_sources": ["shop_help.md"],
+    "expected_facts": ["5 business days"],
+}
+REFUND_AGAIN = {**REFUND, "question": "When do I get my money back after a return?"}
+STRICT = {"name": "strict", "retrieval": {"min_relevance": 0.99}}
+K3 = {
+    "name": "k3-formal",
+    "retrieval": {"k": 3},
+    "persona": {"tone": "formal"},
+    "evaluation": {"prompt_price_per_million": 1.0, "completion_price_per_million": 2.0},
+}
+
+
+@pytest.fixture
+def model():
+    server = ScriptedOpenAI().start()
+    yield server
+    server.close()
+
+
+def test_two_variants_side_by_side_then_the_better_one_is_promoted(api, model):
+    bot = make_bot(api, model.base_url, publish=False)
+    content = "".join(json.dumps(c) + "\n" for c in (REFUND, REFUND_AGAIN))
+    assert api.put(f"/admin/bots/{bot}/test-sets/main", json={"format": "jsonl", "content": content}).status_code == 200
+    draft_before = api.get(f"/admin/bots/{bot}").json()["spec"]
+    # "strict" answers every question with the fallback (no model call); "k3-formal" answers both.
+    model.queue(*(Reply.answer("Refunds take 5 business days [1].") for _ in range(2)))
+    r = api.post(f"/admin/bots/{bot}/experiments", json={"set": "main", "variants": [STRICT, K3], "wait": True})
+    assert r.status_code == 202, r.text
+    made = r.json()
+    assert made["status"] == "done" and made["set"] == "main" and made["promoted"] is None
+    strict, k3 = made["variants"]
+    assert (strict["variant"], strict["pass_rate"], strict["failed"]) == ("strict", 0.0, 2)
+    assert (k3["variant"], k3["pass_rate"], k3["passed"]) == ("k3-formal", 1.0, 2)
+    assert k3["recall@1"] == 1.0 and k3["mrr@10"] == 1.0
+    assert strict["prompt_tokens"] == 0 and strict["cost"] is None  # no prices: no cost
+    assert k3["prompt_tokens"] == 22 and k3["completion_tokens"] > 0  # as the scripted server reports them
+    assert k3["cost"] == pytest.approx((22 * 1.0 + k3["completion_tokens"] * 2.0) / 1e6)
+    assert k3["latency_p50_ms"] is not None
+    # The variant's prompt really was the variant's.
+    assert all("formal" in m["messages"][0]["content"] for m in model.requests)
+
+    # Each variant is a run of the draft: nothing published, the draft untouched.
+    run = api.get(f"/admin/bots/{bot}/eval-runs/{strict['run_id']}").json()
+    assert run["version"] == "draft" and run["cases_detail"][0]["fallback"] is True
+    assert api.get(f"/admin/bots/{bot}/versions").json()["published_version"] is None
+    assert api.get(f"/admin/bots/{bot}/eval-runs").json()["runs"] == [], "variants are not the draft's history"
+    assert api.get(f"/admin/bots/{bot}").json()["spec"] == draft_before
+    assert api.get(f"/admin/bots/{bot}/experiments").json()["experiments"][0]["experiment_id"] == made["experiment_id"]
+
+    r = api.post(f"/admin/bots/{bot}/experiments/{made['experiment_id']}/promote", json={"variant": "k3-formal"})
+    assert r.status_code == 200, r.text
+    draft = api.get(f"/admin/bots/{bot}").json()["spec"]
+    assert draft["retrieval"] == {**draft_before["retrieval"], "k": 3}
+    assert draft["persona"]["tone"] == "formal" and draft["model"] == draft_before["model"]
+    assert r.json()["spec"] == draft
+    assert api.get(f"/admin/bots/{bot}/experiments/{made['experiment_id']}").json()["promoted"] == "k3-formal"
+
+
+def test_a_bad_experiment_is_refused_whole(api, model):
+    bot = make_bot(api, model.base_url, publish=False)
+    assert (
+        api.put(
+            f"/admin/bots/{bot}/test-sets/main", json={"format": "jsonl", "content": json.dumps(REFUND) + "\n"}
+        ).status_code
+        == 200
+    )
+    cases = [
+        ([STRICT, {"name": "k0", "retrieval": {"k": 0}}], "variant 'k0'"),
+        ([STRICT, {"name": "w", "widget": {"title": "x"}}], "unknown section(s) widget"),
+        ([STRICT, STRICT], "two variants are named 'strict'"),
+        ([{"retrieval": {"k": 3}}], "variant 1 needs a name"),
+    ]
+    for variants, why in cases:
+        r = api.post(f"/admin/bots/{bot}/experiments", json={"set": "main", "variants": variants})
+        assert r.status_code == 422, r.text
+        assert why in r.json()["error"]["message"]
+    r = api.post(f"/admin/bots/{bot}/experiments", json={"set": "nope", "variants": [STRICT]})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "test_set_not_found"
+    assert api.get(f"/admin/bots/{bot}/experiments").json()["experiments"] == []
+    assert api.get(f"/admin/bots/{bot}/eval-runs").json()["runs"] == []
+    r = api.post(f"/admin/bots/{bot}/experiments/exp_nope/promote", json={"variant": "strict"})
+    assert r.status_code == 404
+
+
+def test_a_variant_pointing_the_model_elsewhere_does_not_take_the_drafts_key():
+    spec = BotSpec.model_validate(
+        {
+            "name": "S",
+            "model": {"provider": "openai_compatible", "base_url": "https://a.example/v1", "api_key": "sk-a"},
+        }
+    )
+    moved = with_overrides(spec, {"model": {"base_url": "https://b.example/v1", "model": "big"}})
+    assert moved.model.api_key is None and moved.model.model == "big"
+    same = with_overrides(spec, {"model": {"model": "big"}})
+    assert same.model.api_key is not None and same.model.api_key.get_secret_value() == "sk-a"
+    with pytest.raises(InvalidOverrides):
+        with_overrides(spec, {"name": "renamed"})
+
+
+def test_the_cli_runs_an_experiment_from_a_yaml_file_and_promotes_a_variant(api, model, monkeypatch, capsys, tmp_path):
+    from bots.cli import main as cli
+    from bots.cli.client import AdminClient
+
+    client = AdminClient("http://prompteur.test", "token")
+    client._http = api  # the real app, through its test client
+    monkeypatch.setattr(cli, "_client", lambda: client)
+    # Extractive answers: quoted from the passages, no model call.
+    bot = make_bot(api, model.base_url, publish=False, answer={"style": "extractive"})
+    content = json.dumps({"question": "How long do refunds take?", "expected_sources": ["shop_help.md"]}) + "\n"
+    assert api.put(f"/admin/bots/{bot}/test-sets/main", json={"format": "jsonl", "content": content}).status_code == 200
+    variants = tmp_path / "variants.yaml"
+    variants.write_text(
+        "variants:\n  - name: strict\n    retrieval: {min_relevance: 0.99}\n  - name: k2\n    retrieval: {k: 2}\n"
+    )
+    argv = ["eval", "experiment", bot, "--set", "main", "--variants", str(variants), "--wait", "--json"]
+    assert cli.main(argv) == 0
+    made = json.loads(capsys.readouterr().out)
+    rates = {v["variant"]: v["pass_rate"] for v in made["variants"]}
+    assert made["status"] == "done" and rates == {"strict": 0.0, "k2": 1.0}
+    assert set(made["variants"][0]) >= {"recall@1", "recall@5", "mrr@10", "judge_groundedness", "cost"}
+
+    assert cli.main(["eval", "promote", bot, made["experiment_id"], "k2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["spec"]["retrieval"]["k"] == 2
+    assert api.get(f"/admin/bots/{bot}").json()["spec"]["retrieval"]["k"] == 2
+    assert cli.main(["eval", "promote", bot, made["experiment_id"], "nope"]) == 1
+    assert "variant 'nope'" in capsys.readouterr().err
