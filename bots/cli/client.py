@@ -30,8 +30,8 @@ from bots.schemas.evaluation import (
     RunList,
     TestSetList,
 )
-from bots.schemas.handoffs import HandoffDetail
 from bots.schemas.experiments import Experiment, ExperimentList, Promoted
+from bots.schemas.handoffs import HandoffDetail
 from bots.schemas.keys import ApiKey, CreatedKey, KeyList, Snippets
 from bots.schemas.knowledge import (
     Chunk,
