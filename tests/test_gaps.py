@@ -405,3 +405,10 @@ def test_routes_answer_in_seconds_at_100000_messages(api, bot, runtime):
     assert sum(tp["count"] for tp in gap_report["topics"]) == 1000
     print(f"100,000 messages: analytics {analytics_s:.2f} s, gaps {gaps_s:.2f} s")
     assert analytics_s < 10 and gaps_s < 15, (analytics_s, gaps_s)
+
+
+def test_cli_refuses_a_date_it_cannot_read(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["gaps", "some-bot", "--since", "last week", "--json"])
+    assert exited.value.code == 2
+    assert "invalid date value: 'last week'" in capsys.readouterr().err
