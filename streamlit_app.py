@@ -52,6 +52,7 @@ pages = [
         icon=":material/forum:",
         url_path="conversations",
     ),
+    st.Page("builder/pages/analytics.py", title=t("page_analytics"), icon=":material/insights:", url_path="analytics"),
     st.Page("builder/pages/settings.py", title=t("page_settings"), icon=":material/settings:", url_path="settings"),
 ]
 st.navigation(pages).run()

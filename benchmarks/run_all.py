@@ -1,7 +1,7 @@
 """Every benchmark in one run: retrieval quality, ingestion speed, search latency, the
 relevance gate's calibration, answering latency and quality with the bundled model, answer
-correctness (extractive, generative, guarded), load, evaluation throughput and the publish
-gate's cost.
+correctness (extractive, generative, guarded), knowledge-gap clustering, load, evaluation
+throughput and the publish gate's cost.
 
     python -m benchmarks.run_all [--data PATH] [--quick]
 """
@@ -15,6 +15,7 @@ from benchmarks import (
     answering_latency,
     answering_quality,
     evaluation,
+    gaps,
     gate_calibration,
     ingestion,
     latency,
@@ -54,6 +55,9 @@ def main() -> None:
     correctness = answer_correctness.run(data, args.quick)
     write_json("answer_correctness", {"quick": args.quick, **correctness})
     sections.append(("Answer correctness", answer_correctness.render(correctness)))
+    gap_result = gaps.run(data, args.quick)
+    write_json("gaps", {"quick": args.quick, **gap_result})
+    sections.append(("Knowledge-gap clustering", gaps.render(gap_result)))
     loaded = load.run(data, 10 if args.quick else 20, 30 if args.quick else 60)
     write_json("load", {"quick": args.quick, **loaded})
     sections.append(("Load", load.render(loaded)))

@@ -838,6 +838,89 @@ S: dict[str, tuple[str, str]] = {
     "exp_promoted": (
         "Variant {variant} is now the draft: publish it from the Publish page.",
         "La variante {variant} est maintenant le brouillon : publiez-la depuis la page Publier.",
+    # --- analytics: resolution and knowledge gaps (issue #14) ---
+    "page_analytics": ("Analytics", "Statistiques"),
+    "an_dates": ("Period", "Période"),
+    "an_version": ("Version", "Version"),
+    "an_all_versions": ("All versions", "Toutes les versions"),
+    "an_draft": ("draft", "brouillon"),
+    "an_include_playground": ("Include the playground", "Inclure le bac à sable"),
+    "an_playground_help": (
+        "Off: only customers' conversations (API, widget, OpenAI-compatible). On: your own tries too.",
+        "Désactivé : seulement les conversations des clients (API, widget, compatible OpenAI). Activé : vos essais aussi.",
+    ),
+    "an_resolution": ("Resolution", "Résolution"),
+    "an_gaps": ("Knowledge gaps", "Lacunes"),
+    "an_none": ("No conversations in this period.", "Aucune conversation sur cette période."),
+    "an_conversations": ("Conversations", "Conversations"),
+    "an_questions": ("Questions", "Questions"),
+    "an_resolution_rate": ("Resolution rate", "Taux de résolution"),
+    "an_handoff_rate": ("Hand-off rate", "Taux de transfert"),
+    "an_thumbs": ("Thumbs up / down", "Pouces haut / bas"),
+    "an_up": ("Thumbs up", "Pouce haut"),
+    "an_down": ("Thumbs down", "Pouce bas"),
+    "an_by_model": ("Answered by the model", "Répondu par le modèle"),
+    "an_by_corrected": ("Corrected answers", "Réponses corrigées"),
+    "an_by_fallback": ("Fallbacks", "Réponses de repli"),
+    "an_latency": ("Latency p50 / p95", "Latence p50 / p95"),
+    "an_cost": ("Estimated cost", "Coût estimé"),
+    "an_cost_help": ("{tokens} tokens in all.", "{tokens} jetons au total."),
+    "an_resolution_definition": (
+        "Resolution rate: the share of conversations that got at least one answer, where no answer was the "
+        "fallback, nobody asked for a human, and the last answer was neither rated thumbs-down nor an error. "
+        "A conversation counts on the day it started; playground conversations only when included.",
+        "Taux de résolution : la part des conversations qui ont reçu au moins une réponse, sans réponse de "
+        "repli, sans demande de transfert vers un humain, et dont la dernière réponse n'a reçu ni pouce bas ni "
+        "erreur. Une conversation compte le jour où elle a commencé ; le bac à sable seulement s'il est inclus.",
+    ),
+    "an_chart_resolution": ("Conversations per day", "Conversations par jour"),
+    "an_resolved": ("Resolved", "Résolues"),
+    "an_unresolved": ("Not resolved", "Non résolues"),
+    "an_chart_answered_by": ("Answers per day, by who answered", "Réponses par jour, selon qui a répondu"),
+    "an_chart_feedback": ("Feedback per day", "Avis par jour"),
+    "an_per_version": ("Per version", "Par version"),
+    "an_prepare_csv": ("Prepare the CSV", "Préparer le CSV"),
+    "an_gaps_help": (
+        "Questions the bot answered badly (fallback, hand-off, thumbs-down, weak passage), grouped by topic, "
+        "compared with the previous period of the same length.",
+        "Les questions auxquelles le bot a mal répondu (repli, transfert, pouce bas, passage peu pertinent), "
+        "regroupées par sujet et comparées à la période précédente de même durée.",
+    ),
+    "an_no_gaps": (
+        "No badly answered question in this period.",
+        "Aucune question mal traitée sur cette période.",
+    ),
+    "an_gaps_total": ("{n} question(s) in {topics} topic(s).", "{n} question(s) en {topics} sujet(s)."),
+    "an_gaps_truncated": (
+        "More questions than one report groups: the most recent were kept. Narrow the period.",
+        "Plus de questions qu'un rapport n'en regroupe : les plus récentes ont été gardées. Réduisez la période.",
+    ),
+    "an_todo_md": ("To-do list (Markdown)", "Liste à faire (Markdown)"),
+    "an_todo_csv": ("To-do list (CSV)", "Liste à faire (CSV)"),
+    "an_download": ("Download", "Télécharger"),
+    "an_trend_new": ("new", "nouveau"),
+    "an_trend_up": ("up from {before}", "en hausse (contre {before})"),
+    "an_trend_down": ("down from {before}", "en baisse (contre {before})"),
+    "an_trend_same": ("as before ({before})", "stable ({before})"),
+    "an_reason_fallback": ("fallback", "repli"),
+    "an_reason_handoff": ("hand-off", "transfert"),
+    "an_reason_thumbs_down": ("thumbs-down", "pouce bas"),
+    "an_reason_low_score": ("weak passage", "passage peu pertinent"),
+    "an_closest": (
+        "Closest passage: {source} (similarity {score})",
+        "Passage le plus proche : {source} (similarité {score})",
+    ),
+    "an_no_passage": ("The bot has no passage on this.", "Le bot n'a aucun passage à ce sujet."),
+    "an_write_answer": ("Write an answer for this topic", "Écrire une réponse pour ce sujet"),
+    "an_save_answer": ("Save as a corrected answer", "Enregistrer comme réponse corrigée"),
+    "an_corrected_unavailable": (
+        "Available once corrected answers exist on this server.",
+        "Disponible dès que le serveur gère les réponses corrigées.",
+    ),
+    "an_answer_empty": ("Write the answer first.", "Écrivez d'abord la réponse."),
+    "an_answer_saved": (
+        "Saved: the bot now gives this answer to these questions.",
+        "Enregistré : le bot donne désormais cette réponse à ces questions.",
     ),
 }
 

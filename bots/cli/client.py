@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from bots.schemas.analytics import Analytics, Gaps
 from bots.schemas.bots import Bot, BotList, UpdatedBot
 from bots.schemas.conversations import (
     ConversationDetail,
@@ -397,3 +398,35 @@ class AdminClient:
         body = {"variant": variant}
         reply = self.request("POST", f"/admin/bots/{bot_id}/experiments/{experiment_id}/promote", json=body)
         return self._parse(Promoted, reply)
+
+    # --- knowledge gaps and resolution analytics ---
+    def gaps(self, bot_id: str, since: str | None = None, until: str | None = None, **options) -> Gaps:
+        """Badly answered questions of the period as topics, the largest first."""
+        params = {k: v for k, v in {"since": since, "until": until, **options}.items() if v is not None}
+        return self._parse(Gaps, self.request("GET", f"/admin/bots/{bot_id}/gaps", params=params))
+
+    def gaps_todo(self, bot_id: str, format: str = "markdown", **filters) -> str:
+        """The gaps as a to-do list: the text of the CSV or Markdown file."""
+        params = {**{k: v for k, v in filters.items() if v is not None}, "format": format}
+        return self._download(f"/admin/bots/{bot_id}/gaps", params)
+
+    def analytics(self, bot_id: str, **filters) -> Analytics:
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._parse(Analytics, self.request("GET", f"/admin/bots/{bot_id}/analytics", params=params))
+
+    def analytics_csv(self, bot_id: str, **filters) -> str:
+        params = {**{k: v for k, v in filters.items() if v is not None}, "format": "csv"}
+        return self._download(f"/admin/bots/{bot_id}/analytics", params)
+
+    def _download(self, path: str, params: dict) -> str:
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.HTTPError as err:
+            raise ClientError(f"Cannot reach the Prompteur server at {self.base_url}: {type(err).__name__}.") from err
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                raise ClientError(f"The server answered {response.status_code}.", response.status_code) from None
+            raise ClientError(error["message"], response.status_code, error.get("code"))
+        return response.text

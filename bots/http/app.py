@@ -12,6 +12,7 @@ from bots.http import errors
 from bots.http.middleware.body_limit import BodyLimit, Limits
 from bots.http.middleware.public_cors import PublicCors
 from bots.http.routes import (
+    admin_analytics,
     admin_bots,
     admin_conversations,
     admin_embed,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(admin_handoffs.router)
     app.include_router(eval_cases.router)
     app.include_router(experiments.router)
+    app.include_router(admin_analytics.router)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:
