@@ -838,6 +838,7 @@ S: dict[str, tuple[str, str]] = {
     "exp_promoted": (
         "Variant {variant} is now the draft: publish it from the Publish page.",
         "La variante {variant} est maintenant le brouillon : publiez-la depuis la page Publier.",
+    ),
     # --- analytics: resolution and knowledge gaps (issue #14) ---
     "page_analytics": ("Analytics", "Statistiques"),
     "an_dates": ("Period", "Période"),
