@@ -27,9 +27,12 @@ from bots.store import tables as t
 from bots.store.db import make_engine, migrate, session_factory
 from bots.store.keys import SessionSigner, ensure_session_secret
 from bots.store.versions import VersionError, resolve
+from bots.web_sync import WebConfig, WebSyncRunner
 from knowledge.embedding import EmbedderCache
 from knowledge.loading import load
 from knowledge.vector_index import VectorIndex
+from knowledge.web.fetch import DEFAULT_USER_AGENT, FetchPolicy
+from knowledge.web.fetch import Limits as FetchLimits
 
 
 class ChatModels:
@@ -80,6 +83,7 @@ class Runtime:
     limiter: RateLimiter
     models: ChatModels
     chat: Chat
+    web: WebSyncRunner
 
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
@@ -112,12 +116,15 @@ class Runtime:
             chat=Chat(
                 sessions, kb.search, models, Limits(settings.max_message_chars, settings.max_conversation_messages)
             ),
+            web=WebSyncRunner(sessions, kb, loader, settings.uploads_dir, web_config(settings)),
         )
 
     def start(self) -> None:
         self.jobs.start()
+        self.web.start()
 
     def stop(self) -> None:
+        self.web.stop()
         self.jobs.stop()
         self.models.close()
         self.engine.dispose()
@@ -137,6 +144,19 @@ class Runtime:
                 return list(resolve(s, bot, "published").spec.allowed_origins)
             except VersionError:
                 return []
+
+
+def web_config(settings: Settings) -> WebConfig:
+    return WebConfig(
+        policy=FetchPolicy.from_entries(settings.fetch_allow_entries),
+        limits=FetchLimits(
+            max_bytes=int(settings.fetch_max_mb * 1024 * 1024), timeout_s=settings.fetch_timeout_s, max_redirects=5
+        ),
+        delay_s=settings.crawl_delay_s,
+        user_agent=settings.crawl_user_agent or DEFAULT_USER_AGENT,
+        schedule_check_s=settings.web_schedule_check_s,
+        max_pdf_pages=settings.max_pdf_pages,
+    )
 
 
 def ensure_admin_token(home: Path) -> str:

@@ -21,6 +21,7 @@ from bots.http.routes import (
     evaluation,
     openai_compat,
     public_chat,
+    web_sources,
     widget,
 )
 from bots.runtime import Runtime
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(widget.router)
     app.include_router(admin_embed.router)
     app.include_router(evaluation.router)
+    app.include_router(web_sources.router)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:

@@ -235,6 +235,20 @@ class Fetcher:
             raise FetchError("network", f"{url} could not be fetched: {err or type(err).__name__}.", True) from err
 
 
+def precheck(raw: str, policy: FetchPolicy) -> None:
+    """Refuse an address at once (when a source is created) if it is not http(s) or its host
+    resolves to a refused address. Only a courtesy for a quick answer: every fetch is checked
+    again on the address it connects to. A name that does not resolve yet is let through."""
+    url = _checked_url(raw)
+    host = url.host
+    try:
+        infos = socket.getaddrinfo(host, url.port or 80, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return
+    for info in infos:
+        policy.check(host, str(info[4][0]))
+
+
 def _checked_url(raw: str) -> httpx.URL:
     try:
         url = httpx.URL(raw)

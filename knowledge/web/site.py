@@ -12,8 +12,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-# Longer addresses are almost always generated (session ids, filters, calendars).
-MAX_URL_CHARS = 2000
+# Longer addresses are almost always generated (session ids, filters, calendars), and a
+# page's address is its document's source, a 300-character column.
+MAX_URL_CHARS = 300
 _LOC = re.compile(rb"<loc>\s*(.*?)\s*</loc>", re.IGNORECASE | re.DOTALL)
 _SITEMAP_INDEX = re.compile(rb"<sitemapindex[\s>]", re.IGNORECASE)
 
