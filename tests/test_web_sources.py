@@ -158,7 +158,7 @@ def test_crawl_a_help_centre_then_sync_its_changes(web_api, site):
     assert search(web_api, bot["id"], "parcels to Canada customs fees")[0]["source"] == f"{u}/shipping/international"
 
     history = web_api.get(f"/admin/bots/{bot['id']}/web-sources/{source_id}/syncs").json()["syncs"]
-    assert [h["counts"]["indexed"] for h in history] == [2, 0, 5]  # newest first
+    assert [h["counts"]["indexed"] for h in history] == [3, 0, 5]  # newest first (home, shipping, gifts)
 
 
 def test_a_crawl_never_adds_pages_to_another_bot(web_api, site):
@@ -211,12 +211,18 @@ def test_sitemap_index_with_a_gzipped_sitemap_and_removal_when_unlisted(web_api,
 
 def test_a_sitemap_of_a_million_addresses_and_a_calendar_trap_stop_at_the_page_limit(web_api, site):
     u = site.url
-    million = b"<urlset>" + b"".join(b"<url><loc>%s/day/%d</loc></url>" % (u.encode(), i) for i in range(1_000_000))
-    site.pages["/huge.xml"] = (200, {"Content-Type": "application/xml"}, million + b"</urlset>")
+    def sitemap(count: int) -> tuple[int, dict, bytes]:
+        locs = b"".join(b"<url><loc>%s/day/%d</loc></url>" % (u.encode(), i) for i in range(count))
+        return (200, {"Content-Type": "application/xml"}, b"<urlset>" + locs + b"</urlset>")
+
+    site.pages["/huge.xml"] = sitemap(1_000_000)  # ~50 MB
+    site.pages["/long.xml"] = sitemap(20_000)
     for i in range(3):
         site.page(f"/day/{i}", f"Day {i}", f"<p>Opening hours on day {i}: nine to five.</p>")
     bot = create_bot(web_api)
-    _, sync = crawl(web_api, bot["id"], f"{u}/huge.xml", kind="sitemap", max_pages=3)
+    _, huge = crawl(web_api, bot["id"], f"{u}/huge.xml", kind="sitemap", max_pages=3)
+    assert huge["status"] == "failed" and "larger than 10 MB" in huge["error"]
+    _, sync = crawl(web_api, bot["id"], f"{u}/long.xml", kind="sitemap", max_pages=3)
     assert sync["status"] == "done" and "more than 3 pages" in sync["error"]
     assert len(documents(web_api, bot["id"])) == 3
 
@@ -229,7 +235,7 @@ def test_a_sitemap_of_a_million_addresses_and_a_calendar_trap_stop_at_the_page_l
 
     for i in range(200):
         site.pages[f"/calendar?m={i}"] = calendar
-    _, trap = crawl(web_api, bot["id"], f"{u}/calendar?m=0", max_pages=4, max_depth=1000)
+    _, trap = crawl(web_api, bot["id"], f"{u}/calendar?m=0", max_pages=4, max_depth=50)
     assert trap["status"] == "done" and "limit of 4 pages" in trap["error"]
     assert trap["counts"]["fetched"] == 4
 

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from bots.cli import web
 from bots.cli.client import AdminClient, ClientError
 from bots.schemas.bots import Bot
 from bots.schemas.knowledge import Job, SearchHit
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     kbls.add_argument("bot")
     kbls.add_argument("--json", action="store_true")
     kbls.set_defaults(run=_kb_ls)
+    web.add_commands(kb, _client)
     _eval_parser(sub)
     return p
 
