@@ -125,6 +125,17 @@ class WebSyncRunner:
             for sync in syncs:
                 sync.status = JobStatus.QUEUED
             ids = [sync.id for sync in syncs]
+            # Pages whose ingest the stop cut off: their half-written version is discarded and
+            # the resumed sync indexes them again (their text hash was not recorded).
+            cut = s.scalars(
+                select(t.Document.id)
+                .join(t.WebPage, t.WebPage.document_id == t.Document.id)
+                .where(t.Document.status == DocumentStatus.PROCESSING)
+            ).all()
+            for doc in s.scalars(select(t.Document).where(t.Document.id.in_(cut))):
+                doc.status = DocumentStatus.READY if doc.active_version else DocumentStatus.QUEUED
+        for doc_id in cut:
+            self._kb.discard_unfinished(doc_id)
         for sync_id in ids:
             log.warning("resuming web sync %s interrupted by a restart", sync_id)
             self._queue.put(sync_id)
@@ -255,7 +266,9 @@ class WebSyncRunner:
             for key, value in values.items():
                 setattr(page, key, value)
 
-    def index(self, bot_id: str, page: t.WebPage | None, url: str, content: bytes, loaded: LoadedDocument) -> str:
+    def index(
+        self, source_id: str, bot_id: str, page: t.WebPage | None, url: str, content: bytes, loaded: LoadedDocument
+    ) -> str:
         """Store the fetched bytes and (re)index them as the page's document; returns its id.
         The document's previous version stays searchable until the new one is complete."""
         with self._sessions.begin() as s:
@@ -263,6 +276,14 @@ class WebSyncRunner:
             if doc is None:
                 doc = t.Document(id=t.new_id("doc"), bot_id=bot_id, source=url, content_hash="", size=0, stored_name="")
                 s.add(doc)
+                # The page points to its document before ingesting starts: a sync cut off by a
+                # stop resumes into this document instead of leaving it orphaned.
+                row = s.scalar(select(t.WebPage).where(t.WebPage.source_id == source_id, t.WebPage.url == url))
+                if row is None:
+                    row = t.WebPage(source_id=source_id, url=url, links=[])
+                    s.add(row)
+                s.flush()
+                row.document_id = doc.id
             old_name = doc.stored_name
             suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
             doc.stored_name = f"{doc.id}-{secrets.token_hex(4)}{suffix if suffix in _TYPES.values() else '.html'}"
@@ -472,7 +493,7 @@ class _Crawl:
         if not self.runner.source_exists(source.id):
             raise SyncStopped  # deleted meanwhile: its pages must not come back
         try:
-            doc_id = self.runner.index(source.bot_id, known, url, fetched.content, loaded)
+            doc_id = self.runner.index(source.id, source.bot_id, known, url, fetched.content, loaded)
         except LoadError as err:
             return self._failed(url, str(err))
         self.runner.remember(source.id, url, fetched, links=links, text_hash=text_hash, document_id=doc_id)

@@ -15,6 +15,7 @@ from bots.http.app import create_app
 from bots.runtime import Runtime
 from bots.settings import Settings
 from bots.store import tables as t
+from knowledge.embedding import MINILM
 from tests.conftest import create_bot, documents, search
 from tests.sample_files import pdf
 from tests.web_site import Site
@@ -211,6 +212,7 @@ def test_sitemap_index_with_a_gzipped_sitemap_and_removal_when_unlisted(web_api,
 
 def test_a_sitemap_of_a_million_addresses_and_a_calendar_trap_stop_at_the_page_limit(web_api, site):
     u = site.url
+
     def sitemap(count: int) -> tuple[int, dict, bytes]:
         locs = b"".join(b"<url><loc>%s/day/%d</loc></url>" % (u.encode(), i) for i in range(count))
         return (200, {"Content-Type": "application/xml"}, b"<urlset>" + locs + b"</urlset>")
@@ -253,3 +255,46 @@ def test_schedule_queues_due_sources_only(web_api, site):
     assert runner.tick() == []
     with web_api.runtime.sessions() as s:
         assert len(s.scalars(select(t.WebSync).where(t.WebSync.source_id == source_id)).all()) == 2
+
+
+def test_a_sync_cut_off_by_a_stop_resumes_at_the_next_start(web_settings, embedders, site):
+    """The server stopped mid-crawl: the sync is still `running` in the database, with a page
+    whose ingest never finished. The next start resumes it into the same document."""
+    runtime = Runtime.build(web_settings, embedders=embedders)
+    with runtime.sessions.begin() as s:
+        bot = t.Bot(id="bot_cut", name="Cut", embedding_model=MINILM)
+        bot.vector_collection = "bot_cut-c"
+        s.add(bot)
+        s.flush()
+        s.add(t.WebSource(id="web_cut", bot_id=bot.id, kind="crawl", url=f"{site.url}/shipping", max_depth=0))
+        s.flush()
+        s.add(
+            t.Document(
+                id="doc_cut",
+                bot_id=bot.id,
+                source=f"{site.url}/shipping",
+                stored_name="x.html",
+                content_hash="",
+                size=0,
+                status="processing",
+            )
+        )
+        s.flush()
+        s.add(t.WebPage(source_id="web_cut", url=f"{site.url}/shipping", document_id="doc_cut", links=[]))
+        s.add(t.WebSync(id="sync_cut", source_id="web_cut", bot_id=bot.id, status="running", counts={}, events=[]))
+    runtime.start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with runtime.sessions() as s:
+                sync = s.get(t.WebSync, "sync_cut")
+                if sync.status in ("done", "failed") or time.monotonic() > deadline:
+                    break
+            time.sleep(0.1)
+        assert sync.status == "done", sync.error
+        with runtime.sessions() as s:
+            docs = s.scalars(select(t.Document).where(t.Document.bot_id == "bot_cut")).all()
+        assert [(d.id, d.status) for d in docs] == [("doc_cut", "ready")]
+        assert runtime.kb.search("bot_cut", "standard shipping business days")[0].source == f"{site.url}/shipping"
+    finally:
+        runtime.stop()
