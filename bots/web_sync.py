@@ -42,6 +42,7 @@ SCHEDULES = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly":
 MAX_EVENTS = 1000  # per sync, so one huge crawl cannot grow a row without bound
 MAX_SITEMAPS = 50  # sitemaps read from one sitemap index (nested ones included)
 MAX_ROBOTS_DELAY_S = 10.0  # a robots.txt asking for an hour between requests would stall a sync
+PROGRESS_EVERY_S = 0.5  # how often a running sync's counts are written for progress views
 # Other document types a site links to, by content type; the loaders pick the format by
 # extension, so the type decides the name they are given.
 _TYPES = {
@@ -340,6 +341,7 @@ class _Crawl:
         self.last_request: dict[str, float] = {}
         self.stop_reason: str | None = None
         self.fetched = 0
+        self.saved_at = 0.0
 
     def run(self) -> None:
         source = self.source
@@ -378,7 +380,10 @@ class _Crawl:
                     frontier.append((link, link_depth))
             first = False
             self.progress.counts["found"] = len(self.found)
-            self.runner.save_progress(self.sync_id, self.progress)
+            if time.monotonic() - self.saved_at >= PROGRESS_EVERY_S:
+                # Not after every page: an unchanged page costs about as much as the write.
+                self.runner.save_progress(self.sync_id, self.progress)
+                self.saved_at = time.monotonic()
         if listed is not None and not self.stop_reason:
             # No longer listed in the sitemap (or the list): removed.
             for url, page in self.known.items():
@@ -420,7 +425,6 @@ class _Crawl:
             counts["unchanged"] += 1
             if known.text_hash:
                 self.hashes.setdefault(known.text_hash, url)
-            self.runner.remember(source.id, url, None)
             return self._follow(known.links, depth)
         if fetched.status in (404, 410):
             if first:
