@@ -32,7 +32,7 @@ def web_api(web_settings, embedders):
     runtime = Runtime.build(web_settings, embedders=embedders)
     with TestClient(create_app(web_settings, runtime=runtime)) as client:
         client.headers["Authorization"] = f"Bearer {runtime.admin_token}"
-        client.runtime = runtime  # type: ignore[attr-defined]
+        client.runtime = runtime
         yield client
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
 def html_page(
-    title: str, body: str, links: list[str] = (), canonical: str | None = None, extra_head: str = ""
+    title: str, body: str, links: Sequence[str] = (), canonical: str | None = None, extra_head: str = ""
 ) -> bytes:
     """A help-centre page with the chrome a real one has (nav, footer, cookie banner)."""
     nav = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
@@ -84,7 +84,7 @@ class Site:
         self.server.shutdown()
         self.server.server_close()
 
-    def page(self, path: str, title: str, body: str, links: list[str] = (), **kw) -> None:
+    def page(self, path: str, title: str, body: str, links: Sequence[str] = (), **kw) -> None:
         self.pages[path] = (200, {}, html_page(title, body, links, **kw))
 
     def fetched(self, path: str) -> int:
