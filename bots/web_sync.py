@@ -70,6 +70,10 @@ class SyncStopped(Exception):
     """The server is stopping: the sync stays `running` and is resumed at the next start."""
 
 
+class SourceGone(Exception):
+    """The source (or its bot) was deleted while it was being synced."""
+
+
 class StartFailed(Exception):
     """The start address (or sitemap) itself could not be fetched: the sync fails with it."""
 
@@ -220,6 +224,9 @@ class WebSyncRunner:
                 crawl.run()
             except StartFailed as err:
                 self._finish(sync_id, progress, JobStatus.FAILED, str(err))
+                return
+            except SourceGone:
+                self._finish(sync_id, progress, JobStatus.FAILED, "The source was deleted during the sync.")
                 return
         self._finish(sync_id, progress, JobStatus.DONE, crawl.stop_reason)
 
@@ -442,6 +449,9 @@ class _Crawl:
                 raise StartFailed(f"{url}: {reason}.")
             return self._failed(url, reason + ("; the last good version is kept" if known else ""))
         final = normalize(fetched.url) or url
+        if first and origin(final) != origin(url):
+            # The start page moved (http -> https, or to www.): the site is where it landed.
+            self.scope = Scope(self.scope.origins | {origin(final)}, self.scope.include, self.scope.exclude)
         if final != url:
             if source.kind == "crawl" and (reason := self.scope.why_not(final)):
                 self._skip(url, f"redirects to {final}, {reason}")
@@ -495,7 +505,7 @@ class _Crawl:
             self.runner.remember(source.id, url, fetched, links=links)
             return self._follow(links, depth)
         if not self.runner.source_exists(source.id):
-            raise SyncStopped  # deleted meanwhile: its pages must not come back
+            raise SourceGone  # deleted meanwhile: its pages must not come back
         try:
             doc_id = self.runner.index(source.id, source.bot_id, known, url, fetched.content, loaded)
         except LoadError as err:

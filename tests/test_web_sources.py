@@ -298,3 +298,13 @@ def test_a_sync_cut_off_by_a_stop_resumes_at_the_next_start(web_settings, embedd
         assert runtime.kb.search("bot_cut", "standard shipping business days")[0].source == f"{site.url}/shipping"
     finally:
         runtime.stop()
+
+
+def test_a_start_page_that_moves_to_another_origin_takes_the_crawl_with_it(web_api, site):
+    """http://site → https://site or www.site: the crawl follows the site where it landed
+    (here localhost → 127.0.0.1, two origins of the same local server)."""
+    site.pages["/moved"] = (301, {"Location": f"{site.url}/shipping"}, b"")
+    bot = create_bot(web_api)
+    _, sync = crawl(web_api, bot["id"], f"http://localhost:{site.port}/moved", max_depth=1)
+    assert sync["status"] == "done", sync
+    assert {f"{site.url}/shipping", f"{site.url}/shipping/international"} <= set(documents(web_api, bot["id"]))
