@@ -135,9 +135,17 @@ class KnowledgeBase:
     def stored_path(self, doc: t.Document) -> Path:
         return self._uploads / doc.bot_id / doc.stored_name
 
-    def ingest(self, doc_id: str, progress: Progress = lambda done, total: None) -> None:
+    def ingest(
+        self,
+        doc_id: str,
+        progress: Progress = lambda done, total: None,
+        loaded: LoadedDocument | None = None,
+        title: str | None = None,
+    ) -> None:
         """Load, chunk, embed and index one document as a new version, then make that version
-        the searchable one in a single transaction. Raises LoadError for bad files."""
+        the searchable one in a single transaction. Raises LoadError for bad files. A web
+        crawl passes the page it already `loaded` (it read the text to compare hashes) and the
+        page's `title`: its source is an address, whose "file name" means nothing."""
         with self._sessions() as s:
             doc = s.get(t.Document, doc_id)
             if doc is None:
@@ -148,8 +156,9 @@ class KnowledgeBase:
             model, collection, bot_id = bot.embedding_model, bot.vector_collection, bot.id
         self._drop_versions_above(doc_id, new_version - 1, collection)
 
-        loaded = self._load(path, source)
-        chunks = chunk_document(loaded, title=Path(source).stem.replace("_", " "))
+        if loaded is None:
+            loaded = self._load(path, source)
+        chunks = chunk_document(loaded, title=title or Path(source).stem.replace("_", " "))
         ids = [f"{doc_id}-v{new_version}-{c.ordinal}" for c in chunks]
         embedder = self._embedders.get(model)
         progress(0, len(chunks))

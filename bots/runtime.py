@@ -29,9 +29,12 @@ from bots.store import tables as t
 from bots.store.db import make_engine, migrate, session_factory
 from bots.store.keys import SessionSigner, ensure_session_secret
 from bots.store.versions import VersionError, resolve
+from bots.web_sync import WebConfig, WebSyncRunner
 from knowledge.embedding import EmbedderCache
 from knowledge.loading import load
 from knowledge.vector_index import VectorIndex
+from knowledge.web.fetch import DEFAULT_USER_AGENT, FetchPolicy
+from knowledge.web.fetch import Limits as FetchLimits
 
 
 class ChatModels:
@@ -84,6 +87,7 @@ class Runtime:
     chat: Chat
     handoffs: Handoffs
     evaluator: Evaluator
+    web: WebSyncRunner
 
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
@@ -120,13 +124,16 @@ class Runtime:
             ),
             handoffs=Handoffs(sessions, settings),
             evaluator=evaluator,
+            web=WebSyncRunner(sessions, kb, loader, settings.uploads_dir, web_config(settings)),
         )
 
     def start(self) -> None:
         self.jobs.start()
+        self.web.start()
 
     def stop(self) -> None:
         self.evaluator.stop()  # before the models close: a case being answered finishes first
+        self.web.stop()
         self.jobs.stop()
         self.handoffs.stop()
         self.models.close()
@@ -161,6 +168,19 @@ def server_judge(settings: Settings) -> ModelSettings | None:
         timeout_s=settings.judge_timeout_s,
         max_retries=0,  # a judge that fails is reported per case, not retried at length
         temperature=0.0,
+    )
+
+
+def web_config(settings: Settings) -> WebConfig:
+    return WebConfig(
+        policy=FetchPolicy.from_entries(settings.fetch_allow_entries),
+        limits=FetchLimits(
+            max_bytes=int(settings.fetch_max_mb * 1024 * 1024), timeout_s=settings.fetch_timeout_s, max_redirects=5
+        ),
+        delay_s=settings.crawl_delay_s,
+        user_agent=settings.crawl_user_agent or DEFAULT_USER_AGENT,
+        schedule_check_s=settings.web_schedule_check_s,
+        max_pdf_pages=settings.max_pdf_pages,
     )
 
 

@@ -95,6 +95,23 @@ class Settings(BaseSettings):
             )
         return self
 
+    # Website knowledge (issue #16): what crawls may reach and how politely they go.
+    fetch_allow: str = Field(
+        default="",
+        description="Hosts or networks (CIDR) crawls may fetch although they are private, comma-separated (e.g. intranet.example.com,10.0.0.0/8). By default only public addresses are fetched.",
+    )
+    crawl_delay_s: float = Field(default=1.0, ge=0, description="Pause between two requests to the same host.")
+    fetch_timeout_s: float = Field(default=20.0, gt=0, description="Longest a crawl waits for one page, body included.")
+    fetch_max_mb: float = Field(
+        default=10.0, gt=0, description="Largest page or document a crawl reads (after decompression)."
+    )
+    crawl_user_agent: str = Field(default="", description="User agent of crawls; unset: PrompteurBot.")
+    web_schedule_check_s: float = Field(default=60.0, gt=0, description="How often scheduled syncs are looked for.")
+
+    @property
+    def fetch_allow_entries(self) -> list[str]:
+        return [e.strip() for e in self.fetch_allow.split(",") if e.strip()]
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'prompteur.db'}"

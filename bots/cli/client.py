@@ -49,6 +49,15 @@ from bots.schemas.knowledge import (
 from bots.schemas.playground import Comparison, PlaygroundReply, VersionFailure
 from bots.schemas.server import ServerSettings
 from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
+from bots.schemas.web_sources import (
+    SyncHistory,
+    SyncStarted,
+    WebSource,
+    WebSourceCreated,
+    WebSourceList,
+    WebSync,
+    WebSyncDetail,
+)
 from bots.settings import Settings
 
 ASK_TIMEOUT_S = 600.0
@@ -430,3 +439,29 @@ class AdminClient:
                 raise ClientError(f"The server answered {response.status_code}.", response.status_code) from None
             raise ClientError(error["message"], response.status_code, error.get("code"))
         return response.text
+
+    # --- website knowledge (issue #16) ---
+    def create_web_source(self, bot_id: str, url: str, **fields) -> WebSourceCreated:
+        body = self.request("POST", f"/admin/bots/{bot_id}/web-sources", json={"url": url, **fields})
+        return self._parse(WebSourceCreated, body)
+
+    def web_sources(self, bot_id: str) -> list[WebSource]:
+        return self._parse(WebSourceList, self.request("GET", f"/admin/bots/{bot_id}/web-sources")).sources
+
+    def update_web_source(self, bot_id: str, source_id: str, **fields) -> WebSource:
+        body = self.request("PATCH", f"/admin/bots/{bot_id}/web-sources/{source_id}", json=fields)
+        return self._parse(WebSource, body)
+
+    def delete_web_source(self, bot_id: str, source_id: str) -> None:
+        self.request("DELETE", f"/admin/bots/{bot_id}/web-sources/{source_id}")
+
+    def sync_web_sources(self, bot_id: str, source_id: str | None = None) -> list[str]:
+        path = f"/admin/bots/{bot_id}/web-sources" + (f"/{source_id}/sync" if source_id else "/sync")
+        return self._parse(SyncStarted, self.request("POST", path)).sync_ids
+
+    def web_sync(self, bot_id: str, sync_id: str) -> WebSyncDetail:
+        return self._parse(WebSyncDetail, self.request("GET", f"/admin/bots/{bot_id}/web-syncs/{sync_id}"))
+
+    def web_sync_history(self, bot_id: str, source_id: str) -> list[WebSync]:
+        body = self.request("GET", f"/admin/bots/{bot_id}/web-sources/{source_id}/syncs")
+        return self._parse(SyncHistory, body).syncs

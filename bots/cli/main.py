@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bots.cli import gaps
+from bots.cli import gaps, web
 from bots.cli.client import AdminClient, ClientError
 from bots.cli.experiments import experiment_parsers
 from bots.schemas.bots import Bot
@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     kbls.add_argument("bot")
     kbls.add_argument("--json", action="store_true")
     kbls.set_defaults(run=_kb_ls)
+    web.add_commands(kb, _client)
     _eval_parser(sub)
     gaps.add_parser(sub, lambda: _client())
     return p

@@ -25,6 +25,7 @@ from bots.http.routes import (
     experiments,
     openai_compat,
     public_chat,
+    web_sources,
     widget,
 )
 from bots.runtime import Runtime
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(eval_cases.router)
     app.include_router(experiments.router)
     app.include_router(admin_analytics.router)
+    app.include_router(web_sources.router)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:

@@ -74,6 +74,13 @@ STATUS: dict[str, int] = {
     "model_timeout": 502,
     "model_stream_interrupted": 502,
     "internal_error": 500,
+    # website knowledge (issue #16)
+    "web_source_not_found": 404,
+    "web_sync_not_found": 404,
+    "web_source_busy": 409,
+    "address_refused": 422,
+    "invalid_url": 422,
+    "scheme_refused": 422,
 }
 
 

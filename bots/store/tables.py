@@ -305,3 +305,65 @@ class ExperimentRun(Base):
     ordinal: Mapped[int] = mapped_column(Integer)
     variant: Mapped[str] = mapped_column(String(100))
     overrides: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# --- Website knowledge (issue #16): crawled sources, their pages and sync history ---------
+
+
+class WebSource(Base):
+    """A site a bot's knowledge comes from: a start address to crawl, a sitemap, or a list."""
+
+    __tablename__ = "web_sources"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("web"))
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # crawl | sitemap | urls
+    url: Mapped[str] = mapped_column(Text)  # the start address or the sitemap
+    urls: Mapped[list] = mapped_column(JSON, default=list)  # kind "urls": the addresses
+    include: Mapped[list] = mapped_column(JSON, default=list)
+    exclude: Mapped[list] = mapped_column(JSON, default=list)
+    max_pages: Mapped[int] = mapped_column(Integer, default=500)
+    max_depth: Mapped[int] = mapped_column(Integer, default=5)
+    respect_robots: Mapped[bool] = mapped_column(Boolean, default=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    schedule: Mapped[str] = mapped_column(String(10), default="none")  # none | hourly | daily | weekly
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class WebPage(Base):
+    """One address of a source as last fetched; `document_id` holds its indexed text."""
+
+    __tablename__ = "web_pages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("web_sources.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    document_id: Mapped[str | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # sha256 of the extracted text: the same text under two addresses is indexed once, and
+    # a page whose bytes changed but whose text did not (a new ad, a date) costs no embedding.
+    text_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Its links as last read: a 304 has no body, and a re-sync must still follow them.
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (UniqueConstraint("source_id", "url", name="uq_web_pages_source_url"),)
+
+
+class WebSync(Base):
+    """One crawl or re-sync of a source: its progress while it runs, its history after."""
+
+    __tablename__ = "web_syncs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("sync"))
+    source_id: Mapped[str] = mapped_column(ForeignKey("web_sources.id", ondelete="CASCADE"), index=True)
+    bot_id: Mapped[str] = mapped_column(String(40), index=True)
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")  # manual | schedule
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED)  # a JobStatus
+    # {"found", "fetched", "indexed", "unchanged", "removed", "failed", "skipped"}
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    # [{"url", "event": added|changed|removed|failed|skipped, "reason"}], capped
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from bots.core.status import JOB_FINISHED, ItemStatus
 from bots.schemas.knowledge import Job
-from builder import api
+from builder import api, web_sources
 from builder.i18n import t
 from builder.paging import page_of
 
@@ -64,22 +64,26 @@ def report(job: Job) -> None:
         st.error(f"{item.source}: {item.error}")
 
 
-with st.form("upload_form", clear_on_submit=True):
-    files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="kn_files", help=t("upload_help"))
-    submitted = st.form_submit_button(t("upload_and_index"), type="primary", key="upload_submit")
-if submitted:
-    if not files:
-        st.warning(t("choose_files"))
-    else:
-        with st.spinner(t("uploading", n=len(files))):
-            sent = api.attempt(client.upload_files, bot.id, [(f.name, f.getvalue()) for f in files])
-        if sent:
-            for rejected in sent.rejected:
-                st.error(f"{rejected.source}: {rejected.error}")
-            if sent.job_id:
-                job = follow(sent.job_id)
-                if job:
-                    report(job)
+files_tab, web_tab = st.tabs([t("kn_tab_files"), t("kn_tab_website")])
+with web_tab:
+    web_sources.render(client, bot)
+with files_tab:
+    with st.form("upload_form", clear_on_submit=True):
+        files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="kn_files", help=t("upload_help"))
+        submitted = st.form_submit_button(t("upload_and_index"), type="primary", key="upload_submit")
+    if submitted:
+        if not files:
+            st.warning(t("choose_files"))
+        else:
+            with st.spinner(t("uploading", n=len(files))):
+                sent = api.attempt(client.upload_files, bot.id, [(f.name, f.getvalue()) for f in files])
+            if sent:
+                for rejected in sent.rejected:
+                    st.error(f"{rejected.source}: {rejected.error}")
+                if sent.job_id:
+                    job = follow(sent.job_id)
+                    if job:
+                        report(job)
 
 running = [j for j in (api.attempt(client.jobs, bot.id) or []) if j.status not in JOB_FINISHED]
 if running:

@@ -104,6 +104,12 @@ def _every_get(admin: httpx.Client, bot: str, ids: dict) -> list[tuple[str, str]
     while admin.get(f"/admin/bots/{bot}/eval-runs/{run['run_id']}").json()["status"] not in ("done", "failed"):
         assert time.monotonic() < deadline, "the evaluation run did not finish"
         time.sleep(0.2)
+    # A web source (whose sync fails at once: .invalid never resolves) for the web routes.
+    web = admin.post(f"/admin/bots/{bot}/web-sources", json={"url": "https://help.example.invalid/"}).json()
+    while admin.get(f"/admin/bots/{bot}/web-syncs/{web['sync_id']}").json()["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the web sync did not finish"
+        time.sleep(0.2)
+    ids = {**ids, "source_id": web["source"]["id"], "sync_id": web["sync_id"]}
     values = {"bot_id": bot, "doc_id": documents[0]["id"], "job_id": jobs[0]["id"], "number": "1", **ids}
     values |= {"name": "smoke", "run_id": run["run_id"], "run_a": run["run_id"], "run_b": run["run_id"]}
     bodies = []

@@ -1,0 +1,611 @@
+"""Website knowledge: crawling a source's pages into its bot's documents and keeping them in
+sync, as background work inside the server (one sync at a time, one page at a time per host:
+a crawl must stay polite to the site and light on the server that keeps answering chats).
+
+A page is a document whose source is its address. A sync fetches with the validators it kept
+(ETag, Last-Modified) and compares the text's hash, so an unchanged page costs no embedding;
+a changed page goes through `KnowledgeBase.ingest`, which swaps versions atomically; a page
+gone (404/410, or no longer listed) is removed; a page that fails keeps its last good version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import queue
+import secrets
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from bots.core.status import DocumentStatus, JobStatus
+from bots.knowledge_base import KnowledgeBase, Loader
+from bots.store import tables as t
+from bots.uploads import save_stream
+from knowledge.documents import LoadedDocument, LoadError
+from knowledge.loaders.html import load_html
+from knowledge.web.fetch import DEFAULT_USER_AGENT, Fetched, Fetcher, FetchError, FetchPolicy, Limits, gunzip_limited
+from knowledge.web.site import Robots, Scope, normalize, origin, read_links, read_sitemap
+
+log = logging.getLogger("prompteur.web")
+
+SCHEDULES = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
+MAX_EVENTS = 1000  # per sync, so one huge crawl cannot grow a row without bound
+MAX_SITEMAPS = 50  # sitemaps read from one sitemap index (nested ones included)
+MAX_ROBOTS_DELAY_S = 10.0  # a robots.txt asking for an hour between requests would stall a sync
+PROGRESS_EVERY_S = 0.5  # how often a running sync's counts are written for progress views
+# Other document types a site links to, by content type; the loaders pick the format by
+# extension, so the type decides the name they are given.
+_TYPES = {
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "text/markdown": ".md",
+    "text/plain": ".txt",
+    "text/csv": ".csv",
+}
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+COUNTS = ("found", "fetched", "indexed", "unchanged", "removed", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    policy: FetchPolicy
+    limits: Limits
+    delay_s: float = 1.0
+    user_agent: str = DEFAULT_USER_AGENT
+    schedule_check_s: float = 60.0
+    max_pdf_pages: int = 5000
+
+
+class SyncStopped(Exception):
+    """The server is stopping: the sync stays `running` and is resumed at the next start."""
+
+
+class SourceGone(Exception):
+    """The source (or its bot) was deleted while it was being synced."""
+
+
+class StartFailed(Exception):
+    """The start address (or sitemap) itself could not be fetched: the sync fails with it."""
+
+
+@dataclass
+class _Progress:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    events: list[dict] = field(default_factory=list)
+
+    def event(self, url: str, event: str, reason: str | None = None) -> None:
+        if len(self.events) < MAX_EVENTS:
+            self.events.append({"url": url, "event": event, "reason": reason})
+
+
+def _naive_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes (in UTC); compare everything that way."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+class WebSyncRunner:
+    def __init__(self, sessions: sessionmaker, kb: KnowledgeBase, loader: Loader, uploads_dir: Path, config: WebConfig):
+        self._sessions = sessions
+        self._kb = kb
+        self._load = loader
+        self._uploads = uploads_dir
+        self.config = config
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._stopping = threading.Event()
+        self._worker = threading.Thread(target=self._work, name="web-sync", daemon=True)
+        self._scheduler = threading.Thread(target=self._schedule_loop, name="web-schedule", daemon=True)
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self._recover()
+        self._worker.start()
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._queue.put(None)
+        for thread in (self._worker, self._scheduler):
+            if thread.is_alive():
+                thread.join(timeout=10)
+
+    def _recover(self) -> None:
+        """Syncs queued or cut off by a stop are run again: pages they already indexed come
+        back unchanged (same hash), so a resumed sync only pays for what it had not done."""
+        with self._sessions.begin() as s:
+            syncs = s.scalars(
+                select(t.WebSync)
+                .where(t.WebSync.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+                .order_by(t.WebSync.created_at)
+            ).all()
+            for sync in syncs:
+                sync.status = JobStatus.QUEUED
+            ids = [sync.id for sync in syncs]
+            # Pages whose ingest the stop cut off: their half-written version is discarded and
+            # the resumed sync indexes them again (their text hash was not recorded).
+            cut = s.scalars(
+                select(t.Document.id)
+                .join(t.WebPage, t.WebPage.document_id == t.Document.id)
+                .where(t.Document.status == DocumentStatus.PROCESSING)
+            ).all()
+            for doc in s.scalars(select(t.Document).where(t.Document.id.in_(cut))):
+                doc.status = DocumentStatus.READY if doc.active_version else DocumentStatus.QUEUED
+        for doc_id in cut:
+            self._kb.discard_unfinished(doc_id)
+        for sync_id in ids:
+            log.warning("resuming web sync %s interrupted by a restart", sync_id)
+            self._queue.put(sync_id)
+
+    # --- requests --------------------------------------------------------------------
+    def request_sync(self, source_id: str, trigger: str = "manual") -> str:
+        """Queue a sync of the source, or return the one already queued or running."""
+        with self._sessions.begin() as s:
+            pending = s.scalar(
+                select(t.WebSync).where(
+                    t.WebSync.source_id == source_id, t.WebSync.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
+                )
+            )
+            if pending is not None:
+                return pending.id
+            source = s.get(t.WebSource, source_id)
+            if source is None:
+                raise LookupError(source_id)
+            sync = t.WebSync(
+                id=t.new_id("sync"),
+                source_id=source_id,
+                bot_id=source.bot_id,
+                trigger=trigger,
+                status=JobStatus.QUEUED,
+                counts=dict.fromkeys(COUNTS, 0),
+                events=[],
+            )
+            s.add(sync)
+            # Set when queued, not when finished, so the scheduler never queues it twice.
+            source.last_sync_at = t.now()
+        self._queue.put(sync.id)
+        return sync.id
+
+    def tick(self, at: datetime | None = None) -> list[str]:
+        """Queue a sync of every scheduled source that is due; returns the syncs queued."""
+        at = _naive_utc(at or t.now())
+        with self._sessions() as s:
+            sources = s.scalars(select(t.WebSource).where(t.WebSource.schedule.in_(tuple(SCHEDULES)))).all()
+            due = [
+                src.id
+                for src in sources
+                if src.last_sync_at is None or at - _naive_utc(src.last_sync_at) >= SCHEDULES[src.schedule]
+            ]
+        return [self.request_sync(source_id, trigger="schedule") for source_id in due]
+
+    def _schedule_loop(self) -> None:
+        while not self._stopping.wait(self.config.schedule_check_s):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the schedule must outlive one bad check
+                log.exception("checking scheduled web syncs failed")
+
+    # --- running a sync --------------------------------------------------------------
+    def _work(self) -> None:
+        while (sync_id := self._queue.get()) is not None:
+            try:
+                self._run(sync_id)
+            except SyncStopped:
+                log.info("web sync %s paused by the server stopping", sync_id)
+                return
+            except Exception:  # noqa: BLE001 - the worker must survive any sync
+                log.exception("web sync %s crashed", sync_id)
+                self._finish(
+                    sync_id, None, JobStatus.FAILED, "The sync stopped on an internal error; see the server log."
+                )
+
+    def _run(self, sync_id: str) -> None:
+        with self._sessions.begin() as s:
+            sync = s.get(t.WebSync, sync_id)
+            source = s.get(t.WebSource, sync.source_id) if sync is not None else None
+            if sync is None or source is None or sync.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+                return
+            sync.status = JobStatus.RUNNING
+            s.flush()
+            s.expunge(source)
+        progress = _Progress()
+        config = self.config
+        with Fetcher(config.policy, config.limits, source.user_agent or config.user_agent) as fetcher:
+            crawl = _Crawl(self, source, fetcher, progress, sync_id)
+            try:
+                crawl.run()
+            except StartFailed as err:
+                self._finish(sync_id, progress, JobStatus.FAILED, str(err))
+                return
+            except SourceGone:
+                self._finish(sync_id, progress, JobStatus.FAILED, "The source was deleted during the sync.")
+                return
+        self._finish(sync_id, progress, JobStatus.DONE, crawl.stop_reason)
+
+    def save_progress(self, sync_id: str, progress: _Progress) -> None:
+        with self._sessions.begin() as s:
+            sync = s.get(t.WebSync, sync_id)
+            if sync is not None:
+                sync.counts = dict(progress.counts)
+                sync.events = list(progress.events)
+
+    def _finish(self, sync_id: str, progress: _Progress | None, status: JobStatus, error: str | None) -> None:
+        with self._sessions.begin() as s:
+            sync = s.get(t.WebSync, sync_id)
+            if sync is None:
+                return
+            if progress is not None:
+                sync.counts, sync.events = dict(progress.counts), list(progress.events)
+            sync.status, sync.error, sync.finished_at = status, error, t.now()
+
+    # --- what a crawl asks of the stores ---------------------------------------------
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def known_pages(self, source_id: str) -> dict[str, t.WebPage]:
+        with self._sessions() as s:
+            pages = s.scalars(select(t.WebPage).where(t.WebPage.source_id == source_id)).all()
+            s.expunge_all()
+        return {p.url: p for p in pages}
+
+    def source_exists(self, source_id: str) -> bool:
+        with self._sessions() as s:
+            return s.get(t.WebSource, source_id) is not None
+
+    def remember(self, source_id: str, url: str, fetched: Fetched | None, **values) -> None:
+        """Upsert the page row: validators, text hash, links, document."""
+        with self._sessions.begin() as s:
+            page = s.scalar(select(t.WebPage).where(t.WebPage.source_id == source_id, t.WebPage.url == url))
+            if page is None:
+                page = t.WebPage(source_id=source_id, url=url, links=[])
+                s.add(page)
+            if fetched is not None:
+                page.etag = fetched.headers.get("etag")
+                page.last_modified = fetched.headers.get("last-modified")
+            page.fetched_at = t.now()
+            for key, value in values.items():
+                setattr(page, key, value)
+
+    def index(
+        self, source_id: str, bot_id: str, page: t.WebPage | None, url: str, content: bytes, loaded: LoadedDocument
+    ) -> str:
+        """Store the fetched bytes and (re)index them as the page's document; returns its id.
+        The document's previous version stays searchable until the new one is complete."""
+        with self._sessions.begin() as s:
+            doc = s.get(t.Document, page.document_id) if page and page.document_id else None
+            if doc is None:
+                doc = t.Document(id=t.new_id("doc"), bot_id=bot_id, source=url, content_hash="", size=0, stored_name="")
+                s.add(doc)
+                # The page points to its document before ingesting starts: a sync cut off by a
+                # stop resumes into this document instead of leaving it orphaned.
+                row = s.scalar(select(t.WebPage).where(t.WebPage.source_id == source_id, t.WebPage.url == url))
+                if row is None:
+                    row = t.WebPage(source_id=source_id, url=url, links=[])
+                    s.add(row)
+                s.flush()
+                row.document_id = doc.id
+            old_name = doc.stored_name
+            suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+            doc.stored_name = f"{doc.id}-{secrets.token_hex(4)}{suffix if suffix in _TYPES.values() else '.html'}"
+            doc.content_hash, doc.size = save_stream(io.BytesIO(content), self._uploads / bot_id / doc.stored_name)
+            doc.status, doc.error, doc.error_code = DocumentStatus.PROCESSING, None, None
+            doc_id = doc.id
+        if old_name:
+            (self._uploads / bot_id / old_name).unlink(missing_ok=True)
+        try:
+            self._kb.ingest(doc_id, loaded=loaded, title=loaded.title or url)
+        except Exception:
+            with self._sessions.begin() as s:
+                doc = s.get(t.Document, doc_id)
+                if doc is not None:  # a page never indexed leaves nothing behind
+                    if doc.active_version == 0:
+                        s.delete(doc)
+                    else:
+                        doc.status = DocumentStatus.READY
+            raise
+        return doc_id
+
+    def remove(self, source_id: str, url: str, document_id: str | None) -> None:
+        if document_id:
+            self._kb.delete_document(document_id)
+        with self._sessions.begin() as s:
+            page = s.scalar(select(t.WebPage).where(t.WebPage.source_id == source_id, t.WebPage.url == url))
+            if page is not None:
+                s.delete(page)
+
+    def load_document(self, content: bytes, url: str, suffix: str) -> LoadedDocument:
+        """A linked document (PDF, Word...) through the same loaders as uploads; they read
+        from a file (PDFs in a sandboxed child process)."""
+        with tempfile.TemporaryDirectory(prefix="prompteur-web-") as folder:
+            path = Path(folder) / f"document{suffix}"
+            path.write_bytes(content)
+            name = PurePosixPath(urlsplit(url).path).name or "document"
+            return self._load(path, name if name.lower().endswith(suffix) else f"{name}{suffix}")
+
+
+class _Crawl:
+    """One sync of one source."""
+
+    def __init__(self, runner: WebSyncRunner, source: t.WebSource, fetcher: Fetcher, progress: _Progress, sync_id: str):
+        self.runner, self.source, self.fetcher, self.progress = runner, source, fetcher, progress
+        self.sync_id = sync_id
+        start = normalize(source.url) or source.url
+        self.start = start
+        self.scope = Scope(frozenset({origin(start)}), list(source.include), list(source.exclude))
+        self.known = runner.known_pages(source.id)
+        self.seen: set[str] = set()
+        self.found: set[str] = set()
+        self.hashes: dict[str, str] = {}  # text hash -> the address indexed with it
+        self.robots: dict[str, Robots] = {}
+        self.last_request: dict[str, float] = {}
+        self.stop_reason: str | None = None
+        self.fetched = 0
+        self.saved_at = 0.0
+
+    def run(self) -> None:
+        source = self.source
+        frontier: deque[tuple[str, int]] = deque()
+        if source.kind == "sitemap":
+            listed = self._sitemap_pages()
+            frontier.extend((u, 0) for u in listed)
+        elif source.kind == "urls":
+            listed = [u for u in (normalize(x) for x in source.urls) if u]
+            frontier.extend((u, 0) for u in listed)
+        else:
+            listed = None
+            frontier.append((self.start, 0))
+            # Pages indexed before are revisited even when no link leads to them any more:
+            # that is how a deleted page is noticed (404) and removed.
+            frontier.extend((u, source.max_depth) for u in self.known if u != self.start)
+        self.found.update(u for u, _ in frontier)
+        first = source.kind == "crawl"  # a crawl's start page failing fails the sync
+        while frontier:
+            if self.runner.stopping():
+                raise SyncStopped
+            url, depth = frontier.popleft()
+            if url in self.seen:
+                continue
+            if self.fetched >= source.max_pages:
+                left = len({u for u, _ in frontier if u not in self.seen}) + 1
+                self.stop_reason = (
+                    f"Stopped at the limit of {source.max_pages} pages; {left} more addresses were not fetched."
+                )
+                self.progress.counts["skipped"] += left
+                break
+            self.seen.add(url)
+            for link, link_depth in self._visit(url, depth, first):
+                if link not in self.seen and link not in self.found:
+                    self.found.add(link)
+                    frontier.append((link, link_depth))
+            first = False
+            self.progress.counts["found"] = len(self.found)
+            if time.monotonic() - self.saved_at >= PROGRESS_EVERY_S:
+                # Not after every page: an unchanged page costs about as much as the write.
+                self.runner.save_progress(self.sync_id, self.progress)
+                self.saved_at = time.monotonic()
+        if listed is not None and not self.stop_reason:
+            # No longer listed in the sitemap (or the list): removed.
+            for url, page in self.known.items():
+                if url not in set(listed) and url not in self.seen:
+                    self.runner.remove(source.id, url, page.document_id)
+                    self.progress.counts["removed"] += 1
+                    self.progress.event(url, "removed", "no longer listed")
+        self.progress.counts["found"] = len(self.found)
+
+    # --- one address -----------------------------------------------------------------
+    def _visit(self, url: str, depth: int, first: bool) -> list[tuple[str, int]]:
+        """Fetch and handle one address; returns the links to follow."""
+        source, counts = self.source, self.progress.counts
+        if source.kind == "crawl" and (reason := self.scope.why_not(url)) and not first:
+            self._skip(url, reason)
+            return []
+        if source.respect_robots and not self._robots(url).allows(url):
+            if first:
+                raise StartFailed(f"{url} is disallowed by the site's robots.txt.")
+            self._skip(url, "disallowed by robots.txt")
+            return []
+        known = self.known.get(url)
+        headers = {}
+        if known is not None and known.document_id:
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        self._wait_politely(url)
+        try:
+            fetched = self.fetcher.get(url, headers=headers)
+        except FetchError as err:
+            if first:
+                raise StartFailed(str(err)) from err
+            return self._failed(url, str(err))
+        counts["fetched"] += 1
+        self.fetched += 1
+        if fetched.status == 304 and known is not None:
+            counts["unchanged"] += 1
+            if known.text_hash:
+                self.hashes.setdefault(known.text_hash, url)
+            return self._follow(known.links, depth)
+        if fetched.status in (404, 410):
+            if first:
+                raise StartFailed(f"{url} answered {fetched.status} (not found).")
+            if known is not None:
+                self.runner.remove(source.id, url, known.document_id)
+                counts["removed"] += 1
+                self.progress.event(url, "removed", f"the site answered {fetched.status}")
+            else:
+                self._skip(url, f"not found ({fetched.status})")
+            return []
+        if fetched.status != 200:
+            reason = f"the site answered {fetched.status}"
+            if first:
+                raise StartFailed(f"{url}: {reason}.")
+            return self._failed(url, reason + ("; the last good version is kept" if known else ""))
+        final = normalize(fetched.url) or url
+        if first and origin(final) != origin(url):
+            # The start page moved (http -> https, or to www.): the site is where it landed.
+            self.scope = Scope(self.scope.origins | {origin(final)}, self.scope.include, self.scope.exclude)
+        if final != url:
+            if source.kind == "crawl" and (reason := self.scope.why_not(final)):
+                self._skip(url, f"redirects to {final}, {reason}")
+                return []
+            if final in self.seen:
+                self._skip(url, f"redirects to {final}, already read")
+                return []
+            self.seen.add(final)
+            self.found.add(final)
+        return self._read(final, fetched, depth, first)
+
+    def _read(self, url: str, fetched: Fetched, depth: int, first: bool) -> list[tuple[str, int]]:
+        source, counts = self.source, self.progress.counts
+        kind = fetched.content_type
+        suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+        links: list[str] = []
+        if kind in _HTML_TYPES or (not kind and suffix in ("", ".html", ".htm")):
+            page = read_links(fetched.content, url)
+            links = page.links
+            if page.canonical and page.canonical != url and not self.scope.why_not(page.canonical):
+                self._skip(url, f"its canonical address is {page.canonical}")
+                # The canonical page is read in its place, at the same depth.
+                return [(page.canonical, depth)] + self._follow(links, depth)
+            if page.noindex:
+                self._skip(url, "the page asks not to be indexed (noindex)")
+                return self._follow(links, depth)
+            try:
+                loaded = load_html(fetched.content, url)
+            except LoadError as err:
+                self._failed(url, str(err))
+                return self._follow(links, depth)
+        elif kind in _TYPES or suffix in _TYPES.values():
+            try:
+                loaded = self.runner.load_document(fetched.content, url, _TYPES.get(kind, suffix))
+            except LoadError as err:
+                return self._failed(url, str(err))
+        else:
+            if first:
+                raise StartFailed(f"{url} is {kind or 'of an unknown type'}, not a web page or a document.")
+            self._skip(url, f"not a page or a supported document ({kind or 'unknown type'})")
+            return []
+        text_hash = hashlib.sha256("\n".join(s.text for s in loaded.sections).encode()).hexdigest()
+        duplicate = self.hashes.get(text_hash)
+        if duplicate and duplicate != url:
+            self._skip(url, f"same content as {duplicate}")
+            return self._follow(links, depth)
+        self.hashes[text_hash] = url
+        known = self.known.get(url)
+        if known is not None and known.text_hash == text_hash and known.document_id:
+            counts["unchanged"] += 1
+            self.runner.remember(source.id, url, fetched, links=links)
+            return self._follow(links, depth)
+        if not self.runner.source_exists(source.id):
+            raise SourceGone  # deleted meanwhile: its pages must not come back
+        try:
+            doc_id = self.runner.index(source.id, source.bot_id, known, url, fetched.content, loaded)
+        except LoadError as err:
+            return self._failed(url, str(err))
+        self.runner.remember(source.id, url, fetched, links=links, text_hash=text_hash, document_id=doc_id)
+        counts["indexed"] += 1
+        self.progress.event(url, "changed" if known is not None and known.document_id else "added")
+        return self._follow(links, depth)
+
+    def _follow(self, links: list[str], depth: int) -> list[tuple[str, int]]:
+        if self.source.kind != "crawl":
+            return []
+        if depth >= self.source.max_depth:
+            fresh = [u for u in links if u not in self.found and not self.scope.why_not(u)]
+            for u in fresh:
+                self.found.add(u)
+                self._skip(u, f"deeper than the depth limit of {self.source.max_depth}")
+            return []
+        follow = []
+        for u in links:
+            if reason := self.scope.why_not(u):
+                if u not in self.found:  # reported once, not on every page that links it
+                    self.found.add(u)
+                    self._skip(u, reason)
+            else:
+                follow.append((u, depth + 1))
+        return follow
+
+    def _skip(self, url: str, reason: str) -> None:
+        self.progress.counts["skipped"] += 1
+        self.progress.event(url, "skipped", reason)
+
+    def _failed(self, url: str, reason: str) -> list[tuple[str, int]]:
+        self.progress.counts["failed"] += 1
+        self.progress.event(url, "failed", reason)
+        return []
+
+    # --- politeness ------------------------------------------------------------------
+    def _robots(self, url: str) -> Robots:
+        site = origin(url)
+        if site not in self.robots:
+            agent = self.source.user_agent or self.runner.config.user_agent
+            text = None
+            try:
+                self._wait_politely(url)
+                got = self.fetcher.get(f"{site}/robots.txt", max_bytes=512 * 1024)
+                if got.status == 200:
+                    text = got.content.decode("utf-8", errors="replace")
+            except FetchError:
+                pass  # no readable robots.txt: nothing is disallowed
+            self.robots[site] = Robots(text, agent.split("/")[0])
+        return self.robots[site]
+
+    def _wait_politely(self, url: str) -> None:
+        site = origin(url)
+        delay = self.runner.config.delay_s
+        robots = self.robots.get(site)
+        if robots is not None and (asked := robots.delay()) is not None:
+            delay = max(delay, min(asked, MAX_ROBOTS_DELAY_S))
+        last = self.last_request.get(site)
+        if last is not None:
+            wait = last + delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self.last_request[site] = time.monotonic()
+
+    # --- sitemaps --------------------------------------------------------------------
+    def _sitemap_pages(self) -> list[str]:
+        """Every page address the sitemap (or sitemap index) lists, up to the page limit."""
+        limit = self.source.max_pages
+        pending, read = [self.start], 0
+        pages: list[str] = []
+        while pending and read < MAX_SITEMAPS and len(pages) < limit:
+            url = pending.pop(0)
+            read += 1
+            self._wait_politely(url)
+            try:
+                got = self.fetcher.get(url)
+            except FetchError as err:
+                if url == self.start:
+                    raise StartFailed(str(err)) from err
+                self.progress.event(url, "failed", str(err))
+                continue
+            if got.status != 200:
+                if url == self.start:
+                    raise StartFailed(f"the sitemap {url} answered {got.status}.")
+                self.progress.event(url, "failed", f"the sitemap answered {got.status}")
+                continue
+            content = got.content
+            if content[:2] == b"\x1f\x8b":  # sitemap.xml.gz, served as a file
+                try:
+                    content = gunzip_limited(content, self.fetcher.limits.max_bytes, url)
+                except FetchError as err:
+                    if url == self.start:
+                        raise StartFailed(str(err)) from err
+                    self.progress.event(url, "failed", str(err))
+                    continue
+            sitemap = read_sitemap(content, url, limit - len(pages))
+            pages += sitemap.pages
+            pending += sitemap.sitemaps
+            if sitemap.truncated:
+                self.stop_reason = f"The sitemap lists more than {limit} pages; only the first {limit} are read."
+        return list(dict.fromkeys(pages))[:limit]
