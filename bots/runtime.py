@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bots.chat import Chat, Limits
 from bots.core.spec import ModelSettings
+from bots.corrected_answers import Matcher
 from bots.file_modes import private_dir, warn_if_exposed, write_private
 from bots.ingestion import JobRunner
 from bots.knowledge_base import KnowledgeBase
@@ -80,6 +81,7 @@ class Runtime:
     limiter: RateLimiter
     models: ChatModels
     chat: Chat
+    corrections: Matcher
 
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
@@ -97,6 +99,7 @@ class Runtime:
         loader = lambda path, name: load(path, name, max_pages=settings.max_pdf_pages)  # noqa: E731
         kb = KnowledgeBase(sessions, vectors, embedders, loader, settings.uploads_dir)
         models = ChatModels(settings, LocalModelServer(log_path=home / "local_model.log"))
+        corrections = Matcher(sessions, embedders)
         return cls(
             settings=settings,
             engine=engine,
@@ -110,8 +113,13 @@ class Runtime:
             limiter=RateLimiter(),
             models=models,
             chat=Chat(
-                sessions, kb.search, models, Limits(settings.max_message_chars, settings.max_conversation_messages)
+                sessions,
+                kb.search,
+                models,
+                Limits(settings.max_message_chars, settings.max_conversation_messages),
+                corrections,
             ),
+            corrections=corrections,
         )
 
     def start(self) -> None:

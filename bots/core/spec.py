@@ -153,6 +153,36 @@ class RetrievalSettings(_Strict):
         return DEFAULT_MIN_RELEVANCE.get(embedding_model or "", FALLBACK_MIN_RELEVANCE)
 
 
+# Corrected answers (bots/core/corrections.py): a question whose best cosine similarity to a
+# corrected answer's question or paraphrases reaches `threshold` gets the approved text, no
+# model; between `floor` and the threshold the closest ones become the top passages.
+# Defaults per embedding model, chosen with benchmarks/corrected_answers.py (paraphrase pairs
+# vs hard negatives from the COVID FAQ sets: the threshold keeps wrong reuse under 1%).
+DEFAULT_CORRECTION_THRESHOLD = {"all-MiniLM-L6-v2": 0.85, "multilingual-e5-small": 0.95}
+DEFAULT_CORRECTION_FLOOR = {"all-MiniLM-L6-v2": 0.60, "multilingual-e5-small": 0.88}
+FALLBACK_CORRECTION_THRESHOLD = 0.9
+FALLBACK_CORRECTION_FLOOR = 0.7
+
+
+class CorrectionSettings(_Strict):
+    enabled: bool = True
+    # None: the calibrated default of the bot's embedding model.
+    threshold: float | None = Field(None, ge=-1.0, le=1.0)
+    floor: float | None = Field(None, ge=-1.0, le=1.0)
+    # How many close corrected answers (below the threshold) become top passages.
+    passages: int = Field(2, ge=0, le=5)
+
+    def threshold_for(self, embedding_model: str | None) -> float:
+        if self.threshold is not None:
+            return self.threshold
+        return DEFAULT_CORRECTION_THRESHOLD.get(embedding_model or "", FALLBACK_CORRECTION_THRESHOLD)
+
+    def floor_for(self, embedding_model: str | None) -> float:
+        if self.floor is not None:
+            return self.floor
+        return DEFAULT_CORRECTION_FLOOR.get(embedding_model or "", FALLBACK_CORRECTION_FLOOR)
+
+
 class AnswerSettings(_Strict):
     """How answers are written. "extractive": quoted from the passages, no model writes a
     word (the bundled 135M model contradicts its passages and invents fees); "generative":
@@ -246,6 +276,7 @@ class BotSpec(_Strict):
     model: ModelSettings = Field(default_factory=ModelSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    corrections: CorrectionSettings = Field(default_factory=CorrectionSettings)
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
 

@@ -18,6 +18,7 @@ from bots.http.routes import (
     admin_knowledge,
     admin_server,
     admin_versions,
+    corrected_answers,
     evaluation,
     openai_compat,
     public_chat,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(widget.router)
     app.include_router(admin_embed.router)
     app.include_router(evaluation.router)
+    app.include_router(corrected_answers.router)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:

@@ -132,6 +132,7 @@ def _debug(reply: Reply) -> Debug:
             "style": d.style if d else None,
             "guard": d.guard if d else None,
             "demo_model": d.demo_model if d else False,
+            "corrected": d.corrected if d else None,
         }
     )
 
