@@ -20,6 +20,7 @@ from bots.schemas.conversations import (
     HandoffList,
     Stats,
 )
+from bots.schemas.corrected_answers import CorrectedAnswer, CorrectedAnswerList, CsvImported
 from bots.schemas.evaluation import (
     ExportedSet,
     GateSettings,
@@ -331,3 +332,53 @@ class AdminClient:
 
     def gate(self, bot_id: str) -> GateSettings:
         return self._parse(GateSettings, self.request("GET", f"/admin/bots/{bot_id}/gate"))
+
+    # --- corrected answers (issue #14) ---
+    def corrected_answers(self, bot_id: str, search: str = "", limit: int = 200) -> list[CorrectedAnswer]:
+        params = {"q": search, "limit": limit}
+        body = self.request("GET", f"/admin/bots/{bot_id}/corrected-answers", params=params)
+        return self._parse(CorrectedAnswerList, body).answers
+
+    def all_corrected_answers(self, bot_id: str) -> list[CorrectedAnswer]:
+        body = self.request("GET", f"/admin/bots/{bot_id}/corrected-answers/export", params={"format": "json"})
+        return self._parse(CorrectedAnswerList, body).answers
+
+    def add_corrected_answer(
+        self,
+        bot_id: str,
+        question: str,
+        answer: str,
+        paraphrases: list[str] | None = None,
+        sources: list[dict] | None = None,
+    ) -> CorrectedAnswer:
+        body = {"question": question, "answer": answer, "paraphrases": paraphrases or [], "sources": sources or []}
+        return self._parse(CorrectedAnswer, self.request("POST", f"/admin/bots/{bot_id}/corrected-answers", json=body))
+
+    def edit_corrected_answer(self, bot_id: str, answer_id: str, **fields) -> CorrectedAnswer:
+        path = f"/admin/bots/{bot_id}/corrected-answers/{answer_id}"
+        return self._parse(CorrectedAnswer, self.request("PATCH", path, json=fields))
+
+    def delete_corrected_answer(self, bot_id: str, answer_id: str) -> None:
+        self.request("DELETE", f"/admin/bots/{bot_id}/corrected-answers/{answer_id}")
+
+    def replace_corrected_answers(self, bot_id: str, answers: list[dict]) -> CsvImported:
+        """All of the bot's corrected answers become `answers` (a bot import)."""
+        body = {"answers": answers}
+        return self._parse(CsvImported, self.request("PUT", f"/admin/bots/{bot_id}/corrected-answers", json=body))
+
+    def import_corrected_answers_csv(self, bot_id: str, text: str) -> CsvImported:
+        """New rows are created, rows with one of the bot's ids updated; all or nothing."""
+        path = f"/admin/bots/{bot_id}/corrected-answers/import"
+        body = self.request("POST", path, content=text.encode("utf-8"), headers={"content-type": "text/csv"})
+        return self._parse(CsvImported, body)
+
+    def export_corrected_answers_csv(self, bot_id: str) -> str:
+        # The CSV comes whole from the server (the import's format); errors are JSON as usual.
+        path = f"/admin/bots/{bot_id}/corrected-answers/export"
+        try:
+            response = self._http.request("GET", path, params={"format": "csv"})
+        except httpx.HTTPError as err:
+            raise ClientError(f"Cannot export from the server at {self.base_url}: {err}") from err
+        if response.status_code >= 400:
+            self.request("GET", path, params={"format": "json"})  # raises the server's error as usual
+        return response.text

@@ -57,6 +57,21 @@ def create_answer(body: CorrectedAnswerIn, bot: BotDep, session: DbSession):
     return ca.row_out(row)
 
 
+class CorrectedAnswerItems(RequestBody):
+    answers: list[CorrectedAnswerIn] = Field(max_length=ca.MAX_EXPORT)
+
+
+@router.put(
+    "",
+    response_model=CsvImported,
+    summary="Replace all the bot's corrected answers (a bot import): all or nothing",
+)
+def replace_answers(body: CorrectedAnswerItems, bot: BotDep, session: DbSession):
+    count = ca.replace_all(session, bot.id, [a.model_dump() for a in body.answers])
+    session.commit()
+    return {"created": count, "updated": 0}
+
+
 @router.get(
     "/export",
     response_model=CorrectedAnswerList,
