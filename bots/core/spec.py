@@ -183,6 +183,23 @@ class CorrectionSettings(_Strict):
         return DEFAULT_CORRECTION_FLOOR.get(embedding_model or "", FALLBACK_CORRECTION_FLOOR)
 
 
+# The review inbox lists a grounded answer as "low score" when its best passage's dense
+# similarity is below this (the gate's default threshold plus a margin, per embedding model).
+DEFAULT_LOW_SCORE = {"all-MiniLM-L6-v2": 0.50, "multilingual-e5-small": 0.88}
+FALLBACK_LOW_SCORE = 0.45
+
+
+class ReviewSettings(_Strict):
+    # Customers' e-mail addresses and phone numbers masked in the review inbox and exports.
+    mask_contacts: bool = False
+    low_score: float | None = Field(None, ge=-1.0, le=1.0)
+
+    def low_score_for(self, embedding_model: str | None) -> float:
+        if self.low_score is not None:
+            return self.low_score
+        return DEFAULT_LOW_SCORE.get(embedding_model or "", FALLBACK_LOW_SCORE)
+
+
 class AnswerSettings(_Strict):
     """How answers are written. "extractive": quoted from the passages, no model writes a
     word (the bundled 135M model contradicts its passages and invents fees); "generative":
@@ -277,6 +294,7 @@ class BotSpec(_Strict):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     corrections: CorrectionSettings = Field(default_factory=CorrectionSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
 

@@ -22,6 +22,7 @@ from bots.http.routes import (
     evaluation,
     openai_compat,
     public_chat,
+    review,
     widget,
 )
 from bots.runtime import Runtime
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(admin_embed.router)
     app.include_router(evaluation.router)
     app.include_router(corrected_answers.router)
+    app.include_router(review.router)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:

@@ -163,7 +163,11 @@ class Message(Base):
     request_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     reply_to: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
-    __table_args__ = (UniqueConstraint("conversation_id", "request_key", name="uq_messages_request_key"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "request_key", name="uq_messages_request_key"),
+        # The review inbox walks a bot's answers newest first and stops early (bots/review.py).
+        Index("ix_messages_bot_role_created", "bot_id", "role", "created_at"),
+    )
 
 
 class Feedback(Base):

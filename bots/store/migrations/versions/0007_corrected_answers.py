@@ -51,9 +51,12 @@ def upgrade() -> None:
     op.create_index("ix_review_actions_message_id", "review_actions", ["message_id"])
     with op.batch_alter_table("bot_versions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("corrected_answers", sa.JSON(), nullable=True))
+    # The review inbox reads a bot's newest answers first and stops after a bounded number.
+    op.create_index("ix_messages_bot_role_created", "messages", ["bot_id", "role", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_bot_role_created", table_name="messages")
     with op.batch_alter_table("bot_versions", schema=None) as batch_op:
         batch_op.drop_column("corrected_answers")
     op.drop_index("ix_review_actions_message_id", table_name="review_actions")
