@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bots.chat import hit_dict
+from bots.chat import Corrections, hit_dict
 from bots.core import answering
 from bots.core.errors import DomainError
 from bots.core.spec import BotSpec, ModelSettings
@@ -26,6 +26,7 @@ from bots.eval_checks import Expected, check_case, expected_rank, percentile, re
 from bots.llm.protocol import ChatModel
 from bots.store import evaluation as store
 from bots.store import tables as t
+from bots.store.corrected_answers import for_version
 from bots.store.versions import DRAFT, resolve
 from knowledge.documents import Hit
 
@@ -40,6 +41,9 @@ class Evaluator:
     sessions: sessionmaker
     search: Callable[[str, str, int], Sequence[Hit]]
     models: Callable[[ModelSettings], ChatModel]
+    # The version's corrected answers, matched as the chat matches them (bots/corrected_answers.py):
+    # a test case measures what a customer would get.
+    corrections: Corrections | None = None
 
     def create(self, session: Session, bot: t.Bot, version: str | int, set_names: Sequence[str] | None) -> t.EvalRun:
         """A queued run (committed) of `version` ("draft", "published" or N) on the named sets."""
@@ -55,7 +59,14 @@ class Evaluator:
             set_names=[s.name for s in test_sets],
             total=total,
             metrics={},
-            gate_key=store.gate_key(session, resolved.spec.stored_json(), bot.knowledge_generation, test_sets),
+            # The corrected answers are part of what is measured: a run made before they changed
+            # must not be reused by the publish gate.
+            gate_key=store.gate_key(
+                session,
+                {**resolved.spec.stored_json(), "corrected_answers": for_version(session, bot.id, resolved.version)},
+                bot.knowledge_generation,
+                test_sets,
+            ),
         )
         session.add(run)
         session.commit()
@@ -102,7 +113,7 @@ class Evaluator:
             run.status = "running"
             bot = s.get(t.Bot, run.bot_id)
             spec = resolve(s, bot, DRAFT if run.version_number is None else run.version_number).spec
-            bot_id, embedding_model = bot.id, bot.embedding_model
+            bot_id, embedding_model, version_number = bot.id, bot.embedding_model, run.version_number
             known = {d.source for d in s.query(t.Document).filter(t.Document.bot_id == bot_id)}
             set_rows = [(ts.id, ts.name) for ts in store.named_sets(s, bot_id, run.set_names)]
             s.commit()
@@ -112,7 +123,7 @@ class Evaluator:
                 for case in store.cases(reader, set_id):
                     if self._cancelled(run_id):
                         return
-                    result = self._case(bot_id, spec, embedding_model, model, case.data, known)
+                    result = self._case(bot_id, spec, embedding_model, model, case.data, known, version_number)
                     self._record(run_id, set_name, case.ordinal, case.data, result)
         self._finish(run_id)
 
@@ -126,7 +137,14 @@ class Evaluator:
             return False
 
     def _case(
-        self, bot_id: str, spec: BotSpec, embedding_model: str, model: ChatModel, case: dict, known: set[str]
+        self,
+        bot_id: str,
+        spec: BotSpec,
+        embedding_model: str,
+        model: ChatModel,
+        case: dict,
+        known: set[str],
+        version_number: int | None = None,
     ) -> dict:
         searched: list[Hit] = []
 
@@ -144,6 +162,7 @@ class Evaluator:
                 retrieve=retrieve,
                 model=model,
                 embedding_model=embedding_model,
+                corrections=self._matches(bot_id, version_number, case["question"]),
             )
         except DomainError as err:
             out["error"] = f"{err.code}: {err.detail or err.message}"
@@ -155,6 +174,10 @@ class Evaluator:
                 latency_ms=answer.latency_ms,
                 usage=(answer.usage.prompt_tokens, answer.usage.completion_tokens),
             )
+        if not searched and not out["error"]:
+            # A corrected answer is given without searching: the retrieval metrics still
+            # measure what the documents would have given.
+            searched[:] = self.search(bot_id, case["question"], SEARCH_DEPTH)
         hits = [hit_dict(h) for h in searched]
         expected = case.get("expected_sources") or []
         out["hits"] = hits
@@ -173,6 +196,11 @@ class Evaluator:
             )
         )
         return out
+
+    def _matches(self, bot_id: str, version_number: int | None, question: str) -> list:
+        if self.corrections is None:
+            return []
+        return self.corrections.matches(bot_id, version_number, question)
 
     def _record(self, run_id: str, set_name: str, ordinal: int, case: dict, r: dict) -> None:
         status = "errored" if r["error"] else ("passed" if all(c["passed"] for c in r["checks"].values()) else "failed")

@@ -38,7 +38,7 @@ def evaluator(request: Request, runtime: Runtime) -> Evaluator:
     state = request.app.state
     with _first_use:
         if getattr(state, "evaluator", None) is None:
-            made = Evaluator(runtime.sessions, runtime.kb.search, runtime.models)
+            made = Evaluator(runtime.sessions, runtime.kb.search, runtime.models, runtime.corrections)
             made.recover()
             state.evaluator = made
     return state.evaluator
