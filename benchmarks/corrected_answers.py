@@ -34,7 +34,8 @@ from knowledge.embedding import E5_SMALL, MINILM, E5Embedder, Embedder, MiniLMEm
 
 TARGET_WRONG = 0.01
 THRESHOLDS = [round(x, 3) for x in np.arange(0.60, 0.99001, 0.01)]
-FRENCH_QUICK, FRENCH_FULL = 150, 500
+FRENCH_QUICK, FRENCH_FULL = 100, 500  # questions
+FRENCH_QUICK_CORPUS = 300  # entries in a quick run: the questions' own and others (e5 is slow)
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -81,12 +82,17 @@ def english(data: Path, embedder: Embedder) -> dict:
     return {"positives": len(positive), "negatives": len(negative), "entries": len(ids), "curve": curve}
 
 
-def french(data: Path, embedder: Embedder, limit: int) -> dict:
+def french(data: Path, embedder: Embedder, limit: int, corpus_limit: int | None) -> dict:
     root = data / "covid_faq_gouv_fr"
     corpus = {d["id"]: d["title"] for d in _jsonl(root / "corpus.jsonl")}
     questions = _jsonl(root / "questions.jsonl")
     random.Random(14).shuffle(questions)
     questions = questions[:limit]
+    if corpus_limit:
+        own = [i for q in questions for i in q["answer_doc_ids"] if i in corpus]
+        others = [i for i in corpus if i not in set(own)]
+        keep = list(dict.fromkeys(own)) + others[: max(0, corpus_limit - len(own))]
+        corpus = {i: corpus[i] for i in keep}
     ids = list(corpus)
     entries = _embed(embedder, [corpus[i] for i in ids])
     nearest_other = []
@@ -103,29 +109,38 @@ def french(data: Path, embedder: Embedder, limit: int) -> dict:
 
 
 def pick(curve: list[dict], *wrong_keys: str) -> dict | None:
-    """The lowest threshold whose wrong-reuse rates are all under the target: the most
-    paraphrases answered while a different question almost never gets the answer."""
+    """The lowest threshold at which no hard negative gets the answer: with a few hundred
+    pairs, "none of them" is what "under 1%" can be measured as (one of 244 is 0.4%, and
+    the 95% upper bound on zero of 244 is 1.2%). The most paraphrases answered word for word
+    while a different question almost never is; the rest still reach the model as passages."""
     for point in curve:
-        if all(point[k] < TARGET_WRONG for k in wrong_keys):
+        if all(point[k] == 0 for k in wrong_keys):
             return point
     return None
 
 
-def run(data: Path, quick: bool) -> dict:
+def run(data: Path, quick: bool, models: tuple[str, ...] = (MINILM, E5_SMALL)) -> dict:
     cache = RESULTS / "embedding_cache"
     out: dict = {"target_wrong": TARGET_WRONG, "defaults": dict(DEFAULT_CORRECTION_THRESHOLD), "models": {}}
     started = time.perf_counter()
-    minilm = CachedEmbedder(MiniLMEmbedder(), cache)
-    out["models"][MINILM] = {"english": english(data, minilm)}
-    minilm.save()
-    e5 = CachedEmbedder(E5Embedder(), cache)
-    out["models"][E5_SMALL] = {"english": english(data, e5)}
-    out["models"][E5_SMALL]["french"] = french(data, e5, FRENCH_QUICK if quick else FRENCH_FULL)
-    e5.save()
+    if MINILM in models:
+        minilm = CachedEmbedder(MiniLMEmbedder(), cache)
+        out["models"][MINILM] = {"english": english(data, minilm)}
+        minilm.save()
+    if E5_SMALL in models:
+        e5 = CachedEmbedder(E5Embedder(), cache)
+        out["models"][E5_SMALL] = {"english": english(data, e5)}
+        e5.save()
+        limit, corpus_limit = (FRENCH_QUICK, FRENCH_QUICK_CORPUS) if quick else (FRENCH_FULL, None)
+        out["models"][E5_SMALL]["french"] = french(data, e5, limit, corpus_limit)
+        e5.save()
     for result in out["models"].values():
-        chosen = pick(result["english"]["curve"], "pair_wrong", "list_wrong")
+        # The whole-list rate is reported, not used to pick: the FAQ holds near-duplicate
+        # entries (the same question from two agencies), whose "wrong" best match is often
+        # an equally right answer.
+        chosen = pick(result["english"]["curve"], "pair_wrong")
         if "french" in result and chosen:
-            french_ok = {p["threshold"] for p in result["french"]["curve"] if p["wrong"] < TARGET_WRONG}
+            french_ok = {p["threshold"] for p in result["french"]["curve"] if p["wrong"] == 0}
             chosen = next(
                 (
                     p
@@ -160,8 +175,8 @@ def render(result: dict) -> str:
         parts.append(
             f"### {model} (default in the spec: {result['defaults'].get(model)})\n\n"
             + table(headers, rows)
-            + "\n\nLowest threshold with every wrong-reuse rate under "
-            + f"{result['target_wrong']:.0%}: "
+            + "\n\nLowest threshold at which no hard negative gets the answer (target: under "
+            + f"{result['target_wrong']:.0%}): "
             + (
                 f"{chosen['threshold']} (paraphrases answered: {chosen['pair_paraphrase_hit']:.1%})"
                 if chosen
@@ -172,11 +187,14 @@ def render(result: dict) -> str:
 
 
 def main() -> None:
-    args = arguments(__doc__.split("\n\n")[0])
+    args = arguments(
+        __doc__.split("\n\n")[0],
+        lambda p: p.add_argument("--models", default=f"{MINILM},{E5_SMALL}", help="comma-separated embedding models"),
+    )
     data = data_dir(args.data)
     if not (data / "covid_faq_en" / "hard_negative_pairs.jsonl").exists():
         raise SystemExit(f"{data}/covid_faq_en lacks hard_negative_pairs.jsonl: see ../shared/eval/README.md.")
-    result = run(data, args.quick)
+    result = run(data, args.quick, tuple(m.strip() for m in args.models.split(",") if m.strip()))
     path = write_json("corrected_answers", {"quick": args.quick, **result})
     print(render(result))
     print(f"\n{result['seconds']} s; JSON: {path}")

@@ -26,7 +26,7 @@ from bots.eval_checks import Expected, check_case, expected_rank, percentile, re
 from bots.llm.protocol import ChatModel
 from bots.store import evaluation as store
 from bots.store import tables as t
-from bots.store.corrected_answers import for_version
+from bots.store.corrected_answers import measured_spec
 from bots.store.versions import DRAFT, resolve
 from knowledge.documents import Hit
 
@@ -63,7 +63,7 @@ class Evaluator:
             # must not be reused by the publish gate.
             gate_key=store.gate_key(
                 session,
-                {**resolved.spec.stored_json(), "corrected_answers": for_version(session, bot.id, resolved.version)},
+                measured_spec(session, bot.id, resolved.spec.stored_json(), resolved.version),
                 bot.knowledge_generation,
                 test_sets,
             ),

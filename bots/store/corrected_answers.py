@@ -46,3 +46,9 @@ def record_hit(s: Session, bot_id: str, answer_id: str) -> None:
         .values(hit_count=t.CorrectedAnswer.hit_count + 1, last_used_at=t.now())
         .execution_options(synchronize_session=False)
     )
+
+
+def measured_spec(s: Session, bot_id: str, spec_json: dict, version: int | None) -> dict:
+    """The spec with the version's corrected answers: what an evaluation run measures, so
+    the publish gate does not reuse a run made before they changed."""
+    return {**spec_json, "corrected_answers": for_version(s, bot_id, version)}
