@@ -29,13 +29,13 @@ from sqlalchemy.orm import Session, aliased
 from bots import corrected_answers as ca
 from bots.core.errors import DomainError
 from bots.core.masking import mask_contacts
+from bots.schemas.review import REASONS as REASONS  # the routes and the builder filter by them
 from bots.store import evaluation as ev
 from bots.store import tables as t
 from bots.store.versions import spec_model
 from bots.test_sets import Case
 
 SCAN_LIMIT = 2000
-REASONS = ("thumbs_down", "fallback", "handoff", "low_score", "cut", "error")
 # Actions that take an answer out of the queue; adding it to a test set does not.
 RESOLVING = ("reviewed", "corrected")
 

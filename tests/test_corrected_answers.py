@@ -70,7 +70,7 @@ def test_a_paraphrase_gets_it_and_a_different_question_does_not(api, model):
     ask = lambda q: api.post(f"/admin/bots/{bot}/playground", json={"message": q, "version": "draft"}).json()  # noqa: E731
     got = ask(PARAPHRASE)
     assert (got["answer"], got["answered_by"]) == (APPROVED, "corrected")
-    assert got["debug"]["style"] == "corrected" and got["debug"]["corrected"]["score"] >= 0.85
+    assert got["debug"]["style"] == "corrected" and got["debug"]["corrected"]["score"] >= 0.82
     other = ask("Can I return an item for a refund?")
     assert other["answered_by"] == "model" and "30 days" in other["answer"]
 

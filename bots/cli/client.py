@@ -43,6 +43,7 @@ from bots.schemas.knowledge import (
     UploadResult,
 )
 from bots.schemas.playground import Comparison, PlaygroundReply, VersionFailure
+from bots.schemas.review import AddedToTestSet, CorrectedFromReview, ReviewDetail, ReviewInbox
 from bots.schemas.server import ServerSettings
 from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.settings import Settings
@@ -382,3 +383,27 @@ class AdminClient:
         if response.status_code >= 400:
             self.request("GET", path, params={"format": "json"})  # raises the server's error as usual
         return response.text
+
+    # --- the review inbox (issue #14) ---
+    def review_inbox(self, bot_id: str, limit: int = 50, offset: int = 0, **filters) -> ReviewInbox:
+        """filters: reason (a list), version, since, until, channel, language."""
+        params = {"limit": limit, "offset": offset, **{k: v for k, v in filters.items() if v not in (None, [], "")}}
+        return self._parse(ReviewInbox, self.request("GET", f"/admin/bots/{bot_id}/review", params=params))
+
+    def review_item(self, bot_id: str, message_id: str) -> ReviewDetail:
+        return self._parse(ReviewDetail, self.request("GET", f"/admin/bots/{bot_id}/review/{message_id}"))
+
+    def review_correct(self, bot_id: str, message_id: str, answer: str, **fields) -> CorrectedFromReview:
+        body = {"answer": answer, **fields}
+        path = f"/admin/bots/{bot_id}/review/{message_id}/correct"
+        return self._parse(CorrectedFromReview, self.request("POST", path, json=body))
+
+    def review_test_case(
+        self, bot_id: str, message_id: str, set_name: str, expected_source: str | None = None
+    ) -> AddedToTestSet:
+        body = {"set": set_name, **({"expected_source": expected_source} if expected_source else {})}
+        path = f"/admin/bots/{bot_id}/review/{message_id}/test-case"
+        return self._parse(AddedToTestSet, self.request("POST", path, json=body))
+
+    def review_mark(self, bot_id: str, message_id: str, note: str = "") -> None:
+        self.request("POST", f"/admin/bots/{bot_id}/review/{message_id}/reviewed", json={"note": note})

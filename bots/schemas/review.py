@@ -6,6 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+# Why an answer is in the review inbox (bots/review.py decides): shared with the builder's filter.
+REASONS = ("thumbs_down", "fallback", "handoff", "low_score", "cut", "error")
+
 
 class ReviewPassage(BaseModel):
     chunk_id: str | None
