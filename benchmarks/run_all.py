@@ -1,6 +1,6 @@
 """Every benchmark in one run: retrieval quality, ingestion speed, search latency, the
-relevance gate's calibration, answering latency and quality with the bundled model, answer
-correctness (extractive, generative, guarded), load.
+relevance gate's calibration, the corrected-answer matcher's threshold, answering latency and
+quality with the bundled model, answer correctness (extractive, generative, guarded), load.
 
     python -m benchmarks.run_all [--data PATH] [--quick]
 """
@@ -13,6 +13,7 @@ from benchmarks import (
     answer_correctness,
     answering_latency,
     answering_quality,
+    corrected_answers,
     gate_calibration,
     ingestion,
     latency,
@@ -43,6 +44,9 @@ def main() -> None:
     gate_calibration.chart(curves, gate, RESULTS / "gate_calibration.png")
     write_json("gate_calibration", {"quick": args.quick, **gate, "curves": curves})
     sections.append(("Relevance gate (fallback rates by threshold)", gate_calibration.render(curves, gate)))
+    corrections = corrected_answers.run(data, args.quick)
+    write_json("corrected_answers", {"quick": args.quick, **corrections})
+    sections.append(("Corrected answers (matcher threshold)", corrected_answers.render(corrections)))
     answering = answering_latency.run(data, args.quick)
     write_json("answering_latency", {"quick": args.quick, **answering})
     sections.append(("Answering latency", answering_latency.render(answering)))
