@@ -10,6 +10,7 @@ import json
 import time
 
 import httpx
+import yaml
 
 from tests.conftest import FIXTURES, wait_ingested
 
@@ -18,7 +19,7 @@ PARAPHRASE = "Is it possible to use a gift card to pay?"
 CORRECT = "Yes: gift cards are accepted for every order. See our returns and refunds help page."
 
 
-def test_the_loop_from_a_thumbs_down_to_a_passing_test(live_server):
+def test_the_loop_from_a_thumbs_down_to_a_passing_test(live_server, tmp_path):
     admin = httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {live_server.admin_token}"})
     spec = {"answer": {"style": "extractive"}, "fallback": {"handoff": {"enabled": True, "kind": "form"}}}
     bot = admin.post("/admin/bots", json={"name": "Loop shop", "spec": spec}).json()["id"]
@@ -96,3 +97,20 @@ def test_the_loop_from_a_thumbs_down_to_a_passing_test(live_server):
     assert rows[new_id]["paraphrases"] == ["Belgium delivery?"]
     corrected = next(a for a in rows.values() if a["answer"] == CORRECT)
     assert corrected["question"] == QUESTION and corrected["hit_count"] == 1 and corrected["last_used_at"]
+
+    # They travel with the bot: `bot export` writes them, `bot import` restores them.
+    exported = live_server.cli("bot", "export", bot)
+    assert exported.returncode == 0, exported.stderr
+    data = yaml.safe_load(exported.stdout)
+    assert {a["question"] for a in data["corrected_answers"]} == {QUESTION, "Do you deliver to Belgium?"}
+    bot_file = tmp_path / "bot.yaml"
+    bot_file.write_text(exported.stdout)
+    imported = live_server.cli("bot", "import", str(bot_file), "--docs", str(FIXTURES))
+    assert imported.returncode == 0, imported.stderr
+    copy = json.loads(imported.stdout.splitlines()[0])["id"]
+    copied = json.loads(live_server.cli("answers", "list", copy, "--json").stdout)
+    assert {(a["question"], a["answer"]) for a in copied} == {
+        (QUESTION, CORRECT),
+        ("Do you deliver to Belgium?", "Yes."),
+    }
+    assert all(a["hit_count"] == 0 for a in copied)  # counts stay with the server they were counted on
