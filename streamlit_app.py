@@ -54,5 +54,8 @@ pages = [
     ),
     st.Page("builder/pages/analytics.py", title=t("page_analytics"), icon=":material/insights:", url_path="analytics"),
     st.Page("builder/pages/settings.py", title=t("page_settings"), icon=":material/settings:", url_path="settings"),
+    # Corrected answers and the review inbox (issue #14)
+    st.Page("builder/pages/answers.py", title=t("page_answers"), icon=":material/task_alt:", url_path="answers"),
+    st.Page("builder/pages/review.py", title=t("page_review"), icon=":material/inbox:", url_path="review"),
 ]
 st.navigation(pages).run()

@@ -1,7 +1,7 @@
 """Every benchmark in one run: retrieval quality, ingestion speed, search latency, the
 relevance gate's calibration, answering latency and quality with the bundled model, answer
-correctness (extractive, generative, guarded), knowledge-gap clustering, load, evaluation
-throughput and the publish gate's cost.
+correctness (extractive, generative, guarded), the corrected-answer matcher's threshold,
+knowledge-gap clustering, load, evaluation throughput and the publish gate's cost.
 
     python -m benchmarks.run_all [--data PATH] [--quick]
 """
@@ -14,6 +14,7 @@ from benchmarks import (
     answer_correctness,
     answering_latency,
     answering_quality,
+    corrected_answers,
     evaluation,
     gaps,
     gate_calibration,
@@ -46,6 +47,9 @@ def main() -> None:
     gate_calibration.chart(curves, gate, RESULTS / "gate_calibration.png")
     write_json("gate_calibration", {"quick": args.quick, **gate, "curves": curves})
     sections.append(("Relevance gate (fallback rates by threshold)", gate_calibration.render(curves, gate)))
+    corrections = corrected_answers.run(data, args.quick)
+    write_json("corrected_answers", {"quick": args.quick, **corrections})
+    sections.append(("Corrected answers (matcher threshold)", corrected_answers.render(corrections)))
     answering = answering_latency.run(data, args.quick)
     write_json("answering_latency", {"quick": args.quick, **answering})
     sections.append(("Answering latency", answering_latency.render(answering)))

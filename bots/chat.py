@@ -18,12 +18,14 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.core import answering
 from bots.core.answering import Debug
+from bots.core.corrections import Match
 from bots.core.errors import (
     BotNotFound,
     ConversationNotFound,
@@ -120,12 +122,28 @@ ModelFor = Callable[[ModelSettings], ChatModel]
 Search = Callable[[str, str, int], Sequence[Hit]]
 
 
+class Corrections(Protocol):
+    """The bot version's corrected answers scored against a question (bots/corrected_answers.py)."""
+
+    def matches(self, bot_id: str, version: int | None, question: str) -> list[Match]: ...
+
+    def record_hit(self, bot_id: str, answer_id: str) -> None: ...
+
+
 class Chat:
-    def __init__(self, sessions: sessionmaker, search: Search, model_for: ModelFor, limits: Limits):
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        search: Search,
+        model_for: ModelFor,
+        limits: Limits,
+        corrections: Corrections | None = None,
+    ):
         self._sessions = sessions
         self._search = search
         self._model_for = model_for
         self.limits = limits
+        self._corrections = corrections
 
     def ask(self, q: Question) -> Reply:
         """The whole answer, stored. Raises the `DomainError` a stream would end with."""
@@ -174,6 +192,7 @@ class Chat:
                 retrieve=self._retriever(turn.bot_id),
                 model=turn.model,
                 embedding_model=turn.embedding_model,
+                corrections=self._matches(turn),
             ):
                 if isinstance(event, answering.Delta):
                     shown.append(event.text)
@@ -182,6 +201,7 @@ class Chat:
                     citations = event.citations
                     yield event
                 elif isinstance(event, answering.Done):
+                    corrected = event.debug.corrected
                     reply = self._store_answer(
                         turn,
                         text=event.text,
@@ -191,8 +211,11 @@ class Chat:
                         usage=event.usage,
                         latency_ms=event.latency_ms,
                         debug=event.debug,
+                        answered_by="corrected" if corrected else None,
                     )
                     stored = True
+                    if corrected and self._corrections:
+                        self._corrections.record_hit(turn.bot_id, corrected["id"])
                     yield reply
                 elif isinstance(event, answering.Failed):
                     self._store_answer(
@@ -215,6 +238,17 @@ class Chat:
             if not stored:
                 # The client left (or we failed) mid-answer: keep what it saw, marked partial.
                 self._store_answer(turn, text="".join(shown), error="client_disconnected", partial=True)
+
+    def _matches(self, turn: Turn) -> list[Match]:
+        """The turn's version's corrected answers, scored. Matching is a help, not a
+        requirement: if it fails, the question is answered as if there were none."""
+        if self._corrections is None or turn.spec is None or not turn.spec.corrections.enabled:
+            return []
+        try:
+            return self._corrections.matches(turn.bot_id, turn.version, turn.question)
+        except Exception:
+            log.exception("corrected answers could not be matched; answering without them")
+            return []
 
     # --- the stored side -------------------------------------------------------------
     def accept(self, q: Question) -> Turn:
@@ -485,4 +519,5 @@ def compact_debug(debug: Debug | None) -> dict | None:
         "guard": debug.guard,
         "hits": [hit_dict(h) for h in debug.hits],
         "passages": [h.chunk_id for h in debug.passages],
+        "corrected": debug.corrected,
     }

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bots.chat import hit_dict
+from bots.chat import Corrections, hit_dict
 from bots.core import answering
 from bots.core.errors import DomainError
 from bots.core.spec import BotSpec, EvaluationSettings, ModelSettings
@@ -36,6 +36,7 @@ from bots.llm.errors import ProviderError
 from bots.llm.protocol import ChatModel
 from bots.store import evaluation as store
 from bots.store import tables as t
+from bots.store.corrected_answers import measured_spec
 from bots.store.versions import DRAFT, resolve
 from knowledge.documents import Hit
 
@@ -68,6 +69,9 @@ class Evaluator:
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     _threads: set[threading.Thread] = field(default_factory=set, repr=False)
     _threads_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # The version's corrected answers, matched as the chat matches them (bots/corrected_answers.py):
+    # a test case measures what a customer would get.
+    corrections: Corrections | None = None
 
     def create(
         self,
@@ -95,7 +99,14 @@ class Evaluator:
             set_names=[s.name for s in test_sets],
             total=total,
             metrics={},
-            gate_key=store.gate_key(session, spec.stored_json(), bot.knowledge_generation, test_sets),
+            # The corrected answers are part of what is measured: a run made before they changed
+            # must not be reused by the publish gate.
+            gate_key=store.gate_key(
+                session,
+                measured_spec(session, bot.id, spec.stored_json(), resolved.version),
+                bot.knowledge_generation,
+                test_sets,
+            ),
         )
         session.add(run)
         if commit:
@@ -173,7 +184,7 @@ class Evaluator:
             run.status = "running"
             bot = s.get(t.Bot, run.bot_id)
             spec = _spec(s, bot, run)
-            bot_id, embedding_model = bot.id, bot.embedding_model
+            bot_id, embedding_model, version_number = bot.id, bot.embedding_model, run.version_number
             known = {d.source for d in s.query(t.Document).filter(t.Document.bot_id == bot_id)}
             set_rows = [(ts.id, ts.name) for ts in store.named_sets(s, bot_id, run.set_names)]
             s.commit()
@@ -181,7 +192,12 @@ class Evaluator:
         judge = self._judge(spec)
 
         def answer(set_name: str, ordinal: int, data: dict) -> tuple[str, int, dict, dict]:
-            return set_name, ordinal, data, self._case(bot_id, spec, embedding_model, model, data, known, judge)
+            return (
+                set_name,
+                ordinal,
+                data,
+                self._case(bot_id, spec, embedding_model, model, data, known, judge, version_number),
+            )
 
         # At most `workers` cases in flight: results are written as they come, so memory stays
         # bounded by the batch of cases read plus what is being answered.
@@ -237,6 +253,7 @@ class Evaluator:
         case: dict,
         known: set[str],
         judge: _Judge | None = None,
+        version_number: int | None = None,
     ) -> dict:
         searched: list[Hit] = []
 
@@ -254,6 +271,7 @@ class Evaluator:
                 retrieve=retrieve,
                 model=model,
                 embedding_model=embedding_model,
+                corrections=self._matches(bot_id, version_number, case["question"]),
             )
         except DomainError as err:
             out["error"] = f"{err.code}: {err.detail or err.message}"
@@ -265,6 +283,10 @@ class Evaluator:
                 latency_ms=answer.latency_ms,
                 usage=(answer.usage.prompt_tokens, answer.usage.completion_tokens),
             )
+        if not searched and not out["error"]:
+            # A corrected answer is given without searching: the retrieval metrics still
+            # measure what the documents would have given.
+            searched[:] = self.search(bot_id, case["question"], SEARCH_DEPTH)
         hits = [hit_dict(h) for h in searched]
         expected = case.get("expected_sources") or []
         out["hits"] = hits
@@ -285,6 +307,11 @@ class Evaluator:
         if judge is not None and not out["error"]:
             out["checks"].update(self._graded(judge, case, out, [h.text for h in searched[: spec.retrieval.k]]))
         return out
+
+    def _matches(self, bot_id: str, version_number: int | None, question: str) -> list:
+        if self.corrections is None:
+            return []
+        return self.corrections.matches(bot_id, version_number, question)
 
     def _graded(self, judge: _Judge, case: dict, out: dict, passages: list[str]) -> dict:
         if judge.model is None:

@@ -24,6 +24,7 @@ from bots.eval_judge import deciding
 from bots.evaluation import Evaluator, compare
 from bots.store import evaluation as store
 from bots.store import tables as t
+from bots.store.corrected_answers import measured_spec
 from bots.store.versions import DRAFT, resolve
 
 DEFAULT_MIN_PASS_RATE = 0.8
@@ -86,7 +87,8 @@ def measured(evaluator: Evaluator, session: Session, bot: t.Bot, version: str | 
     """A finished run of `version` on the sets: reused when one measured the same, else run now."""
     resolved = resolve(session, bot, version)
     test_sets = store.named_sets(session, bot.id, names)
-    key = store.gate_key(session, resolved.spec.stored_json(), bot.knowledge_generation, test_sets)
+    spec_json = measured_spec(session, bot.id, resolved.spec.stored_json(), resolved.version)
+    key = store.gate_key(session, spec_json, bot.knowledge_generation, test_sets)
     if (run := store.finished_run(session, bot.id, key)) is not None:
         return run, True
     run = evaluator.create(session, bot, version, names)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bots.chat import Chat, Limits
 from bots.core.spec import ModelSettings
+from bots.corrected_answers import Matcher
 from bots.evaluation import Evaluator
 from bots.file_modes import private_dir, warn_if_exposed, write_private
 from bots.handoffs import Handoffs
@@ -88,6 +89,7 @@ class Runtime:
     handoffs: Handoffs
     evaluator: Evaluator
     web: WebSyncRunner
+    corrections: Matcher
 
     @classmethod
     def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
@@ -105,7 +107,15 @@ class Runtime:
         loader = lambda path, name: load(path, name, max_pages=settings.max_pdf_pages)  # noqa: E731
         kb = KnowledgeBase(sessions, vectors, embedders, loader, settings.uploads_dir)
         models = ChatModels(settings, LocalModelServer(log_path=home / "local_model.log"))
-        evaluator = Evaluator(sessions, kb.search, models, judge=server_judge(settings), workers=settings.eval_workers)
+        corrections = Matcher(sessions, embedders)
+        evaluator = Evaluator(
+            sessions,
+            kb.search,
+            models,
+            judge=server_judge(settings),
+            workers=settings.eval_workers,
+            corrections=corrections,
+        )
         evaluator.recover()  # runs a previous server process left unfinished: none of ours exists yet
         return cls(
             settings=settings,
@@ -120,11 +130,16 @@ class Runtime:
             limiter=RateLimiter(),
             models=models,
             chat=Chat(
-                sessions, kb.search, models, Limits(settings.max_message_chars, settings.max_conversation_messages)
+                sessions,
+                kb.search,
+                models,
+                Limits(settings.max_message_chars, settings.max_conversation_messages),
+                corrections,
             ),
             handoffs=Handoffs(sessions, settings),
             evaluator=evaluator,
             web=WebSyncRunner(sessions, kb, loader, settings.uploads_dir, web_config(settings)),
+            corrections=corrections,
         )
 
     def start(self) -> None:

@@ -971,6 +971,62 @@ S: dict[str, tuple[str, str]] = {
     "web_col_skipped": ("Skipped", "Ignorées"),
     "web_col_event": ("What", "Quoi"),
     "web_col_reason": ("Why", "Pourquoi"),
+    # --- Corrected answers and the review inbox (issue #14) ---
+    "page_answers": ("Answers", "Réponses"),
+    "page_review": ("Review", "Revue"),
+    "ans_intro": (
+        "Corrected answers: when a customer's question is close enough to one, the bot gives the approved "
+        "text word for word (no model), citing its sources. Published versions keep the list they were "
+        "published with; the draft uses this one.",
+        "Réponses corrigées : quand la question d'un client en est assez proche, le bot donne le texte "
+        "approuvé mot pour mot (sans modèle), avec ses sources. Une version publiée garde la liste de sa "
+        "publication ; le brouillon utilise celle-ci.",
+    ),
+    "ans_search": ("Search questions and answers", "Chercher dans les questions et réponses"),
+    "ans_add": ("Add a corrected answer", "Ajouter une réponse corrigée"),
+    "ans_question": ("Question", "Question"),
+    "ans_answer": ("Approved answer", "Réponse approuvée"),
+    "ans_paraphrases": ("Paraphrases (one a line)", "Reformulations (une par ligne)"),
+    "ans_sources": ("Sources (file names or page addresses, one a line)", "Sources (fichiers ou pages, une par ligne)"),
+    "ans_save": ("Save", "Enregistrer"),
+    "ans_saved": ("Saved.", "Enregistré."),
+    "ans_enabled": ("Enabled", "Active"),
+    "ans_delete": ("Delete", "Supprimer"),
+    "ans_hits": ("Used {hits} times; last: {last}", "Utilisée {hits} fois ; dernière : {last}"),
+    "ans_never": ("never", "jamais"),
+    "ans_none": ("No corrected answers yet.", "Pas encore de réponse corrigée."),
+    "ans_csv": ("CSV import and export", "Import et export CSV"),
+    "ans_export": ("Download as CSV", "Télécharger en CSV"),
+    "ans_import": (
+        "Import a CSV (new rows are added, rows with an id updated)",
+        "Importer un CSV (nouvelles lignes ajoutées, lignes avec id mises à jour)",
+    ),
+    "ans_imported": ("{created} added, {updated} updated.", "{created} ajoutées, {updated} mises à jour."),
+    "rev_intro": (
+        "Answers worth a look: thumbs-down, fallbacks, hand-offs, low passage scores, answers cut at the "
+        "token limit, provider errors. Most-asked first, then newest.",
+        "Les réponses à revoir : pouces baissés, repli, transferts, passages peu pertinents, réponses "
+        "coupées à la limite de jetons, erreurs du fournisseur. Les plus demandées d'abord, puis les récentes.",
+    ),
+    "rev_reasons": ("Reasons", "Motifs"),
+    "rev_channel": ("Channel", "Canal"),
+    "rev_language": ("Language", "Langue"),
+    "rev_empty": ("Nothing to review.", "Rien à revoir."),
+    "rev_count": (
+        "{total} to review (of the {scanned} newest answers read)",
+        "{total} à revoir (sur les {scanned} réponses les plus récentes lues)",
+    ),
+    "rev_similar": ("asked {n} times", "posée {n} fois"),
+    "rev_passages": ("Retrieved passages", "Passages trouvés"),
+    "rev_conversation": ("Conversation", "Conversation"),
+    "rev_stored": ("What is stored of how it answered", "Ce qui est gardé de la façon dont il a répondu"),
+    "rev_correct": ("Write the correct answer", "Écrire la bonne réponse"),
+    "rev_test_set": ("Add to test set", "Ajouter au jeu de tests"),
+    "rev_expected_source": ("Expected source (optional)", "Source attendue (facultatif)"),
+    "rev_note": ("Note", "Note"),
+    "rev_mark": ("Mark reviewed", "Marquer comme revue"),
+    "rev_done": ("Done.", "Fait."),
+    "rev_open_doc": ("Open the documents (Knowledge page)", "Ouvrir les documents (page Connaissances)"),
 }
 
 

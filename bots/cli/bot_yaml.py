@@ -1,6 +1,7 @@
 """A bot as a readable YAML file, so it can live in git: its spec (provider keys left out:
-they stay on the server), the names of its documents and its test sets (the measure of the
-bot travels with it)."""
+they stay on the server), the names of its documents, its test sets (the measure of the
+bot travels with it) and its corrected answers (question, paraphrases, answer, sources, enabled;
+not their hit counts, which belong to the server they were counted on)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ class BotFileError(Exception):
     pass
 
 
-def dump(bot: Bot, documents: list[Document], test_sets: dict[str, list[dict]] | None = None) -> str:
+def dump(
+    bot: Bot,
+    documents: list[Document],
+    test_sets: dict[str, list[dict]] | None = None,
+    corrected_answers: list[dict] | None = None,
+) -> str:
     spec = {k: v for k, v in bot.spec.items() if k != "name"}
     if isinstance(spec.get("model"), dict):
         spec["model"] = {k: v for k, v in spec["model"].items() if k != "api_key"}
@@ -30,6 +36,8 @@ def dump(bot: Bot, documents: list[Document], test_sets: dict[str, list[dict]] |
     }
     if test_sets:
         data["test_sets"] = test_sets
+    if corrected_answers:
+        data["corrected_answers"] = corrected_answers
     header = (
         f"# Prompteur bot {bot.id}. Import with `prompteur bot import FILE`.\n"
         "# Provider API keys are not exported; set them on the server.\n"
@@ -52,4 +60,7 @@ def load(text: str) -> dict:
     sets = data.get("test_sets", {})
     if not isinstance(sets, dict) or not all(isinstance(v, list) for v in sets.values()):
         raise BotFileError("`test_sets` must map each set's name to a list of cases.")
+    answers = data.get("corrected_answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+        raise BotFileError("`corrected_answers` must be a list of {question, answer, paraphrases, sources}.")
     return data

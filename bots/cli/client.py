@@ -21,6 +21,7 @@ from bots.schemas.conversations import (
     HandoffList,
     Stats,
 )
+from bots.schemas.corrected_answers import CorrectedAnswer, CorrectedAnswerList, CsvImported
 from bots.schemas.evaluation import (
     AddedCase,
     ExportedSet,
@@ -47,6 +48,7 @@ from bots.schemas.knowledge import (
     UploadResult,
 )
 from bots.schemas.playground import Comparison, PlaygroundReply, VersionFailure
+from bots.schemas.review import AddedToTestSet, CorrectedFromReview, ReviewDetail, ReviewInbox
 from bots.schemas.server import ServerSettings
 from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.schemas.web_sources import (
@@ -465,3 +467,77 @@ class AdminClient:
     def web_sync_history(self, bot_id: str, source_id: str) -> list[WebSync]:
         body = self.request("GET", f"/admin/bots/{bot_id}/web-sources/{source_id}/syncs")
         return self._parse(SyncHistory, body).syncs
+
+    # --- corrected answers (issue #14) ---
+    def corrected_answers(self, bot_id: str, search: str = "", limit: int = 200) -> list[CorrectedAnswer]:
+        params = {"q": search, "limit": limit}
+        body = self.request("GET", f"/admin/bots/{bot_id}/corrected-answers", params=params)
+        return self._parse(CorrectedAnswerList, body).answers
+
+    def all_corrected_answers(self, bot_id: str) -> list[CorrectedAnswer]:
+        body = self.request("GET", f"/admin/bots/{bot_id}/corrected-answers/export", params={"format": "json"})
+        return self._parse(CorrectedAnswerList, body).answers
+
+    def add_corrected_answer(
+        self,
+        bot_id: str,
+        question: str,
+        answer: str,
+        paraphrases: list[str] | None = None,
+        sources: list[dict] | None = None,
+    ) -> CorrectedAnswer:
+        body = {"question": question, "answer": answer, "paraphrases": paraphrases or [], "sources": sources or []}
+        return self._parse(CorrectedAnswer, self.request("POST", f"/admin/bots/{bot_id}/corrected-answers", json=body))
+
+    def edit_corrected_answer(self, bot_id: str, answer_id: str, **fields) -> CorrectedAnswer:
+        path = f"/admin/bots/{bot_id}/corrected-answers/{answer_id}"
+        return self._parse(CorrectedAnswer, self.request("PATCH", path, json=fields))
+
+    def delete_corrected_answer(self, bot_id: str, answer_id: str) -> None:
+        self.request("DELETE", f"/admin/bots/{bot_id}/corrected-answers/{answer_id}")
+
+    def replace_corrected_answers(self, bot_id: str, answers: list[dict]) -> CsvImported:
+        """All of the bot's corrected answers become `answers` (a bot import)."""
+        body = {"answers": answers}
+        return self._parse(CsvImported, self.request("PUT", f"/admin/bots/{bot_id}/corrected-answers", json=body))
+
+    def import_corrected_answers_csv(self, bot_id: str, text: str) -> CsvImported:
+        """New rows are created, rows with one of the bot's ids updated; all or nothing."""
+        path = f"/admin/bots/{bot_id}/corrected-answers/import"
+        body = self.request("POST", path, content=text.encode("utf-8"), headers={"content-type": "text/csv"})
+        return self._parse(CsvImported, body)
+
+    def export_corrected_answers_csv(self, bot_id: str) -> str:
+        # The CSV comes whole from the server (the import's format); errors are JSON as usual.
+        path = f"/admin/bots/{bot_id}/corrected-answers/export"
+        try:
+            response = self._http.request("GET", path, params={"format": "csv"})
+        except httpx.HTTPError as err:
+            raise ClientError(f"Cannot export from the server at {self.base_url}: {err}") from err
+        if response.status_code >= 400:
+            self.request("GET", path, params={"format": "json"})  # raises the server's error as usual
+        return response.text
+
+    # --- the review inbox (issue #14) ---
+    def review_inbox(self, bot_id: str, limit: int = 50, offset: int = 0, **filters) -> ReviewInbox:
+        """filters: reason (a list), version, since, until, channel, language."""
+        params = {"limit": limit, "offset": offset, **{k: v for k, v in filters.items() if v not in (None, [], "")}}
+        return self._parse(ReviewInbox, self.request("GET", f"/admin/bots/{bot_id}/review", params=params))
+
+    def review_item(self, bot_id: str, message_id: str) -> ReviewDetail:
+        return self._parse(ReviewDetail, self.request("GET", f"/admin/bots/{bot_id}/review/{message_id}"))
+
+    def review_correct(self, bot_id: str, message_id: str, answer: str, **fields) -> CorrectedFromReview:
+        body = {"answer": answer, **fields}
+        path = f"/admin/bots/{bot_id}/review/{message_id}/correct"
+        return self._parse(CorrectedFromReview, self.request("POST", path, json=body))
+
+    def review_test_case(
+        self, bot_id: str, message_id: str, set_name: str, expected_source: str | None = None
+    ) -> AddedToTestSet:
+        body = {"set": set_name, **({"expected_source": expected_source} if expected_source else {})}
+        path = f"/admin/bots/{bot_id}/review/{message_id}/test-case"
+        return self._parse(AddedToTestSet, self.request("POST", path, json=body))
+
+    def review_mark(self, bot_id: str, message_id: str, note: str = "") -> None:
+        self.request("POST", f"/admin/bots/{bot_id}/review/{message_id}/reviewed", json={"note": note})

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bots.cli import gaps, web
+from bots.cli import answers, gaps, web
 from bots.cli.client import AdminClient, ClientError
 from bots.cli.experiments import experiment_parsers
 from bots.schemas.bots import Bot
@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     web.add_commands(kb, _client)
     _eval_parser(sub)
     gaps.add_parser(sub, lambda: _client())
+    answers.add_parser(sub, _client)
     return p
 
 
@@ -144,7 +145,11 @@ def _bot_export(args) -> int:
     client = _client()
     bot = client.resolve_bot(args.bot)
     sets = {s.name: client.export_test_set(bot.id, s.name).cases for s in client.test_sets(bot.id).sets}
-    sys.stdout.write(dump(bot, client.documents(bot.id), sets))
+    answers = [
+        a.model_dump(include={"question", "paraphrases", "answer", "sources", "enabled"})
+        for a in reversed(client.all_corrected_answers(bot.id))
+    ]
+    sys.stdout.write(dump(bot, client.documents(bot.id), sets, answers))
     return 0
 
 
@@ -164,6 +169,12 @@ def _bot_import(args) -> int:
         bot = client.create_bot(data["name"], language=data.get("language", "en"), spec=data.get("spec", {}), **extra)
     print(json.dumps({"id": bot.id}))
     _import_test_sets(client, bot, data.get("test_sets") or {})
+    if "corrected_answers" in data:
+        # The file is the truth for the bot's corrected answers, as for its test sets.
+        try:
+            client.replace_corrected_answers(bot.id, data.get("corrected_answers") or [])
+        except ClientError as err:
+            raise ClientError(f"corrected answers: {err}") from None
     listed = [str(d) for d in data.get("documents", [])]
     if not listed:
         return 0

@@ -16,6 +16,10 @@ model at all (the default with the bundled 135M model, which contradicts its pas
   heading (`extractive.compose`), streamed sentence by sentence; cites the passages quoted;
   reason "grounded", usage zero. Nothing quotable within `answer.max_chars`: the fallback +
   hand-off offer, marked fallback, reason "no_quotable_passage".
+- a corrected answer matches (`corrections`: scored by the caller, decided in
+  `bots.core.corrections`): its approved text, word for word, citing its sources; no
+  retrieval, no model; reason "corrected", style "corrected". Close but below the bot's
+  threshold (or in another language than the answer's): it is the top passage instead.
 - small talk with an extractive bot: the persona's greeting, as written by the support team
   (no model writes a word; a greeting fits "hello" and is harmless after "thanks").
 - grounded answer: the model's text, cleaned (markers stripped, invented links dropped,
@@ -62,6 +66,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bots.core import corrections as corrected
 from bots.core import extractive
 from bots.core.answer_text import StreamGuard, citation_dict, cited_passages, passage_links, settled_sentences
 from bots.core.errors import DomainError, RetrievalFailed
@@ -94,6 +99,7 @@ class Debug:
     # "grounded" | "no_relevant_passage" | "small_talk" | "model_fallback" (the model said
     # it does not know, or nothing) | "withheld" (the answer leaked instructions: replaced)
     # | "no_quotable_passage" (an extractive answer found nothing to quote within max_chars)
+    # | "corrected" (a corrected answer, word for word)
     reason: str
     language: str | None
     hits: list[Hit]
@@ -109,6 +115,8 @@ class Debug:
     guard: dict | None = None
     # The bundled 135M model wrote this answer: demo quality, which the builder says.
     demo_model: bool = False
+    # The corrected answer given word for word: {"id", "score"}; None otherwise.
+    corrected: dict | None = None
 
 
 @dataclass
@@ -339,14 +347,21 @@ def answer_stream(
     retrieve: Retrieve,
     model: ChatModel | None,
     embedding_model: str | None = None,
+    corrections: Sequence[corrected.Match] = (),
 ) -> Iterator[Event]:
     """The answer as events (see the module docstring for what each case gives).
     `embedding_model` (the bot's) picks the default relevance threshold. `model` may be None
-    for a bot whose answers are extractive: it is never called."""
+    for a bot whose answers are extractive: it is never called. `corrections`: the bot's
+    corrected answers scored against the question (any order)."""
     started = time.monotonic()
     yield Start()
+    language = answer_language(spec, question, history)
+    decision = corrected.decide(spec, corrections, language=language, embedding_model=embedding_model)
+    if decision.direct:
+        yield from _corrected_answer(decision.direct, language, started)
+        return
     try:
-        hits = _retrieve(spec, question, retrieve)
+        hits = decision.passages + _retrieve(spec, question, retrieve)
     except RetrievalFailed as error:
         yield Failed(error, "", _ms(started))
         return
@@ -478,6 +493,21 @@ def answer_stream(
     )
 
 
+def _corrected_answer(match: corrected.Match, language: str, started: float) -> Iterator[Event]:
+    for piece in _pieces(match.answer):
+        yield Delta(piece)
+    yield Citations(corrected.citations(match))
+    debug = Debug(
+        reason="corrected",
+        language=language,
+        hits=[],
+        passages=[],
+        style="corrected",
+        corrected={"id": match.id, "score": round(match.score, 4)},
+    )
+    yield Done(Usage(), False, False, _ms(started), match.answer, debug)
+
+
 def answer(
     spec: BotSpec,
     question: str,
@@ -486,12 +516,19 @@ def answer(
     retrieve: Retrieve,
     model: ChatModel | None,
     embedding_model: str | None = None,
+    corrections: Sequence[corrected.Match] = (),
 ) -> Answer:
     """The whole answer at once: `answer_stream()` collected. Raises the `DomainError` a
     stream would end with (`Failed.error`)."""
     citations: list[dict] = []
     for event in answer_stream(
-        spec, question, history, retrieve=retrieve, model=model, embedding_model=embedding_model
+        spec,
+        question,
+        history,
+        retrieve=retrieve,
+        model=model,
+        embedding_model=embedding_model,
+        corrections=corrections,
     ):
         if isinstance(event, Citations):
             citations = event.citations

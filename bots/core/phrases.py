@@ -39,6 +39,10 @@ _PHRASES = {
         "fix it in the builder.",
         "invalid_spec": "The bot spec is not valid: {problems}.",
         "invalid_request": "The request is not valid: {problems}",
+        # corrected answers and the review inbox (issue #14)
+        "corrected_answer_not_found": "This bot has no corrected answer {id}.",
+        "invalid_corrected_answer": "The corrected answer is not valid: {problem}.",
+        "review_item_not_found": "This bot has no answer {id} to review.",
     },
     "fr": {
         "fallback": "Désolé, je n'ai pas cette information.",

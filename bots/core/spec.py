@@ -153,6 +153,58 @@ class RetrievalSettings(_Strict):
         return DEFAULT_MIN_RELEVANCE.get(embedding_model or "", FALLBACK_MIN_RELEVANCE)
 
 
+# Corrected answers (bots/core/corrections.py): a question whose best cosine similarity to a
+# corrected answer's question or paraphrases reaches `threshold` gets the approved text, no
+# model; between `floor` and the threshold the closest ones become the top passages.
+# Defaults per embedding model, chosen with benchmarks/corrected_answers.py on the COVID FAQ
+# paraphrase pairs and hard negatives: MiniLM at 0.82 is the lowest threshold at which none
+# of 244 hard negatives gets the answer (0.76: 1 of 244); 38% of paraphrases get it word for
+# word there, and 80% are above the 0.60 floor, so they reach the model as the top passage.
+# e5-small (cosines sit high: unrelated text near 0.8): 0.96 is where no English hard
+# negative gets the answer (25% of paraphrases do); in French, where the FAQ has near-duplicate
+# entries, a question's nearest OTHER entry still reaches 0.96 for 3% of questions (quick run).
+DEFAULT_CORRECTION_THRESHOLD = {"all-MiniLM-L6-v2": 0.82, "multilingual-e5-small": 0.96}
+DEFAULT_CORRECTION_FLOOR = {"all-MiniLM-L6-v2": 0.60, "multilingual-e5-small": 0.90}
+FALLBACK_CORRECTION_THRESHOLD = 0.9
+FALLBACK_CORRECTION_FLOOR = 0.7
+
+
+class CorrectionSettings(_Strict):
+    enabled: bool = True
+    # None: the calibrated default of the bot's embedding model.
+    threshold: float | None = Field(None, ge=-1.0, le=1.0)
+    floor: float | None = Field(None, ge=-1.0, le=1.0)
+    # How many close corrected answers (below the threshold) become top passages.
+    passages: int = Field(2, ge=0, le=5)
+
+    def threshold_for(self, embedding_model: str | None) -> float:
+        if self.threshold is not None:
+            return self.threshold
+        return DEFAULT_CORRECTION_THRESHOLD.get(embedding_model or "", FALLBACK_CORRECTION_THRESHOLD)
+
+    def floor_for(self, embedding_model: str | None) -> float:
+        if self.floor is not None:
+            return self.floor
+        return DEFAULT_CORRECTION_FLOOR.get(embedding_model or "", FALLBACK_CORRECTION_FLOOR)
+
+
+# The review inbox lists a grounded answer as "low score" when its best passage's dense
+# similarity is below this (the gate's default threshold plus a margin, per embedding model).
+DEFAULT_LOW_SCORE = {"all-MiniLM-L6-v2": 0.50, "multilingual-e5-small": 0.88}
+FALLBACK_LOW_SCORE = 0.45
+
+
+class ReviewSettings(_Strict):
+    # Customers' e-mail addresses and phone numbers masked in the review inbox and exports.
+    mask_contacts: bool = False
+    low_score: float | None = Field(None, ge=-1.0, le=1.0)
+
+    def low_score_for(self, embedding_model: str | None) -> float:
+        if self.low_score is not None:
+            return self.low_score
+        return DEFAULT_LOW_SCORE.get(embedding_model or "", FALLBACK_LOW_SCORE)
+
+
 class AnswerSettings(_Strict):
     """How answers are written. "extractive": quoted from the passages, no model writes a
     word (the bundled 135M model contradicts its passages and invents fees); "generative":
@@ -260,6 +312,8 @@ class BotSpec(_Strict):
     model: ModelSettings = Field(default_factory=ModelSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    corrections: CorrectionSettings = Field(default_factory=CorrectionSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)

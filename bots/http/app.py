@@ -20,11 +20,13 @@ from bots.http.routes import (
     admin_knowledge,
     admin_server,
     admin_versions,
+    corrected_answers,
     eval_cases,
     evaluation,
     experiments,
     openai_compat,
     public_chat,
+    review,
     web_sources,
     widget,
 )
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(experiments.router)
     app.include_router(admin_analytics.router)
     app.include_router(web_sources.router)
+    app.include_router(corrected_answers.router)
+    app.include_router(review.router)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:

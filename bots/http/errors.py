@@ -42,6 +42,8 @@ STATUS: dict[str, int] = {
     "test_set_not_found": 404,
     "eval_run_not_found": 404,
     "handoff_not_found": 404,
+    "corrected_answer_not_found": 404,
+    "review_item_not_found": 404,
     # the state forbids it
     "not_published": 409,
     "invalid_stored_spec": 409,
@@ -59,6 +61,7 @@ STATUS: dict[str, int] = {
     "invalid_request": 422,
     "invalid_spec": 422,
     "invalid_test_cases": 422,
+    "invalid_corrected_answer": 422,
     "contact_missing": 422,
     "no_files": 422,
     "unknown_embedding_model": 422,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,8 +48,10 @@ class Debug(BaseModel):
     prompt_tokens_estimate: int | None
     latency_ms: int
     fallback: bool
-    # "extractive": quoted from the passages, no model; "generative": the model wrote it.
-    style: Literal["extractive", "generative"] | None = None
+    # "extractive": quoted from the passages, no model; "generative": the model wrote it;
+    # "corrected": a corrected answer, word for word (`corrected` says which and how close).
+    style: Literal["extractive", "generative", "corrected"] | None = None
+    corrected: dict[str, Any] | None = None
     guard: GuardAction | None = None  # None: the guard found nothing, or is off
     # The bot's model is the bundled demo one and it wrote the answer: the builder says so.
     demo_model: bool = False

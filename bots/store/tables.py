@@ -101,6 +101,9 @@ class BotVersion(Base):
     override_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     # What the gate measured ({"pass_rate", "run_id", "refusals"}); None: no gate ran.
     gate: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The corrected answers it was published with (bots/corrected_answers.py snapshot()):
+    # edits after publishing reach the draft only. None: published before they existed.
+    corrected_answers: Mapped[list | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     __table_args__ = (UniqueConstraint("bot_id", "number", name="uq_bot_versions_bot_number"),)
 
@@ -160,7 +163,11 @@ class Message(Base):
     request_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     reply_to: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
-    __table_args__ = (UniqueConstraint("conversation_id", "request_key", name="uq_messages_request_key"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "request_key", name="uq_messages_request_key"),
+        # The review inbox walks a bot's answers newest first and stops early (bots/review.py).
+        Index("ix_messages_bot_role_created", "bot_id", "role", "created_at"),
+    )
 
 
 class Feedback(Base):
@@ -367,3 +374,41 @@ class WebSync(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# --- Corrected answers and the review inbox (issue #14) ------------------------------------
+
+
+class CorrectedAnswer(Base):
+    """An answer the support team approved for a question and its paraphrases, per bot;
+    reused word for word when a customer's question is close enough (bots/corrected_answers.py)."""
+
+    __tablename__ = "corrected_answers"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cor"))
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    paraphrases: Mapped[list] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list] = mapped_column(JSON, default=list)  # [{"source": str, "page": int | None}]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    hit_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(60), default="admin")  # "admin" until accounts exist
+    updated_by: Mapped[str] = mapped_column(String(60), default="admin")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
+
+
+class ReviewAction(Base):
+    """What a reviewer did with an answer in the review inbox, and who and when: "reviewed"
+    (it leaves the queue), "corrected", "added_to_test_set"."""
+
+    __tablename__ = "review_actions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. {"corrected_answer_id": ...}
+    actor: Mapped[str] = mapped_column(String(60), default="admin")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bots.core.errors import DomainError, validation_problems
 from bots.core.spec import BotSpec
 from bots.store import tables as t
+from bots.store.corrected_answers import snapshot
 
 DRAFT = "draft"
 
@@ -80,8 +81,15 @@ def publish(
 ) -> t.BotVersion:
     spec = spec_model(bot, bot.spec)  # refuse to publish what could not be served
     number = (session.scalar(select(func.max(t.BotVersion.number)).where(t.BotVersion.bot_id == bot.id)) or 0) + 1
+    # The corrected answers are frozen with the spec: editing one later changes the draft only.
     row = t.BotVersion(
-        bot_id=bot.id, number=number, spec=spec.stored_json(), note=note, override_note=override_note, gate=gate
+        bot_id=bot.id,
+        number=number,
+        spec=spec.stored_json(),
+        note=note,
+        override_note=override_note,
+        gate=gate,
+        corrected_answers=snapshot(session, bot.id),
     )
     session.add(row)
     bot.published_version = number

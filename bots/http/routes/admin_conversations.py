@@ -12,12 +12,14 @@ from pydantic import Field
 
 from bots.chat import Question, Reply
 from bots.core.errors import DomainError
+from bots.core.masking import mask_contacts
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.request_values import DbInt, RequestBody
 from bots.schemas.conversations import ConversationDetail, ConversationList, ExportedMessages, HandoffList, Stats
 from bots.schemas.handoffs import HandoffStatus
 from bots.schemas.playground import Comparison, Debug, DebugHit, PlaygroundReply
 from bots.store import conversations as conv
+from bots.store.versions import spec_model
 
 router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: conversations"])
 
@@ -77,6 +79,12 @@ def list_handoffs(
 )
 def export(bot: BotDep, session: DbSession, f: FiltersDep, format: Literal["csv", "json"] = "json"):
     rows = conv.export_rows(session, bot.id, f)
+    if spec_model(bot, bot.spec).review.mask_contacts:
+        # The bot's setting: customers' e-mail addresses and phone numbers stay out of exports.
+        for row in rows:
+            row["content"] = mask_contacts(row["content"] or "")
+            if row["feedback_comment"]:
+                row["feedback_comment"] = mask_contacts(row["feedback_comment"])
     if format == "json":
         return {"messages": rows}
     return Response(
@@ -137,6 +145,7 @@ def _debug(reply: Reply) -> Debug:
             "style": d.style if d else None,
             "guard": d.guard if d else None,
             "demo_model": d.demo_model if d else False,
+            "corrected": d.corrected if d else None,
         }
     )
 

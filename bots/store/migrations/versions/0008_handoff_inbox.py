@@ -1,7 +1,7 @@
 """handoff inbox: status, assignee and the e-mails and webhooks sent about a hand-off
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 
 A hand-off request becomes an inbox item (new, assigned, answered, closed); each e-mail or
 webhook sent about it is a row, so a failed delivery is recorded and shown.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,91 @@
+"""Corrected answers in the answer pipeline: pure decisions on matches someone else scored.
+
+A corrected answer is a question (plus paraphrases) and the answer the support team approved,
+per bot. `bots.corrected_answers` embeds them with the bot's embedding model and scores a
+customer's question against each (best cosine over question and paraphrases); this module
+decides what the scores mean:
+
+- the best match at or above the bot's threshold is the answer, word for word, with its
+  sources as citations, and no model is called — unless it is written in another language
+  than the answer must be in (the persona's language rules win): then it is only a passage,
+  which a generative model can translate and an extractive answer still quotes;
+- matches between the floor and the threshold become the top passages ("Q: …\\nA: …", the
+  shape the extractive composer quotes an FAQ entry in), ahead of the documents' hits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bots.core.answer_text import snippet
+from bots.core.language import detect_language
+from bots.core.spec import BotSpec
+from knowledge.documents import Hit
+
+# Chunk ids of corrected answers given as passages: never a document chunk's id.
+CHUNK_PREFIX = "corrected:"
+SOURCE_LABEL = "Corrected answer"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A corrected answer and how close the customer's question is to it (cosine, -1..1)."""
+
+    id: str
+    question: str
+    answer: str
+    score: float
+    sources: list[dict] = field(default_factory=list)  # [{"source": str, "page": int | None}]
+
+
+@dataclass
+class Decision:
+    direct: Match | None  # answer with this, no model
+    passages: list[Hit]  # else: put these first
+
+
+def decide(spec: BotSpec, matches: Sequence[Match], *, language: str, embedding_model: str | None) -> Decision:
+    settings = spec.corrections
+    if not settings.enabled or not matches:
+        return Decision(None, [])
+    ranked = sorted(matches, key=lambda m: m.score, reverse=True)
+    best = ranked[0]
+    if best.score >= settings.threshold_for(embedding_model) and same_language(best.answer, language):
+        return Decision(best, [])
+    floor = settings.floor_for(embedding_model)
+    close = [m for m in ranked if m.score >= floor][: settings.passages]
+    return Decision(None, [as_passage(m) for m in close])
+
+
+def same_language(text: str, language: str) -> bool:
+    """Short answers often have no detectable language: those are taken as they are."""
+    detected = detect_language(text)
+    return detected is None or detected == language
+
+
+def as_passage(match: Match) -> Hit:
+    source = match.sources[0] if match.sources else {}
+    return Hit(
+        chunk_id=CHUNK_PREFIX + match.id,
+        score=1.0 + match.score,  # fused scores are rank-based and below 1: these stay first
+        dense_score=match.score,
+        text=f"Q: {match.question}\nA: {match.answer}",
+        source=source.get("source") or SOURCE_LABEL,
+        page=source.get("page"),
+    )
+
+
+def citations(match: Match) -> list[dict]:
+    """The corrected answer's own sources; none given: the corrected answer itself."""
+    if not match.sources:
+        return [{"source": SOURCE_LABEL, "page": None, "chunk_id": CHUNK_PREFIX + match.id, "snippet": ""}]
+    return [
+        {
+            "source": s["source"],
+            "page": s.get("page"),
+            "chunk_id": CHUNK_PREFIX + match.id,
+            "snippet": snippet(match.answer),
+        }
+        for s in match.sources
+    ]
