@@ -734,6 +734,65 @@ S: dict[str, tuple[str, str]] = {
         "Write why before publishing anyway.",
         "Écrivez pourquoi avant de publier quand même.",
     ),
+    # first-run setup and connection test (issue #12 part 4, issue #15)
+    "setup_title": ("First, which model answers your customers?", "D'abord : quel modèle répond à vos clients ?"),
+    "setup_intro": (
+        "You can change this later for each bot on the Settings page.",
+        "Vous pourrez le changer ensuite pour chaque bot dans la page Réglages.",
+    ),
+    "setup_which_model": ("Model", "Modèle"),
+    "setup_choice_offline": ("Offline (built in)", "Hors ligne (intégré)"),
+    "setup_choice_offline_help": (
+        "Answers are quoted from your documents; nothing leaves this machine and no key is needed.",
+        "Les réponses citent vos documents ; rien ne quitte cette machine, aucune clé n'est nécessaire.",
+    ),
+    "setup_choice_openai": ("OpenAI", "OpenAI"),
+    "setup_choice_openai_help": (
+        "The model writes answers from your documents; needs an OpenAI API key.",
+        "Le modèle rédige les réponses à partir de vos documents ; il faut une clé d'API OpenAI.",
+    ),
+    "setup_choice_openai_compatible": ("Another server (Ollama, vLLM…)", "Un autre serveur (Ollama, vLLM…)"),
+    "setup_choice_openai_compatible_help": (
+        "Any server that speaks the OpenAI chat API, at the address you give.",
+        "Tout serveur qui parle l'API de chat d'OpenAI, à l'adresse que vous indiquez.",
+    ),
+    "setup_openai_key_help": (
+        "Leave empty if the server already has OPENAI_API_KEY set.",
+        "Laissez vide si le serveur a déjà OPENAI_API_KEY.",
+    ),
+    "setup_base_url_help": (
+        "The address of its OpenAI-compatible API, usually ending in /v1.",
+        "L'adresse de son API compatible OpenAI, qui finit en général par /v1.",
+    ),
+    "setup_compatible_key_help": (
+        "Only if that server asks for one.",
+        "Seulement si ce serveur en demande une.",
+    ),
+    "setup_base_url_required": (
+        "Give the server's address (its base URL) first.",
+        "Indiquez d'abord l'adresse du serveur (son URL de base).",
+    ),
+    "setup_nothing_to_test": (
+        "Nothing to test: no model is called, answers quote your documents.",
+        "Rien à tester : aucun modèle n'est appelé, les réponses citent vos documents.",
+    ),
+    "setup_test": ("Test connection", "Tester la connexion"),
+    "setup_testing": ("Sending one question to the model…", "Envoi d'une question au modèle…"),
+    "setup_test_ok": ("{model} answered in {ms} ms:", "{model} a répondu en {ms} ms :"),
+    "setup_empty_reply": ("(an empty reply)", "(une réponse vide)"),
+    "setup_test_failed": (
+        "The model did not answer. The server's exact error:",
+        "Le modèle n'a pas répondu. L'erreur exacte du serveur :",
+    ),
+    "setup_continue": ("Continue", "Continuer"),
+    "setup_model_chosen": ("New bots answer with: {model}.", "Les nouveaux bots répondent avec : {model}."),
+    "settings_test": ("Test connection", "Tester la connexion"),
+    "timeout_help": (
+        "How long to wait for the model. Empty: 120 s for the bundled model (a small machine answers "
+        "one question at a time), 30 s for other providers.",
+        "Combien de temps attendre le modèle. Vide : 120 s pour le modèle fourni (une petite machine "
+        "répond à une question à la fois), 30 s pour les autres.",
+    ),
 }
 
 

@@ -42,6 +42,7 @@ from bots.schemas.knowledge import (
     UploadResult,
 )
 from bots.schemas.playground import Comparison, PlaygroundReply, VersionFailure
+from bots.schemas.providers import ProviderTest
 from bots.schemas.server import ServerSettings
 from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.settings import Settings
@@ -331,3 +332,11 @@ class AdminClient:
 
     def gate(self, bot_id: str) -> GateSettings:
         return self._parse(GateSettings, self.request("GET", f"/admin/bots/{bot_id}/gate"))
+
+    # --- first-run setup: does a model answer? ---
+    def test_provider(self, model: dict, bot_id: str | None = None) -> ProviderTest:
+        """One real request with these model settings (provider, model, base_url, api_key,
+        timeout_s), sent by the server; nothing is saved. With `bot_id`, a masked api_key
+        stands for that bot's saved key."""
+        params = {"bot_id": bot_id} if bot_id else None
+        return self._parse(ProviderTest, self.request("POST", "/admin/providers/test", json=model, params=params))

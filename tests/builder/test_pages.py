@@ -60,6 +60,9 @@ def texts(at: AppTest) -> str:
 def test_newcomer_path(ui_env, model):
     client = ui_env
     at = app()
+    # First run: the setup asks which model answers; the offline default goes straight on.
+    at.button(key="setup_continue").click()
+    at.run()
     assert at.info and "No bot yet" in at.info[0].value
 
     at.text_input(key="create_name").input("Shop help")
@@ -109,7 +112,9 @@ def test_newcomer_path(ui_env, model):
     limits = at.table[0].value
     assert "Longest customer message (characters)" in limits.iloc[:, 0].tolist()
     assert "2000" in limits.iloc[:, 1].tolist(), "the server's own limit is shown, not a guess"
+    assert not [w for w in at.text_input if w.key == f"set_base_url_{bid}"], "the bundled model has no base URL"
     at.selectbox(key=f"set_provider_{bid}").select("openai_compatible")
+    at.run()
     at.text_input(key=f"set_model_{bid}").input("scripted")
     at.text_input(key=f"set_base_url_{bid}").input(model.base_url)
     at.text_input(key=f"set_key_{bid}_0").input("sk-provider-secret")
@@ -196,6 +201,8 @@ def test_french_interface_and_yaml_round_trip(ui_env):
     at = app()
     at.session_state["lang"] = "fr"
     at.run()
+    at.button(key="setup_continue").click()  # first run: the offline default
+    at.run()
     at.text_input(key="create_name").input("Mairie")
     at.selectbox(key="create_template").select("public_service")
     at.selectbox(key="create_language").select("fr")
@@ -240,7 +247,9 @@ def test_answer_style_guard_and_demo_quality(ui_env, model):
     assert "Demo quality" in texts(at), "the bundled model now writes: a demo, not for customers"
 
     # A model of one's own (the scripted one) that invents a fee: the guard replaces it.
+    assert not [w for w in at.text_input if w.key == f"set_base_url_{bid}"], "the bundled model has no base URL"
     at.selectbox(key=f"set_provider_{bid}").select("openai_compatible")
+    at.run()
     at.text_input(key=f"set_model_{bid}").input("scripted")
     at.text_input(key=f"set_base_url_{bid}").input(model.base_url)
     at.selectbox(key=f"set_answer_guard_{bid}").select("replace")
