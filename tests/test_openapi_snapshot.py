@@ -28,6 +28,7 @@ ALTERNATIVE_BODIES = {
     ("post", "/v1/bots/{bot_id}/chat"): "text/event-stream",  # stream=true
     ("post", "/v1/chat/completions"): "text/event-stream",  # stream=true
     ("get", "/admin/bots/{bot_id}/export"): "text/csv",  # format=csv, a file download
+    ("post", "/admin/bots/{bot_id}/playground"): "text/event-stream",  # stream=true
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -340,3 +341,44 @@ class AdminClient:
         stands for that bot's saved key."""
         params = {"bot_id": bot_id} if bot_id else None
         return self._parse(ProviderTest, self.request("POST", "/admin/providers/test", json=model, params=params))
+
+    # --- the playground, streamed ---
+    def playground_stream(
+        self, bot_id: str, message: str, version: str | int = "draft", conversation_id: str | None = None
+    ) -> Iterator[tuple[str, dict]]:
+        """(event, data) pairs as the server sends them: start, delta*, then done (its data is
+        a PlaygroundReply) or error ({code, message, detail}). A refusal before the stream
+        starts (no such bot, message too long, server down) raises ClientError."""
+        body: dict = {"message": message, "version": version, "stream": True}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        path = f"/admin/bots/{bot_id}/playground"
+        try:
+            with self._http.stream("POST", path, json=body, timeout=ASK_TIMEOUT_S) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for(response)
+                event = "message"
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        yield event, json.loads(line[5:])
+        except httpx.ConnectError as err:
+            raise ClientError(
+                f"Cannot reach the Prompteur server at {self.base_url}: is it running? "
+                "Start it with `prompteur serve` (or `make run`)."
+            ) from err
+        except httpx.TransportError as err:
+            raise ClientError(f"The answer stream from {self.base_url} broke off ({type(err).__name__}).") from err
+
+
+def _raise_for(response: httpx.Response) -> None:
+    """The server's own error sentence as a ClientError (a status >= 400 was answered)."""
+    try:
+        error = response.json()["error"]
+        raise ClientError(error["message"], response.status_code, error.get("code"))
+    except (ValueError, KeyError, TypeError):
+        raise ClientError(
+            f"The server answered {response.status_code}: {response.text[:300]}", response.status_code
+        ) from None
