@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 import yaml
 
-from builder import api, first_run, templates
+from builder import api, bot_path, first_run, templates
 from builder.i18n import labeller, t, ui_language
 
 st.header(t("page_bots"))
@@ -103,6 +103,7 @@ st.dataframe(rows, hide_index=True, width="stretch", key="bots_table")
 
 bot = next((b for b in bots if b.id == st.session_state.get("bot_id")), bots[0])
 st.subheader(t("selected_bot", name=bot.name))
+bot_path.show(bot)
 c1, c2, c3 = st.columns(3)
 with c1:
     if st.button(t("duplicate"), key="duplicate", help=t("duplicate_help")):
