@@ -135,9 +135,15 @@ class KnowledgeBase:
     def stored_path(self, doc: t.Document) -> Path:
         return self._uploads / doc.bot_id / doc.stored_name
 
-    def ingest(self, doc_id: str, progress: Progress = lambda done, total: None) -> None:
+    def ingest(
+        self,
+        doc_id: str,
+        progress: Progress = lambda done, total: None,
+        stage: Callable[[str], None] = lambda name: None,
+    ) -> None:
         """Load, chunk, embed and index one document as a new version, then make that version
-        the searchable one in a single transaction. Raises LoadError for bad files."""
+        the searchable one in a single transaction. Raises LoadError for bad files.
+        `stage` is told each step as it starts: reading, chunking, embedding, indexing."""
         with self._sessions() as s:
             doc = s.get(t.Document, doc_id)
             if doc is None:
@@ -148,10 +154,13 @@ class KnowledgeBase:
             model, collection, bot_id = bot.embedding_model, bot.vector_collection, bot.id
         self._drop_versions_above(doc_id, new_version - 1, collection)
 
+        stage("reading")
         loaded = self._load(path, source)
+        stage("chunking")
         chunks = chunk_document(loaded, title=Path(source).stem.replace("_", " "))
         ids = [f"{doc_id}-v{new_version}-{c.ordinal}" for c in chunks]
         embedder = self._embedders.get(model)
+        stage("embedding")
         progress(0, len(chunks))
         added: list[str] = []
         try:
@@ -168,6 +177,7 @@ class KnowledgeBase:
                 added += batch_ids
                 progress(start + len(batch), len(chunks))
 
+            stage("indexing")
             with self._sessions.begin() as s:
                 s.add_all(
                     t.Chunk(
