@@ -65,8 +65,14 @@ with left:
     role = st.text_input(t("role"), persona.get("role", ""), key=key("role"), help=t("role_help"))
     company = st.text_input(t("company"), persona.get("company", ""), key=key("company"), help=t("company_help"))
     tone = st.text_input(t("tone"), persona.get("tone", ""), key=key("tone"), help=t("tone_help"))
+    # The one place for the first message: an older spec's widget welcome (set on the Publish
+    # page before) is what customers see, so it is shown here and saved as the greeting.
     greeting = st.text_area(
-        t("greeting"), persona.get("greeting", ""), key=key("greeting"), height=80, help=t("greeting_help")
+        t("greeting"),
+        (raw.get("widget") or {}).get("welcome") or persona.get("greeting", ""),
+        key=key("greeting"),
+        height=80,
+        help=t("greeting_help"),
     )
     st.subheader(t("how_section"))
     instructions = st.text_area(
@@ -156,6 +162,8 @@ draft["fallback"] = {
     },
 }
 draft["language"] = {"mode": mode, "language": language}
+if (raw.get("widget") or {}).get("welcome"):
+    draft["widget"] = {**raw["widget"], "welcome": ""}
 
 with right:
     st.subheader(t("prompt_preview"))
