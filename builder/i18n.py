@@ -793,6 +793,100 @@ S: dict[str, tuple[str, str]] = {
         "Combien de temps attendre le modèle. Vide : 120 s pour le modèle fourni (une petite machine "
         "répond à une question à la fois), 30 s pour les autres.",
     ),
+    # the playground's failed answers: what to change, and where
+    "pg_fix_model_timeout": (
+        "The model took longer than the {seconds} s it is allowed. On the Settings page, raise "
+        "“Timeout (seconds)” or lower “Longest answer (tokens)”, or pick a faster model.",
+        "Le modèle a mis plus que les {seconds} s permises. Dans la page Réglages, augmentez "
+        "« Délai maximal (secondes) » ou baissez « Réponse maximale (tokens) », ou choisissez un modèle plus rapide.",
+    ),
+    "pg_fix_model_unavailable": (
+        "The model could not be reached. On the Settings page, check the provider and its address, "
+        "then use “Test connection”.",
+        "Le modèle est injoignable. Dans la page Réglages, vérifiez le fournisseur et son adresse, "
+        "puis utilisez « Tester la connexion ».",
+    ),
+    "pg_fix_model_auth_failed": (
+        "The provider refused the API key. Enter a valid key on the Settings page.",
+        "Le fournisseur a refusé la clé d'API. Saisissez une clé valide dans la page Réglages.",
+    ),
+    "pg_fix_model_not_configured": (
+        "The model settings are incomplete (provider, address or key). Complete them on the Settings page.",
+        "Les réglages du modèle sont incomplets (fournisseur, adresse ou clé). Complétez-les dans la page Réglages.",
+    ),
+    "pg_fix_model_bad_request": (
+        "The provider refused the question. Check the model name on the Settings page.",
+        "Le fournisseur a refusé la question. Vérifiez le nom du modèle dans la page Réglages.",
+    ),
+    "pg_fix_model_rate_limited": (
+        "The provider is limiting how often it answers. Wait a minute and ask again, or raise your quota with the provider.",
+        "Le fournisseur limite le rythme des réponses. Attendez une minute et reposez la question, ou augmentez votre quota chez lui.",
+    ),
+    "pg_fix_model_stream_interrupted": (
+        "The answer was cut off while it was being written. Ask again; if it keeps happening, check the model server.",
+        "La réponse a été coupée pendant sa rédaction. Reposez la question ; si cela se répète, vérifiez le serveur du modèle.",
+    ),
+    "pg_fix_message_too_long": (
+        "The question is too long for this server. Shorten it.",
+        "La question est trop longue pour ce serveur. Raccourcissez-la.",
+    ),
+    "pg_fix_empty_message": ("The question is empty.", "La question est vide."),
+    "pg_open_settings": ("Open the Settings page", "Ouvrir la page Réglages"),
+    "pg_details": ("Details", "Détails"),
+    "pg_partial": ("What was written before it stopped:", "Ce qui a été écrit avant l'arrêt :"),
+    "pg_failed": ("No answer", "Pas de réponse"),
+    # a new bot's path: persona → knowledge → try it → publish
+    "path_persona": ("1. Persona", "1. Personnalité"),
+    "path_knowledge": ("2. Knowledge", "2. Connaissances"),
+    "path_try": ("3. Try it", "3. Essayer"),
+    "path_publish": ("4. Publish", "4. Publier"),
+    "path_done": ("Done", "Fait"),
+    "path_left": ("To do", "À faire"),
+    "path_next": ("Next step: {step}", "Étape suivante : {step}"),
+    "path_all_done": ("Every step is done: the bot is live.", "Toutes les étapes sont faites : le bot est en ligne."),
+    # Conversations: customers apart from the playground, charts per day
+    "cv_channel_customers": ("Customers", "Clients"),
+    "cv_channel_playground": ("Playground (your tries)", "Bac à sable (vos essais)"),
+    "cv_channel_all": ("All", "Toutes"),
+    "cv_via_widget": ("Website", "Site web"),
+    "cv_via_api": ("API", "API"),
+    "cv_via_openai": ("OpenAI API", "API OpenAI"),
+    "cv_via_playground": ("Playground", "Bac à sable"),
+    "cv_chart_conversations": ("Conversations per day", "Conversations par jour"),
+    "cv_chart_questions": ("Questions per day", "Questions par jour"),
+    "cv_latency_typical": ("typical (half are faster), ms", "habituel (la moitié plus rapides), ms"),
+    "cv_latency_slow": ("slowest 5%, ms", "5 % les plus lents, ms"),
+    # fallback reasons in plain words (the code only in the details)
+    "pg_reason_no_relevant_passage": (
+        "no passage of your documents is close enough to the question",
+        "aucun passage de vos documents n'est assez proche de la question",
+    ),
+    "pg_reason_no_quotable_passage": (
+        "the passages found hold no sentence that answers the question",
+        "les passages trouvés ne contiennent aucune phrase qui réponde à la question",
+    ),
+    "pg_reason_model_fallback": ("the model said it does not know", "le modèle a dit ne pas savoir"),
+    "pg_reason_withheld": (
+        "the model's answer was held back by a safety check",
+        "la réponse du modèle a été retenue par une vérification de sécurité",
+    ),
+    "pg_reason_code": ("Reason code: {code}", "Code de la raison : {code}"),
+    # upload progress per file (issue #15 item 2)
+    "stage_reading": ("reading the file", "lecture du fichier"),
+    "stage_chunking": ("cutting it into passages", "découpage en passages"),
+    "stage_embedding": ("embedding passage {done} of {total}", "vectorisation du passage {done} sur {total}"),
+    "stage_indexing": ("making it searchable", "mise en recherche"),
+    "item_queued": ("waiting its turn", "en attente de son tour"),
+    "item_processing": ("in progress", "en cours"),
+    "item_ready": ("ready", "prêt"),
+    "item_failed": ("failed", "échec"),
+    "item_unchanged": ("unchanged (already indexed)", "inchangé (déjà indexé)"),
+    "item_removed": ("deleted meanwhile", "supprimé entre-temps"),
+    # one place for each setting (issue #15 item 4)
+    "w_welcome_is_greeting": (
+        "The welcome message is the persona's greeting: edit it on the Persona page.",
+        "Le message de bienvenue est celui de la personnalité : modifiez-le dans la page Personnalité.",
+    ),
 }
 
 

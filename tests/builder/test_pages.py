@@ -47,6 +47,15 @@ def goto(at: AppTest, page: str) -> AppTest:
     return at
 
 
+def rerun_until(at: AppTest, shown, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not shown():
+        assert time.monotonic() < deadline, "the page never showed it"
+        time.sleep(1)
+        at.run()
+        assert not at.exception, at.exception
+
+
 def texts(at: AppTest) -> str:
     return "\n".join(
         [m.value for m in at.markdown]
@@ -95,7 +104,9 @@ def test_newcomer_path(ui_env, model):
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert any("ready to answer" in s.value for s in at.success)
+    # The page follows the upload without blocking: the browser reruns its progress panel,
+    # here the test reruns the page until the outcome shows.
+    rerun_until(at, lambda: any("ready to answer" in s.value for s in at.success))
     [doc] = client.documents(bot.id)
     assert doc.status == "ready" and doc.chunks > 0
 
