@@ -591,8 +591,8 @@ S: dict[str, tuple[str, str]] = {
     "unsaved_changes": ("You have unsaved changes.", "Vous avez des modifications non enregistrées."),
     "prompt_preview": ("The system prompt the model gets", "Le prompt système que reçoit le modèle"),
     "prompt_preview_help": (
-        "Updated as you type; the retrieved passages go where the placeholder is.",
-        "Mis à jour pendant la saisie ; les passages trouvés remplacent l'emplacement réservé.",
+        "Updated when you leave a field or press Enter; the retrieved passages go where the placeholder is.",
+        "Mis à jour quand vous quittez un champ ou appuyez sur Entrée ; les passages trouvés remplacent l'emplacement réservé.",
     ),
     "draft_invalid": (
         "This draft cannot be saved yet: {problems}. Fix the field and the preview comes back.",
@@ -886,6 +886,16 @@ S: dict[str, tuple[str, str]] = {
     "w_welcome_is_greeting": (
         "The welcome message is the persona's greeting: edit it on the Persona page.",
         "Le message de bienvenue est celui de la personnalité : modifiez-le dans la page Personnalité.",
+    ),
+    # unsaved persona edits (issue #15 item 3)
+    "unsaved_changes_kept": (
+        "Unsaved changes. They are kept while you visit other pages; save them or discard them.",
+        "Modifications non enregistrées. Elles sont gardées pendant que vous visitez d'autres pages ; enregistrez-les ou abandonnez-les.",
+    ),
+    "discard_changes": ("Discard changes", "Abandonner les modifications"),
+    "unsaved_persona_sidebar": (
+        "Persona: unsaved changes (see the Persona page).",
+        "Personnalité : modifications non enregistrées (voir la page Personnalité).",
     ),
 }
 

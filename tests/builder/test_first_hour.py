@@ -139,3 +139,36 @@ def test_upload_shows_each_file_and_its_step_without_blocking_the_page(ui_env): 
     assert at.text_input(key="search_query") is not None, "the rest of the page is there meanwhile"
     rerun_until(at, lambda: any("2 document(s) ready" in s.value for s in at.success))
     assert {d.status for d in client.documents(bot.id)} == {"ready"}
+
+
+def test_conversations_leave_the_playground_out_unless_asked(ui_env):  # noqa: F811
+    client = ui_env
+    bot = client.create_bot("Shop", "en", {"name": "Shop"})  # no documents: a fallback, no model call
+    client.playground(bot.id, "Do you sell gift cards?")
+    at = app()
+    goto(at, "conversations")
+    assert at.segmented_control(key=f"cv_channel_{bot.id}").value == "customers"
+    assert "No conversation matches" in texts(at), "the support lead's own tries are not customers'"
+    at.segmented_control(key=f"cv_channel_{bot.id}").set_value("playground")
+    at.run()
+    assert not at.exception, at.exception
+    [table] = [d for d in at.dataframe]
+    assert table.value.iloc[0]["Channel"] == "Playground" and "gift cards" in table.value.iloc[0].iloc[1]
+
+
+def test_unsaved_persona_edits_survive_leaving_the_page(ui_env):  # noqa: F811
+    client = ui_env
+    bot = client.create_bot("Shop", "en", {"name": "Shop"})
+    at = app()
+    goto(at, "persona")
+    at.text_input(key=f"p_tone_{bot.id}_0").input("calm and brief")
+    at.run()
+    assert any("Unsaved changes" in w.value for w in at.warning)
+    goto(at, "knowledge")
+    assert any("Persona: unsaved changes" in w.value for w in at.sidebar.warning), "said on every page"
+    goto(at, "persona")
+    assert at.text_input(key=f"p_tone_{bot.id}_0").value == "calm and brief", "the edit is still there"
+    at.button(key=f"persona_save_{bot.id}").click()
+    at.run()
+    assert client.bot(bot.id).spec["persona"]["tone"] == "calm and brief"
+    assert not at.sidebar.warning and not any("Unsaved" in w.value for w in at.warning)
