@@ -15,8 +15,10 @@ SETTINGS_FIXES = {
     "model_auth_failed",
     "model_not_configured",
     "model_bad_request",
+    # A pause between two pieces of a streamed answer longer than the timeout ends it so.
+    "model_stream_interrupted",
 }
-KNOWN = SETTINGS_FIXES | {"model_rate_limited", "model_stream_interrupted", "message_too_long", "empty_message"}
+KNOWN = SETTINGS_FIXES | {"model_rate_limited", "message_too_long", "empty_message"}
 
 
 @dataclass

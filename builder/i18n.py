@@ -823,8 +823,10 @@ S: dict[str, tuple[str, str]] = {
         "Le fournisseur limite le rythme des réponses. Attendez une minute et reposez la question, ou augmentez votre quota chez lui.",
     ),
     "pg_fix_model_stream_interrupted": (
-        "The answer was cut off while it was being written. Ask again; if it keeps happening, check the model server.",
-        "La réponse a été coupée pendant sa rédaction. Reposez la question ; si cela se répète, vérifiez le serveur du modèle.",
+        "The answer was cut off while it was being written. Ask again; if it keeps happening, the model may be "
+        "pausing longer than the {seconds} s allowed (raise “Timeout (seconds)” on the Settings page) or its server is failing.",
+        "La réponse a été coupée pendant sa rédaction. Reposez la question ; si cela se répète, le modèle fait peut-être "
+        "des pauses de plus de {seconds} s (augmentez « Délai maximal (secondes) » dans la page Réglages) ou son serveur a un problème.",
     ),
     "pg_fix_message_too_long": (
         "The question is too long for this server. Shorten it.",
