@@ -854,6 +854,10 @@ S: dict[str, tuple[str, str]] = {
     "cv_via_api": ("API", "API"),
     "cv_via_openai": ("OpenAI API", "API OpenAI"),
     "cv_via_playground": ("Playground", "Bac à sable"),
+    "cv_feedback_help": (
+        "Thumbs up (+) and thumbs down (−) from the customer.",
+        "Avis positifs (+) et négatifs (−) du client.",
+    ),
     "cv_chart_conversations": ("Conversations per day", "Conversations par jour"),
     "cv_chart_questions": ("Questions per day", "Questions par jour"),
     "cv_latency_typical": ("typical (half are faster), ms", "habituel (la moitié plus rapides), ms"),

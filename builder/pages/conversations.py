@@ -81,8 +81,8 @@ with log:
         listing = api.attempt(client.conversations, bid, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **filters)
         rows = listing.conversations if listing else []
         st.caption(t("cv_total", n=total))
-        # Fits 1280 px: the first question takes the room, the counts stay narrow, and thumbs
-        # up and down share one column.
+        # Fits 1280 px (checked in Chromium): the counts stay narrow, thumbs up and down share
+        # one column (+up / −down: emoji need a font that not every machine has).
         st.dataframe(
             [
                 {
@@ -91,7 +91,7 @@ with log:
                     t("cv_channel"): t(f"cv_via_{r.channel}") if r.channel in VIA else r.channel,
                     t("cv_version"): f"v{r.version}" if r.version else t("pg_mode_draft"),
                     t("cv_messages"): r.messages,
-                    t("cv_feedback"): f"👍 {r.thumbs_up} · 👎 {r.thumbs_down}",
+                    t("cv_feedback"): f"+{r.thumbs_up} / −{r.thumbs_down}",
                     t("cv_fallback"): r.fallbacks,
                     t("cv_handoff"): r.handoff_requests,
                 }
@@ -100,12 +100,12 @@ with log:
             hide_index=True,
             width="stretch",
             column_config={
-                t("col_date"): st.column_config.TextColumn(width=90),
-                t("cv_first"): st.column_config.TextColumn(width="large"),
+                t("col_date"): st.column_config.TextColumn(width=85),
+                t("cv_first"): st.column_config.TextColumn(width="medium"),
                 t("cv_channel"): st.column_config.TextColumn(width=90),
                 t("cv_version"): st.column_config.TextColumn(width=60),
                 t("cv_messages"): st.column_config.NumberColumn(width=70),
-                t("cv_feedback"): st.column_config.TextColumn(width=90),
+                t("cv_feedback"): st.column_config.TextColumn(width=75, help=t("cv_feedback_help")),
                 t("cv_fallback"): st.column_config.NumberColumn(width=70),
                 t("cv_handoff"): st.column_config.NumberColumn(width=70),
             },

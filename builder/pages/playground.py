@@ -86,12 +86,12 @@ def why(reply: PlaygroundReply) -> None:
             ],
             hide_index=True,
             width="stretch",
-            # Narrow numbers, the document name takes the rest: fits the side panel at 1280 px.
+            # Pixel widths: the side panel is about 400 px wide at 1280-1440 px (checked in Chromium).
             column_config={
-                t("col_source"): st.column_config.TextColumn(width="medium"),
+                t("col_source"): st.column_config.TextColumn(width=130),
                 **{
-                    t(c): st.column_config.Column(help=t(f"{c}_help"), width="small")
-                    for c in ("col_similarity", "col_words", "col_used")
+                    t(c): st.column_config.Column(help=t(f"{c}_help"), width=w)
+                    for c, w in (("col_similarity", 72), ("col_words", 60), ("col_used", 52))
                 },
             },
         )
