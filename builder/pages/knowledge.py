@@ -62,7 +62,7 @@ def report(job: Job) -> None:
 with st.form("upload_form", clear_on_submit=True):
     files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="kn_files", help=t("upload_help"))
     submitted = st.form_submit_button(t("upload_and_index"), type="primary", key="upload_submit")
-watch_key, finished_key = f"kn_watch_{bot.id}", f"kn_finished_{bot.id}"
+watch_key, finished_key, refused_key = f"kn_watch_{bot.id}", f"kn_finished_{bot.id}", f"kn_refused_{bot.id}"
 if submitted:
     if not files:
         st.warning(t("choose_files"))
@@ -70,14 +70,21 @@ if submitted:
         with st.spinner(t("uploading", n=len(files))):
             sent = api.attempt(client.upload_files, bot.id, [(f.name, f.getvalue()) for f in files])
         if sent:
-            for rejected in sent.rejected:
-                st.error(f"{rejected.source}: {rejected.error}")
+            refused = [f"{r.source}: {r.error}" for r in sent.rejected]
+            for message in refused:
+                st.error(message)
             if sent.job_id:
-                # Followed by the panel below, which polls without blocking the page.
+                # Followed by the panel below, which polls without blocking the page. The files
+                # refused at upload are said again with the job's outcome: the rerun that shows
+                # it (maybe this very run, for small files) would otherwise drop them unseen.
                 st.session_state.setdefault(watch_key, []).append(sent.job_id)
+                st.session_state[refused_key] = refused
 
 # Jobs this session started and have ended since the last full run: their outcome, once.
-for job in st.session_state.pop(finished_key, []):
+if finished := st.session_state.pop(finished_key, []):
+    for message in st.session_state.pop(refused_key, []):
+        st.error(message)
+for job in finished:
     report(job)
 
 running = [j.id for j in (api.attempt(client.jobs, bot.id) or []) if j.status not in JOB_FINISHED]
