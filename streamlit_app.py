@@ -36,6 +36,9 @@ with st.sidebar:
         st.selectbox(t("current_bot"), options=ids, format_func=lambda i: f"{names[i]} · {i}", key="bot_id")
     else:
         st.caption(t("no_bots_yet"))
+    # Persona edits not saved yet (kept by the Persona page): said on every page until saved.
+    if any(k.startswith("persona_draft_") for k in st.session_state):
+        st.warning(t("unsaved_persona_sidebar"), icon=":material/edit_note:")
 
 pages = [
     st.Page("builder/pages/bots.py", title=t("page_bots"), icon=":material/smart_toy:", url_path="bots", default=True),

@@ -176,6 +176,11 @@ class Chat:
             else:
                 yield "error", outcome.public()
 
+    def outcomes(self, turn: Turn) -> Iterator[answering.Delta | answering.Citations | Reply | DomainError]:
+        """The answer's events and then the stored `Reply` (or the error), for a caller that
+        streams and needs the whole Reply at the end (the admin playground shows its debug)."""
+        return self._answered(turn)
+
     def _answered(self, turn: Turn) -> Iterator[answering.Delta | answering.Citations | Reply | DomainError]:
         """The pipeline's events, then the stored `Reply` or the error: the one place an
         answer is stored, for whole and streamed answers alike."""

@@ -27,6 +27,9 @@ class JobRunner:
         self._threads = [threading.Thread(target=self._work, name=f"ingest-{i}", daemon=True) for i in range(workers)]
         # job id -> (chunks embedded, chunks in total) of the document being worked on
         self._live: dict[str, tuple[int, int]] = {}
+        # job id -> the step the document being worked on is at (reading, chunking, embedding,
+        # indexing). In memory only: it matters while a job runs, and a restart requeues it.
+        self._stage: dict[str, str] = {}
 
     def start(self) -> None:
         self._recover()
@@ -52,6 +55,16 @@ class JobRunner:
         finished = sum(1 for i in items if i["status"] in ITEM_FINISHED)
         done, total = self._live.get(job.id, (0, 0))
         return min(1.0, (finished + (done / total if total else 0)) / len(items))
+
+    def live_item(self, job: t.Job, item: dict) -> dict:
+        """What a running item is doing now: {"stage", "embedded", "chunks"} ({} otherwise)."""
+        if job.status in JOB_FINISHED or item.get("status") != ItemStatus.PROCESSING:
+            return {}
+        stage = self._stage.get(job.id)
+        if stage is None:
+            return {}
+        embedded, chunks = self._live.get(job.id, (0, 0))
+        return {"stage": stage, "embedded": embedded, "chunks": chunks}
 
     def _recover(self) -> None:
         """Jobs that were queued or running when the server stopped are resumed: a document
@@ -87,6 +100,7 @@ class JobRunner:
                 self._finish(job_id, JobStatus.FAILED, "The job stopped on an internal error; see the server log.")
             finally:
                 self._live.pop(job_id, None)
+                self._stage.pop(job_id, None)
 
     def _run(self, job_id: str) -> None:
         with self._sessions.begin() as s:
@@ -107,7 +121,11 @@ class JobRunner:
             self._set_item(job_id, index, ItemStatus.PROCESSING, None)
             self._set_document(item["document_id"], DocumentStatus.PROCESSING, None, None)
             try:
-                self._kb.ingest(item["document_id"], progress=lambda d, n: self._live.__setitem__(job_id, (d, n)))
+                self._kb.ingest(
+                    item["document_id"],
+                    progress=lambda d, n: self._live.__setitem__(job_id, (d, n)),
+                    stage=lambda name: self._stage.__setitem__(job_id, name),
+                )
             except DocumentGone:
                 self._set_item(job_id, index, ItemStatus.REMOVED, None)
             except LoadError as err:
@@ -127,6 +145,7 @@ class JobRunner:
             else:
                 self._set_item(job_id, index, ItemStatus.READY, None)
             self._live.pop(job_id, None)
+            self._stage.pop(job_id, None)
         self._finish(job_id, JobStatus.DONE)
 
     def _set_item(self, job_id: str, index: int, status: ItemStatus, error: str | None) -> None:

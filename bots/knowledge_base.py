@@ -141,11 +141,13 @@ class KnowledgeBase:
         progress: Progress = lambda done, total: None,
         loaded: LoadedDocument | None = None,
         title: str | None = None,
+        stage: Callable[[str], None] = lambda name: None,
     ) -> None:
         """Load, chunk, embed and index one document as a new version, then make that version
         the searchable one in a single transaction. Raises LoadError for bad files. A web
         crawl passes the page it already `loaded` (it read the text to compare hashes) and the
-        page's `title`: its source is an address, whose "file name" means nothing."""
+        page's `title`: its source is an address, whose "file name" means nothing.
+        `stage` is told each step as it starts: reading, chunking, embedding, indexing."""
         with self._sessions() as s:
             doc = s.get(t.Document, doc_id)
             if doc is None:
@@ -156,11 +158,14 @@ class KnowledgeBase:
             model, collection, bot_id = bot.embedding_model, bot.vector_collection, bot.id
         self._drop_versions_above(doc_id, new_version - 1, collection)
 
+        stage("reading")
         if loaded is None:
             loaded = self._load(path, source)
+        stage("chunking")
         chunks = chunk_document(loaded, title=title or Path(source).stem.replace("_", " "))
         ids = [f"{doc_id}-v{new_version}-{c.ordinal}" for c in chunks]
         embedder = self._embedders.get(model)
+        stage("embedding")
         progress(0, len(chunks))
         added: list[str] = []
         try:
@@ -177,6 +182,7 @@ class KnowledgeBase:
                 added += batch_ids
                 progress(start + len(batch), len(chunks))
 
+            stage("indexing")
             with self._sessions.begin() as s:
                 s.add_all(
                     t.Chunk(

@@ -591,8 +591,8 @@ S: dict[str, tuple[str, str]] = {
     "unsaved_changes": ("You have unsaved changes.", "Vous avez des modifications non enregistrées."),
     "prompt_preview": ("The system prompt the model gets", "Le prompt système que reçoit le modèle"),
     "prompt_preview_help": (
-        "Updated as you type; the retrieved passages go where the placeholder is.",
-        "Mis à jour pendant la saisie ; les passages trouvés remplacent l'emplacement réservé.",
+        "Updated when you leave a field or press Enter; the retrieved passages go where the placeholder is.",
+        "Mis à jour quand vous quittez un champ ou appuyez sur Entrée ; les passages trouvés remplacent l'emplacement réservé.",
     ),
     "draft_invalid": (
         "This draft cannot be saved yet: {problems}. Fix the field and the preview comes back.",
@@ -1027,6 +1027,175 @@ S: dict[str, tuple[str, str]] = {
     "rev_mark": ("Mark reviewed", "Marquer comme revue"),
     "rev_done": ("Done.", "Fait."),
     "rev_open_doc": ("Open the documents (Knowledge page)", "Ouvrir les documents (page Connaissances)"),
+    # first-run setup and connection test (issue #12 part 4, issue #15)
+    "setup_title": ("First, which model answers your customers?", "D'abord : quel modèle répond à vos clients ?"),
+    "setup_intro": (
+        "You can change this later for each bot on the Settings page.",
+        "Vous pourrez le changer ensuite pour chaque bot dans la page Réglages.",
+    ),
+    "setup_which_model": ("Model", "Modèle"),
+    "setup_choice_offline": ("Offline (built in)", "Hors ligne (intégré)"),
+    "setup_choice_offline_help": (
+        "Answers are quoted from your documents; nothing leaves this machine and no key is needed.",
+        "Les réponses citent vos documents ; rien ne quitte cette machine, aucune clé n'est nécessaire.",
+    ),
+    "setup_choice_openai": ("OpenAI", "OpenAI"),
+    "setup_choice_openai_help": (
+        "The model writes answers from your documents; needs an OpenAI API key.",
+        "Le modèle rédige les réponses à partir de vos documents ; il faut une clé d'API OpenAI.",
+    ),
+    "setup_choice_openai_compatible": ("Another server (Ollama, vLLM…)", "Un autre serveur (Ollama, vLLM…)"),
+    "setup_choice_openai_compatible_help": (
+        "Any server that speaks the OpenAI chat API, at the address you give.",
+        "Tout serveur qui parle l'API de chat d'OpenAI, à l'adresse que vous indiquez.",
+    ),
+    "setup_openai_key_help": (
+        "Leave empty if the server already has OPENAI_API_KEY set.",
+        "Laissez vide si le serveur a déjà OPENAI_API_KEY.",
+    ),
+    "setup_base_url_help": (
+        "The address of its OpenAI-compatible API, usually ending in /v1.",
+        "L'adresse de son API compatible OpenAI, qui finit en général par /v1.",
+    ),
+    "setup_compatible_key_help": (
+        "Only if that server asks for one.",
+        "Seulement si ce serveur en demande une.",
+    ),
+    "setup_base_url_required": (
+        "Give the server's address (its base URL) first.",
+        "Indiquez d'abord l'adresse du serveur (son URL de base).",
+    ),
+    "setup_nothing_to_test": (
+        "Nothing to test: no model is called, answers quote your documents.",
+        "Rien à tester : aucun modèle n'est appelé, les réponses citent vos documents.",
+    ),
+    "setup_test": ("Test connection", "Tester la connexion"),
+    "setup_testing": ("Sending one question to the model…", "Envoi d'une question au modèle…"),
+    "setup_test_ok": ("{model} answered in {ms} ms:", "{model} a répondu en {ms} ms :"),
+    "setup_empty_reply": ("(an empty reply)", "(une réponse vide)"),
+    "setup_test_failed": (
+        "The model did not answer. The server's exact error:",
+        "Le modèle n'a pas répondu. L'erreur exacte du serveur :",
+    ),
+    "setup_continue": ("Continue", "Continuer"),
+    "setup_model_chosen": ("New bots answer with: {model}.", "Les nouveaux bots répondent avec : {model}."),
+    "settings_test": ("Test connection", "Tester la connexion"),
+    "timeout_help": (
+        "How long to wait for the model. Empty: 120 s for the bundled model (a small machine answers "
+        "one question at a time), 30 s for other providers.",
+        "Combien de temps attendre le modèle. Vide : 120 s pour le modèle fourni (une petite machine "
+        "répond à une question à la fois), 30 s pour les autres.",
+    ),
+    # the playground's failed answers: what to change, and where
+    "pg_fix_model_timeout": (
+        "The model took longer than the {seconds} s it is allowed. On the Settings page, raise "
+        "“Timeout (seconds)” or lower “Longest answer (tokens)”, or pick a faster model.",
+        "Le modèle a mis plus que les {seconds} s permises. Dans la page Réglages, augmentez "
+        "« Délai maximal (secondes) » ou baissez « Réponse maximale (tokens) », ou choisissez un modèle plus rapide.",
+    ),
+    "pg_fix_model_unavailable": (
+        "The model could not be reached. On the Settings page, check the provider and its address, "
+        "then use “Test connection”.",
+        "Le modèle est injoignable. Dans la page Réglages, vérifiez le fournisseur et son adresse, "
+        "puis utilisez « Tester la connexion ».",
+    ),
+    "pg_fix_model_auth_failed": (
+        "The provider refused the API key. Enter a valid key on the Settings page.",
+        "Le fournisseur a refusé la clé d'API. Saisissez une clé valide dans la page Réglages.",
+    ),
+    "pg_fix_model_not_configured": (
+        "The model settings are incomplete (provider, address or key). Complete them on the Settings page.",
+        "Les réglages du modèle sont incomplets (fournisseur, adresse ou clé). Complétez-les dans la page Réglages.",
+    ),
+    "pg_fix_model_bad_request": (
+        "The provider refused the question. Check the model name on the Settings page.",
+        "Le fournisseur a refusé la question. Vérifiez le nom du modèle dans la page Réglages.",
+    ),
+    "pg_fix_model_rate_limited": (
+        "The provider is limiting how often it answers. Wait a minute and ask again, or raise your quota with the provider.",
+        "Le fournisseur limite le rythme des réponses. Attendez une minute et reposez la question, ou augmentez votre quota chez lui.",
+    ),
+    "pg_fix_model_stream_interrupted": (
+        "The answer was cut off while it was being written. Ask again; if it keeps happening, the model may be "
+        "pausing longer than the {seconds} s allowed (raise “Timeout (seconds)” on the Settings page) or its server is failing.",
+        "La réponse a été coupée pendant sa rédaction. Reposez la question ; si cela se répète, le modèle fait peut-être "
+        "des pauses de plus de {seconds} s (augmentez « Délai maximal (secondes) » dans la page Réglages) ou son serveur a un problème.",
+    ),
+    "pg_fix_message_too_long": (
+        "The question is too long for this server. Shorten it.",
+        "La question est trop longue pour ce serveur. Raccourcissez-la.",
+    ),
+    "pg_fix_empty_message": ("The question is empty.", "La question est vide."),
+    "pg_open_settings": ("Open the Settings page", "Ouvrir la page Réglages"),
+    "pg_details": ("Details", "Détails"),
+    "pg_partial": ("What was written before it stopped:", "Ce qui a été écrit avant l'arrêt :"),
+    "pg_failed": ("No answer", "Pas de réponse"),
+    # a new bot's path: persona → knowledge → try it → publish
+    "path_persona": ("1. Persona", "1. Personnalité"),
+    "path_knowledge": ("2. Knowledge", "2. Connaissances"),
+    "path_try": ("3. Try it", "3. Essayer"),
+    "path_publish": ("4. Publish", "4. Publier"),
+    "path_done": ("Done", "Fait"),
+    "path_left": ("To do", "À faire"),
+    "path_next": ("Next step: {step}", "Étape suivante : {step}"),
+    "path_all_done": ("Every step is done: the bot is live.", "Toutes les étapes sont faites : le bot est en ligne."),
+    # Conversations: customers apart from the playground, charts per day
+    "cv_channel_customers": ("Customers", "Clients"),
+    "cv_channel_playground": ("Playground (your tries)", "Bac à sable (vos essais)"),
+    "cv_channel_all": ("All", "Toutes"),
+    "cv_via_widget": ("Website", "Site web"),
+    "cv_via_api": ("API", "API"),
+    "cv_via_openai": ("OpenAI API", "API OpenAI"),
+    "cv_via_playground": ("Playground", "Bac à sable"),
+    "cv_feedback_help": (
+        "Thumbs up (+) and thumbs down (−) from the customer.",
+        "Avis positifs (+) et négatifs (−) du client.",
+    ),
+    "cv_chart_conversations": ("Conversations per day", "Conversations par jour"),
+    "cv_chart_questions": ("Questions per day", "Questions par jour"),
+    "cv_latency_typical": ("typical (half are faster), ms", "habituel (la moitié plus rapides), ms"),
+    "cv_latency_slow": ("slowest 5%, ms", "5 % les plus lents, ms"),
+    # fallback reasons in plain words (the code only in the details)
+    "pg_reason_no_relevant_passage": (
+        "no passage of your documents is close enough to the question",
+        "aucun passage de vos documents n'est assez proche de la question",
+    ),
+    "pg_reason_no_quotable_passage": (
+        "the passages found hold no sentence that answers the question",
+        "les passages trouvés ne contiennent aucune phrase qui réponde à la question",
+    ),
+    "pg_reason_model_fallback": ("the model said it does not know", "le modèle a dit ne pas savoir"),
+    "pg_reason_withheld": (
+        "the model's answer was held back by a safety check",
+        "la réponse du modèle a été retenue par une vérification de sécurité",
+    ),
+    "pg_reason_code": ("Reason code: {code}", "Code de la raison : {code}"),
+    # upload progress per file (issue #15 item 2)
+    "stage_reading": ("reading the file", "lecture du fichier"),
+    "stage_chunking": ("cutting it into passages", "découpage en passages"),
+    "stage_embedding": ("embedding passage {done} of {total}", "vectorisation du passage {done} sur {total}"),
+    "stage_indexing": ("making it searchable", "mise en recherche"),
+    "item_queued": ("waiting its turn", "en attente de son tour"),
+    "item_processing": ("in progress", "en cours"),
+    "item_ready": ("ready", "prêt"),
+    "item_failed": ("failed", "échec"),
+    "item_unchanged": ("unchanged (already indexed)", "inchangé (déjà indexé)"),
+    "item_removed": ("deleted meanwhile", "supprimé entre-temps"),
+    # one place for each setting (issue #15 item 4)
+    "w_welcome_is_greeting": (
+        "The welcome message is the persona's greeting: edit it on the Persona page.",
+        "Le message de bienvenue est celui de la personnalité : modifiez-le dans la page Personnalité.",
+    ),
+    # unsaved persona edits (issue #15 item 3)
+    "unsaved_changes_kept": (
+        "Unsaved changes. They are kept while you visit other pages; save them or discard them.",
+        "Modifications non enregistrées. Elles sont gardées pendant que vous visitez d'autres pages ; enregistrez-les ou abandonnez-les.",
+    ),
+    "discard_changes": ("Discard changes", "Abandonner les modifications"),
+    "unsaved_persona_sidebar": (
+        "Persona: unsaved changes (see the Persona page).",
+        "Personnalité : modifications non enregistrées (voir la page Personnalité).",
+    ),
 }
 
 

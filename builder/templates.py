@@ -357,12 +357,16 @@ def spec_from(template: str, language: str, name: str) -> dict:
 
 
 def apply_to(spec: dict, template: str, language: str) -> dict:
-    """`spec` with persona, fallback message and starters replaced by the template's; the
-    model, retrieval, origins and the rest of the widget stay."""
+    """`spec` with persona, fallback message, starters, welcome and language replaced by the
+    template's; the model, retrieval, origins and the rest of the widget stay."""
     chosen = spec_from(template, language, spec.get("name") or "")
     merged = copy.deepcopy(spec)
     merged["persona"] = chosen["persona"]
     merged.setdefault("fallback", {})["message"] = chosen["fallback"]["message"]
     merged["fallback"].setdefault("handoff", {})["label"] = chosen["fallback"]["handoff"]["label"]
     merged.setdefault("widget", {})["starters"] = chosen["widget"]["starters"]
+    # No leftovers: the greeting is the welcome (an older widget welcome would hide the new
+    # template's), and the template's language is the one its texts are written in.
+    merged["widget"]["welcome"] = ""
+    merged["language"] = chosen["language"]
     return merged

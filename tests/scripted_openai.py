@@ -84,6 +84,8 @@ class ScriptedOpenAI:
     def __init__(self):
         self.replies: list[Reply] = []
         self.requests: list[dict] = []
+        # The Authorization header of each request, in order: which key a test sent.
+        self.auth: list[str | None] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -127,6 +129,7 @@ class ScriptedOpenAI:
             def do_POST(self):
                 length = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
+                server.auth.append(self.headers.get("authorization"))
                 reply = server._next(body)
                 model = body.get("model", "scripted")
                 if reply.kind == "hang":

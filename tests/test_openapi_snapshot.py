@@ -29,6 +29,7 @@ ALTERNATIVE_BODIES = {
     ("post", "/v1/chat/completions"): "text/event-stream",  # stream=true
     ("get", "/admin/bots/{bot_id}/export"): "text/csv",  # format=csv, a file download
     ("get", "/admin/bots/{bot_id}/corrected-answers/export"): "text/csv",  # format=csv
+    ("post", "/admin/bots/{bot_id}/playground"): "text/event-stream",  # stream=true
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -48,6 +49,7 @@ from bots.schemas.knowledge import (
     UploadResult,
 )
 from bots.schemas.playground import Comparison, PlaygroundReply, VersionFailure
+from bots.schemas.providers import ProviderTest
 from bots.schemas.review import AddedToTestSet, CorrectedFromReview, ReviewDetail, ReviewInbox
 from bots.schemas.server import ServerSettings
 from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
@@ -541,3 +543,52 @@ class AdminClient:
 
     def review_mark(self, bot_id: str, message_id: str, note: str = "") -> None:
         self.request("POST", f"/admin/bots/{bot_id}/review/{message_id}/reviewed", json={"note": note})
+
+    # --- first-run setup: does a model answer? ---
+    def test_provider(self, model: dict, bot_id: str | None = None) -> ProviderTest:
+        """One real request with these model settings (provider, model, base_url, api_key,
+        timeout_s), sent by the server; nothing is saved. With `bot_id`, a masked api_key
+        stands for that bot's saved key."""
+        params = {"bot_id": bot_id} if bot_id else None
+        return self._parse(ProviderTest, self.request("POST", "/admin/providers/test", json=model, params=params))
+
+    # --- the playground, streamed ---
+    def playground_stream(
+        self, bot_id: str, message: str, version: str | int = "draft", conversation_id: str | None = None
+    ) -> Iterator[tuple[str, dict]]:
+        """(event, data) pairs as the server sends them: start, delta*, then done (its data is
+        a PlaygroundReply) or error ({code, message, detail}). A refusal before the stream
+        starts (no such bot, message too long, server down) raises ClientError."""
+        body: dict = {"message": message, "version": version, "stream": True}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        path = f"/admin/bots/{bot_id}/playground"
+        try:
+            with self._http.stream("POST", path, json=body, timeout=ASK_TIMEOUT_S) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for(response)
+                event = "message"
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        yield event, json.loads(line[5:])
+        except httpx.ConnectError as err:
+            raise ClientError(
+                f"Cannot reach the Prompteur server at {self.base_url}: is it running? "
+                "Start it with `prompteur serve` (or `make run`)."
+            ) from err
+        except httpx.TransportError as err:
+            raise ClientError(f"The answer stream from {self.base_url} broke off ({type(err).__name__}).") from err
+
+
+def _raise_for(response: httpx.Response) -> None:
+    """The server's own error sentence as a ClientError (a status >= 400 was answered)."""
+    try:
+        error = response.json()["error"]
+        raise ClientError(error["message"], response.status_code, error.get("code"))
+    except (ValueError, KeyError, TypeError):
+        raise ClientError(
+            f"The server answered {response.status_code}: {response.text[:300]}", response.status_code
+        ) from None

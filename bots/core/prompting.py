@@ -49,7 +49,11 @@ class Prompt:
 
 def _persona_lines(spec: BotSpec, answer_in: str | None) -> list[str]:
     persona = spec.persona
-    who = f"You are {persona.role}" + (f" for {persona.company}" if persona.company else "") + "."
+    # "You are X for Y" doubles when the role names its audience ("the benefits assistant for
+    # Contoso employees"): the company gets a sentence of its own, unless the role names it.
+    who = f"You are {persona.role.rstrip('.')}."
+    if persona.company and persona.company.lower() not in persona.role.lower():
+        who += f" You speak for {persona.company}."
     lines = [who]
     if persona.tone:
         lines.append(f"Tone: {persona.tone}.")

@@ -81,7 +81,11 @@ class ModelSettings(_Strict):
     # Tokens the model reads and writes per call. None: 2048 for the bundled model (the n_ctx
     # it is served with), 16000 for others (conservative for today's hosted models).
     context_window: int | None = Field(None, ge=512, le=2_000_000)
-    timeout_s: float = Field(30.0, gt=0, le=600)
+    # Seconds to wait for the model (for a streamed answer: for each piece of it). None: 120 s
+    # for the bundled model, which shares a 2-core machine and answers one question at a time
+    # (5 s alone, a first token after 40-80 s with 20 conversations at once: benchmarks/README),
+    # 30 s for hosted models.
+    timeout_s: float | None = Field(None, gt=0, le=600)
     max_retries: int = Field(2, ge=0, le=6)
 
     @field_validator("base_url")
@@ -121,6 +125,11 @@ class ModelSettings(_Strict):
         if self.context_window:
             return self.context_window
         return 2048 if self.provider == "local" else 16000
+
+    def timeout(self) -> float:
+        if self.timeout_s:
+            return self.timeout_s
+        return 120.0 if self.provider == "local" else 30.0
 
     def default_model(self) -> str:
         if self.model:

@@ -18,6 +18,7 @@ from bots.http.routes import (
     admin_embed,
     admin_handoffs,
     admin_knowledge,
+    admin_providers,
     admin_server,
     admin_versions,
     corrected_answers,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(admin_versions.router)
     app.include_router(admin_conversations.router)
     app.include_router(admin_server.router)
+    app.include_router(admin_providers.router)
     app.include_router(public_chat.router)
     app.include_router(openai_compat.router)
     app.include_router(widget.router)

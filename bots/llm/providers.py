@@ -128,7 +128,7 @@ class OpenAIChatModel:
             model=settings.default_model(),
             api_key=api_key,
             base_url=base_url,
-            timeout_s=settings.timeout_s,
+            timeout_s=settings.timeout(),
             retry=RetryPolicy(max_retries=settings.max_retries),
             sleep=sleep,
         )

@@ -60,6 +60,11 @@ class JobItem(BaseModel):
     source: str
     status: str
     error: str | None = None
+    # While the file is being worked on: its step (reading, chunking, embedding, indexing) and,
+    # when embedding, how many of its chunks are done.
+    stage: str | None = None
+    embedded: int | None = None
+    chunks: int | None = None
 
 
 class Job(BaseModel):

@@ -123,6 +123,9 @@ class Filters:
     fallback: bool | None = None
     handoff: bool | None = None
     channel: str | None = None
+    # Leave one channel out: the Conversations page shows customers' talks without the
+    # playground's (the support lead's own tries) unless asked for them.
+    exclude_channel: str | None = None
 
 
 def _conditions(bot_id: str, f: Filters) -> list:
@@ -138,6 +141,8 @@ def _conditions(bot_id: str, f: Filters) -> list:
         c.append(exists().where(m.conversation_id == t.Conversation.id, m.version == f.version))
     if f.channel:
         c.append(t.Conversation.channel == f.channel)
+    if f.exclude_channel:
+        c.append(t.Conversation.channel != f.exclude_channel)
     if f.fallback is not None:
         has = exists().where(m.conversation_id == t.Conversation.id, m.fallback.is_(True))
         c.append(has if f.fallback else ~has)

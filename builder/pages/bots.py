@@ -5,13 +5,16 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 import yaml
 
-from builder import api, templates
+from builder import api, bot_path, first_run, templates
 from builder.i18n import labeller, t, ui_language
 
 st.header(t("page_bots"))
 client = api.client()
 bots = api.attempt(client.bots)
 if bots is None:
+    st.stop()
+if first_run.needed(bots):
+    first_run.show()
     st.stop()
 
 
@@ -37,11 +40,14 @@ with st.expander(t("create_bot"), expanded=not bots), st.form("create_form", cle
         if not name.strip():
             st.error(t("name_required"))
         else:
-            spec = (
+            spec: dict = (
                 templates.spec_from(template, language, name.strip())
                 if template
                 else {"name": name.strip(), "language": {"mode": "fixed", "language": language}}
             )
+            if chosen := first_run.chosen_model():
+                # The model picked in the first-run setup, over the template's (they set none today).
+                spec["model"] = {**dict(spec.get("model") or {}), **chosen}
             created = api.attempt(client.create_bot, name.strip(), language, spec)
             if created:
                 st.toast(t("bot_created", name=created.name))
@@ -97,6 +103,7 @@ st.dataframe(rows, hide_index=True, width="stretch", key="bots_table")
 
 bot = next((b for b in bots if b.id == st.session_state.get("bot_id")), bots[0])
 st.subheader(t("selected_bot", name=bot.name))
+bot_path.show(bot)
 c1, c2, c3 = st.columns(3)
 with c1:
     if st.button(t("duplicate"), key="duplicate", help=t("duplicate_help")):

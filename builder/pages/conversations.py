@@ -16,6 +16,8 @@ from builder.labels import source_label
 from builder.plain_text import escape_markdown
 
 PER_PAGE = 20
+CHANNELS = ["customers", "playground", "all"]
+VIA = ["widget", "api", "openai", "playground"]
 
 st.header(t("page_conversations"))
 bot = api.selected_bot()
@@ -43,6 +45,14 @@ with st.expander(t("cv_filters"), expanded=True):
     tri = [None, True, False]
     fallback = c[3].selectbox(t("cv_fallback"), tri, key=f"cv_fallback_{bid}", format_func=labeller("cv_tri_", tri))
     handoff = c[4].selectbox(t("cv_handoff"), tri, key=f"cv_handoff_{bid}", format_func=labeller("cv_tri_", tri))
+    # Customers' conversations by default: the playground holds the support lead's own tries.
+    channel = st.segmented_control(
+        t("cv_channel"),
+        CHANNELS,
+        default="customers",
+        key=f"cv_channel_{bid}",
+        format_func=labeller("cv_channel_", CHANNELS),
+    )
 
 since = until = None
 if isinstance(period, (tuple, list)) and period:
@@ -56,6 +66,8 @@ filters = {
     "feedback": feedback,
     "fallback": fallback,
     "handoff": handoff,
+    "channel": "playground" if channel == "playground" else None,
+    "exclude_channel": "playground" if channel in ("customers", None) else None,
 }
 
 log, charts, handoffs_tab, export_tab = st.tabs([t("cv_log"), t("cv_charts"), t("cv_handoffs"), t("cv_export")])
@@ -71,16 +83,17 @@ with log:
         listing = api.attempt(client.conversations, bid, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **filters)
         rows = listing.conversations if listing else []
         st.caption(t("cv_total", n=total))
+        # Fits 1280 px (checked in Chromium): the counts stay narrow, thumbs up and down share
+        # one column (+up / −down: emoji need a font that not every machine has).
         st.dataframe(
             [
                 {
-                    t("col_date"): r.created_at[:16].replace("T", " "),
+                    t("col_date"): r.created_at[5:16].replace("T", " "),
                     t("cv_first"): r.first_question,
-                    t("cv_channel"): r.channel,
+                    t("cv_channel"): t(f"cv_via_{r.channel}") if r.channel in VIA else r.channel,
                     t("cv_version"): f"v{r.version}" if r.version else t("pg_mode_draft"),
                     t("cv_messages"): r.messages,
-                    t("cv_up"): r.thumbs_up,
-                    t("cv_down"): r.thumbs_down,
+                    t("cv_feedback"): f"+{r.thumbs_up} / −{r.thumbs_down}",
                     t("cv_fallback"): r.fallbacks,
                     t("cv_handoff"): r.handoff_requests,
                 }
@@ -88,6 +101,16 @@ with log:
             ],
             hide_index=True,
             width="stretch",
+            column_config={
+                t("col_date"): st.column_config.TextColumn(width=85),
+                t("cv_first"): st.column_config.TextColumn(width="medium"),
+                t("cv_channel"): st.column_config.TextColumn(width=90),
+                t("cv_version"): st.column_config.TextColumn(width=60),
+                t("cv_messages"): st.column_config.NumberColumn(width=70),
+                t("cv_feedback"): st.column_config.TextColumn(width=75, help=t("cv_feedback_help")),
+                t("cv_fallback"): st.column_config.NumberColumn(width=70),
+                t("cv_handoff"): st.column_config.NumberColumn(width=70),
+            },
         )
         chosen = st.selectbox(
             t("cv_open"),
@@ -155,25 +178,31 @@ with charts:
     if not stats or not stats.days:
         st.info(t("cv_none"))
     else:
-        frame = pd.DataFrame([d.model_dump() for d in stats.days]).set_index("date")
+        # One bar per day, each measure on its own chart: with a day or two of data a line has
+        # no length to see, and stacking conversations on questions adds two different counts.
+        frame = pd.DataFrame([d.model_dump() for d in stats.days])
+        frame["date"] = frame["date"].astype(str).str[:10]
+        frame = frame.set_index("date")
         a, b = st.columns(2)
-        a.markdown(f"**{t('cv_chart_volume')}**")
+        a.markdown(f"**{t('cv_chart_conversations')}**")
+        a.bar_chart(frame[["conversations"]].rename(columns={"conversations": t("cv_conversations")}), height=240)
+        b.markdown(f"**{t('cv_chart_questions')}**")
+        b.bar_chart(frame[["questions"]].rename(columns={"questions": t("cv_questions")}), height=240)
+        a.markdown(f"**{t('cv_chart_rates')}**")
         a.bar_chart(
-            frame[["conversations", "questions"]].rename(
-                columns={"conversations": t("cv_conversations"), "questions": t("cv_questions")}
-            )
-        )
-        b.markdown(f"**{t('cv_chart_rates')}**")
-        b.line_chart(
             frame[["thumbs_up_rate", "fallback_rate"]].rename(
                 columns={"thumbs_up_rate": t("cv_thumbs_rate"), "fallback_rate": t("cv_fallback_rate")}
-            )
+            ),
+            stack=False,
+            height=240,
         )
-        a.markdown(f"**{t('cv_chart_latency')}**")
-        a.line_chart(
+        b.markdown(f"**{t('cv_chart_latency')}**")
+        b.bar_chart(
             frame[["latency_ms_p50", "latency_ms_p95"]].rename(
-                columns={"latency_ms_p50": "p50", "latency_ms_p95": "p95"}
-            )
+                columns={"latency_ms_p50": t("cv_latency_typical"), "latency_ms_p95": t("cv_latency_slow")}
+            ),
+            stack=False,
+            height=240,
         )
 
 with handoffs_tab:

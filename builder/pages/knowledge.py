@@ -1,16 +1,16 @@
 """Knowledge: upload documents with progress, the documents table, chunks, delete/re-index, search."""
 
-import time
-
 import streamlit as st
 
 from bots.core.status import JOB_FINISHED, ItemStatus
-from bots.schemas.knowledge import Job
+from bots.schemas.knowledge import Job, JobItem
 from builder import api, web_sources
 from builder.i18n import t
 from builder.paging import page_of
 
-INGEST_PATIENCE_S = 600
+STAGES = {"reading", "chunking", "embedding", "indexing"}
+# How often the progress panel asks the server; only the panel reruns, the page stays usable.
+POLL_S = 1.5
 
 st.header(t("page_knowledge"))
 bot = api.selected_bot()
@@ -33,24 +33,19 @@ def score(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def follow(job_id: str) -> Job | None:
-    """Show a job's progress until it ends (or we stop waiting; it goes on in the server)."""
-    bar = st.progress(0.0, text=t("indexing"))
-    deadline = time.monotonic() + INGEST_PATIENCE_S
-    while time.monotonic() < deadline:
-        job = api.attempt(client.job, job_id)
-        if job is None:
-            return None
-        bar.progress(
-            min(1.0, job.progress),
-            text=t("indexing_progress", done=job.done, failed=job.failed, total=job.total),
-        )
-        if job.status in JOB_FINISHED:
-            bar.empty()
-            return job
-        time.sleep(0.5)
-    st.info(t("still_indexing"))
-    return None
+def file_line(item: JobItem) -> str:
+    """One file of an upload and where it is: waiting, reading, chunking, embedding N/M, indexing,
+    then ready or failed."""
+    if item.status == ItemStatus.PROCESSING:
+        if item.stage == "embedding" and item.chunks:
+            step = t("stage_embedding", done=item.embedded or 0, total=item.chunks)
+        else:
+            step = t(f"stage_{item.stage}") if item.stage in STAGES else t("stage_reading")
+        return f":material/progress_activity: **{item.source}** — {step}"
+    icon = {ItemStatus.READY: ":material/check_circle:", ItemStatus.FAILED: ":material/error:"}.get(
+        ItemStatus(item.status), ":material/schedule:"
+    )
+    return f"{icon} **{item.source}** — {t(f'item_{item.status}')}"
 
 
 def report(job: Job) -> None:
@@ -67,6 +62,7 @@ def report(job: Job) -> None:
 files_tab, web_tab = st.tabs([t("kn_tab_files"), t("kn_tab_website")])
 with web_tab:
     web_sources.render(client, bot)
+watch_key, finished_key, refused_key = f"kn_watch_{bot.id}", f"kn_finished_{bot.id}", f"kn_refused_{bot.id}"
 with files_tab:
     with st.form("upload_form", clear_on_submit=True):
         files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="kn_files", help=t("upload_help"))
@@ -78,27 +74,52 @@ with files_tab:
             with st.spinner(t("uploading", n=len(files))):
                 sent = api.attempt(client.upload_files, bot.id, [(f.name, f.getvalue()) for f in files])
             if sent:
-                for rejected in sent.rejected:
-                    st.error(f"{rejected.source}: {rejected.error}")
+                refused = [f"{r.source}: {r.error}" for r in sent.rejected]
+                for message in refused:
+                    st.error(message)
                 if sent.job_id:
-                    job = follow(sent.job_id)
-                    if job:
-                        report(job)
+                    # Followed by the panel below, which polls without blocking the page. The files
+                    # refused at upload are said again with the job's outcome: the rerun that shows
+                    # it (maybe this very run, for small files) would otherwise drop them unseen.
+                    st.session_state.setdefault(watch_key, []).append(sent.job_id)
+                    st.session_state[refused_key] = refused
 
-running = [j for j in (api.attempt(client.jobs, bot.id) or []) if j.status not in JOB_FINISHED]
-if running:
+# Jobs this session started and have ended since the last full run: their outcome, once.
+if finished := st.session_state.pop(finished_key, []):
+    for message in st.session_state.pop(refused_key, []):
+        st.error(message)
+for job in finished:
+    report(job)
 
-    @st.fragment(run_every=2)
-    def running_jobs():
-        for job in running:
-            fresh = api.attempt(client.job, job.id)
-            if fresh and fresh.status not in JOB_FINISHED:
-                st.progress(
-                    min(1.0, fresh.progress),
-                    text=t("job_running", kind=fresh.kind, done=fresh.done, total=fresh.total),
-                )
+running = [j.id for j in (api.attempt(client.jobs, bot.id) or []) if j.status not in JOB_FINISHED]
+watched = list(dict.fromkeys(st.session_state.get(watch_key, []) + running))
+if watched:
 
-    running_jobs()
+    @st.fragment(run_every=POLL_S)
+    def progress_panel():
+        """Each file of each running upload with its step. Only this panel reruns; when a job
+        ends, the whole page reruns once to show the result and the updated documents."""
+        ended = []
+        for job_id in watched:
+            job = api.attempt(client.job, job_id)
+            if job is None or job.status in JOB_FINISHED:
+                ended.append(job)
+                continue
+            st.progress(
+                min(1.0, job.progress),
+                text=t("indexing_progress", done=job.done, failed=job.failed, total=job.total),
+            )
+            for item in job.items if job.kind == "ingest" else []:
+                st.markdown(file_line(item))
+        if ended:
+            mine = set(st.session_state.get(watch_key, []))
+            st.session_state[finished_key] = [j for j in ended if j is not None and j.id in mine]
+            st.session_state[watch_key] = [
+                j for j in st.session_state.get(watch_key, []) if j not in {e.id for e in ended if e is not None}
+            ]
+            st.rerun()
+
+    progress_panel()
 
 documents = api.attempt(client.documents, bot.id)
 if documents is None:
@@ -139,9 +160,9 @@ else:
         if st.button(t("reindex_all"), key="reindex", help=t("reindex_help")):
             started = api.attempt(client.reindex, bot.id)
             if started:
-                job = follow(started.job_id)
-                if job:
-                    report(job)
+                # The progress panel above follows it, without blocking the page.
+                st.session_state.setdefault(watch_key, []).append(started.job_id)
+                st.rerun()
     chunks = api.attempt(client.chunks, bot.id, doc_id) or []
     with st.expander(t("chunks_of", n=len(chunks), name=doc.source), expanded=False):
         for chunk in page_of(chunks, key=f"chunks_page_{doc_id}", per_page=10):

@@ -36,6 +36,7 @@ spec = normalized(raw)
 # Applying a template or saving bumps the revision so every field redraws from the stored spec.
 rev = st.session_state.setdefault(f"persona_rev_{bid}", 0)
 key = lambda field: f"p_{field}_{bid}_{rev}"  # noqa: E731
+draft_key = f"persona_draft_{bid}"
 
 with st.expander(t("templates_library")):
     choices = templates.titles(ui_language())
@@ -51,13 +52,17 @@ with st.expander(t("templates_library")):
     st.caption(t("template_apply_help"))
     if st.button(t("apply_template"), key=f"tpl_apply_{bid}"):
         if api.attempt(client.update_bot, bid, spec=templates.apply_to(raw, chosen, tpl_lang or "en")):
+            st.session_state.pop(draft_key, None)
             st.session_state[f"persona_rev_{bid}"] = rev + 1
             st.rerun()
 
-persona = spec.get("persona") or {}
-fallback = spec.get("fallback") or {}
+# Edits not yet saved are kept in the session (per bot), so leaving the page loses nothing:
+# coming back shows them again, with the warning and the Save and Discard buttons.
+shown = normalized(st.session_state[draft_key]) if draft_key in st.session_state else spec
+persona = shown.get("persona") or {}
+fallback = shown.get("fallback") or {}
 handoff = fallback.get("handoff") or {}
-policy = spec.get("language") or {}
+policy = shown.get("language") or {}
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -65,8 +70,14 @@ with left:
     role = st.text_input(t("role"), persona.get("role", ""), key=key("role"), help=t("role_help"))
     company = st.text_input(t("company"), persona.get("company", ""), key=key("company"), help=t("company_help"))
     tone = st.text_input(t("tone"), persona.get("tone", ""), key=key("tone"), help=t("tone_help"))
+    # The one place for the first message: an older spec's widget welcome (set on the Publish
+    # page before) is what customers see, so it is shown here and saved as the greeting.
     greeting = st.text_area(
-        t("greeting"), persona.get("greeting", ""), key=key("greeting"), height=80, help=t("greeting_help")
+        t("greeting"),
+        (shown.get("widget") or {}).get("welcome") or persona.get("greeting", ""),
+        key=key("greeting"),
+        height=80,
+        help=t("greeting_help"),
     )
     st.subheader(t("how_section"))
     instructions = st.text_area(
@@ -156,6 +167,8 @@ draft["fallback"] = {
     },
 }
 draft["language"] = {"mode": mode, "language": language}
+if (raw.get("widget") or {}).get("welcome"):
+    draft["widget"] = {**raw["widget"], "welcome": ""}
 
 with right:
     st.subheader(t("prompt_preview"))
@@ -175,9 +188,18 @@ with right:
 with left:
     unsaved = normalized(draft) != normalized(spec)
     if unsaved:
-        st.caption(t("unsaved_changes"))
-    if st.button(t("save_persona"), type="primary", key=f"persona_save_{bid}", disabled=not unsaved):
+        st.session_state[draft_key] = draft
+        st.warning(t("unsaved_changes_kept"), icon=":material/edit_note:")
+    else:
+        st.session_state.pop(draft_key, None)
+    b1, b2 = st.columns([1, 3])
+    if b2.button(t("discard_changes"), key=f"persona_discard_{bid}", disabled=not unsaved):
+        st.session_state.pop(draft_key, None)
+        st.session_state[f"persona_rev_{bid}"] = rev + 1
+        st.rerun()
+    if b1.button(t("save_persona"), type="primary", key=f"persona_save_{bid}", disabled=not unsaved):
         if api.attempt(client.update_bot, bid, spec=draft):
+            st.session_state.pop(draft_key, None)
             st.session_state[f"persona_rev_{bid}"] = rev + 1
             st.toast(t("saved"))
             st.rerun()

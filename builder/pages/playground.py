@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from bots.cli.client import ClientError
 from bots.schemas.playground import PlaygroundReply, VersionFailure
 from builder import api
 from builder.add_to_test_set import add_to_test_set
+from builder.answer_failure import AnswerFailure
 from builder.i18n import labeller, t
 from builder.labels import source_label
 
@@ -15,6 +17,7 @@ if not bot:
     st.stop()
 client = api.client()
 bid = bot.id
+model_settings = bot.spec.get("model") or {}
 history_key, conv_key = f"pg_turns_{bid}", f"pg_conversation_{bid}"
 turns = st.session_state.setdefault(history_key, [])
 
@@ -35,6 +38,10 @@ if not bot.chunks:
     st.warning(t("pg_no_documents"))
 
 
+# Why an answer fell back, in the words of bots/core/answering.py's cases.
+REASONS = {"no_relevant_passage", "no_quotable_passage", "model_fallback", "withheld"}
+
+
 def fmt(value) -> str:
     return "–" if value is None else f"{value:.2f}"
 
@@ -52,7 +59,9 @@ def why(reply: PlaygroundReply) -> None:
         )
     )
     if reply.fallback and debug.reason:
-        st.caption(t("pg_reason", reason=debug.reason))
+        # Plain words for the support lead; the code stays in the details (the prompt toggle).
+        known = debug.reason in REASONS
+        st.caption(t("pg_reason", reason=t(f"pg_reason_{debug.reason}") if known else debug.reason))
     # An answer the guard replaced is quotes, whatever the bot's style.
     quoted = debug.style == "extractive" or (debug.guard is not None and debug.guard.action == "replaced")
     if debug.style:
@@ -78,8 +87,13 @@ def why(reply: PlaygroundReply) -> None:
             ],
             hide_index=True,
             width="stretch",
+            # Pixel widths: the side panel is about 400 px wide at 1280-1440 px (checked in Chromium).
             column_config={
-                t(c): st.column_config.Column(help=t(f"{c}_help")) for c in ("col_similarity", "col_words", "col_used")
+                t("col_source"): st.column_config.TextColumn(width=130),
+                **{
+                    t(c): st.column_config.Column(help=t(f"{c}_help"), width=w)
+                    for c, w in (("col_similarity", 72), ("col_words", 60), ("col_used", 52))
+                },
             },
         )
         with st.expander(t("pg_passages")):
@@ -89,12 +103,29 @@ def why(reply: PlaygroundReply) -> None:
     else:
         st.caption(t("pg_no_hits"))
     with st.expander(t("pg_prompt")):
+        if debug.reason:
+            st.caption(t("pg_reason_code", code=debug.reason))
         for message in debug.prompt:
             st.caption(message.role)
             st.code(message.content, language=None, wrap_lines=True)
 
 
-def answer(reply: PlaygroundReply | VersionFailure) -> None:
+def failed(failure: AnswerFailure) -> None:
+    """Plain words and where to fix it; the code and the server's own sentence in a toggle."""
+    if failure.partial:
+        st.caption(t("pg_partial"))
+        st.markdown(failure.partial)
+    st.error(failure.advice(model_settings), icon=":material/error:")
+    if failure.fixed_in_settings:
+        st.page_link("builder/pages/settings.py", label=t("pg_open_settings"), icon=":material/settings:")
+    with st.expander(t("pg_details")):
+        st.code(f"{failure.code}\n{failure.detail or failure.message}", language=None, wrap_lines=True)
+
+
+def answer(reply: PlaygroundReply | VersionFailure | AnswerFailure) -> None:
+    if isinstance(reply, AnswerFailure):
+        failed(reply)
+        return
     if isinstance(reply, VersionFailure):
         st.error(reply.error.message)
         return
@@ -106,7 +137,7 @@ def answer(reply: PlaygroundReply | VersionFailure) -> None:
         st.badge(t("demo_quality"), icon=":material/science:", color="orange", help=t("demo_quality_help"))
 
 
-def version_label(reply: PlaygroundReply | VersionFailure) -> str:
+def version_label(reply: PlaygroundReply | VersionFailure | AnswerFailure) -> str:
     v = reply.version
     return t("pg_mode_draft") if v == "draft" else t("status_published", version=v)
 
@@ -115,7 +146,10 @@ for turn in turns:
     with st.chat_message("user"):
         st.markdown(turn["question"])
     replies = turn["replies"]
-    if len(replies) == 1 and isinstance(replies[0], PlaygroundReply):
+    if len(replies) == 1 and isinstance(replies[0], AnswerFailure):
+        with st.chat_message("assistant"):
+            answer(replies[0])
+    elif len(replies) == 1 and isinstance(replies[0], PlaygroundReply):
         left, right = st.columns([4, 3], gap="medium")
         with left, st.chat_message("assistant"):
             answer(replies[0])
@@ -139,22 +173,49 @@ for turn in turns:
                     with st.expander(t("pg_why")):
                         why(reply)
 
+
+def streamed(question: str, version: str) -> PlaygroundReply | AnswerFailure:
+    """Show the answer as it is written (st.write_stream over the server's SSE events) and
+    return the stored reply, or what failed with whatever was written before it did."""
+    outcome: dict = {}
+
+    def deltas():
+        try:
+            for event, data in client.playground_stream(
+                bid, question, version=version, conversation_id=st.session_state.get(conv_key)
+            ):
+                if event == "start":
+                    st.session_state[conv_key] = data["conversation_id"]
+                elif event == "delta":
+                    yield data["text"]
+                elif event == "done":
+                    outcome["reply"] = PlaygroundReply.model_validate(data)
+                elif event == "error":
+                    outcome["failure"] = AnswerFailure(data["code"], data["message"], data.get("detail", ""))
+        except ClientError as err:  # refused before the answer started, or the server went away
+            outcome["failure"] = AnswerFailure(err.code or "", str(err))
+
+    with st.chat_message("assistant"):
+        written = st.write_stream(deltas())
+    if "reply" in outcome:
+        return outcome["reply"]
+    failure = outcome.get("failure") or AnswerFailure("", t("pg_failed"))
+    failure.partial, failure.version = written if isinstance(written, str) else "", version
+    return failure
+
+
 question = st.chat_input(t("pg_ask"), key=f"pg_input_{bid}", max_chars=2000)
 if question:
-    with st.spinner(t("pg_thinking")):
-        if mode == "compare":
-            replies = api.attempt(client.compare, bid, question)
-        else:
-            reply = api.attempt(
-                client.playground,
-                bid,
-                question,
-                version=mode or "draft",
-                conversation_id=st.session_state.get(conv_key),
-            )
-            replies = [reply] if reply else None
-            if reply:
-                st.session_state[conv_key] = reply.conversation_id
-    if replies:
-        turns.append({"question": question, "replies": replies})
-        st.rerun()
+    # The question stays on screen whatever happens to its answer.
+    with st.chat_message("user"):
+        st.markdown(question)
+    if mode == "compare":
+        with st.spinner(t("pg_thinking")):
+            try:
+                replies = list(client.compare(bid, question))
+            except ClientError as err:
+                replies = [AnswerFailure(err.code or "", str(err))]
+    else:
+        replies = [streamed(question, mode or "draft")]
+    turns.append({"question": question, "replies": replies})
+    st.rerun()

@@ -139,7 +139,9 @@ with left:
         help=t("pub_origins_help"),
     )
     title = st.text_input(t("w_title"), widget.get("title", ""), key=f"w_title_{bid}", placeholder=bot.name)
-    welcome = st.text_input(t("w_welcome"), widget.get("welcome", ""), key=f"w_welcome_{bid}", help=t("w_welcome_help"))
+    # The welcome message has one home, the persona's greeting: a spec that still carries a
+    # widget welcome of its own keeps it (it wins in the widget) until the Persona page saves.
+    st.caption(t("w_welcome_is_greeting"))
     starters = st.text_area(
         t("w_starters"),
         "\n".join(widget.get("starters") or []),
@@ -167,7 +169,6 @@ draft["allowed_origins"] = [o.strip() for o in origins.splitlines() if o.strip()
 draft["widget"] = {
     **widget,
     "title": title,
-    "welcome": welcome,
     "avatar_url": avatar.strip() or None,
     "starters": [s.strip() for s in starters.splitlines() if s.strip()],
     "primary_color": color,

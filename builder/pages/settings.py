@@ -47,37 +47,48 @@ key_rev = st.session_state.setdefault(f"set_key_rev_{bid}", 0)
 if demo_quality(model, answer):
     st.badge(t("demo_quality"), icon=":material/science:", color="orange", help=t("demo_quality_help"))
     st.caption(t("demo_quality_help"))
+st.subheader(t("general"))
+name = st.text_input(t("bot_name"), bot.name, key=f"set_name_{bid}")
+st.subheader(t("model_section"))
+# Outside the form: the fields below depend on it (a base URL only where one is used).
+provider = st.selectbox(
+    t("provider"),
+    PROVIDERS,
+    index=PROVIDERS.index(model.get("provider", "local")),
+    format_func=labeller("provider_", PROVIDERS),
+    key=f"set_provider_{bid}",
+    help=t("provider_help"),
+)
+# An OpenAI-compatible server needs its address; OpenAI and the bundled model show the field
+# only when the bot already has one (a proxy or a separate llama.cpp), so it can be changed.
+show_base_url = provider == "openai_compatible" or bool(model.get("base_url"))
 with st.form(f"settings_{bid}"):
-    st.subheader(t("general"))
-    name = st.text_input(t("bot_name"), bot.name, key=f"set_name_{bid}")
-    st.subheader(t("model_section"))
-    provider = st.selectbox(
-        t("provider"),
-        PROVIDERS,
-        index=PROVIDERS.index(model.get("provider", "local")),
-        format_func=labeller("provider_", PROVIDERS),
-        key=f"set_provider_{bid}",
-        help=t("provider_help"),
-    )
     model_name = st.text_input(
         t("model_name"), model.get("model", ""), key=f"set_model_{bid}", help=t("model_name_help")
     )
-    base_url = st.text_input(
-        t("base_url"),
-        model.get("base_url") or "",
-        key=f"set_base_url_{bid}",
-        placeholder="http://localhost:11434/v1",
-        help=t("base_url_help"),
+    base_url = (
+        st.text_input(
+            t("base_url"),
+            model.get("base_url") or "",
+            key=f"set_base_url_{bid}",
+            placeholder="http://localhost:11434/v1",
+            help=t("base_url_help"),
+        )
+        if show_base_url
+        else ""
     )
     has_key = bool(model.get("api_key"))
-    new_key = st.text_input(
-        t("api_key"),
-        type="password",
-        key=f"set_key_{bid}_{key_rev}",
-        placeholder=t("api_key_saved") if has_key else t("api_key_none"),
-        help=t("api_key_help"),
-    )
-    remove_key = st.checkbox(t("api_key_remove"), key=f"set_key_remove_{bid}", disabled=not has_key)
+    new_key, remove_key = "", False
+    # The bundled model takes no key: the field shows there only to remove one left behind.
+    if provider != "local" or has_key:
+        new_key = st.text_input(
+            t("api_key"),
+            type="password",
+            key=f"set_key_{bid}_{key_rev}",
+            placeholder=t("api_key_saved") if has_key else t("api_key_none"),
+            help=t("api_key_help"),
+        )
+        remove_key = st.checkbox(t("api_key_remove"), key=f"set_key_remove_{bid}", disabled=not has_key)
     c1, c2 = st.columns(2)
     temperature = c1.slider(
         t("temperature"),
@@ -105,7 +116,16 @@ with st.form(f"settings_{bid}"):
         help=t("context_window_help"),
         placeholder=t("automatic"),
     )
-    timeout_s = c2.number_input(t("timeout"), 1.0, 600.0, float(model.get("timeout_s", 30.0)), key=f"set_timeout_{bid}")
+    # Empty: the provider's default (120 s for the bundled model on a small machine, 30 s others).
+    timeout_s = c2.number_input(
+        t("timeout"),
+        1.0,
+        600.0,
+        model.get("timeout_s"),
+        key=f"set_timeout_{bid}",
+        placeholder=t("automatic"),
+        help=t("timeout_help"),
+    )
     st.subheader(t("answers_section"))
     c5, c6 = st.columns(2)
     style = c5.selectbox(
@@ -161,7 +181,29 @@ with st.form(f"settings_{bid}"):
         key=f"set_minrel_auto_{bid}",
         help=t("min_relevance_auto_help"),
     )
-    saved = st.form_submit_button(t("save"), type="primary", key=f"settings_save_{bid}")
+    b1, b2 = st.columns([1, 4])
+    saved = b1.form_submit_button(t("save"), type="primary", key=f"settings_save_{bid}")
+    tested = b2.form_submit_button(
+        t("settings_test"), key=f"settings_test_{bid}", icon=":material/network_check:", disabled=provider == "local"
+    )
+
+if tested:
+    # What the form holds now, unsaved; the saved key stands in when no new one is typed.
+    trial = {
+        "provider": provider,
+        "model": model_name.strip(),
+        "base_url": base_url.strip() or None,
+        "timeout_s": float(timeout_s) if timeout_s else None,
+        "api_key": new_key.strip() or (model.get("api_key") if not remove_key else None),
+    }
+    with st.spinner(t("setup_testing")):
+        result = api.attempt(client.test_provider, trial, bot_id=bid)
+    if result and result.ok:
+        st.success(t("setup_test_ok", model=result.model, ms=result.latency_ms))
+        st.markdown(f"> {result.reply or t('setup_empty_reply')}")
+    elif result:
+        st.error(t("setup_test_failed"))
+        st.code(result.error or "", language=None, wrap_lines=True)
 
 if saved:
     model.update(
@@ -171,7 +213,7 @@ if saved:
         temperature=temperature,
         max_tokens=int(max_tokens),
         context_window=int(context_window) if context_window else None,
-        timeout_s=float(timeout_s),
+        timeout_s=float(timeout_s) if timeout_s else None,
     )
     if remove_key:
         model["api_key"] = ""

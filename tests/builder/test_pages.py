@@ -47,6 +47,15 @@ def goto(at: AppTest, page: str) -> AppTest:
     return at
 
 
+def rerun_until(at: AppTest, shown, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not shown():
+        assert time.monotonic() < deadline, "the page never showed it"
+        time.sleep(1)
+        at.run()
+        assert not at.exception, at.exception
+
+
 def texts(at: AppTest) -> str:
     return "\n".join(
         [m.value for m in at.markdown]
@@ -60,6 +69,9 @@ def texts(at: AppTest) -> str:
 def test_newcomer_path(ui_env, model):
     client = ui_env
     at = app()
+    # First run: the setup asks which model answers; the offline default goes straight on.
+    at.button(key="setup_continue").click()
+    at.run()
     assert at.info and "No bot yet" in at.info[0].value
 
     at.text_input(key="create_name").input("Shop help")
@@ -92,7 +104,9 @@ def test_newcomer_path(ui_env, model):
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert any("ready to answer" in s.value for s in at.success)
+    # The page follows the upload without blocking: the browser reruns its progress panel,
+    # here the test reruns the page until the outcome shows.
+    rerun_until(at, lambda: any("ready to answer" in s.value for s in at.success))
     [doc] = client.documents(bot.id)
     assert doc.status == "ready" and doc.chunks > 0
 
@@ -109,7 +123,9 @@ def test_newcomer_path(ui_env, model):
     limits = at.table[0].value
     assert "Longest customer message (characters)" in limits.iloc[:, 0].tolist()
     assert "2000" in limits.iloc[:, 1].tolist(), "the server's own limit is shown, not a guess"
+    assert not [w for w in at.text_input if w.key == f"set_base_url_{bid}"], "the bundled model has no base URL"
     at.selectbox(key=f"set_provider_{bid}").select("openai_compatible")
+    at.run()
     at.text_input(key=f"set_model_{bid}").input("scripted")
     at.text_input(key=f"set_base_url_{bid}").input(model.base_url)
     at.text_input(key=f"set_key_{bid}_0").input("sk-provider-secret")
@@ -166,6 +182,9 @@ def test_newcomer_path(ui_env, model):
 
     goto(at, "conversations")
     assert not at.error, [e.value for e in at.error]
+    # Customers' conversations by default: these are all the playground's.
+    at.segmented_control(key=f"cv_channel_{bot.id}").set_value("playground")
+    at.run()
     assert "conversation(s)" in texts(at)
     assert "cut at the 256-token limit" in texts(at)
 
@@ -181,6 +200,9 @@ def test_errors_are_sentences_not_tracebacks(ui_env, live_server):
     at.button(key="upload_submit").click()
     at.run()
     assert not at.exception, at.exception
+    # One refused at upload, one failed while being read: both said together once the job ends
+    # (the page follows it without blocking, so the test reruns the page until then).
+    rerun_until(at, lambda: any("virus.exe" in e.value for e in at.error))
     errors = " ".join(e.value for e in at.error)
     assert "virus.exe" in errors and "empty.txt" in errors
 
@@ -195,6 +217,8 @@ def test_french_interface_and_yaml_round_trip(ui_env):
     client = ui_env
     at = app()
     at.session_state["lang"] = "fr"
+    at.run()
+    at.button(key="setup_continue").click()  # first run: the offline default
     at.run()
     at.text_input(key="create_name").input("Mairie")
     at.selectbox(key="create_template").select("public_service")
@@ -240,7 +264,9 @@ def test_answer_style_guard_and_demo_quality(ui_env, model):
     assert "Demo quality" in texts(at), "the bundled model now writes: a demo, not for customers"
 
     # A model of one's own (the scripted one) that invents a fee: the guard replaces it.
+    assert not [w for w in at.text_input if w.key == f"set_base_url_{bid}"], "the bundled model has no base URL"
     at.selectbox(key=f"set_provider_{bid}").select("openai_compatible")
+    at.run()
     at.text_input(key=f"set_model_{bid}").input("scripted")
     at.text_input(key=f"set_base_url_{bid}").input(model.base_url)
     at.selectbox(key=f"set_answer_guard_{bid}").select("replace")

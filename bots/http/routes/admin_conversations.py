@@ -15,6 +15,8 @@ from bots.core.errors import DomainError
 from bots.core.masking import mask_contacts
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.request_values import DbInt, RequestBody
+from bots.http.routes.admin_playground import playground_events
+from bots.http.sse import sse
 from bots.schemas.conversations import ConversationDetail, ConversationList, ExportedMessages, HandoffList, Stats
 from bots.schemas.handoffs import HandoffStatus
 from bots.schemas.playground import Comparison, Debug, DebugHit, PlaygroundReply
@@ -32,8 +34,9 @@ def filters(
     fallback: bool | None = None,
     handoff: bool | None = None,
     channel: str | None = None,
+    exclude_channel: str | None = None,
 ) -> conv.Filters:
-    return conv.Filters(since, until, version, feedback, fallback, handoff, channel)
+    return conv.Filters(since, until, version, feedback, fallback, handoff, channel, exclude_channel)
 
 
 FiltersDep = Annotated[conv.Filters, Depends(filters)]
@@ -103,6 +106,7 @@ class PlaygroundRequest(RequestBody):
     message: str
     conversation_id: str | None = Field(default=None, max_length=60)
     version: Literal["draft", "published"] | int = "draft"
+    stream: bool = False
 
 
 class CompareRequest(RequestBody):
@@ -159,7 +163,11 @@ def _ask(runtime, bot_id: str, message: str, version, conversation_id: str | Non
         conversation_id=conversation_id,
         version=version,
     )
-    reply = runtime.chat.ask(question)
+    return playground_reply(runtime.chat.ask(question))
+
+
+def playground_reply(reply: Reply) -> PlaygroundReply:
+    """An answer with its debugging details, as the playground (JSON or streamed) returns it."""
     return PlaygroundReply.model_validate(
         {
             **reply.public(),
@@ -170,9 +178,28 @@ def _ask(runtime, bot_id: str, message: str, version, conversation_id: str | Non
 
 
 @router.post(
-    "/playground", response_model=PlaygroundReply, summary="Ask the draft or any version, with debugging details"
+    "/playground",
+    response_model=PlaygroundReply,
+    summary="Ask the draft or any version, with debugging details (JSON, or SSE with stream=true)",
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "JSON reply; with stream=true, SSE events start, delta, done (the reply), error.",
+        }
+    },
 )
-def playground(body: PlaygroundRequest, bot: BotDep, runtime: RuntimeDep) -> PlaygroundReply:
+def playground(body: PlaygroundRequest, bot: BotDep, runtime: RuntimeDep):
+    if body.stream:
+        question = Question(
+            bot_id=bot.id,
+            text=body.message,
+            owner="admin",
+            channel="playground",
+            conversation_id=body.conversation_id,
+            version=body.version,
+        )
+        # accept() raises before the response starts: a refused question keeps its HTTP status.
+        return sse(playground_events(runtime, runtime.chat.accept(question), playground_reply))
     return _ask(runtime, bot.id, body.message, body.version, body.conversation_id)
 
 

@@ -65,7 +65,7 @@ def job_out(job: t.Job, runtime) -> Job:
         failed=sum(i["status"] == ItemStatus.FAILED for i in items),
         progress=round(runtime.jobs.progress(job), 4),
         error=job.error,
-        items=[JobItem.model_validate(i) for i in items],
+        items=[JobItem.model_validate({**i, **runtime.jobs.live_item(job, i)}) for i in items],
     )
 
 
