@@ -3,9 +3,12 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-# llama-cpp-python compiles from source (~6 min on 2 cores, then pip caches the wheel).
-# Portable x86-64 flags so a cached wheel also runs on another machine of the same kind.
+# llama-cpp-python compiles from source (~6 min on 2 cores): pip builds it once into this
+# wheelhouse, and every later install takes it from there. Portable x86-64 flags so the wheel
+# also runs on another machine of the same kind.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+WHEELHOUSE ?= $(HOME)/.cache/prompteur/wheels
+LLAMA := $(shell grep -o 'llama-cpp-python\[server\]==[0-9.]*' pyproject.toml | cut -d= -f3)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
@@ -16,9 +19,13 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
-	# The CPU build of torch from the machine's local wheel, before anything can pull CUDA builds.
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[test]'
+	# The CPU build of torch from the machine's local wheel, before anything can pull CUDA
+	# builds (uv does not look there; it keeps the torch installed here, which satisfies the pin).
+	$(PIP) install -q torch==2.13.0 uv
+	ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA)-*.whl >/dev/null 2>&1 || \
+	  $(PIP) wheel -q --no-deps 'llama-cpp-python==$(LLAMA)' -w $(WHEELHOUSE)
+	# uv resolves and installs from its cache in seconds where pip took minutes.
+	$(VENV)/bin/uv pip install -q --python $(PY) --find-links $(WHEELHOUSE) -e '.[test]'
 	touch $@
 
 # Debian's chromium for the browser tests (Playwright drives it; no browser download).
@@ -33,8 +40,9 @@ run: install
 serve: install
 	$(VENV)/bin/prompteur serve
 
+# One pytest worker per core; a test file stays on one worker (its module fixtures are built once).
 test: install system-deps lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --dist loadfile
 
 # Format, lint and types are checked, not applied: CI fails on a violation (`make fix` applies
 # the first two). mypy checks the whole tree ([tool.mypy] files); ~2 min cold, seconds cached.

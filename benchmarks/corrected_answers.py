@@ -97,9 +97,9 @@ def french(data: Path, embedder: Embedder, limit: int, corpus_limit: int | None)
     entries = _embed(embedder, [corpus[i] for i in ids])
     nearest_other = []
     for q in questions:
-        own = set(q["answer_doc_ids"])
+        answers = set(q["answer_doc_ids"])
         scores = entries @ embedder.embed_query(q["question"])
-        nearest_other.append(max(float(s) for i, s in zip(ids, scores) if i not in own))
+        nearest_other.append(max(float(s) for i, s in zip(ids, scores) if i not in answers))
     wrong = np.array(nearest_other)
     return {
         "questions": len(questions),

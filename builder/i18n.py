@@ -914,10 +914,6 @@ S: dict[str, tuple[str, str]] = {
     "an_no_passage": ("The bot has no passage on this.", "Le bot n'a aucun passage à ce sujet."),
     "an_write_answer": ("Write an answer for this topic", "Écrire une réponse pour ce sujet"),
     "an_save_answer": ("Save as a corrected answer", "Enregistrer comme réponse corrigée"),
-    "an_corrected_unavailable": (
-        "Available once corrected answers exist on this server.",
-        "Disponible dès que le serveur gère les réponses corrigées.",
-    ),
     "an_answer_empty": ("Write the answer first.", "Écrivez d'abord la réponse."),
     "an_answer_saved": (
         "Saved: the bot now gives this answer to these questions.",

@@ -152,7 +152,6 @@ with gaps_tab:
                 mime="text/markdown" if kind == "md" else "text/csv",
                 key=f"an_todo_dl_{bid}",
             )
-        can_correct = hasattr(client, "add_corrected_answer")
         for i, topic in enumerate(gaps.topics):
             trend = t(f"an_trend_{topic.trend}", before=topic.previous_count)
             with st.expander(f"{escape_markdown(topic.label)} — {topic.count} · {trend}", expanded=i < 3):
@@ -166,20 +165,18 @@ with gaps_tab:
                     st.text(p.text)
                 else:
                     st.caption(t("an_no_passage"))
-                answer = st.text_area(t("an_write_answer"), key=f"an_answer_{bid}_{i}", disabled=not can_correct)
-                if not can_correct:
-                    st.caption(t("an_corrected_unavailable"))
-                elif st.button(t("an_save_answer"), key=f"an_save_{bid}_{i}"):
+                answer = st.text_area(t("an_write_answer"), key=f"an_answer_{bid}_{i}")
+                if st.button(t("an_save_answer"), key=f"an_save_{bid}_{i}"):
                     if not answer.strip():
                         st.warning(t("an_answer_empty"))
                     else:
                         # The whole cluster: its central question, the others as paraphrases.
                         done = api.attempt(
-                            client.add_corrected_answer,  # type: ignore[attr-defined]
+                            client.add_corrected_answer,
                             bid,
                             topic.questions[0],
                             answer.strip(),
-                            paraphrases=tuple(topic.questions[1:]),
+                            paraphrases=list(topic.questions[1:]),
                         )
                         if done is not None:
                             st.success(t("an_answer_saved"))
