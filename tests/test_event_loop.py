@@ -17,9 +17,9 @@ from sqlalchemy import event
 from bots.http.app import create_app
 from tests.conftest import create_bot, free_port
 
-# Handlers that truly await something (the multipart body) and hand their blocking work to
+# Handlers that truly await something (the multipart or CSV body) and hand their blocking work to
 # the threadpool themselves. Any other `async def` handler is a mistake waiting to happen.
-ASYNC_HANDLERS = {"upload_documents"}
+ASYNC_HANDLERS = {"upload_documents", "import_csv"}
 SLOW_QUERY_S = 2.0  # long enough that a loaded machine cannot blur the difference
 
 

@@ -34,6 +34,9 @@ def test_an_answer_becomes_a_case_from_the_playground_and_the_conversations_page
     ]
 
     goto(at, "conversations")
+    # The page shows customers' conversations by default; this one is the playground's.
+    at.segmented_control(key=f"cv_channel_{bid}").set_value("playground")
+    at.run()
     assert at.text_input(key=f"att_question_{mid}").value == "What is the capital of Mars?"
     at.text_input(key=f"att_new_set_{mid}").input("refusals")
     at.button(key=f"att_add_{mid}").click()

@@ -110,6 +110,18 @@ def _every_get(admin: httpx.Client, bot: str, ids: dict) -> list[tuple[str, str]
         assert time.monotonic() < deadline, "the web sync did not finish"
         time.sleep(0.2)
     ids = {**ids, "source_id": web["source"]["id"], "sync_id": web["sync_id"]}
+    # A corrected answer and an experiment (retrieval only changes), for their routes.
+    corrected = admin.post(
+        f"/admin/bots/{bot}/corrected-answers",
+        json={"question": "Do you ship abroad?", "answer": "We ship within the EU."},
+    )
+    assert corrected.status_code in (200, 201), corrected.text
+    experiment = admin.post(
+        f"/admin/bots/{bot}/experiments",
+        json={"set": "smoke", "variants": [{"name": "k3", "retrieval": {"k": 3}}], "wait": True},
+    )
+    assert experiment.status_code == 202, experiment.text
+    ids |= {"answer_id": corrected.json()["id"], "experiment_id": experiment.json()["experiment_id"]}
     values = {"bot_id": bot, "doc_id": documents[0]["id"], "job_id": jobs[0]["id"], "number": "1", **ids}
     values |= {"name": "smoke", "run_id": run["run_id"], "run_a": run["run_id"], "run_b": run["run_id"]}
     bodies = []

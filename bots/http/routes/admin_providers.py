@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from bots.core.spec import SECRET_MASK, ModelSettings
 from bots.http.deps import AdminAuth, DbSession, RuntimeDep
 from bots.http.errors import ApiError
+from bots.http.request_values import RequestBody
 from bots.llm.errors import ProviderError
 from bots.llm.providers import OpenAIChatModel, RetryPolicy
 from bots.schemas.providers import ProviderTest
@@ -22,9 +23,13 @@ router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: serv
 _PING = [{"role": "user", "content": "Reply with one short sentence to say you are ready."}]
 
 
+class ModelToTest(ModelSettings, RequestBody):
+    """A bot's model settings as the Settings page or the first-run setup holds them."""
+
+
 @router.post("/providers/test", response_model=ProviderTest)
 def test_provider(
-    settings: ModelSettings, runtime: RuntimeDep, session: DbSession, bot_id: str | None = None
+    settings: ModelToTest, runtime: RuntimeDep, session: DbSession, bot_id: str | None = None
 ) -> ProviderTest:
     """Send one request with these settings (not saved anywhere). Always 200: a failed
     connection is the answer to the question asked, not an error of this route.

@@ -8,13 +8,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from bots import corrected_answers as ca
 from bots.http.deps import AdminAuth, BotDep, DbSession
 from bots.http.request_values import DbInt, RequestBody
 from bots.schemas.corrected_answers import CorrectedAnswer, CorrectedAnswerList, CsvImported, Source
+from bots.store import tables as t
 
 router = APIRouter(
     prefix="/admin/bots/{bot_id}/corrected-answers", dependencies=[AdminAuth], tags=["admin: corrected answers"]
@@ -101,7 +104,13 @@ def export(bot: BotDep, session: DbSession, format: Literal["csv", "json"] = "js
     openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}},
 )
 async def import_csv(request: Request, bot: BotDep, session: DbSession):
+    # Async only to await the body; the parsing and the SQL run in the threadpool, or they
+    # would stall every other request meanwhile.
     raw = await request.body()
+    return await run_in_threadpool(_import_csv, raw, bot, session)
+
+
+def _import_csv(raw: bytes, bot: t.Bot, session: Session) -> dict:
     if len(raw) > MAX_CSV_BYTES:
         raise ca.InvalidCorrectedAnswer(problem=f"the CSV is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB")
     try:

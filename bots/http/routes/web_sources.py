@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import func, select
 
@@ -92,7 +91,7 @@ def _source(session, bot: t.Bot, source_id: str) -> t.WebSource:
 
 
 @router.post("/bots/{bot_id}/web-sources", status_code=202, response_model=schema.WebSourceCreated)
-async def create_web_source(
+def create_web_source(
     body: NewWebSource, bot: BotDep, session: DbSession, runtime: RuntimeDep
 ) -> schema.WebSourceCreated:
     addresses = [body.url] + (body.urls if body.kind == "urls" else [])
@@ -100,8 +99,8 @@ async def create_web_source(
         if normalize(address) is None:
             raise ApiError("invalid_url", f"{address!r} is not an http or https address (of at most 300 characters).")
         try:
-            # DNS can take seconds: not on the event loop.
-            await run_in_threadpool(precheck, address, runtime.web.config.policy)
+            # DNS can take seconds: a plain `def` route runs in the thread pool, not on the loop.
+            precheck(address, runtime.web.config.policy)
         except FetchRefused as err:
             raise ApiError(err.code, str(err)) from err
     source = t.WebSource(
