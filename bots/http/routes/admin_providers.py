@@ -29,13 +29,13 @@ class ModelToTest(ModelSettings, RequestBody):
 
 @router.post("/providers/test", response_model=ProviderTest)
 def test_provider(
-    settings: ModelToTest, runtime: RuntimeDep, session: DbSession, bot_id: str | None = None
+    body: ModelToTest, runtime: RuntimeDep, session: DbSession, bot_id: str | None = None
 ) -> ProviderTest:
     """Send one request with these settings (not saved anywhere). Always 200: a failed
     connection is the answer to the question asked, not an error of this route.
     With `bot_id`, a masked api_key stands for that bot's saved key (the Settings page never
     has it), but only for the endpoint it was saved for, as when a spec is saved."""
-    settings = _with_saved_key(settings, session, bot_id)
+    settings = _with_saved_key(body, session, bot_id)
     started = time.monotonic()
     model: OpenAIChatModel | None = None
     try:
