@@ -3,7 +3,6 @@ real app, or uvicorn in a subprocess on a free port)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -43,20 +42,6 @@ def isolated_home(tmp_path, monkeypatch) -> Path:
     ):
         monkeypatch.delenv(var, raising=False)
     return home
-
-
-def _clear_stale_running_loop() -> None:
-    """Sync test code runs under no event loop, yet a library can leave this thread marked as
-    running one (seen with `make test`'s workers: a builder test before the first browser test
-    made Playwright's sync API refuse to start). Nothing runs a loop here: the mark is stale."""
-    if asyncio._get_running_loop() is not None:
-        asyncio._set_running_loop(None)
-
-
-@pytest.fixture(autouse=True)
-def no_stale_event_loop():
-    yield
-    _clear_stale_running_loop()
 
 
 @pytest.fixture(scope="session")
@@ -257,7 +242,6 @@ def browser():
         pytest.fail("Debian's chromium is missing at /usr/bin/chromium: run `make system-deps`.")
     from playwright.sync_api import sync_playwright
 
-    _clear_stale_running_loop()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b

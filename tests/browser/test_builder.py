@@ -89,16 +89,6 @@ def model():
     server.close()
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def settle(page, timeout: float = 240_000) -> None:
     """Wait for the script run to end (Streamlit marks the app root while it runs). On a busy
     machine the rerun a click asks for can start late, so first give it a moment to start:
