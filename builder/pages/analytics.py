@@ -2,13 +2,14 @@
 day and version, and the knowledge gaps — what customers asked that the bot answered badly,
 as topics to write an answer or a document for."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from builder import api
 from builder.i18n import t
+from builder.periods import period_bounds
 from builder.plain_text import escape_markdown
 
 st.header(t("page_analytics"))
@@ -31,11 +32,7 @@ version = c[1].selectbox(
 )
 playground = c[2].checkbox(t("an_include_playground"), key=f"an_playground_{bid}", help=t("an_playground_help"))
 
-since = until = None
-if isinstance(period, (tuple, list)) and period:
-    since = datetime.combine(period[0], time.min).isoformat()
-    if len(period) > 1:
-        until = datetime.combine(period[1] + timedelta(days=1), time.min).isoformat()
+since, until = period_bounds(period)
 filters = {"since": since, "until": until, "include_playground": playground or None}
 
 

@@ -2,7 +2,7 @@
 export, and charts over time."""
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +13,7 @@ from builder import api
 from builder.add_to_test_set import add_to_test_set, question_before
 from builder.i18n import labeller, t
 from builder.labels import source_label
+from builder.periods import period_bounds
 from builder.plain_text import escape_markdown
 
 PER_PAGE = 20
@@ -54,11 +55,7 @@ with st.expander(t("cv_filters"), expanded=True):
         format_func=labeller("cv_channel_", CHANNELS),
     )
 
-since = until = None
-if isinstance(period, (tuple, list)) and period:
-    since = datetime.combine(period[0], time.min).isoformat()
-    if len(period) > 1:
-        until = datetime.combine(period[1] + timedelta(days=1), time.min).isoformat()
+since, until = period_bounds(period)
 filters = {
     "since": since,
     "until": until,
