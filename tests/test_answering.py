@@ -96,6 +96,15 @@ def spec(**kw) -> BotSpec:
     return BotSpec(name="Contoso", **kw)
 
 
+def test_tokens_read_before_we_stop_are_counted(server, model):
+    # The model runs on into a new turn: we stop reading at the delimiter, before the
+    # provider's closing chunk with its usage. The tokens received were still paid for.
+    server.queue(Reply("text", text="Stores open at 9am [1]. <|im_end|> <|im_start|>user more chatter " * 3))
+    result = answer(spec(), "When do stores open?", retrieve=retriever(HOURS), model=model)
+    assert result.text == "Stores open at 9am."
+    assert result.usage.estimated and result.usage.completion_tokens > 0 and result.usage.prompt_tokens > 0
+
+
 def test_grounded_answer_with_cited_passage(server, model):
     server.queue(Reply.answer("We return items within 30 days [2]."))
     retrieve = retriever(HOURS, RETURNS, UNRELATED)

@@ -75,6 +75,7 @@ from bots.core.language import detect_language
 from bots.core.phrases import fallback_message, handoff_offer
 from bots.core.prompting import Prompt, build_prompt
 from bots.core.spec import BotSpec
+from bots.core.tokens import estimate_message_tokens, estimate_tokens
 from bots.llm.errors import ProviderError
 from bots.llm.protocol import ChatModel, TextDelta, Usage
 from knowledge.documents import Hit
@@ -452,6 +453,10 @@ def answer_stream(
         close = getattr(events, "close", None)
         if close:
             close()
+    if finish_reason is None and guard.raw:
+        # We stopped reading before the provider's closing chunk (a leak, a stop marker, an
+        # unsupported claim): the tokens received were still paid for, so count them ourselves.
+        usage = Usage(estimate_message_tokens(prompt.messages), estimate_tokens(guard.raw), estimated=True)
 
     if guard.leaked:
         log.warning("answer withheld: the model output contained system-prompt text or its canary")
