@@ -45,7 +45,11 @@ test: install system-deps lint
 	$(VENV)/bin/pytest -n auto --dist loadfile
 
 # Format, lint and types are checked, not applied: CI fails on a violation (`make fix` applies
-# the first two). mypy checks the whole tree ([tool.mypy] files); ~2 min cold, seconds cached.
+# the first two). mypy checks the whole tree ([tool.mypy] files); ~1.5 min cold, seconds
+# cached. Its cache lives beside the wheelhouse, one per checkout path, so a fresh clone at a
+# path checked before starts warm (mypy re-checks any file whose content changed).
+MYPY_CACHE_DIR ?= $(HOME)/.cache/prompteur/mypy/$(shell pwd | md5sum | cut -c1-12)
+export MYPY_CACHE_DIR
 lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .

@@ -3,21 +3,28 @@ real app, or uvicorn in a subprocess on a free port)."""
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from bots.http.app import create_app
-from bots.runtime import Runtime
+from bots.runtime import Runtime, write_server_info
 from bots.settings import Settings
+from bots.store.db import make_engine, migrate
 from knowledge.embedding import EmbedderCache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,12 +53,33 @@ def isolated_home(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def embedders() -> EmbedderCache:
-    """Embedding models take seconds to load: one cache for the whole run."""
-    return EmbedderCache()
+    return shared_embedders()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """An empty database at the newest revision. Running every migration costs about a second
+    on a busy 2-core machine and a hundred tests build a server: they start from a copy.
+    Migrations themselves are tested from empty in tests/test_migrations.py."""
+    path = tmp_path_factory.mktemp("schema") / "prompteur.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()  # the last connection folds the WAL back in: one file to copy
+    return path
+
+
+def seed_database(home: Path, template: Path) -> None:
+    """Give `home` a copy of the migrated database, unless it already has one (a restart)."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = home / "prompteur.db"
+    if not target.exists():
+        shutil.copyfile(template, target)
+        target.chmod(0o600)
 
 
 @pytest.fixture
-def settings(isolated_home) -> Settings:
+def settings(isolated_home, migrated_database) -> Settings:
+    seed_database(isolated_home, migrated_database)
     return Settings(home=isolated_home)
 
 
@@ -66,6 +94,26 @@ def api(settings, runtime):
     with TestClient(create_app(settings, runtime=runtime)) as client:
         client.headers["Authorization"] = f"Bearer {runtime.admin_token}"
         yield client
+
+
+@contextmanager
+def environ(values: dict[str, str]) -> Iterator[None]:
+    """The process environment replaced by `values` for the block (Settings reads it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@functools.cache
+def shared_embedders() -> EmbedderCache:
+    """Embedding models take seconds to load: one cache per test process, for the `api`
+    fixtures and the in-process servers alike."""
+    return EmbedderCache()
 
 
 def free_port() -> int:
@@ -85,15 +133,41 @@ def wait_ingested(api, job_id: str, timeout: float = 120) -> dict:
 
 
 class LiveServer:
-    def __init__(self, home: Path, extra_env: dict | None = None):
+    """A real Prompteur server on a free localhost port.
+
+    By default uvicorn serves the app from a thread of the test process: the same HTTP server,
+    app and stores as `prompteur serve`, without a new interpreter importing the whole stack and
+    loading its own embedding model (seconds each, dozens of times a run). `process=True` runs
+    `prompteur serve` itself, for the tests that need a process: killing it mid-work, reading
+    its log, the file modes it sets."""
+
+    def __init__(self, home: Path, extra_env: dict | None = None, *, process: bool = False):
         self.home = home
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PROMPTEUR_HOME": str(home), "PYTHONPATH": str(ROOT), **(extra_env or {})}
+        self.process = process
         self.proc: subprocess.Popen | None = None
         self.log: BinaryIO | None = None  # the server's output, kept across restarts
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 90) -> LiveServer:
+        if self.process:
+            self._start_process()
+        else:
+            self._start_thread()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in time")
+
+    def _start_process(self) -> None:
         if self.log:  # restarted after kill()
             self.log.close()
         self.log = open(self.home.parent / f"server-{self.port}.log", "ab")
@@ -104,25 +178,43 @@ class LiveServer:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {(self.home.parent / f'server-{self.port}.log').read_text()[-3000:]}"
-                )
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start in time")
+
+    def _start_thread(self) -> None:
+        with environ(self.env):  # the settings `prompteur serve` would read in that environment
+            settings = Settings(port=self.port)
+        runtime = Runtime.build(settings, embedders=shared_embedders())
+        config = uvicorn.Config(
+            create_app(settings, runtime=runtime),
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,  # the test process's logging stays as pytest set it
+            proxy_headers=False,  # as `prompteur serve`: forwarded headers are the app's call
+            ws="none",
+            timeout_graceful_shutdown=5,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=f"server-{self.port}", daemon=True)
+        self._thread.start()
+        write_server_info(settings.home, self.url)  # where the CLI finds the server, as serve does
+
+    def _check_alive(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(f"server exited: {(self.home.parent / f'server-{self.port}.log').read_text()[-3000:]}")
+        if self._thread is not None and not self._thread.is_alive():
+            raise RuntimeError("the server thread ended while starting: see the captured log")
 
     def kill(self) -> None:
+        if not self.process:
+            raise RuntimeError("only a server started with process=True can be killed")
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
 
     def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True  # uvicorn's own shutdown: the runtime stops in the lifespan
+            self._thread.join(timeout=30)
+            self._server = self._thread = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -149,18 +241,28 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(isolated_home):
+def live_server(isolated_home, migrated_database):
+    seed_database(isolated_home, migrated_database)
     server = LiveServer(isolated_home).start()
     yield server
     server.stop()
 
 
+@pytest.fixture
+def process_server(isolated_home, migrated_database):
+    """`prompteur serve` in its own process: for tests that kill it or read what it logs."""
+    seed_database(isolated_home, migrated_database)
+    server = LiveServer(isolated_home, process=True).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
+def shared_server(tmp_path_factory, migrated_database):
     """One server for a module whose tests each work on their own bots: starting a server
     and loading its embedding model is the slow part of end-to-end tests."""
     home = tmp_path_factory.mktemp("shared") / "home"
-    home.mkdir()
+    seed_database(home, migrated_database)
     server = LiveServer(home).start()
     yield server
     server.stop()

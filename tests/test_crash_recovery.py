@@ -58,8 +58,8 @@ def _wait(predicate, what: str, timeout: float = 180):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(live_server):
-    admin = Admin(live_server)
+def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(process_server):
+    admin = Admin(process_server)
     bot_id = admin.http.post("/admin/bots", json={"name": "Shop"}).json()["id"]
     files = [("files", ("hours.txt", b"The support desk is open from 9am to 5pm."))]
     job = admin.http.post(f"/admin/bots/{bot_id}/documents", files=files).json()["job_id"]
@@ -70,14 +70,14 @@ def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(live_server
     # Some batches embedded and written to Chroma, the rest not: kill there.
     state = _wait(lambda: (s := admin.job(job))["progress"] > 0 and s, "the first embedded batch")
     assert state["status"] == "running" and state["items"][0]["status"] == "processing"
-    live_server.kill()
+    process_server.kill()
     admin.http.close()
 
     # Back up with no ingestion worker: the interrupted job waits, and nothing of the
     # half-embedded file can be found.
-    live_server.env["PROMPTEUR_INGEST_WORKERS"] = "0"
-    live_server.start()
-    admin = Admin(live_server)
+    process_server.env["PROMPTEUR_INGEST_WORKERS"] = "0"
+    process_server.start()
+    admin = Admin(process_server)
     state = admin.job(job)
     assert state["status"] == "queued" and state["items"][0]["status"] == "queued"
     doc = admin.document(bot_id, "catalogue.csv")
@@ -86,18 +86,18 @@ def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(live_server
         assert "catalogue.csv" not in admin.sources(bot_id, query)
     assert admin.sources(bot_id, "when is the support desk open")[0] == "hours.txt"
     doc_id = doc["id"]
-    live_server.stop()
+    process_server.stop()
     admin.http.close()
     # The restart also removed the vectors the cut-off ingest had written.
-    settings = Settings(home=live_server.home)
+    settings = Settings(home=process_server.home)
     assert not any(
         i.startswith(doc_id) for i in VectorIndex.open(path=settings.chroma_dir).ids(_collection(settings, bot_id))
     )
 
     # With a worker, the job is resumed; until the document flips, searches never see it.
-    live_server.env["PROMPTEUR_INGEST_WORKERS"] = "1"
-    live_server.start()
-    admin = Admin(live_server)
+    process_server.env["PROMPTEUR_INGEST_WORKERS"] = "1"
+    process_server.start()
+    admin = Admin(process_server)
     while True:
         hits = admin.sources(bot_id, "price of article 7")
         searchable = admin.document(bot_id, "catalogue.csv")["searchable"]
@@ -111,7 +111,7 @@ def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(live_server
     assert doc["status"] == "ready" and doc["chunks"] == ROWS
     assert admin.sources(bot_id, "What is the price of article 7?")[0] == "catalogue.csv"
     admin.http.close()
-    live_server.stop()
+    process_server.stop()
 
     # Every chunk is in SQL once, and Chroma holds exactly those vectors.
     engine = make_engine(settings.resolved_database_url)

@@ -284,9 +284,12 @@ SERVER_ENV = {
 }
 
 
-def start_deployment(home: Path, site: Site, attacker: Site, model: ScriptedModel) -> tuple[LiveServer, Deployment]:
-    """A real server (uvicorn, its own PROMPTEUR_HOME) with the Acme bot published and keyed."""
-    server = LiveServer(home, extra_env=SERVER_ENV).start()
+def start_deployment(
+    home: Path, site: Site, attacker: Site, model: ScriptedModel, *, process: bool = False
+) -> tuple[LiveServer, Deployment]:
+    """A real server (uvicorn, its own PROMPTEUR_HOME) with the Acme bot published and keyed;
+    `process=True` for a test that kills it."""
+    server = LiveServer(home, extra_env=SERVER_ENV, process=process).start()
     admin = httpx.Client(base_url=server.url, timeout=120, headers={"Authorization": f"Bearer {server.admin_token}"})
     d = Deployment(url=server.url, admin=admin)
     # The server's own origin opens sessions for its hosted page whatever the list says; it

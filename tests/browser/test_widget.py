@@ -282,7 +282,7 @@ def test_clear_states_for_too_long_and_unreachable(browser, deployment, site, sc
 def test_answer_cut_by_a_server_restart_reconnects_and_carries_on(
     browser, isolated_home, site, attacker, scripted_model, artifacts
 ):
-    server, deployment = start_deployment(isolated_home, site, attacker, scripted_model)
+    server, deployment = start_deployment(isolated_home, site, attacker, scripted_model, process=True)
     restarted = None
     try:
         site.pages["/restart"] = embed_page(deployment.url, deployment.bot_id, deployment.key)
@@ -294,7 +294,8 @@ def test_answer_cut_by_a_server_restart_reconnects_and_carries_on(
         page.get_by_role("button", name="Open chat").click()
         page.get_by_role("button", name=STARTER).click()
         answer = widget(page).locator(".msg.bot").last
-        expect(answer).to_contain_text("30 days")
+        # A fresh server process loads its embedding model on this first question.
+        expect(answer).to_contain_text("30 days", timeout=120_000)
 
         server.kill()  # mid-answer, like a crash or a deploy
         scripted_model.gate.set()
@@ -303,7 +304,7 @@ def test_answer_cut_by_a_server_restart_reconnects_and_carries_on(
         expect(answer).to_contain_text("The answer was interrupted.")
         page.screenshot(path=artifacts / "reconnecting.png")
 
-        restarted = LiveServer(isolated_home, extra_env=server.env)
+        restarted = LiveServer(isolated_home, extra_env=server.env, process=True)
         restarted.port, restarted.url = server.port, server.url
         restarted.start()
         expect(banner).to_be_hidden(timeout=30_000)

@@ -19,10 +19,10 @@ def _mode(path) -> int:
     return stat.S_IMODE(path.lstat().st_mode)
 
 
-def test_everything_the_server_writes_is_private(live_server):
-    home = live_server.home
+def test_everything_the_server_writes_is_private(process_server):
+    home = process_server.home
     with httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Bearer {live_server.admin_token}"}, timeout=60
+        base_url=process_server.url, headers={"Authorization": f"Bearer {process_server.admin_token}"}, timeout=60
     ) as admin:
         bot = admin.post("/admin/bots", json={"name": "Shop"}).json()
         job = admin.post(
@@ -40,8 +40,7 @@ def test_everything_the_server_writes_is_private(live_server):
 
 
 def test_a_data_folder_open_to_others_gets_a_warning_at_start(settings, embedders, caplog):
-    home = settings.home
-    home.mkdir(mode=0o755)
+    home = settings.home  # made private by the fixture, with the database in it
     os.chmod(home, 0o755)  # whatever the test process's umask
     caplog.set_level(logging.WARNING, logger="prompteur.files")
     Runtime.build(settings, embedders=embedders).stop()

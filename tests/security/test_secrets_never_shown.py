@@ -16,27 +16,27 @@ from tests.security.app_routes import filled, operations
 PROVIDER_KEY = "sk-provider-secret-123"  # what tests.public_api_support.spec_for gives the bot
 
 
-def test_no_response_export_or_log_line_holds_a_secret(live_server):
+def test_no_response_export_or_log_line_holds_a_secret(process_server):
     model = ScriptedOpenAI().start()
     try:
         with httpx.Client(
-            base_url=live_server.url, headers={"Authorization": f"Bearer {live_server.admin_token}"}, timeout=120
+            base_url=process_server.url, headers={"Authorization": f"Bearer {process_server.admin_token}"}, timeout=120
         ) as admin:
             bot = make_bot(admin, model.base_url)
             assert spec_for(model.base_url)["model"]["api_key"] == PROVIDER_KEY
             secret, publishable = secret_key(admin, bot), publishable_key(admin, bot)
             secrets = {
-                "admin token": live_server.admin_token,
+                "admin token": process_server.admin_token,
                 "sk_": secret,
                 "pk_": publishable,
                 "provider": PROVIDER_KEY,
             }
-            ids = _chat_every_way(live_server.url, bot, secret, publishable, model)
-            bodies = _every_get(admin, bot, ids) + _public_gets(live_server.url, bot, secret, ids)
+            ids = _chat_every_way(process_server.url, bot, secret, publishable, model)
+            bodies = _every_get(admin, bot, ids) + _public_gets(process_server.url, bot, secret, ids)
     finally:
         model.close()
-    live_server.stop()  # flushes the log
-    log = (live_server.home.parent / f"server-{live_server.port}.log").read_text(errors="replace")
+    process_server.stop()  # flushes the log
+    log = (process_server.home.parent / f"server-{process_server.port}.log").read_text(errors="replace")
 
     assert len(bodies) >= 20 and "Refunds take 5 business days" in "".join(b for _, b in bodies)
     assert "POST /v1/bots" in log, "the log holds the requests: the check below reads something"
