@@ -9,8 +9,10 @@ left-out one), so a choice that only fits the sets it was tuned on shows.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
+import sys
 import tempfile
 import time
 from dataclasses import asdict, replace
@@ -51,6 +53,9 @@ def scores(ranked: list[list[str | None]], eval_set: EvalSet) -> dict:
     result = {f"recall@{k}": _recall(first, k) for k in (1, 5, 10)} | {
         "mrr@10": sum(1 / r for r in first if r) / (len(first) or 1),
         "questions": len(first),
+        # Per question (in the set's order): the rank of its first answer chunk, None when
+        # not in the top K, so a set that loses can be read question by question.
+        "ranks": first,
     }
     if len({q.shared_answer for q in eval_set.questions}) == 2:  # the set has both kinds
         for label, shared in (("unique_answer", False), ("shared_answer", True)):
@@ -87,7 +92,9 @@ def key(fusion: Fusion) -> str:
     return f"{fusion.mode} w={fusion.dense_weight:.1f}" + ("" if fusion.respell_dense else " no-respell")
 
 
-def run(data: Path, quick: bool = False, sets: list[str] | None = None, cache: Path | None = CACHE) -> dict:
+def run(
+    data: Path, quick: bool = False, sets: list[str] | None = None, cache: Path | None = CACHE, out: str = "retrieval"
+) -> dict:
     embedders = cached_embedders(cache)
     results: dict[str, dict] = {}
     dumps: dict[str, dict] = {}
@@ -145,8 +152,9 @@ def run(data: Path, quick: bool = False, sets: list[str] | None = None, cache: P
             cached(embedder).save()
             # After every set, so a long run that stops half-way still leaves its candidates.
             RESULTS.mkdir(parents=True, exist_ok=True)
-            with (RESULTS / "retrieval_candidates.pkl").open("wb") as f:
+            with (RESULTS / f"{out}_candidates.pkl").open("wb") as f:
                 pickle.dump(dumps, f)
+            _write(out, quick, results)
     return results
 
 
@@ -299,23 +307,40 @@ def main() -> None:
         lambda p: (
             p.add_argument("--sets", help=f"comma-separated subset of {','.join(ALL_SETS)}"),
             p.add_argument("--no-cache", action="store_true", help="embed everything afresh"),
+            p.add_argument("--out", default="retrieval", help="results/<OUT>.json (default: retrieval)"),
+            p.add_argument("--combine", help="comma-separated result JSONs of earlier runs, scored together"),
         ),
     )
-    data = data_dir(args.data)
-    sets = args.sets.split(",") if args.sets else None
-    results = run(data, args.quick, sets, None if args.no_cache else CACHE)
+    if args.combine:
+        # Runs made side by side (say English and French sets in two processes), scored
+        # together: leave-one-set-out needs every set's grid.
+        parts = [json.loads(Path(f).read_text()) for f in args.combine.split(",")]
+        if len({p["quick"] for p in parts}) > 1:
+            sys.exit("--combine: quick and full runs cannot be mixed")
+        results = {name: r for p in parts for name, r in p["sets"].items()}
+        quick = parts[0]["quick"]
+    else:
+        data = data_dir(args.data)
+        sets = args.sets.split(",") if args.sets else None
+        results = run(data, args.quick, sets, None if args.no_cache else CACHE, args.out)
+        quick = args.quick
     print(render(results))
-    path = write_json(
-        "retrieval",
+    print(f"\nwrote {_write(args.out, quick, results)}")
+
+
+def _write(out: str, quick: bool, results: dict) -> Path:
+    """The JSON of the sets measured so far (written after every set, so a long run that
+    stops half-way keeps what it measured)."""
+    return write_json(
+        out,
         {
-            "quick": args.quick,
+            "quick": quick,
             "k": K,
             "fusion": asdict(DEFAULT_FUSION),
             "sets": results,
             "leave_one_out": leave_one_out(results),
         },
     )
-    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":
