@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import sys
 import tempfile
 import time
 from dataclasses import asdict, replace
@@ -117,7 +116,7 @@ def run(
                 [eval_set.doc_of(h.source, h.page, h.text) for h in server.runtime.kb.search(bot, q, k=K)]
                 for q in questions
             ]
-            result = {"prompteur": scores(ranked, eval_set) | {"chunks": chunks}}
+            result = {"quick": quick, "prompteur": scores(ranked, eval_set) | {"chunks": chunks}}
             result["grid"], dumps[name] = _grid(server, bot, eval_set, embedder)
             print(f"  prompteur {time.perf_counter() - started:.0f}s", flush=True)
 
@@ -330,7 +329,7 @@ def _metric_table(results: dict, loso: dict, metric: str) -> str:
         same = r["naive_minilm"] == r["naive"]  # an English set: the recipe already uses MiniLM
         rows.append(
             [
-                name,
+                name + (" (quick)" if r.get("quick") else ""),
                 r["prompteur"][metric],
                 _tuned_cell(lo, "in_sample", metric),
                 _tuned_cell(lo, "left_out", metric),
@@ -399,11 +398,12 @@ def main() -> None:
     if args.combine:
         # Runs made side by side (say English and French sets in two processes), scored
         # together: leave-one-set-out needs every set's grid.
+        # A quick run's sets may join a full run's (the French sets when e5 could not embed
+        # them in full): each set keeps its own flag, and the table marks the quick ones.
         parts = [json.loads(Path(f).read_text()) for f in args.combine.split(",")]
-        if len({p["quick"] for p in parts}) > 1:
-            sys.exit("--combine: quick and full runs cannot be mixed")
-        results = {name: r for p in parts for name, r in p["sets"].items()}
-        quick = parts[0]["quick"]
+        results = {name: {"quick": p["quick"]} | r for p in parts for name, r in p["sets"].items()}
+        flags = {p["quick"] for p in parts}
+        quick = flags.pop() if len(flags) == 1 else "mixed"
     else:
         data = data_dir(args.data)
         sets = args.sets.split(",") if args.sets else None
@@ -413,7 +413,7 @@ def main() -> None:
     print(f"\nwrote {_write(args.out, quick, results)}")
 
 
-def _write(out: str, quick: bool, results: dict) -> Path:
+def _write(out: str, quick: bool | str, results: dict) -> Path:
     """The JSON of the sets measured so far (written after every set, so a long run that
     stops half-way keeps what it measured)."""
     return write_json(
