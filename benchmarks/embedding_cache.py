@@ -6,6 +6,7 @@ recall is unchanged; ingestion and latency always time the real embedder."""
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import threading
 from pathlib import Path
@@ -13,6 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.embedding import Embedder
+
+# New vectors between two saves: e5 gives a few per second on a shared machine, and a run
+# stopped half-way (killed, out of time) keeps what it had saved.
+SAVE_EVERY = 64
 
 
 class CachedEmbedder:
@@ -40,7 +45,7 @@ class CachedEmbedder:
                 for i, vec in zip(todo, fresh):
                     self._vectors[keys[i]] = vec
                 self._dirty += len(todo)
-            if self._dirty >= 256:
+            if self._dirty >= SAVE_EVERY:
                 self.save()
         return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
 
@@ -49,6 +54,8 @@ class CachedEmbedder:
         if key not in self._vectors:
             self._vectors[key] = self._inner.embed_query(text)
             self._dirty += 1
+            if self._dirty >= SAVE_EVERY:  # a run stopped half-way keeps its query vectors too
+                self.save()
         return self._vectors[key]
 
     def save(self) -> None:
@@ -56,7 +63,13 @@ class CachedEmbedder:
             return
         with self._lock:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._path.with_suffix(".tmp")
+            # Several runs (worktrees, or sets run side by side) share the file: keep the
+            # vectors another one saved since we loaded it, or the last writer drops them.
+            if self._path.exists():
+                with self._path.open("rb") as f:
+                    for k, vec in pickle.load(f).items():
+                        self._vectors.setdefault(k, vec)
+            tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as f:
                 pickle.dump(self._vectors, f, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(self._path)

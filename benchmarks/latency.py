@@ -12,6 +12,7 @@ written straight into SQL and Chroma.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -106,7 +107,12 @@ def questions(data: Path) -> list[str]:
     return qs
 
 
-def run(data: Path, quick: bool = False, cache: Path | None = RESULTS / "embedding_cache") -> dict:
+# Shared with the retrieval benchmark (PROMPTEUR_EMBEDDING_CACHE): the Contoso chunks' vectors
+# are not timed here, only fetched.
+CACHE = Path(os.environ.get("PROMPTEUR_EMBEDDING_CACHE", RESULTS / "embedding_cache"))
+
+
+def run(data: Path, quick: bool = False, cache: Path | None = CACHE) -> dict:
     scales = SCALES[:2] if quick else SCALES
     queries = questions(data)[: 100 if quick else 300]
     embedders = EmbedderCache()
@@ -133,12 +139,14 @@ def run(data: Path, quick: bool = False, cache: Path | None = RESULTS / "embeddi
             snapshot_s = time.perf_counter() - started
             for q in queries[:10]:
                 runtime.kb.search(bot, q, k=5)
-            times = []
+            times, cpu = [], []
             for q in queries:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 runtime.kb.search(bot, q, k=5)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
             times.sort()
+            cpu.sort()
             embed_ms = []
             for q in queries[:50]:
                 started = time.perf_counter()
@@ -148,6 +156,10 @@ def run(data: Path, quick: bool = False, cache: Path | None = RESULTS / "embeddi
                 "chunks": scale,
                 "p50_ms": statistics.median(times),
                 "p95_ms": times[int(0.95 * (len(times) - 1))],
+                # The process's CPU time per search: what a search costs when it has a core
+                # to itself. On a shared machine wall time also counts the wait for a core.
+                "cpu_p50_ms": statistics.median(cpu),
+                "cpu_p95_ms": cpu[int(0.95 * (len(cpu) - 1))],
                 "queries": len(times),
                 "query_embedding_p50_ms": statistics.median(embed_ms),
                 "rss_before_mb": rss_before,
@@ -156,13 +168,18 @@ def run(data: Path, quick: bool = False, cache: Path | None = RESULTS / "embeddi
                 "first_search_s": snapshot_s,
             }
             results.append(row)
-            print(f"[latency] {scale:,} chunks: p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms", flush=True)
+            print(
+                f"[latency] {scale:,} chunks: p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms "
+                f"(CPU p50 {row['cpu_p50_ms']:.0f}, p95 {row['cpu_p95_ms']:.0f})",
+                flush=True,
+            )
     top = results[-1]
     return {
         "scales": results,
         "base_chunks": len(base),
         "target": {
             "p95_ms_at_largest": top["p95_ms"],
+            "cpu_p95_ms_at_largest": top["cpu_p95_ms"],
             "chunks": top["chunks"],
             "met": top["chunks"] == SCALES[-1] and top["p95_ms"] < TARGET_P95_MS,
         },
@@ -175,6 +192,8 @@ def render(r: dict) -> str:
             f"{s['chunks']:,}",
             s["p50_ms"],
             s["p95_ms"],
+            s["cpu_p50_ms"],
+            s["cpu_p95_ms"],
             s["query_embedding_p50_ms"],
             f"{s['rss_before_mb']:,.0f} → {s['rss_after_mb']:,.0f}",
             s["first_search_s"],
@@ -186,6 +205,8 @@ def render(r: dict) -> str:
             "chunks",
             "p50 ms",
             "p95 ms",
+            "CPU p50 ms",
+            "CPU p95 ms",
             "query embedding p50 ms",
             "RSS MB before → after",
             "first search after change (s)",

@@ -9,6 +9,7 @@ left-out one), so a choice that only fits the sets it was tuned on shows.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import tempfile
@@ -51,6 +52,9 @@ def scores(ranked: list[list[str | None]], eval_set: EvalSet) -> dict:
     result = {f"recall@{k}": _recall(first, k) for k in (1, 5, 10)} | {
         "mrr@10": sum(1 / r for r in first if r) / (len(first) or 1),
         "questions": len(first),
+        # Per question (in the set's order): the rank of its first answer chunk, None when
+        # not in the top K, so a set that loses can be read question by question.
+        "ranks": first,
     }
     if len({q.shared_answer for q in eval_set.questions}) == 2:  # the set has both kinds
         for label, shared in (("unique_answer", False), ("shared_answer", True)):
@@ -87,7 +91,9 @@ def key(fusion: Fusion) -> str:
     return f"{fusion.mode} w={fusion.dense_weight:.1f}" + ("" if fusion.respell_dense else " no-respell")
 
 
-def run(data: Path, quick: bool = False, sets: list[str] | None = None, cache: Path | None = CACHE) -> dict:
+def run(
+    data: Path, quick: bool = False, sets: list[str] | None = None, cache: Path | None = CACHE, out: str = "retrieval"
+) -> dict:
     embedders = cached_embedders(cache)
     results: dict[str, dict] = {}
     dumps: dict[str, dict] = {}
@@ -110,7 +116,7 @@ def run(data: Path, quick: bool = False, sets: list[str] | None = None, cache: P
                 [eval_set.doc_of(h.source, h.page, h.text) for h in server.runtime.kb.search(bot, q, k=K)]
                 for q in questions
             ]
-            result = {"prompteur": scores(ranked, eval_set) | {"chunks": chunks}}
+            result = {"quick": quick, "prompteur": scores(ranked, eval_set) | {"chunks": chunks}}
             result["grid"], dumps[name] = _grid(server, bot, eval_set, embedder)
             print(f"  prompteur {time.perf_counter() - started:.0f}s", flush=True)
 
@@ -145,8 +151,9 @@ def run(data: Path, quick: bool = False, sets: list[str] | None = None, cache: P
             cached(embedder).save()
             # After every set, so a long run that stops half-way still leaves its candidates.
             RESULTS.mkdir(parents=True, exist_ok=True)
-            with (RESULTS / "retrieval_candidates.pkl").open("wb") as f:
+            with (RESULTS / f"{out}_candidates.pkl").open("wb") as f:
                 pickle.dump(dumps, f)
+            _write(out, quick, results)
     return results
 
 
@@ -170,93 +177,123 @@ def _grid(server, bot: str, eval_set: EvalSet, embedder) -> tuple[dict, dict]:
         ]
         for respell in (True, False)
     }
-    grid = {}
+    grid, grid_mrr = {}, {}
     for fusion in GRID:
         ranked = [[doc[c] for c in top(fuse(f, fusion), corpus, K)] for f in found[fusion.respell_dense]]
-        grid[key(fusion)] = scores(ranked, eval_set)["recall@5"]
+        scored = scores(ranked, eval_set)
+        grid[key(fusion)], grid_mrr[key(fusion)] = scored["recall@5"], scored["mrr@10"]
     dump = {
         "found": found,
         "doc": doc,
         "text_key": corpus.text_key,
         "answers": [q.answer_ids for q in eval_set.questions],
     }
-    return grid, dump
+    return {"recall@5": grid, "mrr@10": grid_mrr}, dump
 
 
-def leave_one_out(results: dict) -> dict:
+# Each parameter tuned alone (the others as shipped), then all together: a parameter is
+# worth tuning when its leave-one-set-out mean beats the shipped value's, not its in-sample one.
+PARAMETERS = {
+    "dense weight": lambda f: f.mode == DEFAULT_FUSION.mode and f.respell_dense == DEFAULT_FUSION.respell_dense,
+    "mode": lambda f: f.dense_weight == DEFAULT_FUSION.dense_weight and f.respell_dense == DEFAULT_FUSION.respell_dense,
+    "respell": lambda f: f.dense_weight == DEFAULT_FUSION.dense_weight and f.mode == DEFAULT_FUSION.mode,
+    "all three": lambda f: True,
+}
+
+
+def by_parameter(results: dict) -> dict:
+    """parameter -> mean over sets of recall@5 and MRR@10: shipped, tuned in-sample, tuned
+    leave-one-set-out (the fusions searched limited to that parameter's values)."""
+    out = {}
+    for parameter, varies in PARAMETERS.items():
+        configs = {key(f) for f in GRID if varies(f)}
+        loso = leave_one_out(results, configs)
+        row = {}
+        for metric in ("recall@5", "mrr@10"):
+            for which in ("shipped", "in_sample", "left_out"):
+                values = [lo[f"{which}_{metric}"] for lo in loso.values()]
+                row[f"{which}_{metric}"] = sum(values) / len(values) if values and None not in values else None
+        row["picked"] = {name: lo["left_out_tuned"] for name, lo in loso.items()}
+        out[parameter] = row
+    return out
+
+
+def leave_one_out(results: dict, configs: set[str] | None = None) -> dict:
     """For each set: the grid's best fusion on it (in-sample), and the fusion that is best
     on average over the other sets, scored on it (leave-one-set-out). Sets made from the
-    same data (covid_faq_en and its Markdown pages) are left out together."""
+    same data (covid_faq_en and its Markdown pages) are left out together, and count as one
+    source when the others are averaged: three versions of COVID EN must not outvote Contoso.
+    Fusions are picked on recall@5 (the issue's measure); MRR@10 is the picked one's."""
     out = {}
     names = list(results)
     for name in names:
-        grid = results[name]["grid"]
+        grid, mrr = _grid_of(results[name])
+        if configs is not None:
+            grid = {c: v for c, v in grid.items() if c in configs}
         others = [n for n in names if SOURCE[n] != SOURCE[name]]
-        in_sample = max(grid, key=lambda c: (grid[c], c == key(DEFAULT_FUSION)))
-        tuned = (
-            max(grid, key=lambda c: (sum(results[n]["grid"][c] for n in others), c == key(DEFAULT_FUSION)))
-            if others
-            else key(DEFAULT_FUSION)
-        )
+        shipped = key(DEFAULT_FUSION)
+        in_sample = max(grid, key=lambda c: (grid[c], c == shipped))
+        tuned = max(grid, key=lambda c: (_by_source(results, others, c), c == shipped)) if others else shipped
         out[name] = {
-            "shipped": key(DEFAULT_FUSION),
-            "shipped_recall@5": grid[key(DEFAULT_FUSION)],
+            "shipped": shipped,
+            "shipped_recall@5": grid[shipped],
+            "shipped_mrr@10": mrr.get(shipped),
             "in_sample": in_sample,
             "in_sample_recall@5": grid[in_sample],
+            "in_sample_mrr@10": mrr.get(in_sample),
             "left_out_tuned": tuned,
             "left_out_recall@5": grid[tuned],
+            "left_out_mrr@10": mrr.get(tuned),
         }
     return out
 
 
+def _grid_of(result: dict) -> tuple[dict[str, float], dict[str, float]]:
+    """(recall@5, MRR@10) of every fusion; runs made before MRR was kept have recall only."""
+    grid = result["grid"]
+    if "recall@5" in grid:
+        return grid["recall@5"], grid["mrr@10"]
+    return grid, {}
+
+
+def _by_source(results: dict, names: list[str], config: str) -> float:
+    """Mean recall@5 of a fusion over sources, each source the mean of its sets."""
+    per_source: dict[str, list[float]] = {}
+    for n in names:
+        per_source.setdefault(SOURCE[n], []).append(_grid_of(results[n])[0][config])
+    return sum(sum(v) / len(v) for v in per_source.values()) / len(per_source)
+
+
 def render(results: dict) -> str:
     loso = leave_one_out(results)
-    rows = []
-    for name, r in results.items():
-        lo = loso[name]
-        rows.append(
-            [
-                name,
-                r["prompteur"]["recall@5"],
-                f"{lo['in_sample_recall@5']:.3f} ({lo['in_sample']})",
-                f"{lo['left_out_recall@5']:.3f} ({lo['left_out_tuned']})",
-                _recall_cell(r["naive"]),
-                _recall_cell(r["naive_minilm"]) if r["naive_minilm"] is not r["naive"] else "(same)",
-                r["bm25"]["recall@5"],
-                r["prompteur"]["mrr@10"],
-                r["naive"]["mrr@10"],
-                "yes" if r["target"]["not_below_naive"] else "NO",
-            ]
+    out = ""
+    for metric in ("recall@5", "mrr@10"):
+        out += (
+            f"{metric}: Prompteur as shipped, the grid's fusion tuned in-sample and leave-one-set-out, the baselines\n"
         )
-    n = len(results) or 1
-    rows.append(
+        out += _metric_table(results, loso, metric) + "\n\n"
+    out += "each fusion parameter tuned alone, then all three: mean over the sets\n"
+    out += table(
         [
-            "mean",
-            sum(r["prompteur"]["recall@5"] for r in results.values()) / n,
-            sum(lo["in_sample_recall@5"] for lo in loso.values()) / n,
-            sum(lo["left_out_recall@5"] for lo in loso.values()) / n,
-            sum(r["naive"]["recall@5"] for r in results.values()) / n,
-            sum(r["naive_minilm"]["recall@5"] for r in results.values()) / n,
-            sum(r["bm25"]["recall@5"] for r in results.values()) / n,
-            sum(r["prompteur"]["mrr@10"] for r in results.values()) / n,
-            sum(r["naive"]["mrr@10"] for r in results.values()) / n,
-            "",
-        ]
-    )
-    out = table(
-        [
-            "set",
-            f"Prompteur ({key(DEFAULT_FUSION)})",
-            "fusion tuned in-sample",
-            "fusion tuned leave-one-set-out",
-            "naive, same embedder",
-            "naive, MiniLM",
-            "BM25",
-            "MRR@10 Prompteur",
-            "MRR@10 naive",
-            "≥ naive",
+            "tuned",
+            "recall@5 shipped",
+            "in-sample",
+            "leave-one-set-out",
+            "MRR@10 shipped",
+            "in-sample",
+            "leave-one-set-out",
         ],
-        rows,
+        [
+            [
+                parameter,
+                *(
+                    "n/a" if row[f"{which}_{metric}"] is None else row[f"{which}_{metric}"]
+                    for metric in ("recall@5", "mrr@10")
+                    for which in ("shipped", "in_sample", "left_out")
+                ),
+            ]
+            for parameter, row in by_parameter(results).items()
+        ],
     )
     out += "\n\nrecall@5"
     split = [
@@ -275,16 +312,71 @@ def render(results: dict) -> str:
     if split:
         out += " by kind of answer: one only this question has, or a sentence many answers share\n"
         out += table(["set", "system", "unique answer", "questions", "shared answer", "questions"], split)
-    configs = list(next(iter(results.values()))["grid"]) if results else []
+    grids = {name: _grid_of(r)[0] for name, r in results.items()}
+    configs = list(next(iter(grids.values()))) if grids else []
     out += "\n\nrecall@5 of every fusion of the grid (w = dense share of the fused score)\n"
     out += table(
         ["fusion", *results, "mean"],
-        [
-            [c, *(r["grid"][c] for r in results.values()), sum(r["grid"][c] for r in results.values()) / n]
-            for c in configs
-        ],
+        [[c, *(g[c] for g in grids.values()), sum(g[c] for g in grids.values()) / len(grids)] for c in configs],
     )
     return out
+
+
+def _metric_table(results: dict, loso: dict, metric: str) -> str:
+    rows = []
+    for name, r in results.items():
+        lo = loso[name]
+        same = r["naive_minilm"] == r["naive"]  # an English set: the recipe already uses MiniLM
+        rows.append(
+            [
+                name + (" (quick)" if r.get("quick") else ""),
+                r["prompteur"][metric],
+                _tuned_cell(lo, "in_sample", metric),
+                _tuned_cell(lo, "left_out", metric),
+                _recall_cell(r["naive"]) if metric == "recall@5" else r["naive"][metric],
+                "(same)"
+                if same
+                else (_recall_cell(r["naive_minilm"]) if metric == "recall@5" else r["naive_minilm"][metric]),
+                r["bm25"][metric],
+                "yes" if r["prompteur"][metric] >= r["naive"][metric] else "NO",
+            ]
+        )
+    n = len(results) or 1
+
+    def mean(values) -> float:
+        values = [v for v in values if v is not None]
+        return sum(values) / len(values) if values else float("nan")
+
+    rows.append(
+        [
+            "mean",
+            mean(r["prompteur"][metric] for r in results.values()),
+            mean(lo[f"in_sample_{metric}"] for lo in loso.values()),
+            mean(lo[f"left_out_{metric}"] for lo in loso.values()),
+            mean(r["naive"][metric] for r in results.values()),
+            mean(r["naive_minilm"][metric] for r in results.values()),
+            mean(r["bm25"][metric] for r in results.values()),
+            f"{sum(r['prompteur'][metric] >= r['naive'][metric] for r in results.values())}/{n}",
+        ]
+    )
+    return table(
+        [
+            "set",
+            f"Prompteur ({key(DEFAULT_FUSION)})",
+            "fusion tuned in-sample",
+            "fusion tuned leave-one-set-out",
+            "naive, same embedder",
+            "naive, MiniLM",
+            "BM25",
+            "≥ naive",
+        ],
+        rows,
+    )
+
+
+def _tuned_cell(lo: dict, which: str, metric: str) -> str:
+    value = lo[f"{which}_{metric}"]
+    return "n/a" if value is None else f"{value:.3f} ({lo[which if which == 'in_sample' else 'left_out_tuned']})"
 
 
 def _recall_cell(s: dict) -> str:
@@ -299,23 +391,42 @@ def main() -> None:
         lambda p: (
             p.add_argument("--sets", help=f"comma-separated subset of {','.join(ALL_SETS)}"),
             p.add_argument("--no-cache", action="store_true", help="embed everything afresh"),
+            p.add_argument("--out", default="retrieval", help="results/<OUT>.json (default: retrieval)"),
+            p.add_argument("--combine", help="comma-separated result JSONs of earlier runs, scored together"),
         ),
     )
-    data = data_dir(args.data)
-    sets = args.sets.split(",") if args.sets else None
-    results = run(data, args.quick, sets, None if args.no_cache else CACHE)
+    if args.combine:
+        # Runs made side by side (say English and French sets in two processes), scored
+        # together: leave-one-set-out needs every set's grid.
+        # A quick run's sets may join a full run's (the French sets when e5 could not embed
+        # them in full): each set keeps its own flag, and the table marks the quick ones.
+        parts = [json.loads(Path(f).read_text()) for f in args.combine.split(",")]
+        results = {name: {"quick": p["quick"]} | r for p in parts for name, r in p["sets"].items()}
+        flags = {p["quick"] for p in parts}
+        quick = flags.pop() if len(flags) == 1 else "mixed"
+    else:
+        data = data_dir(args.data)
+        sets = args.sets.split(",") if args.sets else None
+        results = run(data, args.quick, sets, None if args.no_cache else CACHE, args.out)
+        quick = args.quick
     print(render(results))
-    path = write_json(
-        "retrieval",
+    print(f"\nwrote {_write(args.out, quick, results)}")
+
+
+def _write(out: str, quick: bool | str, results: dict) -> Path:
+    """The JSON of the sets measured so far (written after every set, so a long run that
+    stops half-way keeps what it measured)."""
+    return write_json(
+        out,
         {
-            "quick": args.quick,
+            "quick": quick,
             "k": K,
             "fusion": asdict(DEFAULT_FUSION),
             "sets": results,
             "leave_one_out": leave_one_out(results),
+            "by_parameter": by_parameter(results),
         },
     )
-    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

@@ -63,11 +63,16 @@ class Server:
         return counts
 
     def wait(self, job_id: str) -> dict:
+        # Backing off to 1 s: each poll is a request through the app in this process, and at
+        # 20 a second the polling took CPU and the GIL from the ingestion it waits for (a
+        # 1,057-file upload on a shared machine spent most of its time answering polls).
+        pause = 0.05
         while True:
             job = self.client.get(f"/admin/jobs/{job_id}").json()
             if job["status"] in ("done", "failed"):
                 return job
-            time.sleep(0.05)
+            time.sleep(pause)
+            pause = min(pause * 1.5, 1.0)
 
     def pages(self, bot_id: str) -> int:
         docs = self.client.get(f"/admin/bots/{bot_id}/documents").json()["documents"]
