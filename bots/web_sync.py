@@ -228,7 +228,7 @@ class WebSyncRunner:
             except SourceGone:
                 self._finish(sync_id, progress, JobStatus.FAILED, "The source was deleted during the sync.")
                 return
-        self._finish(sync_id, progress, JobStatus.DONE, crawl.stop_reason)
+        self._finish(sync_id, progress, JobStatus.DONE, crawl.report())
 
     def save_progress(self, sync_id: str, progress: _Progress) -> None:
         with self._sessions.begin() as s:
@@ -347,6 +347,7 @@ class _Crawl:
         self.robots: dict[str, Robots] = {}
         self.last_request: dict[str, float] = {}
         self.stop_reason: str | None = None
+        self.notes: list[str] = []  # what the sync report must say besides counts and events
         self.fetched = 0
         self.saved_at = 0.0
 
@@ -400,6 +401,11 @@ class _Crawl:
                     self.progress.event(url, "removed", "no longer listed")
         self.progress.counts["found"] = len(self.found)
 
+    def report(self) -> str | None:
+        """The note a finished sync carries: why it stopped early, robots.txt it could not read."""
+        notes = ([self.stop_reason] if self.stop_reason else []) + self.notes
+        return " ".join(notes) or None
+
     # --- one address -----------------------------------------------------------------
     def _visit(self, url: str, depth: int, first: bool) -> list[tuple[str, int]]:
         """Fetch and handle one address; returns the links to follow."""
@@ -407,10 +413,10 @@ class _Crawl:
         if source.kind == "crawl" and (reason := self.scope.why_not(url)) and not first:
             self._skip(url, reason)
             return []
-        if source.respect_robots and not self._robots(url).allows(url):
+        if source.respect_robots and not (robots := self._robots(url)).allows(url):
             if first:
-                raise StartFailed(f"{url} is disallowed by the site's robots.txt.")
-            self._skip(url, "disallowed by robots.txt")
+                raise StartFailed(robots.refusal or f"{url} is disallowed by the site's robots.txt.")
+            self._skip(url, "robots.txt could not be read" if robots.refusal else "disallowed by robots.txt")
             return []
         known = self.known.get(url)
         headers = {}
@@ -548,15 +554,29 @@ class _Crawl:
         site = origin(url)
         if site not in self.robots:
             agent = self.source.user_agent or self.runner.config.user_agent
-            text = None
+            text, unreachable = None, None
+            address = f"{site}/robots.txt"
             try:
                 self._wait_politely(url)
-                got = self.fetcher.get(f"{site}/robots.txt", max_bytes=512 * 1024)
-                if got.status == 200:
+                got = self.fetcher.get(address, max_bytes=512 * 1024)
+                if 200 <= got.status < 300:
                     text = got.content.decode("utf-8", errors="replace")
-            except FetchError:
-                pass  # no readable robots.txt: nothing is disallowed
-            self.robots[site] = Robots(text, agent.split("/")[0])
+                elif not 400 <= got.status < 500 or got.status == 429:
+                    # 429 is the site asking us to slow down, not saying there are no rules.
+                    unreachable = f"the site answered {got.status}"
+            except FetchError as err:
+                # Too many redirects means "unavailable" (RFC 9309 2.3.1.2), like a 404.
+                if err.code not in ("too_many_redirects", "redirect_loop"):
+                    unreachable = str(err).rstrip(".")
+            refusal = None
+            if unreachable is not None:
+                refusal = (
+                    f"{address} could not be read ({unreachable}): until it can, every page of {site} is "
+                    "treated as disallowed (RFC 9309); the next sync asks again."
+                )
+                self.progress.event(address, "failed", refusal)
+                self.notes.append(refusal)
+            self.robots[site] = Robots(text, agent.split("/")[0], unreachable=refusal)
         return self.robots[site]
 
     def _wait_politely(self, url: str) -> None:
