@@ -394,8 +394,9 @@ class _Crawl:
                 self.saved_at = time.monotonic()
         if listed is not None and not self.stop_reason:
             # No longer listed in the sitemap (or the list): removed.
+            still_listed = set(listed)  # once, not per known page: a sitemap lists thousands
             for url, page in self.known.items():
-                if url not in set(listed) and url not in self.seen:
+                if url not in still_listed and url not in self.seen:
                     self.runner.remove(source.id, url, page.document_id)
                     self.progress.counts["removed"] += 1
                     self.progress.event(url, "removed", "no longer listed")
@@ -487,7 +488,12 @@ class _Crawl:
             try:
                 loaded = load_html(fetched.content, url)
             except LoadError as err:
-                self._failed(url, str(err))
+                if err.code == "no_text" and links:
+                    # A hub page (a section's list of articles) has nothing of its own to
+                    # answer with; it is how the crawl reaches the pages that do.
+                    self._skip(url, "no text besides links to other pages; its links are followed")
+                else:
+                    self._failed(url, str(err))
                 return self._follow(links, depth)
         elif kind in _TYPES or suffix in _TYPES.values():
             try:

@@ -243,6 +243,32 @@ def test_a_robots_txt_that_cannot_be_read_disallows_every_page_and_loses_nothing
     assert again["status"] == "done" and again["counts"]["unchanged"] == 1 and again["error"] is None, again
 
 
+def test_a_section_page_of_links_is_followed_and_related_articles_stay_out_of_passages(web_api, site):
+    def article(text: str, related: tuple[str, str]) -> str:
+        return (
+            f"<p>{text}</p><section><h2>Related articles</h2>"
+            f"<ul><li><a href='{related[0]}'>{related[1]}</a></li></ul></section>"
+        )
+
+    site.pages["/hc"] = (
+        200,
+        {},
+        b"<html><body><main><h1>Deliveries</h1><ul><li><a href='/hc/1'>Where is my parcel?</a></li>"
+        b"<li><a href='/hc/2'>Can I change my delivery address?</a></li></ul></main></body></html>",
+    )
+    site.page("/hc/1", "Where is my parcel?", article("Parcels leave within 2 days.", ("/hc/2", "Address change")))
+    site.page("/hc/2", "Address change", article("Write to us before it ships.", ("/hc/1", "Where is my parcel?")))
+    bot = create_bot(web_api)
+    _, sync = crawl(web_api, bot["id"], f"{site.url}/hc", max_depth=1)
+    assert sync["status"] == "done" and sync["counts"]["indexed"] == 2 and sync["counts"]["failed"] == 0, sync
+    reasons = {e["url"]: e["reason"] for e in sync["events"] if e["event"] == "skipped"}
+    assert reasons[f"{site.url}/hc"] == "no text besides links to other pages; its links are followed"
+    hits = search(web_api, bot["id"], "where is my parcel")
+    assert hits[0]["source"] == f"{site.url}/hc/1"
+    assert not any("Related" in h["text"] or "Address change" in h["text"] for h in hits if h["source"].endswith("/1"))
+    assert not any("parcel" in h["text"] for h in hits if h["source"].endswith("/2"))
+
+
 def test_sitemap_index_with_a_gzipped_sitemap_and_removal_when_unlisted(web_api, site):
     u = site.url
     site.pages["/sitemap.xml"] = (
