@@ -2,13 +2,14 @@
 127.0.0.1 and once uploaded as files, searched with the set's questions. Target: recall@5 of
 the crawled copy within 0.02 of the uploaded one (issue #16).
 
-    python -m benchmarks.crawled_retrieval [--data PATH] [--sets covid_faq_en] [--no-cache]
+    python -m benchmarks.crawled_retrieval [--data PATH] [--sets covid_faq_en,service_public_fr] [--no-cache]
 
 Each document of the set is one page, laid out as the most common hosted help centre
 (Zendesk's default theme) lays out an article: header and search, breadcrumbs, a sidebar of
 the section's articles, the article, "Was this article helpful?", related articles, footer.
 The chrome is what a crawl meets and an upload does not; the uploaded copy is one Markdown
-file per document, `# title` over the text (as `covid_faq_en_md` in eval_sets)."""
+file per document, `# title` over the text (eval_sets' `covid_faq_en_md` and
+`service_public_fr` files)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from benchmarks.embedding_cache import cached
-from benchmarks.eval_sets import EvalSet, covid_en_md, data_dir
+from benchmarks.eval_sets import EvalSet, covid_en_md, data_dir, service_public
 from benchmarks.report import arguments, table, write_json
 from benchmarks.retrieval import CACHE, K, cached_embedders, scores
 from benchmarks.server import Server
@@ -35,8 +36,45 @@ from knowledge.embedding import EmbedderCache
 TARGET_GAP = 0.02
 RELATED = 3  # "Related articles" listed under each article
 SIDEBAR = 6  # "Articles in this section" beside it
-# The sets a page per document is faithful for (title + text); Contoso's PDFs are not pages.
-FOLDERS = {"covid_faq_en": "covid_faq_en"}
+# The help centre's own words, in the language of the set's documents.
+WORDS = {
+    "en": {
+        "hc": "Help Centre",
+        "skip": "Skip to main content",
+        "request": "Submit a request",
+        "signin": "Sign in",
+        "search": "Search",
+        "sidebar": "Articles in this section",
+        "team": "Support team",
+        "updated": "Updated",
+        "helpful": "Was this article helpful?",
+        "votes": "0 out of 0 found this helpful",
+        "more": "Have more questions?",
+        "top": "Return to top",
+        "related": "Related articles",
+    },
+    "fr": {
+        "hc": "Centre d'aide",
+        "skip": "Passer au contenu principal",
+        "request": "Envoyer une demande",
+        "signin": "Connexion",
+        "search": "Rechercher",
+        "sidebar": "Articles de cette section",
+        "team": "Équipe d'assistance",
+        "updated": "Mis à jour",
+        "helpful": "Cet article vous a-t-il été utile ?",
+        "votes": "0 sur 0 ont trouvé ceci utile",
+        "more": "Vous avez d'autres questions ?",
+        "top": "Revenir en haut",
+        "related": "Articles associés",
+    },
+}
+# Sets whose documents are pages (a title and its text; Contoso's PDFs are not): the
+# uploaded copy (eval_sets' files for it), the help centre's section name and language.
+SETS = {
+    "covid_faq_en": (covid_en_md, "covid_faq_en", "COVID-19 questions", "en"),
+    "service_public_fr": (service_public, "service_public_fr", "Particuliers", "fr"),
+}
 
 
 def _paragraphs(text: str) -> str:
@@ -48,9 +86,10 @@ def _paragraphs(text: str) -> str:
     return "".join(out)
 
 
-def help_centre(corpus: list[dict], section: str) -> tuple[dict[str, bytes], dict[str, str]]:
+def help_centre(corpus: list[dict], section: str, lang: str = "en") -> tuple[dict[str, bytes], dict[str, str]]:
     """The site's pages by path, and each article's path -> the set's document id."""
-    paths = [f"/hc/en-us/articles/{1000 + i}" for i in range(len(corpus))]
+    w = WORDS[lang]
+    paths = [f"/hc/{lang}/articles/{1000 + i}" for i in range(len(corpus))]
     titles = [html.escape(" ".join(d["title"].split())) for d in corpus]
 
     def links(indexes: list[int]) -> str:
@@ -58,55 +97,55 @@ def help_centre(corpus: list[dict], section: str) -> tuple[dict[str, bytes], dic
 
     def page(title: str, main: str) -> bytes:
         return (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} – Help Centre</title>'
-            '</head><body><a class="skip-navigation" href="#main-content">Skip to main content</a>'
-            '<header class="header"><div class="logo"><a href="/hc/en-us">Help Centre home page</a></div>'
-            '<nav class="user-nav"><a href="/hc/en-us/requests/new">Submit a request</a>'
-            '<a href="/hc/en-us/signin">Sign in</a></nav></header>'
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} – {w["hc"]}</title>'
+            f'</head><body><a class="skip-navigation" href="#main-content">{w["skip"]}</a>'
+            f'<header class="header"><div class="logo"><a href="/hc/{lang}">{w["hc"]}</a></div>'
+            f'<nav class="user-nav"><a href="/hc/{lang}/requests/new">{w["request"]}</a>'
+            f'<a href="/hc/{lang}/signin">{w["signin"]}</a></nav></header>'
             f'<main role="main">{main}</main>'
-            '<footer class="footer"><div class="footer-inner"><a href="/hc/en-us">Help Centre</a>'
+            f'<footer class="footer"><div class="footer-inner"><a href="/hc/{lang}">{w["hc"]}</a>'
             "<p>Powered by a help desk</p></div></footer></body></html>"
         ).encode()
 
     site: dict[str, bytes] = {}
     index = (
-        '<div class="container"><h1>Help Centre</h1><section class="section">'
+        f'<div class="container"><h1>{w["hc"]}</h1><section class="section">'
         f'<h2>{html.escape(section)}</h2><ul class="article-list">{links(list(range(len(corpus))))}</ul>'
         "</section></div>"
     )
-    site["/"] = page("Help Centre", index)
+    site["/"] = page(w["hc"], index)
     n = len(corpus)
     for i, d in enumerate(corpus):
         related = [(i + k) % n for k in range(1, RELATED + 1)]
         sidebar = [(i - k) % n for k in range(1, SIDEBAR + 1)]
         main = (
             '<div class="container-divider"></div><div class="container"><div class="sub-nav">'
-            '<ol class="breadcrumbs"><li title="Help Centre"><a href="/">Help Centre</a></li>'
+            f'<ol class="breadcrumbs"><li title="{w["hc"]}"><a href="/">{w["hc"]}</a></li>'
             f'<li title="{html.escape(section)}"><a href="/">{html.escape(section)}</a></li></ol>'
             '<div class="search-container"><form role="search" class="search" action="/hc/en-us/search">'
-            '<input type="search" name="query" placeholder="Search"></form></div></div>'
+            f'<input type="search" name="query" placeholder="{w["search"]}"></form></div></div>'
             '<div class="article-container" id="article-container">'
             '<aside class="article-sidebar" aria-labelledby="section-articles-title">'
-            f'<h2 class="sidenav-title" id="section-articles-title">Articles in this section</h2>'
+            f'<h2 class="sidenav-title" id="section-articles-title">{w["sidebar"]}</h2>'
             f"<ul>{links(sidebar)}</ul></aside>"
             '<article id="main-content" class="article"><header class="article-header">'
             f'<h1 title="{titles[i]}" class="article-title">{titles[i]}</h1>'
-            '<div class="article-author"><div class="article-meta">Support team<ul class="meta-group">'
-            "<li>Updated</li></ul></div></div></header>"
+            f'<div class="article-author"><div class="article-meta">{w["team"]}<ul class="meta-group">'
+            f"<li>{w['updated']}</li></ul></div></div></header>"
             f'<section class="article-info"><div class="article-content"><div class="article-body">'
             f"{_paragraphs(d['text'])}</div></div></section>"
             '<footer><div class="article-footer"><div class="article-share">Share</div></div>'
             '<div class="article-votes"><h2 class="article-votes-question" id="article-votes-label">'
-            'Was this article helpful?</h2><div class="article-votes-controls" role="radiogroup">'
+            f'{w["helpful"]}</h2><div class="article-votes-controls" role="radiogroup">'
             '<button type="button" class="button article-vote article-vote-up">Yes</button>'
             '<button type="button" class="button article-vote article-vote-down">No</button></div>'
-            '<small class="article-votes-count"><span class="article-vote-label">0 out of 0 found this '
-            "helpful</span></small></div>"
-            '<div class="article-more-questions">Have more questions? '
-            '<a href="/hc/en-us/requests/new">Submit a request</a></div>'
-            '<div class="article-return-to-top"><a href="#article-container">Return to top</a></div></footer>'
+            f'<small class="article-votes-count"><span class="article-vote-label">{w["votes"]}'
+            "</span></small></div>"
+            f'<div class="article-more-questions">{w["more"]} '
+            f'<a href="/hc/{lang}/requests/new">{w["request"]}</a></div>'
+            f'<div class="article-return-to-top"><a href="#article-container">{w["top"]}</a></div></footer>'
             '<section class="article-relatives"><section class="related-articles">'
-            '<h2 class="related-articles-header">Related articles</h2>'
+            f'<h2 class="related-articles-header">{w["related"]}</h2>'
             f'<ul class="related-articles-list">{links(related)}</ul></section></section>'
             "</article></div></div>"
         )
@@ -134,11 +173,12 @@ def _crawl(server: Server, bot: str, url: str, pages: int) -> dict:
 
 
 def run_set(name: str, data: Path, work: Path, embedders: EmbedderCache) -> dict:
-    folder = data / FOLDERS[name]
+    files_of, folder_name, section, lang = SETS[name]
+    folder = data / folder_name
     with (folder / "corpus.jsonl").open(encoding="utf-8") as f:
         corpus = [json.loads(line) for line in f if line.strip()]
-    uploaded = covid_en_md(data, work)  # the same documents as files, and the questions
-    site, doc_by_path = help_centre(corpus, "COVID-19 questions")
+    uploaded = files_of(data, work)  # the same documents as files, and the questions
+    site, doc_by_path = help_centre(corpus, section, lang)
     web = SiteServer(site)
     try:
         with tempfile.TemporaryDirectory(prefix="prompteur-bench-") as home:
@@ -189,7 +229,7 @@ def main() -> None:
     args = arguments(
         __doc__.split("\n\n")[0],
         lambda p: (
-            p.add_argument("--sets", default=",".join(FOLDERS), help=f"comma-separated subset of {','.join(FOLDERS)}"),
+            p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {','.join(SETS)}"),
             p.add_argument("--no-cache", action="store_true", help="embed everything afresh"),
         ),
     )

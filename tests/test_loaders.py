@@ -416,12 +416,13 @@ def test_binary_garbage_named_txt_is_refused(tmp_path):
 
 def test_a_crawled_help_centre_article_loses_its_in_page_navigation():
     # The layout of a hosted help centre's article (Zendesk's default theme): breadcrumbs,
-    # the article's footer and "Related articles" sit inside <main> and <article>.
+    # the byline, the article's footer and "Related articles" sit inside <main> and <article>.
     page = (
         "<html><head><title>Where is my parcel? – Contoso Help Centre</title></head>"
         "<body><main><ol class='breadcrumbs'><li><a href='/hc'>Help Centre</a></li>"
         "<li><a href='https://help.example.com/hc/s/1'>Deliveries</a></li></ol>"
-        "<article><header><h1>Where is my parcel?</h1></header>"
+        "<article><header><h1>Where is my parcel?</h1>"
+        "<div class='article-author'>Support team<ul class='meta'><li>Updated</li></ul></div></header>"
         "<div class='article-body'><p>Parcels leave within 2 days.</p>"
         "<ul><li>Track it on <a href='/track'>the tracking page</a> with its number</li></ul>"
         "<ul><li><a href='https://carrier.example.net/track'>Carrier A</a></li></ul></div>"
@@ -437,7 +438,7 @@ def test_a_crawled_help_centre_article_loses_its_in_page_navigation():
     assert [(s.headings, s.text) for s in doc.sections] == [
         (
             ["Where is my parcel?"],
-            "Parcels leave within 2 days.\n\n- Track it on the tracking page with its number\n\n"
+            "Parcels leave within 2 days.\n\n- Track it on the tracking page with its number\n"
             "- [Carrier A](https://carrier.example.net/track)",
         )
     ]

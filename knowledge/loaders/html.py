@@ -63,6 +63,9 @@ _BLOCKS = {
     "caption",
 }
 _TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+|\s*::\s*")  # "Page – Site", "Site | Page"
+# Readability's names for a byline; matched as whole words of class, id, rel or itemprop.
+_BYLINE = re.compile(r"(?i)(?<![a-z])(byline|author|dateline|writtenby)(?![a-z])")
+MAX_BYLINE_CHARS = 200  # longer, it is more than a name and a date: kept
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w-]+)", re.IGNORECASE)
 
 
@@ -135,16 +138,31 @@ def _strip_chrome(root: LexborNode, host: str | None) -> None:
     for node in root.css("header, footer"):
         if node.tag == "footer" or not _inside_content(node, root):
             node.decompose()
+    # An article's byline (author, "Updated" date) says who wrote it, not what it says; its
+    # short lines would otherwise be read as a heading over the whole article.
+    _remove_outermost([node for node in root.css("[class], [id], [rel], [itemprop]") if _is_byline(node)])
     # Lists made only of links to the site's own pages are its navigation even inside the
     # main content: breadcrumbs, "Related articles", "Articles in this section". Crawled,
     # they put other pages' titles into this page's passages, so a question about one page
     # finds the pages that link to it. A list of links to other sites is kept: an answer
     # may be nothing but where to go.
-    navigation = [node for node in root.css("ul, ol") if _site_links_only(node, host)]
-    outer = {n.mem_id for n in navigation}
-    for node in navigation:
-        if not _has_ancestor(node, outer):  # an inner list goes with its outer one
-            node.decompose()
+    _remove_outermost([node for node in root.css("ul, ol") if _site_links_only(node, host)])
+
+
+def _remove_outermost(nodes: list[LexborNode]) -> None:
+    """Remove `nodes`; one inside another goes with it (it is not touched once freed)."""
+    ids = {n.mem_id for n in nodes}
+    for node in [n for n in nodes if not _has_ancestor(n, ids)]:
+        node.decompose()
+
+
+def _is_byline(node: LexborNode) -> bool:
+    names = " ".join(node.attributes.get(a) or "" for a in ("class", "id", "rel", "itemprop"))
+    return (
+        _BYLINE.search(names) is not None
+        and not node.css(", ".join(_HEADINGS))
+        and len(node.text(deep=True)) <= MAX_BYLINE_CHARS
+    )
 
 
 def _has_ancestor(node: LexborNode, ids: set[int]) -> bool:
