@@ -42,6 +42,8 @@ SCHEDULES = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly":
 MAX_EVENTS = 1000  # per sync, so one huge crawl cannot grow a row without bound
 MAX_SITEMAPS = 50  # sitemaps read from one sitemap index (nested ones included)
 MAX_ROBOTS_DELAY_S = 10.0  # a robots.txt asking for an hour between requests would stall a sync
+# RFC 9309 2.5: at least 500 KiB of a robots.txt must be read; what follows is ignored.
+ROBOTS_MAX_BYTES = 512 * 1024
 PROGRESS_EVERY_S = 0.5  # how often a running sync's counts are written for progress views
 # Other document types a site links to, by content type; the loaders pick the format by
 # extension, so the type decides the name they are given.
@@ -564,7 +566,7 @@ class _Crawl:
             address = f"{site}/robots.txt"
             try:
                 self._wait_politely(url)
-                got = self.fetcher.get(address, max_bytes=512 * 1024)
+                got = self.fetcher.get(address, max_bytes=ROBOTS_MAX_BYTES, truncate=True)
                 if 200 <= got.status < 300:
                     text = got.content.decode("utf-8", errors="replace")
                 elif not 400 <= got.status < 500 or got.status == 429:

@@ -198,6 +198,19 @@ def test_a_robots_txt_the_site_says_is_missing_allows_every_page(web_api, site, 
     assert sync["error"] is None
 
 
+def test_a_robots_txt_over_500_kib_is_read_up_to_there(web_api, site):
+    # RFC 9309 2.5: a crawler reads at least 500 KiB; a longer file is not "unreachable".
+    rules = b"User-agent: *\nDisallow: /private/\n" + b"# a long comment line\n" * 40_000
+    site.pages["/robots.txt"] = (200, {"Content-Type": "text/plain"}, rules)
+    listing = f"<urlset><url><loc>{site.url}/shipping</loc></url><url><loc>{site.url}/private/salaries</loc></url>"
+    site.pages["/sitemap.xml"] = (200, {}, (listing + "</urlset>").encode())
+    bot = create_bot(web_api)
+    _, sync = crawl(web_api, bot["id"], f"{site.url}/sitemap.xml", kind="sitemap")
+    assert sync["status"] == "done" and sync["error"] is None, sync
+    assert set(documents(web_api, bot["id"])) == {f"{site.url}/shipping"}
+    assert site.fetched("/private/salaries") == 0
+
+
 def hang_up(handler) -> None:
     handler.close_connection = True  # no status line at all: the server is unreachable
 
