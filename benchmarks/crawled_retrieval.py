@@ -172,12 +172,15 @@ def _crawl(server: Server, bot: str, url: str, pages: int) -> dict:
         time.sleep(0.2)
 
 
-def run_set(name: str, data: Path, work: Path, embedders: EmbedderCache) -> dict:
+def run_set(name: str, data: Path, work: Path, embedders: EmbedderCache, quick: bool = False) -> dict:
     files_of, folder_name, section, lang = SETS[name]
     folder = data / folder_name
     with (folder / "corpus.jsonl").open(encoding="utf-8") as f:
         corpus = [json.loads(line) for line in f if line.strip()]
-    uploaded = files_of(data, work)  # the same documents as files, and the questions
+    uploaded = files_of(data, work, quick)  # the same documents as files, and the questions
+    # A quick run uploads a sample of the documents (eval_sets' choice): the site serves the same.
+    kept = {uploaded.doc_of(f.name, None, "") for f in uploaded.files}
+    corpus = [d for d in corpus if d["id"] in kept]
     site, doc_by_path = help_centre(corpus, section, lang)
     web = SiteServer(site)
     try:
@@ -241,9 +244,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="prompteur-bench-") as work:
         for name in args.sets.split(","):
             print(f"[crawled_retrieval] {name}", flush=True)
-            results[name] = run_set(name, data, Path(work), embedders)
+            results[name] = run_set(name, data, Path(work), embedders, args.quick)
     print(render(results))
-    print(f"wrote {write_json('crawled_retrieval', {'sets': results})}")
+    print(f"wrote {write_json('crawled_retrieval', {'quick': args.quick, 'sets': results})}")
 
 
 if __name__ == "__main__":
