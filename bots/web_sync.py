@@ -42,6 +42,8 @@ SCHEDULES = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly":
 MAX_EVENTS = 1000  # per sync, so one huge crawl cannot grow a row without bound
 MAX_SITEMAPS = 50  # sitemaps read from one sitemap index (nested ones included)
 MAX_ROBOTS_DELAY_S = 10.0  # a robots.txt asking for an hour between requests would stall a sync
+# RFC 9309 2.5: at least 500 KiB of a robots.txt must be read; what follows is ignored.
+ROBOTS_MAX_BYTES = 512 * 1024
 PROGRESS_EVERY_S = 0.5  # how often a running sync's counts are written for progress views
 # Other document types a site links to, by content type; the loaders pick the format by
 # extension, so the type decides the name they are given.
@@ -228,7 +230,7 @@ class WebSyncRunner:
             except SourceGone:
                 self._finish(sync_id, progress, JobStatus.FAILED, "The source was deleted during the sync.")
                 return
-        self._finish(sync_id, progress, JobStatus.DONE, crawl.stop_reason)
+        self._finish(sync_id, progress, JobStatus.DONE, crawl.report())
 
     def save_progress(self, sync_id: str, progress: _Progress) -> None:
         with self._sessions.begin() as s:
@@ -347,6 +349,7 @@ class _Crawl:
         self.robots: dict[str, Robots] = {}
         self.last_request: dict[str, float] = {}
         self.stop_reason: str | None = None
+        self.notes: list[str] = []  # what the sync report must say besides counts and events
         self.fetched = 0
         self.saved_at = 0.0
 
@@ -393,12 +396,18 @@ class _Crawl:
                 self.saved_at = time.monotonic()
         if listed is not None and not self.stop_reason:
             # No longer listed in the sitemap (or the list): removed.
+            still_listed = set(listed)  # once, not per known page: a sitemap lists thousands
             for url, page in self.known.items():
-                if url not in set(listed) and url not in self.seen:
+                if url not in still_listed and url not in self.seen:
                     self.runner.remove(source.id, url, page.document_id)
                     self.progress.counts["removed"] += 1
                     self.progress.event(url, "removed", "no longer listed")
         self.progress.counts["found"] = len(self.found)
+
+    def report(self) -> str | None:
+        """The note a finished sync carries: why it stopped early, robots.txt it could not read."""
+        notes = ([self.stop_reason] if self.stop_reason else []) + self.notes
+        return " ".join(notes) or None
 
     # --- one address -----------------------------------------------------------------
     def _visit(self, url: str, depth: int, first: bool) -> list[tuple[str, int]]:
@@ -407,10 +416,10 @@ class _Crawl:
         if source.kind == "crawl" and (reason := self.scope.why_not(url)) and not first:
             self._skip(url, reason)
             return []
-        if source.respect_robots and not self._robots(url).allows(url):
+        if source.respect_robots and not (robots := self._robots(url)).allows(url):
             if first:
-                raise StartFailed(f"{url} is disallowed by the site's robots.txt.")
-            self._skip(url, "disallowed by robots.txt")
+                raise StartFailed(robots.refusal or f"{url} is disallowed by the site's robots.txt.")
+            self._skip(url, "robots.txt could not be read" if robots.refusal else "disallowed by robots.txt")
             return []
         known = self.known.get(url)
         headers = {}
@@ -481,7 +490,12 @@ class _Crawl:
             try:
                 loaded = load_html(fetched.content, url)
             except LoadError as err:
-                self._failed(url, str(err))
+                if err.code == "no_text" and links:
+                    # A hub page (a section's list of articles) has nothing of its own to
+                    # answer with; it is how the crawl reaches the pages that do.
+                    self._skip(url, "no text besides links to other pages; its links are followed")
+                else:
+                    self._failed(url, str(err))
                 return self._follow(links, depth)
         elif kind in _TYPES or suffix in _TYPES.values():
             try:
@@ -548,15 +562,29 @@ class _Crawl:
         site = origin(url)
         if site not in self.robots:
             agent = self.source.user_agent or self.runner.config.user_agent
-            text = None
+            text, unreachable = None, None
+            address = f"{site}/robots.txt"
             try:
                 self._wait_politely(url)
-                got = self.fetcher.get(f"{site}/robots.txt", max_bytes=512 * 1024)
-                if got.status == 200:
+                got = self.fetcher.get(address, max_bytes=ROBOTS_MAX_BYTES, truncate=True)
+                if 200 <= got.status < 300:
                     text = got.content.decode("utf-8", errors="replace")
-            except FetchError:
-                pass  # no readable robots.txt: nothing is disallowed
-            self.robots[site] = Robots(text, agent.split("/")[0])
+                elif not 400 <= got.status < 500 or got.status == 429:
+                    # 429 is the site asking us to slow down, not saying there are no rules.
+                    unreachable = f"the site answered {got.status}"
+            except FetchError as err:
+                # Too many redirects means "unavailable" (RFC 9309 2.3.1.2), like a 404.
+                if err.code not in ("too_many_redirects", "redirect_loop"):
+                    unreachable = str(err).rstrip(".")
+            refusal = None
+            if unreachable is not None:
+                refusal = (
+                    f"{address} could not be read ({unreachable}): until it can, every page of {site} is "
+                    "treated as disallowed (RFC 9309); the next sync asks again."
+                )
+                self.progress.event(address, "failed", refusal)
+                self.notes.append(refusal)
+            self.robots[site] = Robots(text, agent.split("/")[0], unreachable=refusal)
         return self.robots[site]
 
     def _wait_politely(self, url: str) -> None:

@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from knowledge.documents import LoadError
+from knowledge.loaders.html import load_html
 from knowledge.loading import load
 from tests.sample_files import pdf as build_pdf
 
@@ -411,3 +412,36 @@ def test_binary_garbage_named_txt_is_refused(tmp_path):
     noise = random.Random(3).randbytes(5000)
     refused(write(tmp_path, "notes.txt", noise), "notes.txt", "not_text")
     refused(write(tmp_path, "page.md", b"\x89PNG\r\n\x1a\n" + noise), "page.md", "wrong_type")
+
+
+def test_a_crawled_help_centre_article_loses_its_in_page_navigation():
+    # The layout of a hosted help centre's article (Zendesk's default theme): breadcrumbs,
+    # the byline, the article's footer and "Related articles" sit inside <main> and <article>.
+    page = (
+        "<html><head><title>Where is my parcel? – Contoso Help Centre</title></head>"
+        "<body><main><ol class='breadcrumbs'><li><a href='/hc'>Help Centre</a></li>"
+        "<li><a href='https://help.example.com/hc/s/1'>Deliveries</a></li></ol>"
+        "<article><header><h1>Where is my parcel?</h1>"
+        "<div class='article-author'>Support team<ul class='meta'><li>Updated</li></ul></div></header>"
+        "<div class='article-body'><p>Parcels leave within 2 days.</p>"
+        "<ul><li>Track it on <a href='/track'>the tracking page</a> with its number</li></ul>"
+        "<ul><li><a href='https://carrier.example.net/track'>Carrier A</a></li></ul></div>"
+        "<footer><h2>Was this article helpful?</h2><small>0 out of 0 found this helpful</small>"
+        "<a href='#top'>Return to top</a></footer>"
+        "<section class='related-articles'><h2>Related articles</h2><ul>"
+        "<li><a href='/hc/articles/2'>Can I change my delivery address?</a></li>"
+        "<li><a href='https://help.example.com/hc/articles/3'>Lost parcels</a></li></ul></section>"
+        "</article></main></body></html>"
+    ).encode()
+    doc = load_html(page, "https://help.example.com/hc/articles/1")
+    assert doc.title == "Where is my parcel?"  # the site's name would prefix every passage
+    assert [(s.headings, s.text) for s in doc.sections] == [
+        (
+            ["Where is my parcel?"],
+            "Parcels leave within 2 days.\n\n- Track it on the tracking page with its number\n"
+            "- [Carrier A](https://carrier.example.net/track)",
+        )
+    ]
+    # Uploaded, the page has no address: a list linking to any absolute address is kept.
+    uploaded = "\n".join(s.text for s in load_html(page, "article.html").sections)
+    assert "Lost parcels" in uploaded and "Help Centre" in uploaded and "helpful" not in uploaded

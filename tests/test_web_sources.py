@@ -187,6 +187,101 @@ def test_refused_and_unreachable_start_addresses_say_why(web_api, site):
     assert documents(web_api, bot["id"]) == {}
 
 
+@pytest.mark.parametrize("status", [404, 403])
+def test_a_robots_txt_the_site_says_is_missing_allows_every_page(web_api, site, status):
+    # RFC 9309 2.3.1.3: any 4xx (401 and 403 included) means there are no rules. The error
+    # page's body is not read as rules even when it looks like some.
+    site.pages["/robots.txt"] = (status, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /\n")
+    bot = create_bot(web_api)
+    _, sync = crawl(web_api, bot["id"], f"{site.url}/private/salaries", max_depth=0)
+    assert sync["status"] == "done" and sync["counts"]["indexed"] == 1, sync
+    assert sync["error"] is None
+
+
+def test_a_robots_txt_over_500_kib_is_read_up_to_there(web_api, site):
+    # RFC 9309 2.5: a crawler reads at least 500 KiB; a longer file is not "unreachable".
+    rules = b"User-agent: *\nDisallow: /private/\n" + b"# a long comment line\n" * 40_000
+    site.pages["/robots.txt"] = (200, {"Content-Type": "text/plain"}, rules)
+    listing = f"<urlset><url><loc>{site.url}/shipping</loc></url><url><loc>{site.url}/private/salaries</loc></url>"
+    site.pages["/sitemap.xml"] = (200, {}, (listing + "</urlset>").encode())
+    bot = create_bot(web_api)
+    _, sync = crawl(web_api, bot["id"], f"{site.url}/sitemap.xml", kind="sitemap")
+    assert sync["status"] == "done" and sync["error"] is None, sync
+    assert set(documents(web_api, bot["id"])) == {f"{site.url}/shipping"}
+    assert site.fetched("/private/salaries") == 0
+
+
+def hang_up(handler) -> None:
+    handler.close_connection = True  # no status line at all: the server is unreachable
+
+
+@pytest.mark.parametrize(
+    "robots",
+    [(503, {}, b"busy"), (500, {}, b""), (429, {"Retry-After": "60"}, b""), hang_up],
+    ids=["503", "500", "429", "no answer"],
+)
+def test_a_robots_txt_that_cannot_be_read_disallows_every_page_and_loses_nothing(web_api, site, robots):
+    bot = create_bot(web_api)
+    u = site.url
+    source_id, sync = crawl(web_api, bot["id"], f"{u}/shipping", max_depth=0)
+    assert sync["status"] == "done", sync
+    before = {source: d["updated_at"] for source, d in documents(web_api, bot["id"]).items()}
+
+    # RFC 9309 2.3.1.4: unreachable means complete disallow, not "no rules".
+    site.pages["/robots.txt"] = robots
+    site.requests.clear()
+    failed = resync(web_api, bot["id"], source_id)
+    assert failed["status"] == "failed"
+    assert f"{u}/robots.txt could not be read" in failed["error"], failed
+    assert "every page" in failed["error"] and "next sync asks again" in failed["error"]
+    if not callable(robots):
+        assert f"answered {robots[0]}" in failed["error"]
+    assert [e["event"] for e in failed["events"]] == ["failed"]
+    assert site.fetched("/shipping") == 0
+    # The page indexed before is kept as it was, still searchable.
+    assert {source: d["updated_at"] for source, d in documents(web_api, bot["id"]).items()} == before
+    assert search(web_api, bot["id"], "how long does standard shipping take")[0]["source"] == f"{u}/shipping"
+
+    # A sitemap's pages are skipped, not removed, and the finished sync says why.
+    site.pages["/sitemap.xml"] = (200, {}, f"<urlset><url><loc>{u}/shipping</loc></url></urlset>".encode())
+    listed_id, listed = crawl(web_api, bot["id"], f"{u}/sitemap.xml", kind="sitemap")
+    assert listed["status"] == "done" and listed["counts"]["skipped"] == 1, listed
+    assert "robots.txt could not be read" in listed["error"]
+    assert {e["event"] for e in listed["events"]} == {"failed", "skipped"}
+    assert site.fetched("/shipping") == 0
+
+    # Once it answers again, the next sync goes on.
+    site.pages["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n")
+    again = resync(web_api, bot["id"], source_id)
+    assert again["status"] == "done" and again["counts"]["unchanged"] == 1 and again["error"] is None, again
+
+
+def test_a_section_page_of_links_is_followed_and_related_articles_stay_out_of_passages(web_api, site):
+    def article(text: str, related: tuple[str, str]) -> str:
+        return (
+            f"<p>{text}</p><section><h2>Related articles</h2>"
+            f"<ul><li><a href='{related[0]}'>{related[1]}</a></li></ul></section>"
+        )
+
+    site.pages["/hc"] = (
+        200,
+        {},
+        b"<html><body><main><h1>Deliveries</h1><ul><li><a href='/hc/1'>Where is my parcel?</a></li>"
+        b"<li><a href='/hc/2'>Can I change my delivery address?</a></li></ul></main></body></html>",
+    )
+    site.page("/hc/1", "Where is my parcel?", article("Parcels leave within 2 days.", ("/hc/2", "Address change")))
+    site.page("/hc/2", "Address change", article("Write to us before it ships.", ("/hc/1", "Where is my parcel?")))
+    bot = create_bot(web_api)
+    _, sync = crawl(web_api, bot["id"], f"{site.url}/hc", max_depth=1)
+    assert sync["status"] == "done" and sync["counts"]["indexed"] == 2 and sync["counts"]["failed"] == 0, sync
+    reasons = {e["url"]: e["reason"] for e in sync["events"] if e["event"] == "skipped"}
+    assert reasons[f"{site.url}/hc"] == "no text besides links to other pages; its links are followed"
+    hits = search(web_api, bot["id"], "where is my parcel")
+    assert hits[0]["source"] == f"{site.url}/hc/1"
+    assert not any("Related" in h["text"] or "Address change" in h["text"] for h in hits if h["source"].endswith("/1"))
+    assert not any("parcel" in h["text"] for h in hits if h["source"].endswith("/2"))
+
+
 def test_sitemap_index_with_a_gzipped_sitemap_and_removal_when_unlisted(web_api, site):
     u = site.url
     site.pages["/sitemap.xml"] = (

@@ -4,6 +4,7 @@ page header and footer, sidebars, scripts, forms)."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -61,6 +62,10 @@ _BLOCKS = {
     "fieldset",
     "caption",
 }
+_TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+|\s*::\s*")  # "Page – Site", "Site | Page"
+# Readability's names for a byline; matched as whole words of class, id, rel or itemprop.
+_BYLINE = re.compile(r"(?i)(?<![a-z])(byline|author|dateline|writtenby)(?![a-z])")
+MAX_BYLINE_CHARS = 200  # longer, it is more than a name and a date: kept
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w-]+)", re.IGNORECASE)
 
 
@@ -73,13 +78,21 @@ def load_html(data: bytes, filename: str) -> LoadedDocument:
     root = _main_content(tree)
     if root is None:
         raise _no_text(filename)
-    _strip_chrome(root)
+    _strip_chrome(root, _host(filename))
     walker = _Walker()
     walker.walk(root)
     walker.end_section()
     if not walker.sections:
         raise _no_text(filename)
-    return LoadedDocument(sections=walker.sections, title=title or walker.first_h1)
+    return LoadedDocument(sections=walker.sections, title=_page_title(title, walker.first_h1))
+
+
+def _page_title(title: str | None, h1: str | None) -> str | None:
+    """The page's own title: "Where is my parcel? – Help Centre" is the <h1> plus the site's
+    name, which would otherwise prefix every passage of every page of the site."""
+    if title and h1 and any(part.strip().casefold() == h1.casefold() for part in _TITLE_PARTS.split(title)):
+        return h1
+    return title or h1
 
 
 def fragment_text(fragment: str) -> str:
@@ -115,14 +128,77 @@ def _main_content(tree: LexborHTMLParser) -> LexborNode | None:
     return tree.body
 
 
-def _strip_chrome(root: LexborNode) -> None:
+def _strip_chrome(root: LexborNode, host: str | None) -> None:
     for node in root.css(_CHROME):
         node.decompose()
-    # A <header>/<footer> inside an article or section is that part's own (it often holds
-    # the article's title); only the page-level ones are site chrome.
+    # A <header> inside an article or section is that part's own (it often holds the
+    # article's title); only the page-level ones are site chrome. A <footer> is never the
+    # content: inside an article it holds "Was this article helpful?", share and "return
+    # to top" links, the same on every page of a help centre.
     for node in root.css("header, footer"):
-        if not _inside_content(node, root):
+        if node.tag == "footer" or not _inside_content(node, root):
             node.decompose()
+    # An article's byline (author, "Updated" date) says who wrote it, not what it says; its
+    # short lines would otherwise be read as a heading over the whole article.
+    _remove_outermost([node for node in root.css("[class], [id], [rel], [itemprop]") if _is_byline(node)])
+    # Lists made only of links to the site's own pages are its navigation even inside the
+    # main content: breadcrumbs, "Related articles", "Articles in this section". Crawled,
+    # they put other pages' titles into this page's passages, so a question about one page
+    # finds the pages that link to it. A list of links to other sites is kept: an answer
+    # may be nothing but where to go.
+    _remove_outermost([node for node in root.css("ul, ol") if _site_links_only(node, host)])
+
+
+def _remove_outermost(nodes: list[LexborNode]) -> None:
+    """Remove `nodes`; one inside another goes with it (it is not touched once freed)."""
+    ids = {n.mem_id for n in nodes}
+    for node in [n for n in nodes if not _has_ancestor(n, ids)]:
+        node.decompose()
+
+
+def _is_byline(node: LexborNode) -> bool:
+    names = " ".join(node.attributes.get(a) or "" for a in ("class", "id", "rel", "itemprop"))
+    return (
+        _BYLINE.search(names) is not None
+        and not node.css(", ".join(_HEADINGS))
+        and len(node.text(deep=True)) <= MAX_BYLINE_CHARS
+    )
+
+
+def _has_ancestor(node: LexborNode, ids: set[int]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ids:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _site_links_only(node: LexborNode, host: str | None) -> bool:
+    links = node.css("a")
+    if not links:
+        return False
+    text = _clean(node.text(deep=True, separator=" "))
+    linked = _clean(" ".join(a.text(deep=True, separator=" ") for a in links))
+    if not text or text != linked:  # a word outside the links: content
+        return False
+    return all(_same_site(a.attributes.get("href") or "", host) for a in links)
+
+
+def _same_site(href: str, host: str | None) -> bool:
+    """A relative address (or an anchor) is on the page's site; an absolute one only when
+    its host is the crawled page's host."""
+    parts = urlsplit(href.strip())
+    if not parts.scheme and not parts.netloc:
+        return True
+    return host is not None and (parts.hostname or "").lower() == host
+
+
+def _host(filename: str) -> str | None:
+    """The page's host when it was crawled (its name is then its address)."""
+    if re.match(r"(?i)https?://", filename):
+        return (urlsplit(filename).hostname or "").lower() or None
+    return None
 
 
 def _inside_content(node: LexborNode, root: LexborNode) -> bool:

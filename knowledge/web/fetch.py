@@ -178,10 +178,13 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, headers: dict[str, str] | None = None, max_bytes: int | None = None) -> Fetched:
+    def get(
+        self, url: str, headers: dict[str, str] | None = None, max_bytes: int | None = None, truncate: bool = False
+    ) -> Fetched:
         """GET `url`, following redirects (each one checked like the first). Returns any
         final status (304, 404 and 5xx included: the caller decides); raises FetchError when
-        there is no response to judge, or a limit was hit."""
+        there is no response to judge, or a limit was hit. With `truncate`, a body over
+        `max_bytes` is cut there instead (robots.txt: its first 500 KiB are its rules)."""
         deadline = time.monotonic() + self.limits.timeout_s
         seen: list[str] = []
         current = url
@@ -190,7 +193,7 @@ class Fetcher:
             if current in seen:
                 raise FetchError("redirect_loop", f"{url} redirects in a loop ({' -> '.join(seen + [current])}).")
             seen.append(current)
-            response, content, connected = self._get_once(request_url, headers or {}, deadline, max_bytes)
+            response, content, connected = self._get_once(request_url, headers or {}, deadline, max_bytes, truncate)
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 if len(seen) > self.limits.max_redirects:
                     raise FetchError(
@@ -208,7 +211,7 @@ class Fetcher:
             )
 
     def _get_once(
-        self, url: httpx.URL, headers: dict[str, str], deadline: float, max_bytes: int | None
+        self, url: httpx.URL, headers: dict[str, str], deadline: float, max_bytes: int | None, truncate: bool = False
     ) -> tuple[httpx.Response, bytes, str | None]:
         limit = max_bytes or self.limits.max_bytes
         remaining = deadline - time.monotonic()
@@ -221,11 +224,13 @@ class Fetcher:
                 if response.status_code >= 300 or response.status_code < 200:
                     return response, b"", connected  # a status is all a caller needs
                 declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
+                if declared.isdigit() and int(declared) > limit and not truncate:
                     raise _too_large(str(url), limit)
-                decoder = _Decoder(response.headers.get("content-encoding", ""), limit, str(url))
+                decoder = _Decoder(response.headers.get("content-encoding", ""), limit, str(url), truncate)
                 for block in response.iter_raw():  # as it arrives: a chunk size would wait to fill it
                     decoder.feed(block)
+                    if decoder.full:
+                        break
                     if time.monotonic() > deadline:  # a trickle that never ends
                         raise _timeout(str(url), self.limits.timeout_s)
                 return response, decoder.finish(), connected
@@ -279,9 +284,10 @@ class _Decoder:
     """Content-Encoding decoding under an output limit: at most `limit + 1` bytes are ever
     produced from any input, so a small gzip bomb cannot expand in memory first."""
 
-    def __init__(self, encoding: str, limit: int, url: str):
+    def __init__(self, encoding: str, limit: int, url: str, truncate: bool = False):
         encoding = encoding.strip().lower()
-        self._url, self._limit = url, limit
+        self._url, self._limit, self._truncate = url, limit, truncate
+        self.full = False  # truncated at the limit: nothing more to read
         self._out = bytearray()
         if encoding in ("", "identity"):
             self._zlib = None
@@ -296,7 +302,7 @@ class _Decoder:
         if self._zlib is None:
             self._append(data)
             return
-        while data:
+        while data and not self.full:
             try:
                 chunk = self._zlib.decompress(data, self._limit + 1 - len(self._out))
             except zlib.error as err:
@@ -307,10 +313,13 @@ class _Decoder:
     def _append(self, data: bytes) -> None:
         self._out += data
         if len(self._out) > self._limit:
-            raise _too_large(self._url, self._limit)
+            if not self._truncate:
+                raise _too_large(self._url, self._limit)
+            del self._out[self._limit :]
+            self.full = True
 
     def finish(self) -> bytes:
-        if self._zlib is not None:
+        if self._zlib is not None and not self.full:
             self._append(self._zlib.flush())
         return bytes(self._out)
 

@@ -124,16 +124,22 @@ class Scope:
 
 
 class Robots:
-    """One host's robots.txt rules for our user agent; a missing robots.txt allows all."""
+    """One host's robots.txt rules for our user agent. What its absence means follows RFC 9309
+    (2.3.1): a robots.txt the site says is not there (4xx) allows all; one that could not be
+    read (5xx, no answer) is "unreachable" and disallows all, since the site may be refusing
+    exactly the pages it would list. `refusal` then says why, for the sync report."""
 
-    def __init__(self, text: str | None, user_agent: str):
+    def __init__(self, text: str | None, user_agent: str, unreachable: str | None = None):
         self._agent = user_agent
         self._parser: urllib.robotparser.RobotFileParser | None = None
+        self.refusal = unreachable
         if text is not None:
             self._parser = urllib.robotparser.RobotFileParser()
             self._parser.parse(text.splitlines())
 
     def allows(self, url: str) -> bool:
+        if self.refusal is not None:
+            return False
         return self._parser is None or self._parser.can_fetch(self._agent, url)
 
     def delay(self) -> float | None:
