@@ -90,6 +90,38 @@ def test_a_list_item_is_quoted_whole_after_its_lead_in():
     assert_faithful(extract.text, [hit(text)])
 
 
+def test_a_lead_in_next_to_the_answer_brings_its_list_even_when_items_are_paragraphs():
+    # PDF pages give each bullet a paragraph of its own: it is still the list "These include:"
+    # announces, and the answer is its items, not the lead-in alone.
+    general = hit("Prior authorization is needed for some services. Your doctor asks for it.")
+    exceptions = hit(
+        "Exceptions to Prior Authorization\n\nThere are certain services that are exempt from prior "
+        "authorization. These include:\n\n• Routine office visits\n\n• Immunizations\n\n• X-Ray services\n\n"
+        "Talk to your doctor about your care.",
+        rank=1,
+        page=65,
+    )
+    passages = [general, exceptions]
+    extract = compose("What services are exempt from prior authorization?", passages, max_chars=700, language="en")
+    lines = extract.text.split("\n")
+    assert "These include:" in extract.text
+    assert [x for x in lines if x.startswith("- ")] == [
+        "- Routine office visits",
+        "- Immunizations",
+        "- X-Ray services",
+    ]
+    assert "Talk to your doctor" not in extract.text
+    assert_faithful(extract.text, passages)
+
+
+def test_a_sentence_repeated_on_another_page_is_quoted_once():
+    standard = hit("Dental cleanings are covered twice a year. Dental cleanings cost nothing in network.")
+    plus = hit("Dental cleanings are covered twice a year.", rank=1, source="plus.pdf")
+    extract = compose("Are dental cleanings covered?", [standard, plus], max_chars=700, language="en")
+    assert extract.text.count("covered twice a year") == 1
+    assert extract.used == [standard]
+
+
 def test_a_table_row_comes_whole_under_its_header():
     text = (
         "| Service | In-network copay |\n|---|---|\n| Urgent care | $50 |\n| Emergency room | $250 |\n| X-ray | $20 |"

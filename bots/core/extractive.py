@@ -100,6 +100,12 @@ HEADING_WEIGHT = 0.3
 SAME_PASSAGE_SHARE = 0.75
 OTHER_PASSAGE_SHARE = 0.8
 MAX_PASSAGES = 2
+# A relevant unit that states a specific (a number, an amount, a date, a duration) is worth
+# this much more: the facts a customer asks for are mostly those.
+SPECIFIC_WEIGHT = 0.0
+# Units whose stems are this much contained in what is already quoted add nothing.
+DUPLICATE_SHARE = 0.8
+_SPECIFIC = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,8 @@ def compose(
     for i, u in enumerate(quotable):
         if u.passage in faq:  # the question of the entry is the best evidence of fit
             scores[u] = max(own[i], context[i]) + _prior(passages[u.passage], u.passage)
+        if own[i] > 0 and _SPECIFIC.search(u.text):
+            scores[u] += SPECIFIC_WEIGHT
 
     anchor = max(quotable, key=lambda u: (scores[u], -u.passage, -u.position))
     if anchor.passage in faq:
@@ -209,7 +217,7 @@ def compose(
         # Which other units are relevant enough is judged on their words alone: the
         # passage prior would lift every sentence of the top passage over the bar.
         fit = {u: scores[u] - _prior(passages[u.passage], u.passage) for u in quotable}
-        chosen = _select(anchor, units, fit, max_chars, passages)
+        chosen = _select(anchor, units, fit, max_chars, passages, tokenize)
     if not chosen:
         return Extract("")
     text = _render(chosen, passages)
@@ -331,7 +339,9 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_chars: int, passages) -> list[Unit]:
+def _select(
+    anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_chars: int, passages, tokenize: Tokenizer
+) -> list[Unit]:
     """The anchor, then its passage's other relevant units and its neighbours, then the best
     of another passage, each taken only if the answer still fits in max_chars."""
     best = scores[anchor]
@@ -352,16 +362,25 @@ def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_char
         lead = [u for u in own if u.position < anchor.position and u.kind == "sentence"]
         if lead and lead[-1].text.endswith(":") and lead[-1].position == _group_start(own, anchor) - 1:
             queue.append((best, lead[-1]))
-    if anchor.kind == "sentence" and anchor.text.endswith(":"):
-        after = [u for u in own if u.position > anchor.position and u.kind in ("item", "row")]
-        queue += [(best - 0.01 * i, u) for i, u in enumerate(after[:8])]
     others = [u for u in scores if u.passage != anchor.passage and 0 < OTHER_PASSAGE_SHARE * best <= scores[u]]
     queue += [(scores[u] * 0.5, u) for u in others]
+    # ... and its list comes with it, whichever passage it is in: "These include:" alone
+    # answers nothing, the items after it are the answer.
+    for priority, intro in list(queue):
+        if intro.kind == "sentence" and intro.text.endswith(":"):
+            start = best if intro == anchor else priority
+            queue += [(start - 0.01 * (i + 1), u) for i, u in enumerate(_list_after(intro, by_passage[intro.passage]))]
     queue.sort(key=lambda pair: (-pair[0], pair[1].passage, pair[1].position))
 
     chosen: list[Unit] = []
+    said: set[str] = set()  # the stems quoted so far
     for _, unit in queue:
         if unit in chosen:
+            continue
+        stems = set(tokenize(unit.text))
+        # The same sentence on two pages (a plan's two brochures) or a row repeating a
+        # sentence: quoting it twice spends the length another fact could use.
+        if unit != anchor and stems and len(stems & said) >= DUPLICATE_SHARE * len(stems):
             continue
         if unit.passage not in {u.passage for u in chosen} and len({u.passage for u in chosen}) >= MAX_PASSAGES:
             continue
@@ -369,7 +388,20 @@ def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_char
         trial = chosen + [u for u in package if u not in chosen]
         if len(_render(trial, passages)) <= max_chars:
             chosen = trial
+            said |= stems
     return chosen
+
+
+def _list_after(lead: Unit, own: list[Unit]) -> list[Unit]:
+    """The items or rows right after a lead-in (a list whose items are paragraphs of their
+    own, as PDF pages give them, is one list), at most 8."""
+    items: list[Unit] = []
+    for u in own[lead.position + 1 :]:
+        if u.kind not in ("item", "row", "header", "separator"):
+            break
+        if u.kind in ("item", "row"):
+            items.append(u)
+    return items[:8]
 
 
 def _group_start(own: list[Unit], unit: Unit) -> int:
