@@ -122,6 +122,28 @@ def test_a_sentence_repeated_on_another_page_is_quoted_once():
     assert extract.used == [standard]
 
 
+def test_of_two_sentences_as_relevant_the_one_stating_a_figure_answers_a_what_question():
+    text = "The copay for specialist visits depends on your plan. The copay for specialist visits is $40 in network."
+    extract = compose("What is the copay for specialist visits?", [hit(text)], max_chars=60, language="en")
+    assert extract.text == "The copay for specialist visits is $40 in network."
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("Are refunds paid after resignation?", "en"), ("Les remboursements sont-ils payés après une démission ?", "fr")],
+)
+def test_a_yes_no_question_gets_its_yes_or_no_not_the_sentence_with_a_date(question, language):
+    texts = {
+        "en": "Refunds after resignation are not paid. Refunds after resignation made before 1 May 2024 are paid.",
+        "fr": "Les remboursements après une démission ne sont pas payés. "
+        "Les remboursements après une démission avant le 1er mai 2024 sont payés.",
+    }
+    first, second = texts[language].split(". ")
+    # Room for either sentence, not both.
+    extract = compose(question, [hit(texts[language])], max_chars=len(second) + 5, language=language)
+    assert extract.text == first + "."
+
+
 def test_a_table_row_comes_whole_under_its_header():
     text = (
         "| Service | In-network copay |\n|---|---|\n| Urgent care | $50 |\n| Emergency room | $250 |\n| X-ray | $20 |"
