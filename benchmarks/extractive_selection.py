@@ -164,7 +164,7 @@ def leave_one_set_out(cases: list[dict]) -> dict:
 
 def render(result: dict) -> str:
     rows = []
-    for label, key in (("defaults (in sample)", "in_sample_defaults"), ("leave-one-set-out", "leave_one_set_out")):
+    for label, key in (("defaults, in sample", "in_sample_defaults"), ("leave-one-set-out", "leave_one_set_out")):
         for name, m in sorted(result[key].items()):
             rows.append(
                 [
