@@ -179,6 +179,29 @@ def test_an_faq_entry_answers_with_its_answer_text():
     assert "Q:" not in extract.text and extract.used == [faq]
 
 
+def test_the_top_ranked_faq_entry_answers_over_one_sharing_a_few_more_words():
+    # Stem overlap reads "someone I know gets the virus" as the second entry; retrieval
+    # (embeddings and BM25 over the whole entry) ranked the first one, which answers it.
+    house = hit(
+        "Q: What should I do if someone in my house gets sick with COVID-19?\nA: Most people who get "
+        "COVID-19 will be able to recover at home. Stay home when you are sick.",
+        source="faq.csv",
+        page=None,
+        dense=0.67,
+    )
+    doctor = hit(
+        "Q: Should I see a doctor if I know someone has the virus?\nA: Call your doctor if you have "
+        "symptoms. Quarantine lasts 14 days.",
+        rank=1,
+        source="faq.csv",
+        page=None,
+        dense=0.62,
+    )
+    extract = compose("What to do if someone I know gets the virus?", [house, doctor], max_chars=700, language="en")
+    assert extract.text == "Most people who get COVID-19 will be able to recover at home. Stay home when you are sick."
+    assert extract.used == [house]
+
+
 def test_the_length_cap_drops_whole_sentences_never_cuts_one():
     text = " ".join(f"Sentence number {i} talks about refunds and delays in detail." for i in range(30))
     for cap in (60, 120, 300, 700):
