@@ -381,17 +381,16 @@ def _select(
             neighbour = u.group == anchor.group and abs(u.position - anchor.position) == 1
             if neighbour or 0 < SAME_PASSAGE_SHARE * best <= scores[u]:
                 queue.append((scores[u] + (best if neighbour else 0.0), u))
-    # A lead-in sentence ending with ":" announces the list or table after it.
+    others = [u for u in scores if u.passage != anchor.passage and 0 < OTHER_PASSAGE_SHARE * best <= scores[u]]
+    queue += [(scores[u] * 0.5, u) for u in others]
+    # A lead-in sentence ending with ":" announces the list or table after it ...
     if anchor.kind in ("item", "row"):
         lead = [u for u in own if u.position < anchor.position and u.kind == "sentence"]
         if lead and lead[-1].text.endswith(":") and lead[-1].position == _group_start(own, anchor) - 1:
             queue.append((best, lead[-1]))
-    others = [u for u in scores if u.passage != anchor.passage and 0 < OTHER_PASSAGE_SHARE * best <= scores[u]]
-    queue += [(scores[u] * 0.5, u) for u in others]
     # ... and its list comes with it, whichever passage it is in: "These include:" alone
-    # answers nothing, the items after it are the answer.
-    # A lead-in right after a quoted sentence ("… are exempt from prior authorization. These
-    # include:") is that sentence's answer continued.
+    # answers nothing, the items after it are the answer. A lead-in right after a quoted
+    # sentence ("… are exempt from prior authorization. These include:") continues it.
     for priority, unit in list(queue):
         start = best if unit == anchor else priority
         own_units = by_passage[unit.passage]
