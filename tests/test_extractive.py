@@ -90,6 +90,60 @@ def test_a_list_item_is_quoted_whole_after_its_lead_in():
     assert_faithful(extract.text, [hit(text)])
 
 
+def test_a_lead_in_next_to_the_answer_brings_its_list_even_when_items_are_paragraphs():
+    # PDF pages give each bullet a paragraph of its own: it is still the list "These include:"
+    # announces, and the answer is its items, not the lead-in alone.
+    general = hit("Prior authorization is needed for some services. Your doctor asks for it.")
+    exceptions = hit(
+        "Exceptions to Prior Authorization\n\nThere are certain services that are exempt from prior "
+        "authorization. These include:\n\n• Routine office visits\n\n• Immunizations\n\n• X-Ray services\n\n"
+        "Talk to your doctor about your care.",
+        rank=1,
+        page=65,
+    )
+    passages = [general, exceptions]
+    extract = compose("What services are exempt from prior authorization?", passages, max_chars=700, language="en")
+    lines = extract.text.split("\n")
+    assert "These include:" in extract.text
+    assert [x for x in lines if x.startswith("- ")] == [
+        "- Routine office visits",
+        "- Immunizations",
+        "- X-Ray services",
+    ]
+    assert "Talk to your doctor" not in extract.text
+    assert_faithful(extract.text, passages)
+
+
+def test_a_sentence_repeated_on_another_page_is_quoted_once():
+    standard = hit("Dental cleanings are covered twice a year. Dental cleanings cost nothing in network.")
+    plus = hit("Dental cleanings are covered twice a year.", rank=1, source="plus.pdf")
+    extract = compose("Are dental cleanings covered?", [standard, plus], max_chars=700, language="en")
+    assert extract.text.count("covered twice a year") == 1
+    assert extract.used == [standard]
+
+
+def test_of_two_sentences_as_relevant_the_one_stating_a_figure_answers_a_what_question():
+    text = "The copay for specialist visits depends on your plan. The copay for specialist visits is $40 in network."
+    extract = compose("What is the copay for specialist visits?", [hit(text)], max_chars=60, language="en")
+    assert extract.text == "The copay for specialist visits is $40 in network."
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("Are refunds paid after resignation?", "en"), ("Les remboursements sont-ils payés après une démission ?", "fr")],
+)
+def test_a_yes_no_question_gets_its_yes_or_no_not_the_sentence_with_a_date(question, language):
+    texts = {
+        "en": "Refunds after resignation are not paid. Refunds after resignation made before 1 May 2024 are paid.",
+        "fr": "Les remboursements après une démission ne sont pas payés. "
+        "Les remboursements après une démission avant le 1er mai 2024 sont payés.",
+    }
+    first, second = texts[language].split(". ")
+    # Room for either sentence, not both.
+    extract = compose(question, [hit(texts[language])], max_chars=len(second) + 5, language=language)
+    assert extract.text == first + "."
+
+
 def test_a_table_row_comes_whole_under_its_header():
     text = (
         "| Service | In-network copay |\n|---|---|\n| Urgent care | $50 |\n| Emergency room | $250 |\n| X-ray | $20 |"
@@ -123,6 +177,29 @@ def test_an_faq_entry_answers_with_its_answer_text():
         "Contactez votre Urssaf."
     )
     assert "Q:" not in extract.text and extract.used == [faq]
+
+
+def test_the_top_ranked_faq_entry_answers_over_one_sharing_a_few_more_words():
+    # Stem overlap reads "someone I know gets the virus" as the second entry; retrieval
+    # (embeddings and BM25 over the whole entry) ranked the first one, which answers it.
+    house = hit(
+        "Q: What should I do if someone in my house gets sick with COVID-19?\nA: Most people who get "
+        "COVID-19 will be able to recover at home. Stay home when you are sick.",
+        source="faq.csv",
+        page=None,
+        dense=0.67,
+    )
+    doctor = hit(
+        "Q: Should I see a doctor if I know someone has the virus?\nA: Call your doctor if you have "
+        "symptoms. Quarantine lasts 14 days.",
+        rank=1,
+        source="faq.csv",
+        page=None,
+        dense=0.62,
+    )
+    extract = compose("What to do if someone I know gets the virus?", [house, doctor], max_chars=700, language="en")
+    assert extract.text == "Most people who get COVID-19 will be able to recover at home. Stay home when you are sick."
+    assert extract.used == [house]
 
 
 def test_the_length_cap_drops_whole_sentences_never_cuts_one():

@@ -90,16 +90,38 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 
-# Selection. A passage's rank and dense score only break near-ties between sentences: the
-# question's words decide.
-RANK_WEIGHT = 0.15
+# Selection. The values below were chosen leave-one-set-out on four sets (Contoso PDFs, the
+# English COVID FAQ, the French COVID FAQ, service-public pages; see
+# benchmarks/extractive_selection.py and benchmarks/README.md). Retrieval's rank is a better
+# judge of which passage answers than stem overlap (which reads "someone … gets the virus"
+# as "quarantine … spread to others"): the anchor is taken from the top passage unless
+# another one's sentence matches the question far better. Which further sentences join is
+# judged on their words alone (`fit` in compose).
+RANK_WEIGHT = 1.0
 DENSE_WEIGHT = 0.1
 HEADING_WEIGHT = 0.3
 # Sentences of the anchor's passage this relevant (relative to the anchor) join the answer;
 # another passage's must come closer to the anchor's score.
-SAME_PASSAGE_SHARE = 0.75
+SAME_PASSAGE_SHARE = 0.45
 OTHER_PASSAGE_SHARE = 0.8
 MAX_PASSAGES = 2
+# A relevant unit that states a specific (a number, an amount, a date, a duration) is worth
+# this much more: the facts a customer asks for are mostly those (unless the question asks
+# for a yes or a no).
+SPECIFIC_WEIGHT = 0.2
+# Units whose stems are this much contained in what is already quoted add nothing.
+DUPLICATE_SHARE = 0.8
+_SPECIFIC = re.compile(r"\d")
+# A yes/no question is answered by its yes or no, not by a number: "Can I get benefits if I
+# resign?" wants "You cannot, unless…", which a sentence with a date must not push out.
+_YES_NO = re.compile(
+    r"(?i)^\s*(?:(?:do|does|did|is|are|was|were|am|can|could|will|would|should|shall|may|might|must|has|have|had)"
+    r"\b|est-ce qu)|\b(?!(?:quand|comment|où|pourquoi|combien|quel|quelle|quels|quelles|que|qui|quoi)\b)"
+    r"[^\W\d_]+-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles)\b"
+)
+_WH_START = re.compile(
+    r"(?i)^\s*(?:quand|comment|où|pourquoi|combien|quel|quelle|quels|quelles|que|qu'|qui|quoi|à quel|de quel)"
+)
 
 
 @dataclass(frozen=True)
@@ -198,9 +220,12 @@ def compose(
     scores = {
         u: own[i] + HEADING_WEIGHT * context[i] + _prior(passages[u.passage], u.passage) for i, u in enumerate(quotable)
     }
+    specific = SPECIFIC_WEIGHT if not is_yes_no(question) else 0.0
     for i, u in enumerate(quotable):
         if u.passage in faq:  # the question of the entry is the best evidence of fit
             scores[u] = max(own[i], context[i]) + _prior(passages[u.passage], u.passage)
+        if own[i] > 0 and _SPECIFIC.search(u.text):
+            scores[u] += specific
 
     anchor = max(quotable, key=lambda u: (scores[u], -u.passage, -u.position))
     if anchor.passage in faq:
@@ -209,7 +234,7 @@ def compose(
         # Which other units are relevant enough is judged on their words alone: the
         # passage prior would lift every sentence of the top passage over the bar.
         fit = {u: scores[u] - _prior(passages[u.passage], u.passage) for u in quotable}
-        chosen = _select(anchor, units, fit, max_chars, passages)
+        chosen = _select(anchor, units, fit, max_chars, passages, tokenize)
     if not chosen:
         return Extract("")
     text = _render(chosen, passages)
@@ -219,6 +244,13 @@ def compose(
         used=[passages[i] for i in used_ids],
         quotes=[Quote(u.text, passages[u.passage]) for u in chosen if u.kind != "separator"],
     )
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether a question (English or French) asks for a yes or a no: it opens with an
+    auxiliary ("Does…", "Can…", "Est-ce que…") or inverts its subject ("Un salarié peut-il…",
+    "Puis-je…") without a question word ("Quand puis-je…" asks for a date)."""
+    return not _WH_START.match(question) and bool(_YES_NO.search(question))
 
 
 def _body(text: str, faq: re.Match | None) -> str:
@@ -331,7 +363,9 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_chars: int, passages) -> list[Unit]:
+def _select(
+    anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_chars: int, passages, tokenize: Tokenizer
+) -> list[Unit]:
     """The anchor, then its passage's other relevant units and its neighbours, then the best
     of another passage, each taken only if the answer still fits in max_chars."""
     best = scores[anchor]
@@ -347,21 +381,37 @@ def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_char
             neighbour = u.group == anchor.group and abs(u.position - anchor.position) == 1
             if neighbour or 0 < SAME_PASSAGE_SHARE * best <= scores[u]:
                 queue.append((scores[u] + (best if neighbour else 0.0), u))
-    # A lead-in sentence ending with ":" announces the list or table after it.
+    others = [u for u in scores if u.passage != anchor.passage and 0 < OTHER_PASSAGE_SHARE * best <= scores[u]]
+    queue += [(scores[u] * 0.5, u) for u in others]
+    # A lead-in sentence ending with ":" announces the list or table after it ...
     if anchor.kind in ("item", "row"):
         lead = [u for u in own if u.position < anchor.position and u.kind == "sentence"]
         if lead and lead[-1].text.endswith(":") and lead[-1].position == _group_start(own, anchor) - 1:
             queue.append((best, lead[-1]))
-    if anchor.kind == "sentence" and anchor.text.endswith(":"):
-        after = [u for u in own if u.position > anchor.position and u.kind in ("item", "row")]
-        queue += [(best - 0.01 * i, u) for i, u in enumerate(after[:8])]
-    others = [u for u in scores if u.passage != anchor.passage and 0 < OTHER_PASSAGE_SHARE * best <= scores[u]]
-    queue += [(scores[u] * 0.5, u) for u in others]
+    # ... and its list comes with it, whichever passage it is in: "These include:" alone
+    # answers nothing, the items after it are the answer. A lead-in right after a quoted
+    # sentence ("… are exempt from prior authorization. These include:") continues it.
+    for priority, unit in list(queue):
+        start = best if unit == anchor else priority
+        own_units = by_passage[unit.passage]
+        following = own_units[unit.position + 1] if unit.position + 1 < len(own_units) else None
+        intro = unit if _is_lead_in(unit) else following if following and _is_lead_in(following) else None
+        if intro is None or intro.group != unit.group:
+            continue
+        if intro != unit:
+            queue.append((start - 0.001, intro))
+        queue += [(start - 0.01 * (i + 1), u) for i, u in enumerate(_list_after(intro, own_units))]
     queue.sort(key=lambda pair: (-pair[0], pair[1].passage, pair[1].position))
 
     chosen: list[Unit] = []
+    said: set[str] = set()  # the stems quoted so far
     for _, unit in queue:
         if unit in chosen:
+            continue
+        stems = set(tokenize(unit.text))
+        # The same sentence on two pages (a plan's two brochures) or a row repeating a
+        # sentence: quoting it twice spends the length another fact could use.
+        if unit != anchor and stems and len(stems & said) >= DUPLICATE_SHARE * len(stems):
             continue
         if unit.passage not in {u.passage for u in chosen} and len({u.passage for u in chosen}) >= MAX_PASSAGES:
             continue
@@ -369,7 +419,24 @@ def _select(anchor: Unit, units: list[Unit], scores: dict[Unit, float], max_char
         trial = chosen + [u for u in package if u not in chosen]
         if len(_render(trial, passages)) <= max_chars:
             chosen = trial
+            said |= stems
     return chosen
+
+
+def _is_lead_in(unit: Unit) -> bool:
+    return unit.kind == "sentence" and unit.text.endswith(":")
+
+
+def _list_after(lead: Unit, own: list[Unit]) -> list[Unit]:
+    """The items or rows right after a lead-in (a list whose items are paragraphs of their
+    own, as PDF pages give them, is one list), at most 8."""
+    items: list[Unit] = []
+    for u in own[lead.position + 1 :]:
+        if u.kind not in ("item", "row", "header", "separator"):
+            break
+        if u.kind in ("item", "row"):
+            items.append(u)
+    return items[:8]
 
 
 def _group_start(own: list[Unit], unit: Unit) -> int:
