@@ -66,10 +66,11 @@ _MAX_BODY_READ = 64 * 1024
 def action_for(method: str, template: str) -> tuple[str, str]:
     """(action, target type) for a change route: "document.delete", "web_source.sync"...
     A route ending in a verb after an id (…/{source_id}/sync) is that verb on the resource; one
-    ending in an id or a collection is created, replaced, updated or deleted by its method."""
+    ending in an id or a collection (…/{bot_id}/keys) is created, replaced, updated or deleted by its method."""
     parts = [p for p in template.removeprefix("/admin").split("/") if p]
     literals = [p for p in parts if not _PARAM.match(p)]
-    if len(parts) >= 2 and not _PARAM.match(parts[-1]) and _PARAM.match(parts[-2]) and len(literals) >= 2:
+    ends_in_verb = parts[-1] not in _SINGULAR and not _PARAM.match(parts[-1])
+    if len(parts) >= 2 and ends_in_verb and _PARAM.match(parts[-2]) and len(literals) >= 2:
         resource = _SINGULAR.get(literals[-2], literals[-2])
         verb = parts[-1].replace("-", "_")
     else:
