@@ -143,6 +143,17 @@ class LiveServer:
             timeout=timeout,
         )
 
+    def cli_as(self, env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """The CLI with another environment (e.g. a person's PROMPTEUR_TOKEN)."""
+        return subprocess.run(
+            [sys.executable, "-m", "bots.cli.main", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
     @property
     def admin_token(self) -> str:
         return (self.home / "admin_token").read_text().strip()
