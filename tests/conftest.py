@@ -26,6 +26,9 @@ FIXTURES = Path(__file__).with_name("fixtures")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# The builder's sanctioned automation sign-in (builder/sign_in.py): builder and browser tests
+# start signed in as the first owner; tests/builder/test_sign_in.py turns it off to sign in.
+os.environ.setdefault("PROMPTEUR_BUILDER_AUTO_SIGN_IN", "1")
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from bots.cli.client import ClientError
 from bots.core.spec import BotSpec, public_config
 from bots.schemas.keys import Snippets
-from builder import api
+from builder import api, sign_in
 from builder.i18n import labeller, t
 
 st.header(t("page_publish"))
@@ -210,6 +210,10 @@ window.fetch = (url, opts) => String(url).endsWith('/v1/bots/{bid}/config')
 
 # ---- snippets and examples ----
 st.subheader(t("pub_embed"))
+if not sign_in.can_change():
+    # Viewers may not read keys, and every snippet holds one: the server refuses both anyway.
+    st.info(t("viewer_no_keys"), icon=":material/key_off:")
+    st.stop()
 keys = api.attempt(client.keys, bid) or []
 pk = next((v for k, v in created_keys.items() if v.startswith("pk_")), None)
 sk = next((v for k, v in created_keys.items() if v.startswith("sk_")), None)
