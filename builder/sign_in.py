@@ -97,6 +97,12 @@ def _forget(client: AdminClient) -> None:
 
 
 def _page(client: AdminClient) -> None:
+    # A narrow middle column: the wide layout of the pages would stretch two fields across the screen.
+    with st.columns([1, 2, 1])[1]:
+        _form(client)
+
+
+def _form(client: AdminClient) -> None:
     st.title(t("signin_title"))
     if notice := st.session_state.pop(_NOTICE, None):
         st.info(notice, icon=":material/logout:")

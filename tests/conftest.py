@@ -38,6 +38,8 @@ def isolated_home(tmp_path, monkeypatch) -> Path:
     for var in (
         "PROMPTEUR_SERVER_URL",
         "PROMPTEUR_ADMIN_TOKEN",
+        "PROMPTEUR_TOKEN",  # a person's API token would win over the admin token (bots/cli/client.py)
+        "PROMPTEUR_BUILDER_TOKEN",
         "PROMPTEUR_DATABASE_URL",
         "PROMPTEUR_CHROMA_URL",
         "PROMPTEUR_PORT",

@@ -192,6 +192,8 @@ def test_each_change_leaves_an_audit_row_naming_who(api):
     for (_, _, got), (_, action, want) in zip(rows, expected, strict=True):
         if want is not None:
             assert got == want, action
+    # A publish is about the bot (its column), not a target of its own.
+    assert {e["target_id"] for e in page["entries"] if e["action"] == "bot.publish"} == {None}
     # Filters: by bot, by user (name or id), by action; paged.
     assert {e["action"] for e in api.get("/admin/audit", params={"bot_id": bot}).json()["entries"]} >= {"bot.publish"}
     by_ivy = api.get("/admin/audit", params={"user": "ivy"}).json()

@@ -130,15 +130,24 @@ if one_time := st.session_state.pop("team_one_time", None):
     c1.warning(t("team_one_time", name=one_time[0], password=one_time[1]))
 if people:
     by_id = {u.id: u for u in people}
-    with c2, st.form("team_change_person"):
+    with c2, st.container(border=True):
         st.markdown(f"**{t('team_change_person')}**")
+        # Outside the form, so the role and state below start from the chosen person's own.
         who = st.selectbox(t("team_person"), list(by_id), key="team_who", format_func=lambda i: by_id[i].name)
-        role = st.selectbox(t("team_role"), ROLES, key="team_who_role", format_func=labeller("role_", ROLES))
-        disabled = st.checkbox(t("team_disabled"), key="team_who_disabled")
-        if st.form_submit_button(t("team_apply"), key="team_apply") and api.attempt(
-            client.update_user, who, role=role, disabled=disabled
-        ):
-            st.rerun()
+        person = by_id[who]
+        with st.form(f"team_change_{who}", border=False):
+            role = st.selectbox(
+                t("team_role"),
+                ROLES,
+                index=ROLES.index(person.role),
+                key=f"team_who_role_{who}",
+                format_func=labeller("role_", ROLES),
+            )
+            disabled = st.checkbox(t("team_disabled"), value=person.disabled, key=f"team_who_disabled_{who}")
+            if st.form_submit_button(t("team_apply"), key=f"team_apply_{who}") and api.attempt(
+                client.update_user, who, role=role, disabled=disabled
+            ):
+                st.rerun()
 
 st.markdown(f"**{t('team_all_tokens')}**")
 everyone = api.attempt(client.tokens, everyone=True) or []

@@ -80,11 +80,15 @@ def action_for(method: str, template: str) -> tuple[str, str]:
     return ACTIONS.get((method, template), f"{resource}.{verb}"), resource
 
 
-def _target_id(path_params: dict, created: dict | None) -> str | None:
+def _target_id(path_params: dict, created: dict | None, target_type: str) -> str | None:
     if created and isinstance(created.get("id"), str | int):
         return str(created["id"])
     ids = [str(v) for k, v in path_params.items() if k != "bot_id"]
-    return ids[-1] if ids else path_params.get("bot_id")
+    if ids:
+        return ids[-1]
+    # The bot is the target only of the bot's own routes; a publish's target is not the bot's id
+    # (the bot is in its own column).
+    return path_params.get("bot_id") if target_type == "bot" else None
 
 
 class AuditLog:
@@ -134,7 +138,7 @@ class AuditLog:
                 created = parsed if isinstance(parsed, dict) else None
             except ValueError:
                 created = None
-        target_id = _target_id(params, created)
+        target_id = _target_id(params, created, target_type)
         bot_id = params.get("bot_id") or (created or {}).get("bot_id")
         if target_type == "bot":
             bot_id = target_id  # a bot just created has its id only in the response
