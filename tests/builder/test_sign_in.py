@@ -90,6 +90,10 @@ def test_a_viewer_reads_without_keys_and_an_ended_session_asks_to_sign_in_again(
     shown = texts(at) + " ".join(i.value for i in at.info)
     assert "Keys and embed snippets (which hold a key) are for editors and owners." in shown
     assert not [b for b in at.button if b.key == f"key_revoke_{bot.id}"]
+    assert at.button(key=f"pub_submit_{bot.id}").disabled, "a viewer's Publish button is off"
+    at.switch_page("builder/pages/bots.py")
+    at.run()
+    assert at.button(key="create_submit").disabled and at.button(key="delete").disabled
     at.switch_page("builder/pages/team.py")
     at.run()
     assert "People" not in [s.value for s in at.subheader], "people and the audit log are for owners"
