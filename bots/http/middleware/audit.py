@@ -10,11 +10,14 @@ change finds it."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import anyio.to_thread
 
 from bots.store import accounts
+
+log = logging.getLogger("prompteur.audit")
 
 _CHANGES = ("POST", "PUT", "PATCH", "DELETE")
 # Admin POSTs that ask something and change nothing: not worth a row each.
@@ -124,8 +127,17 @@ class AuditLog:
         caller = scope.get("state", {}).get("caller")
         return route is not None and caller is not None and route.path not in NOT_CHANGES
 
+    @classmethod
+    def _record(cls, scope, start: dict, body_message: dict) -> None:
+        # The change is already made: a failed audit write is logged loudly, and the client
+        # still gets its answer (an error here would make it retry a change that happened).
+        try:
+            cls._write(scope, start, body_message)
+        except Exception:
+            log.exception("audit: could not record %s %s", scope["method"], scope["path"])
+
     @staticmethod
-    def _record(scope, start: dict, body_message: dict) -> None:
+    def _write(scope, start: dict, body_message: dict) -> None:
         route, caller = scope["route"], scope["state"]["caller"]
         method = scope["method"]
         action, target_type = action_for(method, route.path)
