@@ -1217,7 +1217,7 @@ S: dict[str, tuple[str, str]] = {
         "Votre session est terminée (elle a expiré ou a été révoquée) : reconnectez-vous.",
     ),
     "signin_signed_out": ("You are signed out.", "Vous êtes déconnecté."),
-    "signed_in_as": ("Signed in as **{name}** ({role})", "Connecté en tant que **{name}** ({role})"),
+    "signed_in_as": ("Signed in as `{name}` ({role})", "Connecté en tant que `{name}` ({role})"),
     "sign_out": ("Sign out", "Se déconnecter"),
     "role_viewer": ("viewer", "lecteur"),
     "role_editor": ("editor", "éditeur"),

@@ -60,7 +60,7 @@ def test_nothing_shows_before_signing_in_and_the_admin_token_signs_the_owner_in(
     at.button(key="sign_in_token_submit").click()
     at.run()
     assert not at.exception, at.exception
-    assert "Signed in as **owner** (owner)" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Signed in as `owner` (owner)" in " ".join(c.value for c in at.sidebar.caption)
     assert not _on_sign_in_page(at)
 
     # The Team page: the owner adds a person, whose one-time password is shown once; the
