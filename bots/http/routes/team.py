@@ -14,7 +14,7 @@ from bots.core.roles import Role
 from bots.http.deps import AdminAuth, CallerDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.public_auth import check_rate, client_ip
-from bots.http.request_values import RequestBody
+from bots.http.request_values import DbInt, RequestBody
 from bots.schemas import team as schema
 from bots.store import accounts
 from bots.store import tables as t
@@ -190,7 +190,7 @@ def audit(
     user: str | None = None,
     action: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[DbInt, Query(ge=0)] = 0,  # bounded: SQLite refuses integers past 64 bits
 ) -> schema.AuditPage:
     """Who changed what, newest first; filter by bot, user (id or name) and action."""
     rows, total = accounts.audit(session, bot_id=bot_id, user=user, action=action, limit=limit, offset=offset)
