@@ -15,6 +15,8 @@ import json
 import re
 from dataclasses import dataclass
 
+import anyio.to_thread
+
 from bots.store import accounts
 
 _UPLOAD = re.compile(r"^/admin/bots/[^/]+/documents/?$")
@@ -116,7 +118,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         path = scope.get("path", "")
-        if _is_admin(path) and path != _LOGIN and not self._is_credential(scope, _bearer(headers)):
+        if _is_admin(path) and path != _LOGIN and not await self._is_credential(scope, _bearer(headers)):
             return await _send_json(send, 401, UNAUTHORIZED, [(b"www-authenticate", b"Bearer")])
         if scope["method"] not in _WITH_BODY:
             return await self.app(scope, receive, send)
@@ -154,10 +156,14 @@ class BodyLimit:
             await _send_json(send, 413, _too_large(limit))
 
     @staticmethod
-    def _is_credential(scope, token: str | None) -> bool:
+    async def _is_credential(scope, token: str | None) -> bool:
         runtime = getattr(scope["app"].state, "runtime", None)
         if runtime is None or not token:
             return False
-        # One indexed SQLite read by the token's hash; no write (touch=False) on the event loop.
-        with runtime.sessions() as session:
-            return accounts.resolve(session, token, touch=False) is not None
+
+        def known() -> bool:
+            with runtime.sessions() as session:
+                return accounts.resolve(session, token, touch=False) is not None
+
+        # A database read: in the threadpool, never on the event loop (tests/test_event_loop.py).
+        return await anyio.to_thread.run_sync(known)
