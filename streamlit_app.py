@@ -4,13 +4,17 @@ st.session_state."""
 
 import streamlit as st
 
-from builder import api
+from bots.core.roles import Role
+from builder import api, sign_in
 from builder.i18n import LANGUAGES, default_language, t
 
 st.set_page_config(page_title="Prompteur", page_icon=":material/forum:", layout="wide")
 
 if "lang" not in st.session_state:
     st.session_state["lang"] = default_language()
+
+# Team use: nobody sees a page before signing in (builder/sign_in.py draws the sign-in page).
+signed_in = sign_in.require(api.client())
 
 with st.sidebar:
     st.segmented_control(
@@ -39,6 +43,14 @@ with st.sidebar:
     # Persona edits not saved yet (kept by the Persona page): said on every page until saved.
     if any(k.startswith("persona_draft_") for k in st.session_state):
         st.warning(t("unsaved_persona_sidebar"), icon=":material/edit_note:")
+    st.divider()
+    st.caption(t("signed_in_as", name=signed_in.user.name, role=t(f"role_{signed_in.user.role}")))
+    if st.button(t("sign_out"), key="sign_out", icon=":material/logout:"):
+        sign_in.sign_out(api.client())
+        st.rerun()
+
+if signed_in.user.role == Role.VIEWER:
+    st.info(t("viewer_read_only"), icon=":material/visibility:")
 
 pages = [
     st.Page("builder/pages/bots.py", title=t("page_bots"), icon=":material/smart_toy:", url_path="bots", default=True),
@@ -60,5 +72,7 @@ pages = [
     # Corrected answers and the review inbox (issue #14)
     st.Page("builder/pages/answers.py", title=t("page_answers"), icon=":material/task_alt:", url_path="answers"),
     st.Page("builder/pages/review.py", title=t("page_review"), icon=":material/inbox:", url_path="review"),
+    # Team use (issue #15, item 10): your account and tokens; people and the audit log for owners
+    st.Page("builder/pages/team.py", title=t("page_team"), icon=":material/group:", url_path="team"),
 ]
 st.navigation(pages).run()

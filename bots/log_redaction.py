@@ -9,12 +9,13 @@ import re
 
 MASK = "[redacted]"
 
-# Our keys (sk_, pk_, adm_, st_ session tokens), OpenAI-style keys (sk-..., sk-proj-...), a
-# bearer token, and `api_key=...`/`token: ...` pairs. The prefix is kept: it says which kind
-# of secret was there, which is what an operator reading the log needs.
+# Our keys (sk_, pk_, adm_, st_ session tokens, pts_/pta_ people's sessions and API tokens),
+# OpenAI-style keys (sk-..., sk-proj-...), a bearer token, and `api_key=...`/`token: ...` pairs.
+# The prefix is kept: it says which kind of secret was there, which is what an operator reading
+# the log needs.
 _SECRET = re.compile(
     r"""
-    (?P<key>\b(?:sk|pk|adm|st)[-_])[A-Za-z0-9][A-Za-z0-9_\-]{7,}
+    (?P<key>\b(?:sk|pk|adm|st|pts|pta)[-_])[A-Za-z0-9][A-Za-z0-9_\-]{7,}
     | (?P<bearer>\bBearer\s+)[^\s,;"']+
     | (?P<pair>\b(?:api[_-]?key|access[_-]?token|token|secret|password)["']?\s*[=:]\s*["']?)[^\s,;"'&}]+
     """,

@@ -26,6 +26,7 @@ from bots.llm.protocol import ChatModel
 from bots.llm.providers import OpenAIChatModel
 from bots.rate_limit import RateLimiter
 from bots.settings import Settings
+from bots.store import accounts
 from bots.store import tables as t
 from bots.store.db import make_engine, migrate, session_factory
 from bots.store.keys import SessionSigner, ensure_session_secret
@@ -117,6 +118,9 @@ class Runtime:
             corrections=corrections,
         )
         evaluator.recover()  # runs a previous server process left unfinished: none of ours exists yet
+        admin_token = settings.admin_token or ensure_admin_token(home)
+        with sessions() as session:
+            accounts.ensure_first_owner(session, admin_token)  # the admin token is the first owner's
         return cls(
             settings=settings,
             engine=engine,
@@ -125,7 +129,7 @@ class Runtime:
             embedders=embedders,
             kb=kb,
             jobs=JobRunner(sessions, kb, workers=settings.ingest_workers),
-            admin_token=settings.admin_token or ensure_admin_token(home),
+            admin_token=admin_token,
             signer=SessionSigner(settings.session_secret or ensure_session_secret(home), ttl_s=settings.session_ttl_s),
             limiter=RateLimiter(),
             models=models,

@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     )
     crawl_user_agent: str = Field(default="", description="User agent of crawls; unset: PrompteurBot.")
     web_schedule_check_s: float = Field(default=60.0, gt=0, description="How often scheduled syncs are looked for.")
+    # Team use (issue #15, item 10)
+    login_session_hours: float = Field(
+        default=12.0, gt=0, description="How long a builder sign-in lasts before the person signs in again."
+    )
+    login_attempts_per_minute: int = Field(
+        default=10, ge=1, description="Sign-in attempts per minute from one client IP, and for one user name."
+    )
 
     @property
     def fetch_allow_entries(self) -> list[str]:

@@ -10,11 +10,13 @@ import streamlit as st
 
 from bots.cli.client import AdminClient, ClientError
 from bots.schemas.bots import Bot
+from builder import sign_in
 
 
 def client() -> AdminClient:
     if "_admin_client" not in st.session_state:
-        st.session_state["_admin_client"] = AdminClient.from_environment()
+        # Signed in as whoever builder/sign_in.py says: never the admin token by itself.
+        st.session_state["_admin_client"] = sign_in.new_client()
     return st.session_state["_admin_client"]
 
 

@@ -21,6 +21,13 @@ echo
 echo "  Prompteur server:     http://$HOST:$PORT   (API docs: http://$HOST:$PORT/docs)"
 echo "  Prompteur builder UI: http://$HOST:$UI_PORT"
 echo
+# Team use: the builder asks who you are. The first time, sign in with the admin token (the
+# first owner's credential), then choose a name and password on the Team page.
+HOME_DIR=${PROMPTEUR_HOME:-$HOME/.prompteur}
+echo "  First sign-in: choose 'Admin token' on the sign-in page and paste the output of"
+echo "      cat $HOME_DIR/admin_token"
+echo "  then pick a name and password on the Team page (and add your team there)."
+echo
 PROMPTEUR_SERVER_URL="http://$HOST:$PORT" "$VENV/bin/streamlit" run streamlit_app.py \
   --server.port "$UI_PORT" --server.address "$HOST" --server.headless true \
   --browser.gatherUsageStats false

@@ -33,6 +33,9 @@ FIXTURES = Path(__file__).with_name("fixtures")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# The builder's sanctioned automation sign-in (builder/sign_in.py): builder and browser tests
+# start signed in as the first owner; tests/builder/test_sign_in.py turns it off to sign in.
+os.environ.setdefault("PROMPTEUR_BUILDER_AUTO_SIGN_IN", "1")
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +45,8 @@ def isolated_home(tmp_path, monkeypatch) -> Path:
     for var in (
         "PROMPTEUR_SERVER_URL",
         "PROMPTEUR_ADMIN_TOKEN",
+        "PROMPTEUR_TOKEN",  # a person's API token would win over the admin token (bots/cli/client.py)
+        "PROMPTEUR_BUILDER_TOKEN",
         "PROMPTEUR_DATABASE_URL",
         "PROMPTEUR_CHROMA_URL",
         "PROMPTEUR_PORT",
@@ -230,6 +235,17 @@ class LiveServer:
             env=self.env,
             cwd=ROOT,
             input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def cli_as(self, env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """The CLI with another environment (e.g. a person's PROMPTEUR_TOKEN)."""
+        return subprocess.run(
+            [sys.executable, "-m", "bots.cli.main", *args],
+            env=env,
+            cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from bots.schemas import team
 from bots.schemas.analytics import Analytics, Gaps
 from bots.schemas.bots import Bot, BotList, UpdatedBot
 from bots.schemas.conversations import (
@@ -78,18 +79,30 @@ class ClientError(Exception):
 
 
 def discover(settings: Settings | None = None) -> tuple[str, str | None]:
-    """Where the server is and the admin token, found without the user typing either."""
+    """Where the server is and the credential to use, found without the user typing either."""
     settings = settings or Settings()
     url = os.environ.get("PROMPTEUR_SERVER_URL")
     info = settings.home / "server.json"
     if not url and info.exists():
         url = json.loads(info.read_text()).get("url")
     url = url or f"http://{settings.host}:{settings.port}"
-    token = settings.admin_token
-    token_file = settings.home / "admin_token"
-    if not token and token_file.exists():
-        token = token_file.read_text().strip()
-    return url.rstrip("/"), token
+    return url.rstrip("/"), _token(settings)
+
+
+CLI_TOKEN_FILE = "cli_token"  # written by `prompteur login`
+
+
+def _token(settings: Settings) -> str | None:
+    """The first of: PROMPTEUR_TOKEN (a person's API token), the token `prompteur login` saved,
+    the admin token (the first owner's; only readable on the server's machine)."""
+    for token in (os.environ.get("PROMPTEUR_TOKEN"), _read(settings.home / CLI_TOKEN_FILE), settings.admin_token):
+        if token:
+            return token
+    return _read(settings.home / "admin_token")
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text().strip() or None if path.exists() else None
 
 
 class AdminClient:
@@ -581,6 +594,62 @@ class AdminClient:
             ) from err
         except httpx.TransportError as err:
             raise ClientError(f"The answer stream from {self.base_url} broke off ({type(err).__name__}).") from err
+
+    # --- team use: who am I, people, tokens, the audit log (issue #15, item 10) ---
+    def use_token(self, token: str | None) -> None:
+        """Send this credential from now on (the builder, once someone signs in); None: none."""
+        if token:
+            self._http.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._http.headers.pop("Authorization", None)
+
+    def login(self, name: str, password: str) -> team.LoginResult:
+        return self._parse(
+            team.LoginResult, self.request("POST", "/admin/login", json={"name": name, "password": password})
+        )
+
+    def logout(self) -> None:
+        self.request("POST", "/admin/logout")
+
+    def me(self) -> team.Me:
+        return self._parse(team.Me, self.request("GET", "/admin/me"))
+
+    def change_me(self, **fields) -> team.User:
+        return self._parse(team.User, self.request("PATCH", "/admin/me", json=fields))
+
+    def users(self) -> list[team.User]:
+        return self._parse(team.UserList, self.request("GET", "/admin/users")).users
+
+    def create_user(self, name: str, role: str, password: str | None = None) -> team.UserCreated:
+        body: dict = {"name": name, "role": role} | ({"password": password} if password else {})
+        return self._parse(team.UserCreated, self.request("POST", "/admin/users", json=body))
+
+    def update_user(self, user_id: str, **fields) -> team.User:
+        return self._parse(team.User, self.request("PATCH", f"/admin/users/{user_id}", json=fields))
+
+    def delete_user(self, user_id: str) -> None:
+        self.request("DELETE", f"/admin/users/{user_id}")
+
+    def resolve_user(self, ref: str) -> team.User:
+        for user in self.users():
+            if ref in (user.id, user.name):
+                return user
+        raise ClientError(f"There is no user named {ref!r} (or with that id): `prompteur users list` shows them.")
+
+    def tokens(self, everyone: bool = False) -> list[team.Token]:
+        params = {"all": "true"} if everyone else {}
+        return self._parse(team.TokenList, self.request("GET", "/admin/tokens", params=params)).tokens
+
+    def create_token(self, name: str, expires_in_days: int | None = None) -> team.TokenCreated:
+        body: dict = {"name": name} | ({"expires_in_days": expires_in_days} if expires_in_days else {})
+        return self._parse(team.TokenCreated, self.request("POST", "/admin/tokens", json=body))
+
+    def revoke_token(self, token_id: str) -> None:
+        self.request("DELETE", f"/admin/tokens/{token_id}")
+
+    def audit(self, **filters) -> team.AuditPage:
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._parse(team.AuditPage, self.request("GET", "/admin/audit", params=params))
 
 
 def _raise_for(response: httpx.Response) -> None:

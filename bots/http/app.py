@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from bots import log_redaction
 from bots.http import errors
+from bots.http.middleware.audit import AuditLog
 from bots.http.middleware.body_limit import BodyLimit, Limits
 from bots.http.middleware.public_cors import PublicCors
 from bots.http.routes import (
@@ -28,6 +29,7 @@ from bots.http.routes import (
     openai_compat,
     public_chat,
     review,
+    team,
     web_sources,
     widget,
 )
@@ -76,11 +78,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(web_sources.router)
     app.include_router(corrected_answers.router)
     app.include_router(review.router)
+    app.include_router(team.router)  # team use: sign-in, people, tokens, audit
+    app.include_router(team.signed_in)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     def healthz() -> Health:
         return Health(status="ok")
 
+    app.add_middleware(AuditLog)  # innermost: it sees the route and the caller after routing
     app.add_middleware(BodyLimit, limits=Limits.from_settings(settings))
     app.add_middleware(PublicCors, origins_of=lambda scope: scope["app"].state.runtime.allowed_origins)
     return app

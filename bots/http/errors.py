@@ -84,6 +84,16 @@ STATUS: dict[str, int] = {
     "address_refused": 422,
     "invalid_url": 422,
     "scheme_refused": 422,
+    # team use: accounts, roles, tokens (issue #15, item 10)
+    "forbidden": 403,
+    "login_failed": 401,
+    "user_not_found": 404,
+    "token_not_found": 404,
+    "name_taken": 409,
+    "last_owner": 409,
+    "weak_password": 422,
+    "invalid_user": 422,
+    "wrong_password": 422,
 }
 
 

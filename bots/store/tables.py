@@ -412,3 +412,51 @@ class ReviewAction(Base):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. {"corrected_answer_id": ...}
     actor: Mapped[str] = mapped_column(String(60), default="admin")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+# --- Team use: accounts, API tokens and the audit log (issue #15, item 10) -----------------
+
+
+class User(Base):
+    """A person who signs in to the builder or the CLI. `password_hash` is bcrypt's; None for
+    the first owner until they choose one (they sign in with the admin token until then)."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("usr"))
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # a login name or an email
+    password_hash: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    role: Mapped[str] = mapped_column(String(20))  # a bots.core.roles.Role
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ApiToken(Base):
+    """A credential of one user: a builder session (expires) or a named API token for the CLI.
+    Only the SHA-256 of the secret is kept; the secret is shown once, when it is made."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("tok"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # "session" or "api"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEntry(Base):
+    """Who changed what: one row per accepted change made through the admin API. The user's
+    name is copied so the row still reads right after the account is deleted."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    user_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    user_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    bot_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -5,8 +5,11 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 import yaml
 
-from builder import api, bot_path, first_run, templates
+from builder import api, bot_path, first_run, sign_in, templates
 from builder.i18n import labeller, t, ui_language
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 st.header(t("page_bots"))
 client = api.client()
@@ -36,7 +39,7 @@ with st.expander(t("create_bot"), expanded=not bots), st.form("create_form", cle
     template = st.selectbox(
         t("template"), list(choices), format_func=choices.__getitem__, key="create_template", help=t("template_help")
     )
-    if st.form_submit_button(t("create"), type="primary", key="create_submit"):
+    if st.form_submit_button(t("create"), type="primary", key="create_submit", disabled=READ_ONLY):
         if not name.strip():
             st.error(t("name_required"))
         else:
@@ -55,7 +58,7 @@ with st.expander(t("create_bot"), expanded=not bots), st.form("create_form", cle
 
 with st.expander(t("import_yaml")):
     upload = st.file_uploader(t("import_yaml_help"), type=["yaml", "yml"], key="import_file")
-    if upload and st.button(t("import"), key="import_button"):
+    if upload and st.button(t("import"), key="import_button", disabled=READ_ONLY):
         try:
             data = yaml.safe_load(upload.getvalue())
             if not isinstance(data, dict) or not str(data.get("name") or "").strip():
@@ -106,7 +109,7 @@ st.subheader(t("selected_bot", name=bot.name))
 bot_path.show(bot)
 c1, c2, c3 = st.columns(3)
 with c1:
-    if st.button(t("duplicate"), key="duplicate", help=t("duplicate_help")):
+    if st.button(t("duplicate"), key="duplicate", help=t("duplicate_help"), disabled=READ_ONLY):
         spec = dict(bot.spec, name=t("copy_of", name=bot.name))
         copy = api.attempt(
             client.create_bot,
@@ -134,6 +137,6 @@ with c2:
     )
 with c3:
     confirm = st.checkbox(t("delete_confirm", name=bot.name), key=f"delete_confirm_{bot.id}")
-    if st.button(t("delete_bot"), key="delete", disabled=not confirm, type="secondary"):
+    if st.button(t("delete_bot"), key="delete", disabled=READ_ONLY or not confirm, type="secondary"):
         if api.succeeded(client.delete_bot, bot.id):
             select(None)

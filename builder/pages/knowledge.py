@@ -4,9 +4,12 @@ import streamlit as st
 
 from bots.core.status import JOB_FINISHED, ItemStatus
 from bots.schemas.knowledge import Job, JobItem
-from builder import api, web_sources
+from builder import api, sign_in, web_sources
 from builder.i18n import t
 from builder.paging import page_of
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 STAGES = {"reading", "chunking", "embedding", "indexing"}
 # How often the progress panel asks the server; only the panel reruns, the page stays usable.
@@ -66,7 +69,9 @@ watch_key, finished_key, refused_key = f"kn_watch_{bot.id}", f"kn_finished_{bot.
 with files_tab:
     with st.form("upload_form", clear_on_submit=True):
         files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="kn_files", help=t("upload_help"))
-        submitted = st.form_submit_button(t("upload_and_index"), type="primary", key="upload_submit")
+        submitted = st.form_submit_button(
+            t("upload_and_index"), type="primary", key="upload_submit", disabled=READ_ONLY
+        )
     if submitted:
         if not files:
             st.warning(t("choose_files"))
@@ -152,12 +157,12 @@ else:
     c1, c2 = st.columns([1, 3])
     with c1:
         confirm = st.checkbox(t("delete_doc_confirm"), key=f"del_doc_ok_{doc_id}")
-        if st.button(t("delete_document"), key="delete_doc", disabled=not confirm):
+        if st.button(t("delete_document"), key="delete_doc", disabled=READ_ONLY or not confirm):
             if api.succeeded(client.delete_document, bot.id, doc_id):
                 st.toast(t("document_deleted", name=doc.source))
                 st.rerun()
     with c2:
-        if st.button(t("reindex_all"), key="reindex", help=t("reindex_help")):
+        if st.button(t("reindex_all"), key="reindex", help=t("reindex_help"), disabled=READ_ONLY):
             started = api.attempt(client.reindex, bot.id)
             if started:
                 # The progress panel above follows it, without blocking the page.

@@ -10,8 +10,11 @@ from pydantic import ValidationError
 from bots.core.phrases import fallback_message as builtin_fallback
 from bots.core.prompting import system_prompt_preview
 from bots.core.spec import BotSpec
-from builder import api, templates
+from builder import api, sign_in, templates
 from builder.i18n import labeller, t, ui_language
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 
 def normalized(value: dict) -> dict:
@@ -50,7 +53,7 @@ with st.expander(t("templates_library")):
         index=1 if (spec.get("language") or {}).get("language") == "fr" else 0,
     )
     st.caption(t("template_apply_help"))
-    if st.button(t("apply_template"), key=f"tpl_apply_{bid}"):
+    if st.button(t("apply_template"), key=f"tpl_apply_{bid}", disabled=READ_ONLY):
         if api.attempt(client.update_bot, bid, spec=templates.apply_to(raw, chosen, tpl_lang or "en")):
             st.session_state.pop(draft_key, None)
             st.session_state[f"persona_rev_{bid}"] = rev + 1
@@ -197,7 +200,7 @@ with left:
         st.session_state.pop(draft_key, None)
         st.session_state[f"persona_rev_{bid}"] = rev + 1
         st.rerun()
-    if b1.button(t("save_persona"), type="primary", key=f"persona_save_{bid}", disabled=not unsaved):
+    if b1.button(t("save_persona"), type="primary", key=f"persona_save_{bid}", disabled=READ_ONLY or not unsaved):
         if api.attempt(client.update_bot, bid, spec=draft):
             st.session_state.pop(draft_key, None)
             st.session_state[f"persona_rev_{bid}"] = rev + 1

@@ -11,8 +11,11 @@ from pydantic import ValidationError
 from bots.cli.client import ClientError
 from bots.core.spec import BotSpec, public_config
 from bots.schemas.keys import Snippets
-from builder import api
+from builder import api, sign_in
 from builder.i18n import labeller, t
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 st.header(t("page_publish"))
 bot = api.selected_bot()
@@ -66,7 +69,7 @@ def publish(note: str, override: str | None = None) -> None:
 with st.form(f"publish_form_{bid}", clear_on_submit=True):
     note = st.text_input(t("pub_note"), key=f"pub_note_{bid}", placeholder=t("pub_note_placeholder"))
     if st.form_submit_button(
-        t("pub_publish"), type="primary", key=f"pub_submit_{bid}", icon=":material/rocket_launch:"
+        t("pub_publish"), type="primary", key=f"pub_submit_{bid}", icon=":material/rocket_launch:", disabled=READ_ONLY
     ):
         publish(note)
 if refused := st.session_state.get(refused_key):
@@ -121,7 +124,7 @@ if listing and listing.versions:
         older = [v.number for v in versions if not v.published]
         if older:
             back = st.selectbox(t("pub_rollback_to"), older, format_func=lambda n: f"v{n}", key=f"rb_pick_{bid}")
-            if st.button(t("pub_rollback"), key=f"rb_go_{bid}", help=t("pub_rollback_help")):
+            if st.button(t("pub_rollback"), key=f"rb_go_{bid}", help=t("pub_rollback_help"), disabled=READ_ONLY):
                 if api.attempt(client.rollback, bid, back):
                     st.rerun()
 
@@ -184,7 +187,7 @@ except ValidationError as err:
 with left:
     if problem:
         st.error(t("draft_invalid", problems=problem))
-    if st.button(t("pub_save_appearance"), key=f"w_save_{bid}", disabled=bool(problem)):
+    if st.button(t("pub_save_appearance"), key=f"w_save_{bid}", disabled=READ_ONLY or bool(problem)):
         if api.attempt(client.update_bot, bid, spec=draft):
             st.toast(t("pub_saved_draft"))
             st.rerun()
@@ -210,6 +213,10 @@ window.fetch = (url, opts) => String(url).endsWith('/v1/bots/{bid}/config')
 
 # ---- snippets and examples ----
 st.subheader(t("pub_embed"))
+if not sign_in.can_change():
+    # Viewers may not read keys, and every snippet holds one: the server refuses both anyway.
+    st.info(t("viewer_no_keys"), icon=":material/key_off:")
+    st.stop()
 keys = api.attempt(client.keys, bid) or []
 pk = next((v for k, v in created_keys.items() if v.startswith("pk_")), None)
 sk = next((v for k, v in created_keys.items() if v.startswith("sk_")), None)

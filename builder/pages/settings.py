@@ -6,8 +6,11 @@ import copy
 import streamlit as st
 
 from bots.core.spec import RetrievalSettings
-from builder import api
+from builder import api, sign_in
 from builder.i18n import labeller, t
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 ANSWER_STYLES = ["auto", "extractive", "generative"]
 GUARDS = ["replace", "flag", "off"]
@@ -182,7 +185,7 @@ with st.form(f"settings_{bid}"):
         help=t("min_relevance_auto_help"),
     )
     b1, b2 = st.columns([1, 4])
-    saved = b1.form_submit_button(t("save"), type="primary", key=f"settings_save_{bid}")
+    saved = b1.form_submit_button(t("save"), type="primary", key=f"settings_save_{bid}", disabled=READ_ONLY)
     tested = b2.form_submit_button(
         t("settings_test"), key=f"settings_test_{bid}", icon=":material/network_check:", disabled=provider == "local"
     )

@@ -19,6 +19,8 @@ SECRETS = [
     "sk_Zx81kLmNoPqRsTuVwXyZ012345",
     "pk_Qw3rTy8uIoP4aSdFgHjKl6",
     "adm_9s8d7f6g5h4j3k2l1qwertyu",
+    "pta_Zx9s8d7f6g5h4j3k2l1qwertyu",  # a person's API token (team use)
+    "pts_Zx9s8d7f6g5h4j3k2l1qwertyu",  # a builder session
     "eyJhbGciOiJIUzI1NiJ9.payload.sig",
 ]
 

@@ -5,14 +5,19 @@ anonymous 40 MB body of tiny objects stalled every other request for seconds.
 Document uploads keep the large limit; admin JSON gets a modest one, public routes a small
 one. A body is refused by its Content-Length when the client sends one, and by counting the
 bytes as they arrive when it streams without one. Admin requests without the admin token are
-refused here, before their body is read at all."""
+refused here, before their body is read at all (any live credential of an active user passes:
+which role may do what is the routes' dependency's business); signing in is the one admin
+route that needs no credential."""
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 from dataclasses import dataclass
+
+import anyio.to_thread
+
+from bots.store import accounts
 
 _UPLOAD = re.compile(r"^/admin/bots/[^/]+/documents/?$")
 # A test-set import is a file too (10,000 cases are a few MB): it gets the upload limit.
@@ -97,10 +102,11 @@ def _too_large(limit: Limit) -> dict:
 UNAUTHORIZED = {
     "error": {
         "code": "unauthorized",
-        "message": "This needs the admin token: send `Authorization: Bearer <token>` "
-        "(the server wrote it to PROMPTEUR_HOME/admin_token).",
+        "message": "This needs a credential: sign in, or send `Authorization: Bearer <token>` with your API "
+        "token (the first owner's is the admin token the server wrote to PROMPTEUR_HOME/admin_token).",
     }
 }
+_LOGIN = "/admin/login"
 
 
 class BodyLimit:
@@ -112,7 +118,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         path = scope.get("path", "")
-        if _is_admin(path) and not self._is_admin_token(scope, _bearer(headers)):
+        if _is_admin(path) and path != _LOGIN and not await self._is_credential(scope, _bearer(headers)):
             return await _send_json(send, 401, UNAUTHORIZED, [(b"www-authenticate", b"Bearer")])
         if scope["method"] not in _WITH_BODY:
             return await self.app(scope, receive, send)
@@ -150,7 +156,14 @@ class BodyLimit:
             await _send_json(send, 413, _too_large(limit))
 
     @staticmethod
-    def _is_admin_token(scope, token: str | None) -> bool:
+    async def _is_credential(scope, token: str | None) -> bool:
         runtime = getattr(scope["app"].state, "runtime", None)
-        expected = runtime.admin_token if runtime is not None else None
-        return bool(token and expected and hmac.compare_digest(token.encode(), expected.encode()))
+        if runtime is None or not token:
+            return False
+
+        def known() -> bool:
+            with runtime.sessions() as session:
+                return accounts.resolve(session, token, touch=False) is not None
+
+        # A database read: in the threadpool, never on the event loop (tests/test_event_loop.py).
+        return await anyio.to_thread.run_sync(known)
