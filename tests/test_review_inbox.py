@@ -16,6 +16,8 @@ from bots import review
 from bots.core.masking import mask_contacts
 from bots.store import tables as t
 from tests.conftest import create_bot
+from tests.public_api_support import make_bot
+from tests.scripted_openai import Reply, ScriptedOpenAI
 from tests.sql_statements import counted_statements, full_scans, query_plans
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -329,3 +331,58 @@ def test_the_inbox_reads_messages_along_an_index(api, runtime, bot):
     with counted_statements(runtime.engine) as statements:
         api.get(f"/admin/bots/{bot}/review/msg_ba7").raise_for_status()
     assert not full_scans(query_plans(runtime.engine, statements, "messages"), "messages")
+
+
+def test_an_item_shows_the_prompt_the_model_was_given_bounded_with_secrets_and_contacts_out(api, runtime):
+    model = ScriptedOpenAI().start()
+    try:
+        bot = make_bot(api, model.base_url, publish=False, review={"mask_contacts": True})
+        model.queue(Reply.answer("Refunds take 5 business days [1]."))
+        question = "I am jo@example.com, how long do refunds take? My token is sk-live-abcdefgh123456"
+        generated = api.post(f"/admin/bots/{bot}/playground", json={"message": question, "version": "draft"}).json()
+        sent = model.requests[0]["messages"]
+    finally:
+        model.close()
+    extractive = make_bot(api, "http://127.0.0.1:9/v1", name="Quoting", publish=False, answer={"style": "extractive"})
+    quoted = api.post(f"/admin/bots/{extractive}/playground", json={"message": "How long do refunds take?"}).json()
+    for answer in (generated, quoted):
+        Rows(runtime, "").feedback(answer["message_id"], "down")
+
+    item = api.get(f"/admin/bots/{bot}/review/{generated['message_id']}").json()
+    assert item["prompt_status"] == "sent"
+    assert [m["role"] for m in item["prompt"]] == [m["role"] for m in sent]
+    system, asked = item["prompt"][0]["content"], item["prompt"][-1]["content"]
+    assert "SECRET-PROMPT-TEXT" in system and "5 business days" in system  # instructions and passages
+    canary = sent[0]["content"].splitlines()[0]
+    assert canary.startswith("[ref ") and canary not in system and "[ref ...]" in system
+    assert asked == "I am [email], how long do refunds take? My token is sk-[redacted]"
+    assert "prompt" not in item["debug"] and "jo@example.com" not in str(item)
+    assert queue(api, bot)["items"][0]["prompt"] == item["prompt"]
+    # Not repeated with every message of the conversation views.
+    conversation = api.get(f"/admin/bots/{bot}/conversations/{generated['conversation_id']}").json()
+    assert all("prompt" not in (m.get("debug") or {}) for m in conversation["messages"])
+
+    no_model = api.get(f"/admin/bots/{extractive}/review/{quoted['message_id']}").json()
+    assert (no_model["prompt_status"], no_model["prompt"]) == ("no_model_call", None)
+
+
+def test_an_answer_stored_before_prompts_were_kept_says_so(api, runtime, bot):
+    rows = Rows(runtime, bot)
+    old = rows.turn("Can I return shoes?", "No.")
+    rows.feedback(old, "down")
+    item = queue(api, bot)["items"][0]
+    assert (item["prompt_status"], item["prompt"]) == ("not_recorded", None)
+
+
+def test_a_kept_prompt_is_bounded_and_says_what_was_cut():
+    from bots import prompt_record
+
+    system = "[ref 0123456789ab]\nInstructions. api_key=sk-abcdefghijk\n" + "passage " * 3000
+    turns = [{"role": "user", "content": f"turn {i} " * 400} for i in range(6)]
+    kept = prompt_record.kept([{"role": "system", "content": system}, *turns, {"role": "user", "content": "Refund?"}])
+    assert sum(len(m["content"]) for m in kept) <= prompt_record.MAX_CHARS + 100
+    assert kept[0]["content"].startswith("[ref ...]\nInstructions. api_key=[redacted]")
+    assert "characters not kept]" in kept[0]["content"]
+    assert kept[1] == {"role": "note", "content": "[6 earlier messages not kept]"}
+    assert kept[-1] == {"role": "user", "content": "Refund?"}
+    assert prompt_record.kept([]) is None
