@@ -1202,6 +1202,8 @@ S: dict[str, tuple[str, str]] = {
         "The prompt was not kept for this answer (it was given before prompts were stored).",
         "Le prompt n'a pas été gardé pour cette réponse (elle date d'avant l'enregistrement des prompts).",
     ),
+    "an_chart_all_zero": ("None in this period.", "Aucun sur cette période."),
+    "an_latency_p50": ("Latency (median)", "Latence (médiane)"),
 }
 
 

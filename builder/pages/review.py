@@ -39,7 +39,11 @@ for item in inbox.items:
         if item.passages:
             st.caption(t("rev_passages"))
             st.dataframe(
-                [{"source": p.source, "page": p.page, "dense": p.dense_score, "score": p.score} for p in item.passages],
+                [
+                    # An unpaged source shows an empty cell, not "None".
+                    {"source": p.source, "page": p.page or "", "dense": p.dense_score, "score": p.score}
+                    for p in item.passages
+                ],
                 hide_index=True,
             )
             st.page_link("builder/pages/knowledge.py", label=t("rev_open_doc"), icon=":material/library_books:")
