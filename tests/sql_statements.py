@@ -6,7 +6,9 @@ statements, each along an index) instead of timing it, which flakes on a loaded 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,7 +17,7 @@ from sqlalchemy.engine import Engine
 @contextmanager
 def counted_statements(engine: Engine):
     """Every statement sent to the database while the block runs, with its parameters."""
-    statements: list[tuple[str, object]] = []
+    statements: list[tuple[str, Sequence[Any] | Mapping[str, Any] | None]] = []
 
     def count(_conn, _cursor, statement, params, _context, _executemany):
         statements.append((statement, params))
@@ -27,7 +29,9 @@ def counted_statements(engine: Engine):
         event.remove(engine, "before_cursor_execute", count)
 
 
-def query_plans(engine: Engine, statements: list[tuple[str, object]], table: str) -> list[tuple[str, list[str]]]:
+def query_plans(
+    engine: Engine, statements: list[tuple[str, Sequence[Any] | Mapping[str, Any] | None]], table: str
+) -> list[tuple[str, list[str]]]:
     """SQLite's EXPLAIN QUERY PLAN of each statement that reads `table`: (sql, plan lines)."""
     mentions = re.compile(rf"\b(FROM|JOIN)\s+{table}\b", re.IGNORECASE)
     raw = engine.raw_connection()
