@@ -23,6 +23,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bots import prompt_record
 from bots.core import answering
 from bots.core.answering import Debug
 from bots.core.corrections import Match
@@ -513,10 +514,12 @@ def hit_dict(h: Hit) -> dict:
 
 
 def compact_debug(debug: Debug | None) -> dict | None:
-    """What is kept with every answer to explain it later: the reason and the hits' scores."""
+    """What is kept with every answer to explain it later: the reason, the hits' scores and
+    the prompt the model was given (bounded, secrets out: bots.prompt_record)."""
     if debug is None:
         return None
     return {
+        "prompt": prompt_record.kept(debug.messages),
         "reason": debug.reason,
         "language": debug.language,
         "cut_at_tokens": debug.cut_at_tokens,

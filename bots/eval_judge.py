@@ -92,11 +92,14 @@ def grade(model: ChatModel, messages: list[dict[str, str]], settings: Evaluation
         reply = model.complete(messages, max_tokens=120, temperature=0.0)
     except ProviderError as err:
         return _check(None, f"judge errored: {err.code}: {err.detail or err.message}", "errored", settings)
+    # What the grade cost, counted into the run's tokens and estimated cost (an unusable
+    # reply was paid for too; an errored call reports nothing).
+    tokens = {"prompt": reply.usage.prompt_tokens, "completion": reply.usage.completion_tokens}
     try:
         score, reason = parse(reply.text)
     except Unusable as err:
-        return _check(None, f"judge unusable: {err}", "unusable", settings)
-    return _check(score, reason, "scored", settings)
+        return _check(None, f"judge unusable: {err}", "unusable", settings) | {"tokens": tokens}
+    return _check(score, reason, "scored", settings) | {"tokens": tokens}
 
 
 def _check(score: float | None, reason: str, status: str, settings: EvaluationSettings) -> dict[str, Any]:
@@ -139,6 +142,15 @@ def deciding(checks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The checks that decide whether a case passes: every deterministic one, and a judge's
     only when it counts."""
     return {n: c for n, c in checks.items() if not is_judge(n) or c.get("counts")}
+
+
+def tokens_used(checks: Sequence[dict[str, dict[str, Any]]]) -> dict[str, int]:
+    """The judge's tokens over a run's cases: {"prompt", "completion"}."""
+    spent = [(c[n].get("tokens") or {}) for c in checks for n in JUDGE_CHECKS if n in c]
+    return {
+        "prompt": sum(int(t.get("prompt") or 0) for t in spent),
+        "completion": sum(int(t.get("completion") or 0) for t in spent),
+    }
 
 
 def aggregate(checks: Sequence[dict[str, dict[str, Any]]], model_name: str, settings: EvaluationSettings) -> dict:

@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.chat import Corrections, hit_dict
-from bots.core import answering
+from bots.core import answering, prices
 from bots.core.errors import DomainError
 from bots.core.spec import BotSpec, EvaluationSettings, ModelSettings
 from bots.core.spec_overrides import with_overrides
 from bots.eval_checks import Expected, check_case, expected_rank, percentile, retrieval_metrics
 from bots.eval_judge import aggregate as judge_aggregate
 from bots.eval_judge import deciding, judge_case
+from bots.eval_judge import tokens_used as judge_tokens
 from bots.llm.errors import ProviderError
 from bots.llm.protocol import ChatModel
 from bots.store import evaluation as store
@@ -57,6 +58,7 @@ class _Judge:
     model_name: str
     model: ChatModel | None
     error: str | None
+    provider: str = "openai"
 
 
 @dataclass
@@ -227,9 +229,10 @@ class Evaluator:
         if chosen is None:
             return None
         try:
-            return _Judge(spec.evaluation, chosen.default_model(), self.models(chosen), None)
+            return _Judge(spec.evaluation, chosen.default_model(), self.models(chosen), None, chosen.provider)
         except ProviderError as err:  # e.g. no key: every grade says so, the run goes on
-            return _Judge(spec.evaluation, chosen.default_model(), None, f"judge errored: {err.code}: {err.detail}")
+            error = f"judge errored: {err.code}: {err.detail}"
+            return _Judge(spec.evaluation, chosen.default_model(), None, error, chosen.provider)
 
     def _cancelled(self, run_id: str) -> bool:
         with self.sessions() as s:
@@ -366,11 +369,12 @@ class Evaluator:
         with self.sessions() as s:
             run = s.get(t.EvalRun, run_id)
             bot = s.get(t.Bot, run.bot_id)
-            k = _spec(s, bot, run).retrieval.k
+            spec = _spec(s, bot, run)
             rows = store.scores(s, run_id)
-            run.metrics = aggregates(rows, k)
+            run.metrics = aggregates(rows, spec.retrieval.k)
             if judge is not None:
                 run.metrics["judge"] = judge_aggregate([r.checks for r in rows], judge.model_name, judge.settings)
+                run.metrics["judge"]["price_per_million"] = judge_price(spec, judge.provider, judge.model_name)
             if run.status == "cancelling":
                 run.status = "cancelled"
             else:
@@ -406,12 +410,34 @@ def aggregates(rows: Sequence[t.EvalCaseResult], k: int) -> dict:
         "refusal_precision": sum(1 for r in refused if _must_refuse(r)) / len(refused) if refused else None,
         "refusal_recall": sum(1 for r in must_refuse if r.fallback) / len(must_refuse) if must_refuse else None,
         "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)},
-        "tokens": {
-            "prompt": sum(r.prompt_tokens for r in rows),
-            "completion": sum(r.completion_tokens for r in rows),
-        },
+        "tokens": run_tokens(rows),
         "judge": NOT_USED,
     }
+
+
+def run_tokens(rows: Sequence[t.EvalCaseResult]) -> dict:
+    """What the run spent: "prompt" and "completion" count the bot's answers and the judge's
+    grades together; "answers" and "judge" split them, as they are priced apart."""
+    answers = {"prompt": sum(r.prompt_tokens for r in rows), "completion": sum(r.completion_tokens for r in rows)}
+    judge = judge_tokens([r.checks for r in rows])
+    return {
+        "prompt": answers["prompt"] + judge["prompt"],
+        "completion": answers["completion"] + judge["completion"],
+        "answers": answers,
+        "judge": judge,
+    }
+
+
+def judge_price(spec: BotSpec, provider: str, model: str) -> list[float] | None:
+    """The judge's price per million tokens [prompt, completion]: the bot's own evaluation
+    prices when the judge is the bot's model, else the list price (bots/core/prices.py);
+    None when unknown (the run's estimated cost is then unknown too, not understated)."""
+    ev = spec.evaluation
+    same_model = (provider, model) == (spec.model.provider, spec.model.default_model())
+    if same_model and ev.prompt_price_per_million is not None and ev.completion_price_per_million is not None:
+        return [ev.prompt_price_per_million, ev.completion_price_per_million]
+    listed = prices.price_of(provider, model)
+    return list(listed) if listed else None
 
 
 def _must_refuse(r: t.EvalCaseResult) -> bool:

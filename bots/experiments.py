@@ -145,12 +145,15 @@ def row(session: Session, bot: t.Bot, link: t.ExperimentRun, run: t.EvalRun) -> 
         "latency_p95_ms": (m.get("latency_ms") or {}).get("p95"),
         "prompt_tokens": tokens.get("prompt"),
         "completion_tokens": tokens.get("completion"),
-        "cost": _cost(session, bot, link, tokens),
+        "cost": _cost(session, bot, link, tokens, judge.get("price_per_million")),
     }
 
 
-def _cost(session: Session, bot: t.Bot, link: t.ExperimentRun, tokens: dict) -> float | None:
-    """Tokens at the variant's prices (`evaluation.*_price_per_million`); None when unpriced."""
+def _cost(
+    session: Session, bot: t.Bot, link: t.ExperimentRun, tokens: dict, judge_price: list[float] | None
+) -> float | None:
+    """The answers' tokens at the variant's prices (`evaluation.*_price_per_million`) plus the
+    judge's at its own (see bots.evaluation.judge_price); None when either is unpriced."""
     if not tokens:
         return None
     try:
@@ -159,10 +162,17 @@ def _cost(session: Session, bot: t.Bot, link: t.ExperimentRun, tokens: dict) -> 
         return None
     if prices.prompt_price_per_million is None or prices.completion_price_per_million is None:
         return None
-    return (
-        tokens.get("prompt", 0) * prices.prompt_price_per_million
-        + tokens.get("completion", 0) * prices.completion_price_per_million
-    ) / 1_000_000
+    answers = tokens.get("answers") or tokens  # a run from before the judge was counted: answers only
+    cost = (
+        answers.get("prompt", 0) * prices.prompt_price_per_million
+        + answers.get("completion", 0) * prices.completion_price_per_million
+    )
+    judge = tokens.get("judge") or {}
+    if judge.get("prompt") or judge.get("completion"):
+        if judge_price is None:
+            return None  # a partial sum would understate what the run cost
+        cost += judge.get("prompt", 0) * judge_price[0] + judge.get("completion", 0) * judge_price[1]
+    return cost / 1_000_000
 
 
 def promote(session: Session, bot: t.Bot, experiment: t.Experiment, variant: str) -> dict[str, Any]:

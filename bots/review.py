@@ -154,7 +154,8 @@ def item_out(
     *,
     mask: bool,
 ) -> dict:
-    debug = m.debug or {}
+    debug = dict(m.debug or {})
+    prompt = debug.pop("prompt", _NOT_RECORDED)
     return {
         "message_id": m.id,
         "conversation_id": m.conversation_id,
@@ -179,9 +180,18 @@ def item_out(
             }
             for h in debug.get("hits", [])
         ],
-        # What is stored of how the answer was made: the prompt itself is not kept.
+        # The prompt the model was given, masked like the rest of the item; None with a
+        # status when no model was called or the answer predates keeping it.
+        "prompt": [{"role": p["role"], "content": _masked(p["content"], mask)} for p in prompt]
+        if isinstance(prompt, list)
+        else None,
+        "prompt_status": "not_recorded" if prompt is _NOT_RECORDED else ("sent" if prompt else "no_model_call"),
         "debug": debug,
     }
+
+
+# An answer stored before the prompt was kept (bots.prompt_record) has no "prompt" key.
+_NOT_RECORDED = object()
 
 
 def detail(s: Session, bot: t.Bot, message_id: str) -> dict:

@@ -1284,6 +1284,18 @@ S: dict[str, tuple[str, str]] = {
     "team_state_active": ("active", "actif"),
     "team_state_disabled": ("disabled", "désactivé"),
     "team_state_revoked": ("revoked", "révoqué"),
+    # review loop gaps (session 7, issues #13 and #14): the prompt in a review item
+    "rev_prompt": ("Prompt sent to the model", "Prompt envoyé au modèle"),
+    "rev_prompt_no_model_call": (
+        "No model was called for this answer (quoted from the documents, a corrected answer or the fallback).",
+        "Aucun modèle n'a été appelé pour cette réponse (citation des documents, réponse corrigée ou message de repli).",
+    ),
+    "rev_prompt_not_recorded": (
+        "The prompt was not kept for this answer (it was given before prompts were stored).",
+        "Le prompt n'a pas été gardé pour cette réponse (elle date d'avant l'enregistrement des prompts).",
+    ),
+    "an_chart_all_zero": ("None in this period.", "Aucun sur cette période."),
+    "an_latency_p50": ("Latency (median)", "Latence (médiane)"),
 }
 
 

@@ -5,17 +5,17 @@ row-by-row code they replaced, in a number of SQL statements that does not grow 
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bots.store import conversations as conv
 from bots.store import tables as t
 from bots.store.db import make_engine, migrate, session_factory
+from tests.sql_statements import counted_statements
 
 BOT, OTHER_BOT = "bot_golden", "bot_other"
 DAY1 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
@@ -173,21 +173,6 @@ def test_answers_are_those_of_the_row_by_row_code(sessions):
         with sessions() as s:  # a fresh session: nothing answered from the identity map
             answers[name] = case(s)
     assert json.dumps(answers, indent=1, ensure_ascii=False) + "\n" == GOLDEN.read_text(encoding="utf-8")
-
-
-@contextmanager
-def counted_statements(engine):
-    """Every statement sent to the database while the block runs, with its parameters."""
-    statements: list[tuple[str, object]] = []
-
-    def count(_conn, _cursor, statement, params, _context, _executemany):
-        statements.append((statement, params))
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def many_conversations(s: Session, bot_id: str, n: int) -> None:

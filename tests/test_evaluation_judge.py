@@ -91,6 +91,7 @@ def test_a_bots_judge_grades_each_case_and_garbage_or_a_timeout_never_fails_one(
         "score": 1.0,
         "status": "scored",
         "counts": False,
+        "tokens": {"prompt": 11, "completion": 7},  # the scripted server's usage
     }
     assert refund["judge_agreement"]["score"] == 0.5 and refund["judge_agreement"]["passed"] is False
     # A low agreement does not fail the case: off by default.
@@ -110,8 +111,12 @@ def test_a_bots_judge_grades_each_case_and_garbage_or_a_timeout_never_fails_one(
         "agreement_scored": 1,
         "unusable": 1,
         "errored": 1,
+        "price_per_million": None,  # not the bot's model, not a listed one
     }
     assert run["metrics"]["judge"] == run["judge"]
+    # Three grades were paid for (the garbage one too; the timed-out one reported nothing).
+    assert run["metrics"]["tokens"]["judge"] == {"prompt": 33, "completion": 21}
+    assert run["metrics"]["tokens"]["prompt"] == run["metrics"]["tokens"]["answers"]["prompt"] + 33
     # The judge saw the passages the answer was given, and the reference.
     grounded, agreed = (m["messages"][1]["content"] for m in bot_judge.requests[:2])
     assert "PASSAGES:\n[1]" in grounded and grounded.endswith(f"ANSWER: {run['cases_detail'][0]['answer']}")

@@ -141,3 +141,104 @@ def test_the_cli_runs_an_experiment_from_a_yaml_file_and_promotes_a_variant(api,
     assert api.get(f"/admin/bots/{bot}").json()["spec"]["retrieval"]["k"] == 2
     assert cli.main(["eval", "promote", bot, made["experiment_id"], "nope"]) == 1
     assert "variant 'nope'" in capsys.readouterr().err
+
+
+def _grade(score: int) -> Reply:
+    return Reply.answer(json.dumps({"score": score, "reason": "Supported by passage 1."}))
+
+
+def test_the_judges_tokens_count_in_the_variants_tokens_and_cost(api, model):
+    # The judge is the bot's own model here: its tokens are priced at the variant's prices.
+    judge = {"provider": "openai_compatible", "base_url": model.base_url, "model": "scripted", "max_retries": 0}
+    bot = make_bot(api, model.base_url, publish=False, evaluation={"judge": judge})
+    content = "".join(json.dumps(c) + "\n" for c in (REFUND, REFUND_AGAIN))
+    assert api.put(f"/admin/bots/{bot}/test-sets/main", json={"format": "jsonl", "content": content}).status_code == 200
+    # One case at a time: its answer, then the judge's groundedness grade (no reference answer).
+    model.queue(*(r for _ in range(2) for r in (Reply.answer("Refunds take 5 business days [1]."), _grade(5))))
+    r = api.post(f"/admin/bots/{bot}/experiments", json={"set": "main", "variants": [K3], "wait": True})
+    assert r.status_code == 202, r.text
+    (k3,) = r.json()["variants"]
+    assert k3["judge_groundedness"] == 1.0
+    run = api.get(f"/admin/bots/{bot}/eval-runs/{k3['run_id']}").json()
+    tokens = run["metrics"]["tokens"]
+    assert tokens["judge"] == {"prompt": 22, "completion": 14}  # two grades of 11 + 7 (the scripted usage)
+    answers = tokens["answers"]
+    assert answers["prompt"] == 22 and answers["completion"] > 0
+    assert (k3["prompt_tokens"], k3["completion_tokens"]) == (44, answers["completion"] + 14)
+    assert k3["cost"] == pytest.approx((44 * 1.0 + (answers["completion"] + 14) * 2.0) / 1e6)
+    case = run["cases_detail"][0]
+    assert (case["tokens"]["judge_prompt"], case["tokens"]["judge_completion"]) == (11, 7)
+
+
+def test_a_judge_is_priced_as_the_bots_model_at_its_list_price_or_not_at_all():
+    from bots.evaluation import judge_price
+
+    spec = BotSpec.model_validate(
+        {
+            "name": "S",
+            "model": {"provider": "openai_compatible", "base_url": "https://a.example/v1", "model": "mine"},
+            "evaluation": {"prompt_price_per_million": 1.0, "completion_price_per_million": 2.0},
+        }
+    )
+    assert judge_price(spec, "openai_compatible", "mine") == [1.0, 2.0]
+    assert judge_price(spec, "openai", "gpt-4o-mini") == [0.15, 0.60]
+    assert judge_price(spec, "openai_compatible", "some-judge") is None  # unknown: the cost is unknown too
+
+
+def test_experiments_travel_with_bot_export_and_are_run_again_on_import_only_when_asked(
+    api, model, monkeypatch, capsys, tmp_path
+):
+    import yaml
+
+    from bots.cli import main as cli
+    from bots.cli.client import AdminClient
+    from tests.public_api_support import FIXTURES
+
+    client = AdminClient("http://prompteur.test", "token")
+    client._http = api
+    monkeypatch.setattr(cli, "_client", lambda: client)
+    bot = make_bot(api, model.base_url, publish=False)
+    content = json.dumps(REFUND) + "\n"
+    assert api.put(f"/admin/bots/{bot}/test-sets/main", json={"format": "jsonl", "content": content}).status_code == 200
+    # "strict" answers with the fallback: no model call. A key in a variant never reaches the file.
+    keyed = {"name": "keyed", "retrieval": {"min_relevance": 0.98}, "model": {"api_key": "sk-variant-secret-1"}}
+    r = api.post(f"/admin/bots/{bot}/experiments", json={"set": "main", "variants": [STRICT, keyed], "wait": True})
+    assert r.status_code == 202, r.text
+    api.post(f"/admin/bots/{bot}/experiments/{r.json()['experiment_id']}/promote", json={"variant": "strict"})
+
+    assert cli.main(["bot", "export", bot]) == 0
+    exported = capsys.readouterr().out
+    assert "sk-variant-secret-1" not in exported
+    assert yaml.safe_load(exported)["experiments"] == [
+        {
+            "set": "main",
+            "variants": [
+                {"name": "strict", "retrieval": {"min_relevance": 0.99}},
+                {"name": "keyed", "retrieval": {"min_relevance": 0.98}, "model": {}},
+            ],
+            "promoted": "strict",
+        }
+    ]
+    path = tmp_path / "shop.yaml"
+    path.write_text(exported)
+
+    # Not run unless asked: each variant is a run, and runs call the model.
+    assert cli.main(["bot", "import", str(path), "--docs", str(FIXTURES)]) == 0
+    out, err = capsys.readouterr()
+    copy = json.loads(out)["id"]
+    assert "1 experiment(s) in the file not run" in err
+    assert api.get(f"/admin/bots/{copy}/experiments").json()["experiments"] == []
+
+    assert cli.main(["bot", "import", str(path), "--docs", str(FIXTURES), "--run-experiments"]) == 0
+    out, err = capsys.readouterr()
+    again = json.loads(out)["id"]  # stdout is still the one JSON line
+    assert "started experiment" in err
+    (made,) = api.get(f"/admin/bots/{again}/experiments").json()["experiments"]
+    assert made["set"] == "main" and [v["variant"] for v in made["variants"]] == ["strict", "keyed"]
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(exported.replace("experiments:\n- set: main", "experiments:\n- sett: main"))
+    bots_before = len(api.get("/admin/bots").json()["bots"])
+    assert cli.main(["bot", "import", str(bad)]) != 0
+    assert "`experiments` must be a list" in capsys.readouterr().err
+    assert len(api.get("/admin/bots").json()["bots"]) == bots_before  # refused before anything was made

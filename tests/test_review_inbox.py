@@ -1,20 +1,24 @@
 """The review inbox through the real app and real SQLite: which answers are in the queue and
 why, filters, the sort (most-asked first, then newest), actions recorded with who and when
 (reviewed and corrected items leave the queue; a case lands in a test set), masking of
-customers' contacts, another bot's answers out of reach, and a bounded query at 100,000
-stored messages. Rows are inserted directly: the answers' content is not the point here."""
+customers' contacts, another bot's answers out of reach, and a bounded query (statement
+count and query plans here; timed at 100,000 messages in benchmarks/review_inbox.py). Rows
+are inserted directly: the answers' content is not the point here."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
+from bots import review
 from bots.core.masking import mask_contacts
 from bots.store import tables as t
 from tests.conftest import create_bot
+from tests.public_api_support import make_bot
+from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.sql_statements import counted_statements, full_scans, query_plans
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 HIT_OK = [{"chunk_id": "c1", "source": "help.md", "page": None, "score": 0.03, "dense_score": 0.8}]
@@ -236,11 +240,13 @@ def test_masking_leaves_dates_amounts_and_short_numbers_alone():
     assert mask_contacts("(555) 123-4567 or 06.12.34.56.78 or a.b@c.fr") == "[phone] or [phone] or [email]"
 
 
-def test_the_inbox_stays_fast_at_100_000_stored_messages(api, runtime, bot):
+def bulk_answers(runtime, bot: str, n: int, *, start: int = 0) -> None:
+    """n conversations of one question and answer, inserted in bulk (executemany): every
+    7th answer a fallback, every 11th on a weak passage, 300 distinct questions."""
     conversations, messages = [], []
-    for n in range(50_000):
-        at = T0 + timedelta(seconds=n)
-        cid = f"conv_big_{n}"
+    for i in range(start, start + n):
+        at = T0 + timedelta(seconds=i)
+        cid = f"conv_big_{i}"
         conversations.append(
             {
                 "id": cid,
@@ -253,54 +259,130 @@ def test_the_inbox_stays_fast_at_100_000_stored_messages(api, runtime, bot):
                 "message_count": 2,
             }
         )
-        common = {
-            "conversation_id": cid,
-            "bot_id": bot,
-            "version": 1,
-            "citations": [],
-            "partial": False,
-            "created_at": at,
-        }
+        common = {"conversation_id": cid, "bot_id": bot, "version": 1, "citations": [], "partial": False}
         messages.append(
             {
                 **common,
-                "id": f"msg_bq{n}",
+                "id": f"msg_bq{i}",
                 "role": "user",
-                "content": f"Question number {n % 300}?",
+                "content": f"Question number {i % 300}?",
                 "fallback": False,
                 "handoff": False,
+                "created_at": at,
             }
         )
         messages.append(
             {
                 **common,
-                "id": f"msg_ba{n}",
+                "id": f"msg_ba{i}",
                 "role": "assistant",
                 "content": "An answer.",
-                "reply_to": f"msg_bq{n}",
-                "fallback": n % 7 == 0,
+                "reply_to": f"msg_bq{i}",
+                "fallback": i % 7 == 0,
                 "handoff": False,
-                "answered_by": "fallback" if n % 7 == 0 else "model",
-                "debug": debug(HIT_LOW if n % 11 == 0 else HIT_OK),
+                "answered_by": "fallback" if i % 7 == 0 else "model",
+                "debug": debug(HIT_LOW if i % 11 == 0 else HIT_OK),
+                "created_at": at + timedelta(milliseconds=1),
             }
         )
     with runtime.sessions.begin() as s:
         s.execute(insert(t.Conversation), conversations)
         s.execute(insert(t.Message), messages)
-    started = time.perf_counter()
-    got = queue(api, bot, limit=50)
-    elapsed = time.perf_counter() - started
-    assert got["scanned"] == got["scan_limit"] and len(got["items"]) == 50
-    # Generous for a loaded 2-core machine (about 1 s when idle); what keeps it bounded is
-    # that the walk uses the index and stops at the scan limit, checked next.
-    assert elapsed < 10, f"the inbox took {elapsed:.1f} s at 100,000 messages"
-    with runtime.sessions() as s:
-        plan = s.execute(
-            text(
-                "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE bot_id = :b AND role = 'assistant' "
-                "ORDER BY created_at DESC LIMIT 10"
-            ),
-            {"b": bot},
-        ).all()
-    assert "ix_messages_bot_role_created" in str(plan)
+
+
+def test_the_inbox_reads_at_most_its_scan_limit_in_the_same_statements_whatever_the_volume(
+    api, runtime, bot, monkeypatch
+):
+    """What keeps the inbox fast at 100,000 messages (timed in benchmarks/review_inbox.py): the
+    walk stops at the scan limit (made small here, so that a few hundred rows are past it) in
+    a fixed number of statements, each along an index (next test)."""
+    monkeypatch.setattr(review, "SCAN_LIMIT", 60)
+    bulk_answers(runtime, bot, 40)
+    queue(api, bot, limit=50)
+    with counted_statements(runtime.engine) as few:
+        got = queue(api, bot, limit=50)
+    assert got["scanned"] == 40 and got["total"] == 9  # 0, 7, 11, 14, 21, 22, 28, 33, 35
+    bulk_answers(runtime, bot, 400, start=40)
+    with counted_statements(runtime.engine) as many:
+        got = queue(api, bot, limit=50)
+    assert got["scanned"] == got["scan_limit"] == 60
+    # The newest 60 answers are numbers 380 to 439: the fallbacks and weak passages among them.
+    expected = {f"msg_ba{i}" for i in range(380, 440) if i % 7 == 0 or i % 11 == 0}
+    assert {i["message_id"] for i in got["items"]} == expected
     assert all(set(i["reasons"]) & {"fallback", "low_score"} for i in got["items"])
+    assert len(few) == len(many), [s for s, _ in many]
+
+
+def test_the_inbox_reads_messages_along_an_index(api, runtime, bot):
+    bulk_answers(runtime, bot, 100)
+    queue(api, bot, limit=50)
+    for params in ({}, {"channel": "api"}, {"version": 1, "since": T0.isoformat()}):
+        with counted_statements(runtime.engine) as statements:
+            queue(api, bot, limit=50, **params)
+        plans = query_plans(runtime.engine, statements, "messages")
+        assert not full_scans(plans, "messages"), (params, plans)
+        # The walk: newest first along (bot_id, role, created_at), so it stops at the scan
+        # limit; without that index SQLite would read all the bot's answers and sort them.
+        walk = next(lines for sql, lines in plans if sql.lstrip().startswith("SELECT messages.id"))
+        assert any("ix_messages_bot_role_created" in line for line in walk), (params, walk)
+        # A sort of the whole walk would read every row first; only ties on created_at are
+        # sorted by id ("RIGHT PART OF ORDER BY"), as the rows stream.
+        assert not any("B-TREE FOR ORDER BY" in line for line in walk), (params, walk)
+    with counted_statements(runtime.engine) as statements:
+        api.get(f"/admin/bots/{bot}/review/msg_ba7").raise_for_status()
+    assert not full_scans(query_plans(runtime.engine, statements, "messages"), "messages")
+
+
+def test_an_item_shows_the_prompt_the_model_was_given_bounded_with_secrets_and_contacts_out(api, runtime):
+    model = ScriptedOpenAI().start()
+    try:
+        bot = make_bot(api, model.base_url, publish=False, review={"mask_contacts": True})
+        model.queue(Reply.answer("Refunds take 5 business days [1]."))
+        question = "I am jo@example.com, how long do refunds take? My token is sk-live-abcdefgh123456"
+        generated = api.post(f"/admin/bots/{bot}/playground", json={"message": question, "version": "draft"}).json()
+        sent = model.requests[0]["messages"]
+    finally:
+        model.close()
+    extractive = make_bot(api, "http://127.0.0.1:9/v1", name="Quoting", publish=False, answer={"style": "extractive"})
+    quoted = api.post(f"/admin/bots/{extractive}/playground", json={"message": "How long do refunds take?"}).json()
+    for answer in (generated, quoted):
+        Rows(runtime, "").feedback(answer["message_id"], "down")
+
+    item = api.get(f"/admin/bots/{bot}/review/{generated['message_id']}").json()
+    assert item["prompt_status"] == "sent"
+    assert [m["role"] for m in item["prompt"]] == [m["role"] for m in sent]
+    system, asked = item["prompt"][0]["content"], item["prompt"][-1]["content"]
+    assert "SECRET-PROMPT-TEXT" in system and "5 business days" in system  # instructions and passages
+    canary = sent[0]["content"].splitlines()[0]
+    assert canary.startswith("[ref ") and canary not in system and "[ref ...]" in system
+    assert asked == "I am [email], how long do refunds take? My token is sk-[redacted]"
+    assert "prompt" not in item["debug"] and "jo@example.com" not in str(item)
+    assert queue(api, bot)["items"][0]["prompt"] == item["prompt"]
+    # Not repeated with every message of the conversation views.
+    conversation = api.get(f"/admin/bots/{bot}/conversations/{generated['conversation_id']}").json()
+    assert all("prompt" not in (m.get("debug") or {}) for m in conversation["messages"])
+
+    no_model = api.get(f"/admin/bots/{extractive}/review/{quoted['message_id']}").json()
+    assert (no_model["prompt_status"], no_model["prompt"]) == ("no_model_call", None)
+
+
+def test_an_answer_stored_before_prompts_were_kept_says_so(api, runtime, bot):
+    rows = Rows(runtime, bot)
+    old = rows.turn("Can I return shoes?", "No.")
+    rows.feedback(old, "down")
+    item = queue(api, bot)["items"][0]
+    assert (item["prompt_status"], item["prompt"]) == ("not_recorded", None)
+
+
+def test_a_kept_prompt_is_bounded_and_says_what_was_cut():
+    from bots import prompt_record
+
+    system = "[ref 0123456789ab]\nInstructions. api_key=sk-abcdefghijk\n" + "passage " * 3000
+    turns = [{"role": "user", "content": f"turn {i} " * 400} for i in range(6)]
+    kept = prompt_record.kept([{"role": "system", "content": system}, *turns, {"role": "user", "content": "Refund?"}])
+    assert sum(len(m["content"]) for m in kept) <= prompt_record.MAX_CHARS + 100
+    assert kept[0]["content"].startswith("[ref ...]\nInstructions. api_key=[redacted]")
+    assert "characters not kept]" in kept[0]["content"]
+    assert kept[1] == {"role": "note", "content": "[6 earlier messages not kept]"}
+    assert kept[-1] == {"role": "user", "content": "Refund?"}
+    assert prompt_record.kept([]) is None

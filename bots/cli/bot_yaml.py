@@ -22,6 +22,7 @@ def dump(
     documents: list[Document],
     test_sets: dict[str, list[dict]] | None = None,
     corrected_answers: list[dict] | None = None,
+    experiments: list[dict] | None = None,
 ) -> str:
     spec = {k: v for k, v in bot.spec.items() if k != "name"}
     if isinstance(spec.get("model"), dict):
@@ -38,6 +39,8 @@ def dump(
         data["test_sets"] = test_sets
     if corrected_answers:
         data["corrected_answers"] = corrected_answers
+    if experiments:
+        data["experiments"] = experiments
     header = (
         f"# Prompteur bot {bot.id}. Import with `prompteur bot import FILE`.\n"
         "# Provider API keys are not exported; set them on the server.\n"
@@ -63,4 +66,23 @@ def load(text: str) -> dict:
     answers = data.get("corrected_answers", [])
     if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
         raise BotFileError("`corrected_answers` must be a list of {question, answer, paraphrases, sources}.")
+    experiments = data.get("experiments", [])
+    if not isinstance(experiments, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("set"), str) and isinstance(e.get("variants"), list)
+        for e in experiments
+    ):
+        raise BotFileError("`experiments` must be a list of {set, variants: [{name, <spec section>: ...}]}.")
     return data
+
+
+def experiment_definition(set_name: str, variants: list[tuple[str, dict]], promoted: str | None) -> dict:
+    """What of an experiment travels: its set and its variants (as `eval experiment
+    --variants` reads them), and which one was promoted. Its runs do not: they measured that
+    server's documents and model, and are measured again where the file is imported."""
+    out = []
+    for name, overrides in variants:
+        shown = dict(overrides)
+        if isinstance(shown.get("model"), dict):  # never a key in the file, as for the spec
+            shown["model"] = {k: v for k, v in shown["model"].items() if k != "api_key"}
+        out.append({"name": name, **shown})
+    return {"set": set_name, "variants": out, "promoted": promoted}

@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--into", help="update this existing bot instead of creating one")
     imp.add_argument("--docs", type=Path, help="folder holding the listed documents, to upload them")
+    imp.add_argument(
+        "--run-experiments",
+        action="store_true",
+        help="start the file's experiments here (each variant is an evaluation run: model calls)",
+    )
     imp.set_defaults(run=_bot_import)
     pub = bot.add_parser("publish", help="publish the draft as a new version")
     pub.add_argument("bot")
@@ -141,7 +146,7 @@ def _bot_rm(args) -> int:
 
 
 def _bot_export(args) -> int:
-    from bots.cli.bot_yaml import dump
+    from bots.cli.bot_yaml import dump, experiment_definition
 
     client = _client()
     bot = client.resolve_bot(args.bot)
@@ -150,7 +155,11 @@ def _bot_export(args) -> int:
         a.model_dump(include={"question", "paraphrases", "answer", "sources", "enabled"})
         for a in reversed(client.all_corrected_answers(bot.id))
     ]
-    sys.stdout.write(dump(bot, client.documents(bot.id), sets, answers))
+    experiments = [
+        experiment_definition(e.set, [(v.variant, v.overrides) for v in e.variants], e.promoted)
+        for e in reversed(client.experiments(bot.id).experiments)  # oldest first, as they were made
+    ]
+    sys.stdout.write(dump(bot, client.documents(bot.id), sets, answers, experiments))
     return 0
 
 
@@ -177,17 +186,39 @@ def _bot_import(args) -> int:
         except ClientError as err:
             raise ClientError(f"corrected answers: {err}") from None
     listed = [str(d) for d in data.get("documents", [])]
-    if not listed:
-        return 0
-    folder = args.docs or args.file.parent
-    # Uploaded under the names the file lists, so a later `kb add` of the folder matches them.
-    found = [(folder / name, name) for name in listed if (folder / name).is_file()]
-    missing = [name for name in listed if not (folder / name).is_file()]
-    if found:
-        _add_files(client, bot, found, [], wait=True)
-    for name in missing:
-        print(f"not found in {folder}: {name} (upload it with `prompteur kb add`)", file=sys.stderr)
+    missing: list[str] = []
+    if listed:
+        folder = args.docs or args.file.parent
+        # Uploaded under the names the file lists, so a later `kb add` of the folder matches them.
+        found = [(folder / name, name) for name in listed if (folder / name).is_file()]
+        missing = [name for name in listed if not (folder / name).is_file()]
+        if found:
+            _add_files(client, bot, found, [], wait=True)
+        for name in missing:
+            print(f"not found in {folder}: {name} (upload it with `prompteur kb add`)", file=sys.stderr)
+    _import_experiments(client, bot, data.get("experiments") or [], run=args.run_experiments)
     return 1 if missing else 0
+
+
+def _import_experiments(client: AdminClient, bot: Bot, experiments: list[dict], *, run: bool) -> None:
+    """An experiment is its runs: measured again here (model calls, so only when asked), after
+    the documents are in, with the variants the file gives."""
+    if not experiments:
+        return
+    if not run:
+        print(
+            f"{len(experiments)} experiment(s) in the file not run: add --run-experiments to measure "
+            "them on this server (their results stay where they were measured)",
+            file=sys.stderr,
+        )
+        return
+    for e in experiments:
+        try:
+            made = client.start_experiment(bot.id, e["set"], e["variants"])
+        except ClientError as err:
+            raise ClientError(f"experiment on set {e['set']!r}: {err}") from None
+        # On stderr: stdout stays the one JSON line with the bot's id that scripts read.
+        print(f"started experiment {made.experiment_id} on set {made.set!r}", file=sys.stderr)
 
 
 def _import_test_sets(client: AdminClient, bot: Bot, sets: dict[str, list]) -> None:

@@ -18,6 +18,11 @@ class ReviewPassage(BaseModel):
     dense_score: float | None = None
 
 
+class ReviewPromptMessage(BaseModel):
+    role: str  # system | user | assistant | note (what was cut to keep it bounded)
+    content: str
+
+
 class ReviewItem(BaseModel):
     message_id: str
     conversation_id: str
@@ -34,6 +39,12 @@ class ReviewItem(BaseModel):
     created_at: str
     best_score: float | None
     passages: list[ReviewPassage]
+    # The prompt sent to the model (system prompt with the passages, the turns, the question),
+    # bounded, secrets blanked, contacts masked like the rest. prompt_status: "sent",
+    # "no_model_call" (an extractive, corrected or fallback answer: prompt is None) or
+    # "not_recorded" (an answer stored before prompts were kept).
+    prompt: list[ReviewPromptMessage] | None = None
+    prompt_status: str = "not_recorded"
     debug: dict[str, Any]
 
 

@@ -294,7 +294,8 @@ def message_out(m: t.Message, f: t.Feedback | None = None) -> dict:
         "latency_ms": m.latency_ms,
         "prompt_tokens": m.prompt_tokens,
         "completion_tokens": m.completion_tokens,
-        "debug": m.debug,
+        # The stored prompt is shown in the review inbox (masked there), not with every message.
+        "debug": {k: v for k, v in m.debug.items() if k != "prompt"} if m.debug else m.debug,
         "created_at": m.created_at.isoformat(),
         "feedback": _feedback_out(f),
     }

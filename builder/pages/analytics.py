@@ -40,6 +40,16 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+def bars(column, title: str, frame: pd.DataFrame, **options) -> None:
+    """A bar chart of counts per day, or a line saying there is nothing to count: with every
+    bar at zero the chart's axis reads 0.000000 and says nothing."""
+    column.markdown(f"**{title}**")
+    if not frame.to_numpy().any():
+        column.caption(t("an_chart_all_zero"))
+        return
+    column.bar_chart(frame, **options)
+
+
 resolution_tab, gaps_tab = st.tabs([t("an_resolution"), t("an_gaps")])
 
 with resolution_tab:
@@ -60,7 +70,14 @@ with resolution_tab:
         m[0].metric(t("an_by_model"), pct(o.share_model))
         m[1].metric(t("an_by_corrected"), pct(o.share_corrected))
         m[2].metric(t("an_by_fallback"), pct(o.share_fallback))
-        m[3].metric(t("an_latency"), "–" if o.latency_ms_p50 is None else f"{o.latency_ms_p50} / {o.latency_ms_p95} ms")
+        # p50 as the figure and p95 under it: both in one value was cut off at 1280 px.
+        m[3].metric(
+            t("an_latency_p50"),
+            "–" if o.latency_ms_p50 is None else f"{o.latency_ms_p50} ms",
+            delta=None if o.latency_ms_p95 is None else f"p95 {o.latency_ms_p95} ms",
+            delta_color="off",
+            delta_arrow="off",
+        )
         m[4].metric(
             t("an_cost"),
             "–" if o.cost_usd is None else f"${o.cost_usd:,.4f}",
@@ -75,32 +92,37 @@ with resolution_tab:
         ].sum()
         per_day["unresolved"] = per_day["conversations"] - per_day["resolved"]
         a, b = st.columns(2)
-        a.markdown(f"**{t('an_chart_resolution')}**")
-        a.bar_chart(
+        bars(
+            a,
+            t("an_chart_resolution"),
             per_day[["resolved", "unresolved"]].rename(
                 columns={"resolved": t("an_resolved"), "unresolved": t("an_unresolved")}
             ),
             color=["#2e7d32", "#c62828"],
         )
-        b.markdown(f"**{t('an_chart_answered_by')}**")
-        b.bar_chart(
+        bars(
+            b,
+            t("an_chart_answered_by"),
             per_day[["by_model", "by_corrected", "by_fallback"]].rename(
                 columns={
                     "by_model": t("an_by_model"),
                     "by_corrected": t("an_by_corrected"),
                     "by_fallback": t("an_by_fallback"),
                 }
-            )
+            ),
         )
-        a.markdown(f"**{t('an_chart_feedback')}**")
-        a.bar_chart(
+        bars(
+            a,
+            t("an_chart_feedback"),
             per_day[["thumbs_up", "thumbs_down"]].rename(
                 columns={"thumbs_up": t("an_up"), "thumbs_down": t("an_down")}
             ),
             stack=False,
+            color=["#2e7d32", "#c62828"],
         )
-        b.markdown(f"**{t('an_per_version')}**")
-        b.dataframe(
+        # Full width: in half a column its right-hand columns were cut off at 1280 px.
+        st.markdown(f"**{t('an_per_version')}**")
+        st.dataframe(
             [
                 {
                     t("an_version"): t("an_draft") if v.version is None else f"v{v.version}",

@@ -39,10 +39,24 @@ for item in inbox.items:
         if item.passages:
             st.caption(t("rev_passages"))
             st.dataframe(
-                [{"source": p.source, "page": p.page, "dense": p.dense_score, "score": p.score} for p in item.passages],
+                [
+                    # An unpaged source shows an empty cell, not "None".
+                    {"source": p.source, "page": p.page or "", "dense": p.dense_score, "score": p.score}
+                    for p in item.passages
+                ],
                 hide_index=True,
             )
             st.page_link("builder/pages/knowledge.py", label=t("rev_open_doc"), icon=":material/library_books:")
+        # Collapsed: the prompt is long (instructions and passages); read when the passages
+        # alone do not explain the answer.
+        if st.toggle(t("rev_prompt"), key=f"rev_prompt_{item.message_id}"):
+            if item.prompt_status == "no_model_call":
+                st.info(t("rev_prompt_no_model_call"))
+            elif not item.prompt:
+                st.info(t("rev_prompt_not_recorded"))
+            for p in item.prompt or []:
+                st.caption(p.role)
+                st.code(p.content, language=None, wrap_lines=True)
         with st.popover(t("rev_stored")):
             st.json(item.debug)
         with st.form(f"rev_correct_{item.message_id}"):

@@ -4,6 +4,8 @@ history, comparing two runs, and which sets gate publishing."""
 import json
 import time
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from bots.schemas.evaluation import RunDetail
@@ -229,12 +231,27 @@ finished = [r for r in past if r.status == "done" and r.pass_rate is not None]
 if finished:
     st.caption(t("tests_history"))
     # Oldest first, one bar per run labelled by its time: reads right with one run or fifty.
+    # Drawn with Altair for what st.bar_chart cannot say: labels upright (they were turned
+    # and cut), the axis 0-100 % whatever the rates, and each rate written on its bar (a run
+    # at 0 % has no bar to see).
     ordered = sorted(finished, key=lambda r: r.created_at)
-    st.bar_chart(
-        {t("m_pass_rate"): {f"{r.created_at[5:16].replace('T', ' ')} · {r.run_id[-6:]}": r.pass_rate for r in ordered}},
-        y_label=t("m_pass_rate"),
-        height=220,
+    history = pd.DataFrame(
+        {
+            "run": [f"{r.created_at[5:16].replace('T', ' ')}" for r in ordered],
+            "id": [r.run_id for r in ordered],
+            "rate": [r.pass_rate for r in ordered],
+        }
     )
+    history["run"] = [
+        f"{label} ({n})" if (history["run"] == label).sum() > 1 else label for n, label in enumerate(history["run"], 1)
+    ]
+    base = alt.Chart(history).encode(
+        x=alt.X("run:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
+        y=alt.Y("rate:Q", title=t("m_pass_rate"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("id:N", title="run"), alt.Tooltip("rate:Q", format=".0%")],
+    )
+    text = base.mark_text(dy=-8).encode(text=alt.Text("rate:Q", format=".0%"))
+    st.altair_chart(base.mark_bar(size=36) + text, height=220)
 
 # ---- compare ----
 if len(finished) >= 2:

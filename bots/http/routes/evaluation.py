@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from bots import publish_gate, test_sets
+from bots.eval_judge import tokens_used as judge_tokens
 from bots.evaluation import NOT_USED, Evaluator, compare
 from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
 from bots.http.errors import ApiError
@@ -209,5 +210,16 @@ def case_out(r: t.EvalCaseResult) -> CaseDetail:
         fallback=r.fallback,
         error=r.error,
         latency_ms=r.latency_ms,
-        tokens={"prompt": r.prompt_tokens, "completion": r.completion_tokens},
+        tokens=_case_tokens(r),
     )
+
+
+def _case_tokens(r: t.EvalCaseResult) -> dict[str, int]:
+    """The answer's tokens, and the judge's grading of it (counted in the run's tokens too)."""
+    judge = judge_tokens([r.checks])
+    return {
+        "prompt": r.prompt_tokens,
+        "completion": r.completion_tokens,
+        "judge_prompt": judge["prompt"],
+        "judge_completion": judge["completion"],
+    }
