@@ -74,8 +74,8 @@ def _call(client: TestClient, token: str | None, method: str, path: str, values:
     # its own checks (404, 422) and the walk changes nothing; the role check comes first.
     url = filled(path, **values) if method == "get" else filled(path, bot_id="bot_unknown")
     headers = bearer(token) if token else {"Authorization": ""}
-    kwargs = {"json": {}} if method in ("post", "put", "patch") else {}
-    return client.request(method.upper(), url, headers=headers, **kwargs)
+    body: dict | None = {} if method in ("post", "put", "patch") else None
+    return client.request(method.upper(), url, headers=headers, json=body)
 
 
 def test_every_admin_route_checks_the_role(walk):
