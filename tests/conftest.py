@@ -364,3 +364,11 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow tests (a bundled model, Chromium, servers killed and restarted) first:
+    `make test` hands whole files to its workers in collection order, and a long file handed
+    out last kept one worker busy for minutes while the other had nothing left to do."""
+    slow = {item.path for item in items if item.get_closest_marker("slow") or item.get_closest_marker("browser")}
+    items.sort(key=lambda item: item.path not in slow)  # stable: the order is kept otherwise

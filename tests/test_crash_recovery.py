@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from bots.settings import Settings
@@ -14,6 +15,9 @@ from bots.store.db import make_engine, session_factory
 from knowledge.retrieval import vector_ids
 from knowledge.vector_index import VectorIndex
 from tests.conftest import faq_csv
+
+# Three `prompteur serve` processes, one killed mid-ingest: heavy setup.
+pytestmark = pytest.mark.slow
 
 ROWS = 64  # one short chunk each, two batches: enough to kill mid-way, cheap to embed
 
