@@ -370,5 +370,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files with slow tests (a bundled model, Chromium, servers killed and restarted) first:
     `make test` hands whole files to its workers in collection order, and a long file handed
     out last kept one worker busy for minutes while the other had nothing left to do."""
-    slow = {item.path for item in items if item.get_closest_marker("slow") or item.get_closest_marker("browser")}
+    slow = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow")
+        or item.get_closest_marker("browser")
+        or "process_server" in getattr(item, "fixturenames", ())
+    }
     items.sort(key=lambda item: item.path not in slow)  # stable: the order is kept otherwise
