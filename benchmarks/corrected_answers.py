@@ -23,6 +23,10 @@ the bot's embedding model), on the COVID FAQ sets:
 The threshold is chosen on English only, then read on French (leave one language out): French
 says whether it holds, it does not move it.
 
+Then, at each model's default threshold, the same rates with the distinguishing-terms check
+(`bots.core.distinguishing_terms`, issue #14) and two stricter variants (`CHECKS`): a pair is
+answered word for word only if its cosine reaches the threshold and the check lets it through.
+
     python -m benchmarks.corrected_answers [--data PATH] [--quick]
 """
 
