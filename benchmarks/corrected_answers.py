@@ -23,12 +23,17 @@ the bot's embedding model), on the COVID FAQ sets:
 The threshold is chosen on English only, then read on French (leave one language out): French
 says whether it holds, it does not move it.
 
+Then, at each model's default threshold, the same rates with the distinguishing-terms check
+(`bots.core.distinguishing_terms`, issue #14) and two stricter variants (`CHECKS`): a pair is
+answered word for word only if its cosine reaches the threshold and the check lets it through.
+
     python -m benchmarks.corrected_answers [--data PATH] [--quick]
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import unicodedata
@@ -41,11 +46,37 @@ import numpy as np
 from benchmarks.embedding_cache import CachedEmbedder
 from benchmarks.eval_sets import data_dir
 from benchmarks.report import RESULTS, arguments, table, write_json
+from bots.core.distinguishing_terms import difference
 from bots.core.spec import DEFAULT_CORRECTION_THRESHOLD
 from knowledge.embedding import E5_SMALL, MINILM, E5Embedder, Embedder, MiniLMEmbedder
 
 TARGET_WRONG = 0.01
 THRESHOLDS = [round(x, 3) for x in np.arange(0.60, 0.99001, 0.01)]
+# Shared with the other benchmarks: vectors are the model's either way.
+CACHE = Path(os.environ.get("PROMPTEUR_EMBEDDING_CACHE", RESULTS / "embedding_cache"))
+# The distinguishing-terms check (bots.core.distinguishing_terms) before a word-for-word
+# answer: none, the product's (a swap of specific terms), and two stricter variants measured
+# against it. A pair "passes" when the check lets the corrected answer through.
+CHECKS: dict[str, dict | None] = {
+    "none": None,
+    "specific terms, swap (product)": {},
+    "specific terms, one-sided": {"one_sided": True},
+    "content words, swap": {"content_words": True},
+}
+
+
+def _passes(pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Per check: whether each (customer question, stored question) pair gets through it."""
+    return {
+        name: np.array([kwargs is None or difference(a, b, **kwargs) is None for a, b in pairs], dtype=bool)
+        for name, kwargs in CHECKS.items()
+    }
+
+
+def _checked(scores: np.ndarray, passes: dict[str, np.ndarray], threshold: float) -> dict[str, float | None]:
+    if not len(scores):
+        return {name: None for name in passes}
+    return {name: float(np.mean((scores >= threshold) & ok)) for name, ok in passes.items()}
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -66,17 +97,21 @@ def english(data: Path, embedder: Embedder) -> dict:
     texts += sorted({n["faq_question"] for n in negatives} - set(texts))
     vectors = dict(zip(texts, _embed(embedder, texts)))
 
-    positive = np.array([vectors[q["question"]] @ vectors[corpus[q["answer_doc_ids"][0]]] for q in questions])
-    negative = np.array([vectors[n["question"]] @ vectors[n["faq_question"]] for n in negatives])
+    positive_pairs = [(q["question"], corpus[q["answer_doc_ids"][0]]) for q in questions]
+    negative_pairs = [(n["question"], n["faq_question"]) for n in negatives]
+    positive = np.array([vectors[a] @ vectors[b] for a, b in positive_pairs])
+    negative = np.array([vectors[a] @ vectors[b] for a, b in negative_pairs])
     ids = list(corpus)
     entries = np.stack([vectors[corpus[i]] for i in ids])
-    best_score, best_right = [], []
+    best_score, best_right, best_pairs = [], [], []
     for q in questions:
         scores = entries @ vectors[q["question"]]
         best = int(np.argmax(scores))
         best_score.append(float(scores[best]))
         best_right.append(ids[best] in q["answer_doc_ids"])
+        best_pairs.append((q["question"], corpus[ids[best]]))
     scores_arr, right = np.array(best_score), np.array(best_right)
+    passes_pos, passes_neg, passes_list = _passes(positive_pairs), _passes(negative_pairs), _passes(best_pairs)
     curve = []
     for t in THRESHOLDS:
         above = scores_arr >= t
@@ -87,6 +122,12 @@ def english(data: Path, embedder: Embedder) -> dict:
                 "pair_wrong": float(np.mean(negative >= t)),
                 "list_right": float(np.mean(above & right)),
                 "list_wrong": float(np.mean(above & ~right)),
+                "checked": {
+                    "pair_paraphrase_hit": _checked(positive, passes_pos, t),
+                    "pair_wrong": _checked(negative, passes_neg, t),
+                    "list_right": {n: float(np.mean(above & right & ok)) for n, ok in passes_list.items()},
+                    "list_wrong": {n: float(np.mean(above & ~right & ok)) for n, ok in passes_list.items()},
+                },
             }
         )
     return {"positives": len(positive), "negatives": len(negative), "entries": len(ids), "curve": curve}
@@ -182,6 +223,7 @@ def french(data: Path, embedder: Embedder) -> dict:
     vectors = dict(zip(texts, _embed(embedder, texts)))
     positive = np.array([vectors[a] @ vectors[b] for a, b in positives])
     negative = np.array([vectors[a] @ vectors[b] for a, b in negatives])
+    passes_pos, passes_neg = _passes(positives), _passes(negatives)
     return {
         "positives": len(positive),
         "negatives": len(negative),
@@ -190,6 +232,10 @@ def french(data: Path, embedder: Embedder) -> dict:
                 "threshold": t,
                 "pair_paraphrase_hit": float(np.mean(positive >= t)) if len(positive) else None,
                 "pair_wrong": float(np.mean(negative >= t)) if len(negative) else None,
+                "checked": {
+                    "pair_paraphrase_hit": _checked(positive, passes_pos, t),
+                    "pair_wrong": _checked(negative, passes_neg, t),
+                },
             }
             for t in THRESHOLDS
         ],
@@ -208,7 +254,7 @@ def pick(curve: list[dict], *wrong_keys: str) -> dict | None:
 
 
 def run(data: Path, quick: bool, models: tuple[str, ...] = (MINILM, E5_SMALL)) -> dict:
-    cache = RESULTS / "embedding_cache"
+    cache = CACHE
     out: dict = {"target_wrong": TARGET_WRONG, "defaults": dict(DEFAULT_CORRECTION_THRESHOLD), "models": {}}
     started = time.perf_counter()
     if MINILM in models:
@@ -280,6 +326,37 @@ def render(result: dict) -> str:
     return "\n\n".join(parts)
 
 
+def render_checks(result: dict) -> str:
+    """At each model's default threshold: the rates with and without each check."""
+    parts = []
+    for model, r in result["models"].items():
+        threshold = result["defaults"].get(model)
+        english_at = next((p for p in r["english"]["curve"] if p["threshold"] == threshold), None)
+        if english_at is None:
+            continue
+        french_at = next((p for p in r.get("french", {}).get("curve", []) if p["threshold"] == threshold), None)
+        rows = []
+        for name in CHECKS:
+            checked = english_at["checked"]
+            row = [
+                name,
+                checked["pair_paraphrase_hit"][name],
+                checked["pair_wrong"][name],
+                f"{checked['list_right'][name]:.3f} / {checked['list_wrong'][name]:.3f}",
+            ]
+            if french_at:
+                row += [french_at["checked"]["pair_paraphrase_hit"][name], french_at["checked"]["pair_wrong"][name]]
+            rows.append(row)
+        headers = ["check", "EN paraphrase gets it", "EN different q. gets it", "EN list: right / wrong"]
+        if french_at:
+            headers += ["FR paraphrase gets it", "FR different q. gets it"]
+        parts.append(
+            f"### {model} at its default threshold {threshold}, with the distinguishing-terms check\n\n"
+            + table(headers, rows)
+        )
+    return "\n\n".join(parts)
+
+
 def _rate(curve: dict, threshold: float, key: str):
     value = curve.get(threshold, {}).get(key)
     return "—" if value is None else value
@@ -309,6 +386,8 @@ def main() -> None:
     result = run(data, args.quick, tuple(m.strip() for m in args.models.split(",") if m.strip()))
     path = write_json("corrected_answers", {"quick": args.quick, **result})
     print(render(result))
+    print()
+    print(render_checks(result))
     print(f"\n{result['seconds']} s; JSON: {path}")
 
 

@@ -257,8 +257,20 @@ class Matcher:
         for item in items:
             texts = [item["question"], *item.get("paraphrases", [])]
             vectors = self._vectors_for(model, texts)
-            score = float(np.max(vectors @ query))
-            out.append(Match(item["id"], item["question"], item["answer"], score, list(item.get("sources") or [])))
+            scores = vectors @ query
+            best = int(np.argmax(scores))
+            # Which text matched: the distinguishing-terms check compares the customer's
+            # question with that one (a paraphrase may name what the question does not).
+            out.append(
+                Match(
+                    item["id"],
+                    item["question"],
+                    item["answer"],
+                    float(scores[best]),
+                    list(item.get("sources") or []),
+                    matched=texts[best],
+                )
+            )
         return out
 
     def _vectors_for(self, model: str, texts: list[str]) -> np.ndarray:

@@ -1296,6 +1296,14 @@ S: dict[str, tuple[str, str]] = {
     ),
     "an_chart_all_zero": ("None in this period.", "Aucun sur cette période."),
     "an_latency_p50": ("Latency (median)", "Latence (médiane)"),
+    # corrected-answer guard (session 7, issue #14): why a close corrected answer was not used
+    "pg_corrected_refused": (
+        "Corrected answer not used word for word: the question names {asked}, the approved one names {approved}."
+        " It was given as a passage instead.",
+        "Réponse corrigée non utilisée telle quelle : la question nomme {asked}, la question approuvée nomme"
+        " {approved}. Elle a été donnée comme passage.",
+    ),
+    "pg_corrected_refused_nothing": ("nothing specific", "rien de précis"),
 }
 
 

@@ -183,3 +183,29 @@ def test_editing_searching_csv_and_bad_input(api, model):
 
     assert api.delete(f"{base}/{created['id']}").status_code == 204
     assert api.get(f"{base}/{created['id']}").status_code == 404
+
+
+def test_a_close_corrected_answer_naming_another_term_is_a_passage_not_the_answer(api, model):
+    # Issue #14: a threshold any of these questions passes, so only the check tells them apart.
+    bot = make_bot(
+        api, model.base_url, answer={"style": "extractive"}, corrections={"threshold": 0.5, "floor": 0.3}, publish=False
+    )
+    created = add(
+        api,
+        bot,
+        question="Can I return an item within 30 days?",
+        answer="Yes: returns are accepted within 30 days of delivery.",
+        # One approved answer for two payment services: the paraphrase names the second.
+        paraphrases=["Can I return an item bought with PayPal?"],
+    )
+    ask = lambda q: api.post(f"/admin/bots/{bot}/playground", json={"message": q, "version": "draft"}).json()  # noqa: E731
+    got = ask("Can I return an item within 60 days?")
+    assert got["answered_by"] != "corrected"
+    refused = got["debug"]["corrected_refused"]
+    assert (refused["id"], refused["asked"], refused["approved"]) == (created["id"], ["60"], ["30"])
+    assert "the question names 60, the approved one names 30" in refused["why"]
+    # Nothing lost: the approved answer is still the top passage.
+    assert got["debug"]["hits"][0]["chunk_id"] == "corrected:" + created["id"]
+    # Compared with the text that matched: the paraphrase names PayPal, as the customer does.
+    paypal = ask("Can I return an item bought with PayPal?")
+    assert paypal["answered_by"] == "corrected" and paypal["debug"]["corrected_refused"] is None

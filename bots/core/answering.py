@@ -118,6 +118,10 @@ class Debug:
     demo_model: bool = False
     # The corrected answer given word for word: {"id", "score"}; None otherwise.
     corrected: dict | None = None
+    # A corrected answer close enough but not given word for word because the questions name
+    # different terms ("why": "corrected answer not used: the question names X, the approved
+    # one names Y"); it is among the passages instead. None otherwise.
+    corrected_refused: dict | None = None
 
 
 @dataclass
@@ -204,6 +208,7 @@ class _Plan:
     style: str  # "extractive" | "generative"
     passages: list[Hit] = field(default_factory=list)  # what the gate let through
     bundled: bool = False  # the bot's model is the bundled demo one
+    corrected_refused: dict | None = None  # see Debug.corrected_refused
 
     def debug(
         self,
@@ -226,6 +231,7 @@ class _Plan:
             style=self.style,
             guard=guard,
             demo_model=by_model and self.bundled,
+            corrected_refused=self.corrected_refused,
         )
 
 
@@ -357,7 +363,16 @@ def answer_stream(
     started = time.monotonic()
     yield Start()
     language = answer_language(spec, question, history)
-    decision = corrected.decide(spec, corrections, language=language, embedding_model=embedding_model)
+    decision = corrected.decide(
+        spec, corrections, language=language, embedding_model=embedding_model, question=question
+    )
+    if decision.refused:
+        log.info(
+            "corrected answer %s at %.3f: %s",
+            decision.refused["id"],
+            decision.refused["score"],
+            decision.refused["why"],
+        )
     if decision.direct:
         yield from _corrected_answer(decision.direct, language, started)
         return
@@ -367,6 +382,7 @@ def answer_stream(
         yield Failed(error, "", _ms(started))
         return
     plan = _plan(spec, question, history, hits, embedding_model)
+    plan.corrected_refused = decision.refused
 
     def fallback(usage: Usage, reason: str | None, shown: str, guard: dict | None = None) -> Iterator[Event]:
         text = _fallback_answer(spec, plan)

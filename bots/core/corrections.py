@@ -7,8 +7,11 @@ decides what the scores mean:
 
 - the best match at or above the bot's threshold is the answer, word for word, with its
   sources as citations, and no model is called — unless it is written in another language
-  than the answer must be in (the persona's language rules win): then it is only a passage,
-  which a generative model can translate and an extractive answer still quotes;
+  than the answer must be in (the persona's language rules win), or the customer's question
+  and the text it matched name different specific terms (numbers, codes, names: see
+  `bots.core.distinguishing_terms`; a close cosine does not see "du Tese" vs "du Cea"): then
+  it is only a passage, which a generative model can translate and an extractive answer
+  still quotes, and `Decision.refused` says why;
 - matches between the floor and the threshold become the top passages ("Q: …\\nA: …", the
   shape the extractive composer quotes an FAQ entry in), ahead of the documents' hits.
 """
@@ -19,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bots.core.answer_text import snippet
+from bots.core.distinguishing_terms import difference
 from bots.core.language import detect_language
 from bots.core.spec import BotSpec
 from knowledge.documents import Hit
@@ -37,25 +41,42 @@ class Match:
     answer: str
     score: float
     sources: list[dict] = field(default_factory=list)  # [{"source": str, "page": int | None}]
+    # The text that scored `score`: the question or one of its paraphrases ("": the question).
+    matched: str = ""
 
 
 @dataclass
 class Decision:
     direct: Match | None  # answer with this, no model
     passages: list[Hit]  # else: put these first
+    # A match close enough but not given word for word because the two questions name
+    # different terms: {"id", "score", "asked": [...], "approved": [...], "why": sentence}.
+    refused: dict | None = None
 
 
-def decide(spec: BotSpec, matches: Sequence[Match], *, language: str, embedding_model: str | None) -> Decision:
+def decide(
+    spec: BotSpec, matches: Sequence[Match], *, language: str, embedding_model: str | None, question: str
+) -> Decision:
     settings = spec.corrections
     if not settings.enabled or not matches:
         return Decision(None, [])
     ranked = sorted(matches, key=lambda m: m.score, reverse=True)
     best = ranked[0]
+    refused = None
     if best.score >= settings.threshold_for(embedding_model) and same_language(best.answer, language):
-        return Decision(best, [])
+        differs = difference(question, best.matched or best.question)
+        if differs is None:
+            return Decision(best, [])
+        refused = {
+            "id": best.id,
+            "score": round(best.score, 4),
+            "asked": differs.asked,
+            "approved": differs.approved,
+            "why": differs.sentence(),
+        }
     floor = settings.floor_for(embedding_model)
     close = [m for m in ranked if m.score >= floor][: settings.passages]
-    return Decision(None, [as_passage(m) for m in close])
+    return Decision(None, [as_passage(m) for m in close], refused)
 
 
 def same_language(text: str, language: str) -> bool:

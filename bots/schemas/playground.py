@@ -52,6 +52,9 @@ class Debug(BaseModel):
     # "corrected": a corrected answer, word for word (`corrected` says which and how close).
     style: Literal["extractive", "generative", "corrected"] | None = None
     corrected: dict[str, Any] | None = None
+    # A corrected answer close enough but refused because the questions name different terms:
+    # {"id", "score", "asked": [...], "approved": [...], "why": str}; it went in as a passage.
+    corrected_refused: dict[str, Any] | None = None
     guard: GuardAction | None = None  # None: the guard found nothing, or is off
     # The bot's model is the bundled demo one and it wrote the answer: the builder says so.
     demo_model: bool = False

@@ -72,6 +72,16 @@ def why(reply: PlaygroundReply) -> None:
         st.warning(t(f"pg_guard_{debug.guard.action}", claims=claims), icon=":material/fact_check:")
     if debug.cut_at_tokens:
         st.caption(":material/content_cut: " + t("pg_cut_by_limit", limit=debug.cut_at_tokens))
+    if refused := debug.corrected_refused:
+        nothing = t("pg_corrected_refused_nothing")
+        st.caption(
+            ":material/rule: "
+            + t(
+                "pg_corrected_refused",
+                asked=", ".join(refused.get("asked") or []) or nothing,
+                approved=", ".join(refused.get("approved") or []) or nothing,
+            )
+        )
     hits = debug.hits
     if hits:
         # The panel is narrow: the page goes with its document, so every column fits.

@@ -299,3 +299,16 @@ def wait_ready(client, bot_id: str) -> None:
             return
         time.sleep(0.5)
     raise AssertionError("the document was not ingested in time")
+
+
+def test_the_why_panel_says_why_a_close_corrected_answer_was_not_used(ui_env):
+    """Issue #14: a corrected answer about 30 days, a customer asking about 60 days."""
+    client = ui_env
+    spec = {"name": "Shop", "corrections": {"threshold": 0.5, "floor": 0.3}}  # any close match passes
+    bid = client.create_bot("Shop", "en", spec).id
+    client.add_corrected_answer(bid, "Can I return an item within 30 days?", "Yes: within 30 days of delivery.")
+    at = goto(app(), "playground")
+    at.chat_input(key=f"pg_input_{bid}").set_value("Can I return an item within 60 days?")
+    at.run()
+    assert not at.exception, at.exception
+    assert "the question names 60, the approved one names 30" in texts(at)

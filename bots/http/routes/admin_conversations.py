@@ -150,6 +150,7 @@ def _debug(reply: Reply) -> Debug:
             "guard": d.guard if d else None,
             "demo_model": d.demo_model if d else False,
             "corrected": d.corrected if d else None,
+            "corrected_refused": d.corrected_refused if d else None,
         }
     )
 
