@@ -83,11 +83,13 @@ def cases_editor(set_name: str, cases: list[dict]) -> None:
     """The set's cases as an editable table (read-only for viewers); "Save changes" sends the
     whole set back through the import route, which validates it all or nothing."""
     table = cases_table(cases)
+    # Narrow columns: all eight fit the page at 1280 px (wider ones hid the last five behind a
+    # sideways scroll nobody saw); a cell opens full size when edited.
     config = {
         field: (
-            st.column_config.CheckboxColumn(t(f"col_{field}"), default=False)
+            st.column_config.CheckboxColumn(t(f"col_{field}"), default=False, width="small")
             if field in BOOL_FIELDS
-            else st.column_config.TextColumn(t(f"col_{field}"), width="large" if field == "question" else "medium")
+            else st.column_config.TextColumn(t(f"col_{field}"), width="medium" if field == "question" else "small")
         )
         for field in CASE_FIELDS
     }
@@ -228,7 +230,7 @@ else:
     shown = st.selectbox(t("tests_open_set"), names, key=f"set_pick_{bid}")
     exported = api.attempt(client.export_test_set, bid, shown)
     if exported:
-        with st.expander(t("tests_cases_of", name=shown, n=len(exported.cases)), expanded=True):
+        with st.expander(t("tests_cases_of", name=shown, n=len(exported.cases))):
             cases_editor(shown, exported.cases)
             st.download_button(
                 t("tests_export"),
