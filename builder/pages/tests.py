@@ -33,6 +33,7 @@ CASE_FIELDS = (
 )
 BOOL_FIELDS = {"must_refuse", "must_pass"}
 LIST_FIELDS = {"expected_sources", "expected_facts", "forbidden", "tags"}
+ORIGIN = "case_number"  # hidden: where a row of the cases table came from in the set
 # Viewers see the cases, not the editor (the server refuses their changes anyway).
 READ_ONLY = not sign_in.can_change()
 
@@ -103,6 +104,7 @@ def cases_editor(set_name: str, cases: list[dict]) -> None:
         table,
         column_config=config,
         num_rows="dynamic",
+        column_order=CASE_FIELDS,
         hide_index=True,
         width="stretch",
         key=f"cases_edit_{bid}_{generation}",
@@ -119,7 +121,10 @@ def cases_editor(set_name: str, cases: list[dict]) -> None:
 
 
 def cases_table(cases: list[dict]) -> pd.DataFrame:
-    """One row per case; lists as `|`-separated text, as in the CSV format."""
+    """One row per case; lists as `|`-separated text, as in the CSV format. A hidden column
+    holds each row's place in the set, so a saved row keeps what the table does not show (its
+    conversation history). The index cannot say it: after a deletion, Streamlit gives an
+    added row the index of the deleted last one."""
     rows = [
         {
             field: bool(c.get(field))
@@ -129,21 +134,21 @@ def cases_table(cases: list[dict]) -> pd.DataFrame:
             else c.get(field) or ""
             for field in CASE_FIELDS
         }
-        for c in cases
+        | {ORIGIN: n}
+        for n, c in enumerate(cases)
     ]
-    return pd.DataFrame(rows, columns=list(CASE_FIELDS)).astype(
-        # "boolean" (nullable): an added row's unticked boxes arrive as None
-        {f: "boolean" if f in BOOL_FIELDS else "object" for f in CASE_FIELDS}
+    return pd.DataFrame(rows, columns=[*CASE_FIELDS, ORIGIN]).astype(
+        # "boolean" and "Int64" (nullable): an added row's cells arrive as None
+        {f: "boolean" if f in BOOL_FIELDS else "object" for f in CASE_FIELDS} | {ORIGIN: "Int64"}
     )
 
 
 def edited_cases(edited: pd.DataFrame, original: list[dict]) -> list[dict]:
-    """The table back into cases. A kept row keeps what the table does not show (its
-    conversation history); an added row's empty cells come back as None or NaN."""
+    """The table back into cases; an added row's empty cells come back as None or NaN."""
     out = []
-    for index, row in edited.iterrows():
+    for _, row in edited.iterrows():
         case: dict = {}
-        kept = original[index] if isinstance(index, int) and 0 <= index < len(original) else {}
+        kept = {} if pd.isna(row[ORIGIN]) else original[int(row[ORIGIN])]
         for field in CASE_FIELDS:
             value = row[field]
             if field in BOOL_FIELDS:

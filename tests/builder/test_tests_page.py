@@ -208,6 +208,24 @@ def test_cases_are_edited_inline_and_saved_to_the_server(ui_env):
     assert [c["question"] for c in client.export_test_set(bid, "faq").cases] == [c["question"] for c in CASES]
 
 
+def test_a_row_added_where_one_was_deleted_does_not_take_its_history(ui_env):
+    client = ui_env
+    bid = extractive_bot(client).id
+    client.import_test_set(bid, "faq", jsonl([CASES[1], {**CASES[0], "history": HISTORY}]).decode())
+    at = app()
+    goto(at, "tests")
+    # Streamlit gives the added row the deleted last row's index: the history must not follow it.
+    at.session_state[f"cases_edit_{bid}_0"] = {
+        "edited_rows": {},
+        "added_rows": [{"question": "Can I pay later?"}],
+        "deleted_rows": [1],
+    }
+    at.button(key=f"cases_save_{bid}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert client.export_test_set(bid, "faq").cases == [CASES[1], {"question": "Can I pay later?"}]
+
+
 def test_a_refused_edit_shows_the_servers_sentence_and_keeps_the_edits(ui_env):
     client = ui_env
     bid = extractive_bot(client).id
