@@ -1304,6 +1304,24 @@ S: dict[str, tuple[str, str]] = {
         " {approved}. Elle a été donnée comme passage.",
     ),
     "pg_corrected_refused_nothing": ("nothing specific", "rien de précis"),
+    # Tests page (session 7, issue #13): cases edited inline, answers compared side by side
+    "col_forbidden": ("Forbidden", "Interdit"),
+    "col_reference_answer": ("Reference answer", "Réponse de référence"),
+    "col_tags": ("Tags", "Étiquettes"),
+    "tests_cases_edit_help": (
+        "Edit the cells, add rows at the bottom, delete rows by selecting them. Lists (sources, facts, forbidden, tags) are separated by |. Nothing is kept until you save.",
+        "Modifiez les cellules, ajoutez des lignes en bas, supprimez des lignes en les sélectionnant. Les listes (sources, faits, interdits, étiquettes) sont séparées par |. Rien n'est gardé avant d'enregistrer.",
+    ),
+    "tests_cases_save": ("Save changes", "Enregistrer les modifications"),
+    "tests_cases_saved": ("Saved {n} case(s) in {name}.", "{n} cas enregistré(s) dans {name}."),
+    "cmp_show_unchanged": ("Show the answers of unchanged cases", "Afficher les réponses des cas inchangés"),
+    "cmp_answer_before": ("Before ({status})", "Avant ({status})"),
+    "cmp_answer_after": ("After ({status})", "Après ({status})"),
+    "cmp_no_answer": ("No answer (the case errored).", "Pas de réponse (le cas est en erreur)."),
+    "cmp_diff_legend": (
+        "Words removed are on red, words added on green.",
+        "Les mots retirés sont sur fond rouge, les mots ajoutés sur fond vert.",
+    ),
 }
 
 

@@ -9,15 +9,33 @@ import pandas as pd
 import streamlit as st
 
 from bots.schemas.evaluation import RunDetail
-from builder import api
+from builder import api, sign_in
 from builder.experiments_section import experiments_section
 from builder.i18n import labeller, t
+from builder.plain_text import escape_markdown
+from builder.word_diff import word_diff
 
 RUN_PATIENCE_S = 600
 RUN_FINISHED = {"done", "cancelled", "failed"}
 FORMATS = {"jsonl": "jsonl", "csv": "csv", "yaml": "yaml", "yml": "yaml"}
 CHECKS = ["retrieval", "cited", "facts", "refusal", "forbidden"]
 CASE_STATUSES = ("passed", "failed", "errored")
+# The cases table's columns, in the CSV format's order (the conversation history is not shown).
+CASE_FIELDS = (
+    "question",
+    "expected_sources",
+    "expected_facts",
+    "must_refuse",
+    "must_pass",
+    "forbidden",
+    "reference_answer",
+    "tags",
+)
+BOOL_FIELDS = {"must_refuse", "must_pass"}
+LIST_FIELDS = {"expected_sources", "expected_facts", "forbidden", "tags"}
+ORIGIN = "case_number"  # hidden: where a row of the cases table came from in the set
+# Viewers see the cases, not the editor (the server refuses their changes anyway).
+READ_ONLY = not sign_in.can_change()
 
 st.header(t("page_tests"))
 bot = api.selected_bot()
@@ -62,6 +80,139 @@ def follow(run_id: str) -> RunDetail | None:
     return None
 
 
+def cases_editor(set_name: str, cases: list[dict]) -> None:
+    """The set's cases as an editable table (read-only for viewers); "Save changes" sends the
+    whole set back through the import route, which validates it all or nothing."""
+    table = cases_table(cases)
+    # Narrow columns: all eight fit the page at 1280 px (wider ones hid the last five behind a
+    # sideways scroll nobody saw); a cell opens full size when edited.
+    config = {
+        field: (
+            st.column_config.CheckboxColumn(t(f"col_{field}"), default=False, width="small")
+            if field in BOOL_FIELDS
+            else st.column_config.TextColumn(t(f"col_{field}"), width="medium" if field == "question" else "small")
+        )
+        for field in CASE_FIELDS
+    }
+    if READ_ONLY:
+        st.dataframe(table, column_config=config, hide_index=True, width="stretch", key=f"cases_table_{bid}")
+        return
+    # The key changes after a save, so the editor starts again from what the server now holds;
+    # after a refusal it stays the same, keeping the user's edits on screen to correct.
+    generation = st.session_state.get(f"cases_gen_{bid}", 0)
+    edited = st.data_editor(
+        table,
+        column_config=config,
+        num_rows="dynamic",
+        column_order=CASE_FIELDS,
+        hide_index=True,
+        width="stretch",
+        key=f"cases_edit_{bid}_{generation}",
+    )
+    st.caption(t("tests_cases_edit_help"))
+    if st.button(t("tests_cases_save"), type="primary", key=f"cases_save_{bid}", icon=":material/save:"):
+        content = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in edited_cases(edited, cases))
+        # The server checks every case (an empty question is refused, naming its line): its
+        # sentence is shown by api.attempt and nothing is kept.
+        if done := api.attempt(client.import_test_set, bid, set_name, content, "jsonl"):
+            st.session_state[f"cases_gen_{bid}"] = generation + 1
+            st.session_state[f"cases_saved_{bid}"] = (done.set, done.cases)
+            st.rerun()
+
+
+def cases_table(cases: list[dict]) -> pd.DataFrame:
+    """One row per case; lists as `|`-separated text, as in the CSV format. A hidden column
+    holds each row's place in the set, so a saved row keeps what the table does not show (its
+    conversation history). The index cannot say it: after a deletion, Streamlit gives an
+    added row the index of the deleted last one."""
+    rows = [
+        {
+            field: bool(c.get(field))
+            if field in BOOL_FIELDS
+            else " | ".join(c.get(field) or [])
+            if field in LIST_FIELDS
+            else c.get(field) or ""
+            for field in CASE_FIELDS
+        }
+        | {ORIGIN: n}
+        for n, c in enumerate(cases)
+    ]
+    return pd.DataFrame(rows, columns=[*CASE_FIELDS, ORIGIN]).astype(
+        # "boolean" and "Int64" (nullable): an added row's cells arrive as None
+        {f: "boolean" if f in BOOL_FIELDS else "object" for f in CASE_FIELDS} | {ORIGIN: "Int64"}
+    )
+
+
+def edited_cases(edited: pd.DataFrame, original: list[dict]) -> list[dict]:
+    """The table back into cases; an added row's empty cells come back as None or NaN."""
+    out = []
+    for _, row in edited.iterrows():
+        case: dict = {}
+        kept = {} if pd.isna(row[ORIGIN]) else original[int(row[ORIGIN])]
+        for field in CASE_FIELDS:
+            value = row[field]
+            if field in BOOL_FIELDS:
+                if bool(value) if not pd.isna(value) else False:
+                    case[field] = True
+            elif field in LIST_FIELDS:
+                items = [v.strip() for v in cell_text(value).split("|") if v.strip()]
+                if items:
+                    case[field] = items
+            elif field == "question" or cell_text(value).strip():
+                case[field] = cell_text(value)
+        if kept.get("history"):
+            case["history"] = kept["history"]
+        out.append(case)
+    return out
+
+
+def cell_text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def answers_side_by_side(kind: str, items: list, run_a: str, run_b: str) -> None:
+    """Each compared case opens on its two answers, before and after, words removed and
+    added marked. The comparison does not carry the answers: both runs' details do."""
+    answers = [run_answers(run_a), run_answers(run_b)]
+    st.caption(t("cmp_diff_legend"))
+    for item in items:
+        key = (item.set, item.question)
+        # The question may come from a customer's message: shown as text, not Markdown.
+        with st.expander(escape_markdown(f"{item.set} · {item.question}")):
+            old, new = (a.get(key) for a in answers)
+            marked = word_diff(old or "", new or "")
+            for column, heading, status, answer, text in zip(
+                st.columns(2),
+                ("cmp_answer_before", "cmp_answer_after"),
+                (item.before, item.after),
+                (old, new),
+                marked,
+                strict=True,
+            ):
+                column.markdown(f"**{escape_markdown(t(heading, status=case_status(status)))}**")
+                if answer:
+                    column.markdown(text)
+                else:
+                    column.caption(t("cmp_no_answer"))
+
+
+def run_answers(run_id: str) -> dict[tuple[str, str], str]:
+    """A run's answers by (set, question), the key the comparison matches cases on; fetched
+    once per page run however many cases are opened."""
+    cache = st.session_state.setdefault("_run_answers", {})
+    if run_id not in cache:
+        run = api.attempt(client.eval_run, bid, run_id)
+        if run is None:
+            return {}
+        # A finished run does not change: kept for the session.
+        cache[run_id] = {(c.set, c.question): c.answer for c in run.cases_detail}
+    return cache[run_id]
+
+
+def case_status(status: str) -> str:
+    return t(f"case_{status}") if status in CASE_STATUSES else status
+
+
 # ---- test sets ----
 listing = api.attempt(client.test_sets, bid)
 if listing is None:
@@ -85,21 +236,7 @@ else:
     exported = api.attempt(client.export_test_set, bid, shown)
     if exported:
         with st.expander(t("tests_cases_of", name=shown, n=len(exported.cases))):
-            st.dataframe(
-                [
-                    {
-                        t("col_question"): c.get("question", ""),
-                        t("col_expected_sources"): ", ".join(c.get("expected_sources") or []),
-                        t("col_expected_facts"): ", ".join(c.get("expected_facts") or []),
-                        t("col_must_refuse"): bool(c.get("must_refuse")),
-                        t("col_must_pass"): bool(c.get("must_pass")),
-                    }
-                    for c in exported.cases
-                ],
-                hide_index=True,
-                width="stretch",
-                key=f"cases_table_{bid}",
-            )
+            cases_editor(shown, exported.cases)
             st.download_button(
                 t("tests_export"),
                 "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in exported.cases),
@@ -107,6 +244,8 @@ else:
                 mime="application/jsonl",
                 key=f"set_export_{bid}",
             )
+    if saved := st.session_state.pop(f"cases_saved_{bid}", None):
+        st.success(t("tests_cases_saved", name=saved[0], n=saved[1]))
 
 with st.form(f"import_form_{bid}", clear_on_submit=True):
     st.markdown(f"**{t('tests_import')}**")
@@ -286,6 +425,8 @@ if len(finished) >= 2:
                     width="stretch",
                     key=f"cmp_{kind}_{bid}",
                 )
+                if kind != "unchanged" or st.toggle(t("cmp_show_unchanged"), key=f"cmp_show_unchanged_{bid}"):
+                    answers_side_by_side(kind, items, before, after)
 
 experiments_section(client, bid, [s.name for s in sets])
 

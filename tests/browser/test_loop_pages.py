@@ -1,5 +1,6 @@
 """The review loop's pages in Debian's chromium, at 1280 and 1440 px, for a person to look at:
-Tests (a set with cases, a finished run's scorecard, a comparison of two runs), Review (an
+Tests (a set with its cases in the editor, a finished run's scorecard, a comparison of two runs
+with a regression opened on its two answers), Review (an
 item open, its prompt shown), Answers and Analytics. The data is made through the admin and
 public APIs of a live server with the scripted model answering; the screenshots go to
 $PROMPTEUR_SHOTS (default test-artifacts/loop/)."""
@@ -118,6 +119,11 @@ def test_the_loop_pages_at_1280_and_1440(ui, live_server, browser, model):  # no
         page.get_by_test_id("stExpander").filter(has_text="Cases of").locator("summary").click()
         settle(page)
         shoot(page, f"tests-{width}")
+        # The regression opened on its two answers, side by side with the changed words marked.
+        page.locator("summary").filter(has_text="main · How long do refunds take?").click()
+        settle(page)
+        assert_no_exception(page)
+        shoot(page, f"tests-compare-{width}")
 
         open_page(page, "Review")
         assert_no_exception(page)

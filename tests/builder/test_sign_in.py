@@ -94,6 +94,13 @@ def test_a_viewer_reads_without_keys_and_an_ended_session_asks_to_sign_in_again(
     at.switch_page("builder/pages/bots.py")
     at.run()
     assert at.button(key="create_submit").disabled and at.button(key="delete").disabled
+    # The Tests page: a viewer reads the cases, with no editor and no Save button.
+    signed_out.import_test_set(bot.id, "faq", '{"question": "Do you ship abroad?"}\n')
+    at.switch_page("builder/pages/tests.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.data_editor and not [b for b in at.button if b.key == f"cases_save_{bot.id}"]
+    assert any("Do you ship abroad?" in d.value["question"].tolist() for d in at.dataframe if "question" in d.value)
     at.switch_page("builder/pages/team.py")
     at.run()
     assert "People" not in [s.value for s in at.subheader], "people and the audit log are for owners"
