@@ -367,9 +367,9 @@ def browser():
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with slow tests (a bundled model, Chromium, servers killed and restarted) first:
-    `make test` hands whole files to its workers in collection order, and a long file handed
-    out last kept one worker busy for minutes while the other had nothing left to do."""
+    """Files with slow tests (a bundled model, Chromium, `prompteur serve` processes) first:
+    `make test` hands whole files to its workers in collection order (--no-loadscope-reorder),
+    and a long file handed out last kept one worker busy for minutes while the other idled."""
     slow = {
         item.path
         for item in items
