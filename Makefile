@@ -41,10 +41,8 @@ serve: install
 	$(VENV)/bin/prompteur serve
 
 # One pytest worker per core; a test file stays on one worker (its module fixtures are built once).
-# Files go out in collection order, which puts the slow ones first (tests/conftest.py): xdist's
-# default order, most tests first, left the few-test browser files to the end, on one worker.
 test: install system-deps lint
-	$(VENV)/bin/pytest -n auto --dist loadfile --no-loadscope-reorder
+	$(VENV)/bin/pytest -n auto --dist loadfile
 
 # Format, lint and types are checked, not applied: CI fails on a violation (`make fix` applies
 # the first two). mypy checks the whole tree ([tool.mypy] files); ~1.5 min cold, seconds

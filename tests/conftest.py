@@ -364,17 +364,3 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with slow tests (a bundled model, Chromium, `prompteur serve` processes) first:
-    `make test` hands whole files to its workers in collection order (--no-loadscope-reorder),
-    and a long file handed out last kept one worker busy for minutes while the other idled."""
-    slow = {
-        item.path
-        for item in items
-        if item.get_closest_marker("slow")
-        or item.get_closest_marker("browser")
-        or "process_server" in getattr(item, "fixturenames", ())
-    }
-    items.sort(key=lambda item: item.path not in slow)  # stable: the order is kept otherwise
