@@ -112,9 +112,9 @@ def wait_for_outcome(page, text: str, timeout: float = 240_000) -> None:
         pytest.fail(f"expected {text!r} within {timeout / 1000:g} s; the page says: {said}")
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, folder: Path = ARTIFACTS) -> None:
     """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     height = page.evaluate(
         "Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
@@ -122,8 +122,8 @@ def shoot(page, name: str) -> None:
         ".map(e => e.scrollHeight), document.body.scrollHeight)"
     )
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.wait_for_timeout(500)  # charts finish drawing
+    page.screenshot(path=str(folder / f"{name}.png"))
     page.set_viewport_size(size)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.test_builder import assert_no_exception, model, open_page, settle, ui  # noqa: F401
+from tests.browser.test_builder import assert_no_exception, model, open_page, settle, shoot, ui  # noqa: F401
 from tests.public_api_support import FIXTURES, spec_for
 from tests.scripted_openai import Reply
 
@@ -90,21 +90,6 @@ def fill(live_server, scripted) -> str:
     return bot
 
 
-def shoot(page, name: str) -> None:
-    """The whole page (Streamlit scrolls inside its main block: the viewport grows to fit)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    height = page.evaluate(
-        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
-        "[data-testid=stAppScrollToBottomContainer], [data-testid=stMainBlockContainer]')]"
-        ".map(e => e.scrollHeight), document.body.scrollHeight)"
-    )
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-    page.set_viewport_size(size)
-
-
 def test_the_loop_pages_at_1280_and_1440(ui, live_server, browser, model):  # noqa: F811
     fill(live_server, model)
     for width in (1280, 1440):
@@ -118,12 +103,12 @@ def test_the_loop_pages_at_1280_and_1440(ui, live_server, browser, model):  # no
         assert_no_exception(page)
         page.get_by_test_id("stExpander").filter(has_text="Cases of").locator("summary").click()
         settle(page)
-        shoot(page, f"tests-{width}")
+        shoot(page, f"tests-{width}", SHOTS)
         # The regression opened on its two answers, side by side with the changed words marked.
         page.locator("summary").filter(has_text="main · How long do refunds take?").click()
         settle(page)
         assert_no_exception(page)
-        shoot(page, f"tests-compare-{width}")
+        shoot(page, f"tests-compare-{width}", SHOTS)
 
         open_page(page, "Review")
         assert_no_exception(page)
@@ -132,15 +117,15 @@ def test_the_loop_pages_at_1280_and_1440(ui, live_server, browser, model):  # no
         page.get_by_text("Prompt sent to the model").first.click()
         settle(page)
         assert_no_exception(page)
-        shoot(page, f"review-{width}")
+        shoot(page, f"review-{width}", SHOTS)
 
         open_page(page, "Answers")
         assert_no_exception(page)
         page.get_by_test_id("stExpander").filter(has_text="Do you sell bicycles?").locator("summary").click()
         settle(page)
-        shoot(page, f"answers-{width}")
+        shoot(page, f"answers-{width}", SHOTS)
 
         open_page(page, "Analytics")
         assert_no_exception(page)
-        shoot(page, f"analytics-{width}")
+        shoot(page, f"analytics-{width}", SHOTS)
         page.close()
