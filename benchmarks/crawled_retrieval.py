@@ -20,17 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from benchmarks.embedding_cache import cached
 from benchmarks.eval_sets import EvalSet, covid_en_md, data_dir, service_public
 from benchmarks.report import arguments, table, write_json
 from benchmarks.retrieval import CACHE, K, cached_embedders, scores
-from benchmarks.server import Server
+from benchmarks.server import Server, running_server
 from benchmarks.web_crawl import SiteServer
-from bots.http.app import create_app
-from bots.runtime import Runtime
-from bots.settings import Settings
 from knowledge.embedding import EmbedderCache
 
 TARGET_GAP = 0.02
@@ -184,25 +179,20 @@ def run_set(name: str, data: Path, work: Path, embedders: EmbedderCache, quick: 
     site, doc_by_path = help_centre(corpus, section, lang)
     web = SiteServer(site)
     try:
-        with tempfile.TemporaryDirectory(prefix="prompteur-bench-") as home:
-            settings = Settings(home=Path(home), fetch_allow="127.0.0.1", crawl_delay_s=0)
-            runtime = Runtime.build(settings, embedders=embedders)
-            with TestClient(create_app(settings, runtime=runtime)) as client:
-                client.headers["Authorization"] = f"Bearer {runtime.admin_token}"
-                server = Server(client, runtime)
-                files_bot = server.create_bot(f"{name} uploaded", uploaded.model)
-                started = time.perf_counter()
-                server.upload(files_bot, uploaded.files)
-                upload_s = time.perf_counter() - started
-                web_bot = server.create_bot(f"{name} crawled", uploaded.model)
-                started = time.perf_counter()
-                sync = _crawl(server, web_bot, f"{web.url}/", len(site))
-                crawl_s = time.perf_counter() - started
-                if sync["status"] != "done":
-                    raise RuntimeError(f"the crawl failed: {sync['error']}")
-                prefix = len(web.url)
-                files = _search(server, files_bot, uploaded, lambda h: uploaded.doc_of(h.source, h.page, h.text))
-                crawled = _search(server, web_bot, uploaded, lambda h: doc_by_path.get(h.source[prefix:]))
+        with running_server(embedders, fetch_allow="127.0.0.1", crawl_delay_s=0) as server:
+            files_bot = server.create_bot(f"{name} uploaded", uploaded.model)
+            started = time.perf_counter()
+            server.upload(files_bot, uploaded.files)
+            upload_s = time.perf_counter() - started
+            web_bot = server.create_bot(f"{name} crawled", uploaded.model)
+            started = time.perf_counter()
+            sync = _crawl(server, web_bot, f"{web.url}/", len(site))
+            crawl_s = time.perf_counter() - started
+            if sync["status"] != "done":
+                raise RuntimeError(f"the crawl failed: {sync['error']}")
+            prefix = len(web.url)
+            files = _search(server, files_bot, uploaded, lambda h: uploaded.doc_of(h.source, h.page, h.text))
+            crawled = _search(server, web_bot, uploaded, lambda h: doc_by_path.get(h.source[prefix:]))
     finally:
         web.close()
         cached(embedders.get(uploaded.model)).save()

@@ -80,9 +80,9 @@ class Server:
 
 
 @contextmanager
-def running_server(embedders: EmbedderCache | None = None):
+def running_server(embedders: EmbedderCache | None = None, **settings_overrides):
     with tempfile.TemporaryDirectory(prefix="prompteur-bench-") as home:
-        settings = Settings(home=Path(home))
+        settings = Settings(home=Path(home), **settings_overrides)
         runtime = Runtime.build(settings, embedders=embedders or EmbedderCache())
         with TestClient(create_app(settings, runtime=runtime)) as client:
             client.headers["Authorization"] = f"Bearer {runtime.admin_token}"

@@ -11,18 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from benchmarks.report import arguments, table, write_json
-from bots.http.app import create_app
-from bots.runtime import Runtime
-from bots.settings import Settings
+from benchmarks.server import running_server
 from knowledge.embedding import MINILM, EmbedderCache
 
 TARGET_RESYNC_SPEEDUP = 20
@@ -115,25 +111,22 @@ def run(pages: int) -> dict:
     embedders = EmbedderCache()
     embedders.get(MINILM).embed_passages(["warm up the model"])  # loading the model is not crawling
     try:
-        with tempfile.TemporaryDirectory(prefix="prompteur-bench-") as home:
-            settings = Settings(home=Path(home), fetch_allow="127.0.0.1", crawl_delay_s=0)
-            runtime = Runtime.build(settings, embedders=embedders)
-            with TestClient(create_app(settings, runtime=runtime)) as client:
-                client.headers["Authorization"] = f"Bearer {runtime.admin_token}"
-                bot = client.post("/admin/bots", json={"name": "web", "embedding_model": MINILM}).json()["id"]
-                started = time.perf_counter()
-                created = client.post(
-                    f"/admin/bots/{bot}/web-sources",
-                    json={"url": f"{server.url}/", "max_pages": pages + 10, "max_depth": 3},
-                ).json()
-                first = _wait(client, bot, created["sync_id"])
-                first_s = time.perf_counter() - started
-                print(f"  first crawl {first_s:.1f}s {first['counts']}", flush=True)
-                started = time.perf_counter()
-                ids = client.post(f"/admin/bots/{bot}/web-sources/{created['source']['id']}/sync").json()
-                again = _wait(client, bot, ids["sync_ids"][0])
-                again_s = time.perf_counter() - started
-                print(f"  unchanged re-sync {again_s:.1f}s {again['counts']}", flush=True)
+        with running_server(embedders, fetch_allow="127.0.0.1", crawl_delay_s=0) as prompteur:
+            client = prompteur.client
+            bot = client.post("/admin/bots", json={"name": "web", "embedding_model": MINILM}).json()["id"]
+            started = time.perf_counter()
+            created = client.post(
+                f"/admin/bots/{bot}/web-sources",
+                json={"url": f"{server.url}/", "max_pages": pages + 10, "max_depth": 3},
+            ).json()
+            first = _wait(client, bot, created["sync_id"])
+            first_s = time.perf_counter() - started
+            print(f"  first crawl {first_s:.1f}s {first['counts']}", flush=True)
+            started = time.perf_counter()
+            ids = client.post(f"/admin/bots/{bot}/web-sources/{created['source']['id']}/sync").json()
+            again = _wait(client, bot, ids["sync_ids"][0])
+            again_s = time.perf_counter() - started
+            print(f"  unchanged re-sync {again_s:.1f}s {again['counts']}", flush=True)
     finally:
         server.close()
     fetched = first["counts"]["fetched"]
