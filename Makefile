@@ -46,9 +46,10 @@ test: install system-deps lint
 
 # Format, lint and types are checked, not applied: CI fails on a violation (`make fix` applies
 # the first two). mypy checks the whole tree ([tool.mypy] files); ~1.5 min cold, seconds
-# cached. Its cache lives beside the wheelhouse, one per checkout path, so a fresh clone at a
-# path checked before starts warm (mypy re-checks any file whose content changed).
-MYPY_CACHE_DIR ?= $(HOME)/.cache/prompteur/mypy/$(shell pwd | md5sum | cut -c1-12)
+# cached. Its cache lives beside the wheelhouse, shared by every checkout: mypy keys it by
+# module and re-checks any file whose content hash differs, so a fresh clone anywhere starts
+# warm and still sees every change (checked: a type error added in a second clone is reported).
+MYPY_CACHE_DIR ?= $(HOME)/.cache/prompteur/mypy
 export MYPY_CACHE_DIR
 lint: install
 	$(VENV)/bin/ruff format --check .

@@ -185,6 +185,7 @@ class LiveServer:
         )
 
     def _start_thread(self) -> None:
+        self.proc = None  # a process killed before this restart is gone for good
         with environ(self.env):  # the settings `prompteur serve` would read in that environment
             settings = Settings(port=self.port)
         runtime = Runtime.build(settings, embedders=shared_embedders())

@@ -16,7 +16,7 @@ from knowledge.retrieval import vector_ids
 from knowledge.vector_index import VectorIndex
 from tests.conftest import faq_csv
 
-# Three `prompteur serve` processes, one killed mid-ingest: heavy setup.
+# A `prompteur serve` process killed mid-ingest, then two restarts: heavy setup.
 pytestmark = pytest.mark.slow
 
 ROWS = 64  # one short chunk each, two batches: enough to kill mid-way, cheap to embed
@@ -29,7 +29,7 @@ def _catalogue() -> bytes:
 class Admin:
     def __init__(self, server):
         self.http = httpx.Client(
-            base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {server.admin_token}"}
+            base_url=server.url, timeout=180, headers={"Authorization": f"Bearer {server.admin_token}"}
         )
 
     def job(self, job_id):
@@ -78,7 +78,9 @@ def test_an_ingest_cut_by_a_crash_is_resumed_and_never_half_searched(process_ser
     admin.http.close()
 
     # Back up with no ingestion worker: the interrupted job waits, and nothing of the
-    # half-embedded file can be found.
+    # half-embedded file can be found. Only the kill needed a process of its own: the
+    # restarts serve from this one, through the same startup (and its recovery) as `serve`.
+    process_server.process = False
     process_server.env["PROMPTEUR_INGEST_WORKERS"] = "0"
     process_server.start()
     admin = Admin(process_server)

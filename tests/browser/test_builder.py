@@ -89,15 +89,42 @@ def model():
     server.close()
 
 
-def settle(page, timeout: float = 240_000) -> None:
-    """Wait for the script run to end (Streamlit marks the app root while it runs). On a busy
-    machine the rerun a click asks for can start late, so first give it a moment to start:
-    otherwise the old idle state would pass for the end of the new run."""
-    try:
-        page.wait_for_selector(RUNNING, timeout=3_000)
-    except PlaywrightTimeout:
-        pass  # a quick run may have come and gone already
+# Counts the script runs a page has started, from the app root's state attribute (each
+# mutation record holds the value it replaced, so a run that starts and ends between two
+# checks is still counted). Installed once per loaded page; returns whether it was already.
+WATCH_RUNS = """() => {
+  if (window.__runsStarted !== undefined) return true;
+  const app = document.querySelector('[data-testid=stApp]');
+  if (!app) return false;
+  window.__runsStarted = 0;
+  window.__runsSettled = 0;
+  new MutationObserver(records => {
+    const states = records.map(r => r.oldValue);
+    states.push(app.getAttribute('data-test-script-state'));
+    for (let i = 0; i + 1 < states.length; i++)
+      if (states[i] !== 'running' && states[i + 1] === 'running') window.__runsStarted++;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
+  return false;
+}"""
+
+
+def settle(page, timeout: float = 240_000, rerun: bool = True) -> None:
+    """Wait for the script run an action asked for to end. On a busy machine that run can
+    start late, so wait (up to 3 s) for a run to have started since the last settle, then for
+    the app to be idle. `rerun=False` is for actions the browser handles alone (opening an
+    expander): no run will come, so only wait for idle."""
+    watched = page.evaluate(WATCH_RUNS)
+    if rerun:
+        try:
+            if watched:
+                page.wait_for_function("window.__runsStarted > window.__runsSettled", timeout=3_000)
+            else:  # a freshly loaded page: its first run is the one to wait for
+                page.wait_for_selector(RUNNING, timeout=3_000)
+        except PlaywrightTimeout:
+            pass  # no run came (or it came and went before the watch was installed)
     page.wait_for_selector(IDLE, timeout=timeout)
+    page.evaluate(WATCH_RUNS)
+    page.evaluate("window.__runsSettled = window.__runsStarted")
     page.wait_for_timeout(300)
 
 

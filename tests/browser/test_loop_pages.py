@@ -102,19 +102,19 @@ def test_the_loop_pages_at_1280_and_1440(ui, live_server, browser, model):  # no
         open_page(page, "Tests")
         assert_no_exception(page)
         page.get_by_test_id("stExpander").filter(has_text="Cases of").locator("summary").click()
-        settle(page)
+        settle(page, rerun=False)
         shoot(page, f"tests-{width}", SHOTS)
         # The regression opened on its two answers, side by side with the changed words marked.
         page.locator("summary").filter(has_text="main · How long do refunds take?").click()
-        settle(page)
+        settle(page, rerun=False)
         assert_no_exception(page)
         shoot(page, f"tests-compare-{width}", SHOTS)
 
         open_page(page, "Review")
         assert_no_exception(page)
         page.get_by_test_id("stExpander").first.locator("summary").click()
-        settle(page)
-        page.get_by_text("Prompt sent to the model").first.click()
+        settle(page, rerun=False)
+        page.get_by_text("Prompt sent to the model").first.click()  # a toggle: it reruns
         settle(page)
         assert_no_exception(page)
         shoot(page, f"review-{width}", SHOTS)
@@ -122,7 +122,7 @@ def test_the_loop_pages_at_1280_and_1440(ui, live_server, browser, model):  # no
         open_page(page, "Answers")
         assert_no_exception(page)
         page.get_by_test_id("stExpander").filter(has_text="Do you sell bicycles?").locator("summary").click()
-        settle(page)
+        settle(page, rerun=False)
         shoot(page, f"answers-{width}", SHOTS)
 
         open_page(page, "Analytics")

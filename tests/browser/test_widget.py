@@ -304,7 +304,8 @@ def test_answer_cut_by_a_server_restart_reconnects_and_carries_on(
         expect(answer).to_contain_text("The answer was interrupted.")
         page.screenshot(path=artifacts / "reconnecting.png")
 
-        restarted = LiveServer(isolated_home, extra_env=server.env, process=True)
+        # Only the killed server needs its own process; the restart serves from this one.
+        restarted = LiveServer(isolated_home, extra_env=server.env)
         restarted.port, restarted.url = server.port, server.url
         restarted.start()
         expect(banner).to_be_hidden(timeout=30_000)
@@ -313,7 +314,6 @@ def test_answer_cut_by_a_server_restart_reconnects_and_carries_on(
         scripted_model.pause_on = None
         widget(page).locator("textarea").fill("How do I return my order?")
         widget(page).locator("textarea").press("Enter")
-        # The fresh process loads the embedding model on its first question.
         expect(widget(page).locator(".msg.bot").last).to_contain_text("drop the parcel off", timeout=120_000)
         expect(widget(page).locator(".msg.user")).to_have_count(2)
         context.close()
