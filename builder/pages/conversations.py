@@ -9,12 +9,15 @@ import streamlit as st
 
 from bots.schemas.conversations import ExportedMessages, Handoff, StoredMessage
 from bots.schemas.handoffs import HANDOFF_STATUSES
-from builder import api
+from builder import api, sign_in
 from builder.add_to_test_set import add_to_test_set, question_before
 from builder.i18n import labeller, t
 from builder.labels import source_label
 from builder.periods import period_bounds
 from builder.plain_text import escape_markdown
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 PER_PAGE = 20
 CHANNELS = ["customers", "playground", "all"]
@@ -280,7 +283,7 @@ with handoffs_tab:
             a.text_input(
                 t("ho_assignee"), value=h.assignee or "", key=f"ho_assignee_{bid}_{h.id}", help=t("ho_assign_help")
             )
-            b.button(t("ho_assign"), key=f"ho_assign_{bid}_{h.id}", on_click=assign, args=(h.id,))
+            b.button(t("ho_assign"), key=f"ho_assign_{bid}_{h.id}", on_click=assign, args=(h.id,), disabled=READ_ONLY)
             if h.status == "closed":
                 st.info(t("ho_closed_note"))
             else:
@@ -290,8 +293,15 @@ with handoffs_tab:
                     help=t("ho_reply_help", email=escape_markdown(h.email)) if h.email else t("ho_reply_help_no_email"),
                 )
                 c1, c2 = st.columns(2)
-                c1.button(t("ho_send"), key=f"ho_send_{bid}_{h.id}", type="primary", on_click=reply, args=(h.id,))
-                c2.button(t("ho_close"), key=f"ho_close_{bid}_{h.id}", on_click=close, args=(h.id,))
+                c1.button(
+                    t("ho_send"),
+                    key=f"ho_send_{bid}_{h.id}",
+                    type="primary",
+                    on_click=reply,
+                    args=(h.id,),
+                    disabled=READ_ONLY,
+                )
+                c2.button(t("ho_close"), key=f"ho_close_{bid}_{h.id}", on_click=close, args=(h.id,), disabled=READ_ONLY)
             if item.deliveries:
                 with st.expander(t("ho_deliveries")):
                     for d in item.deliveries:
