@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from bots.cli.client import AdminClient
-from builder import api
+from builder import api, sign_in
 from builder.i18n import t
 
 NEW_SET = "main"  # the set proposed when the bot has none yet
@@ -27,6 +27,8 @@ def add_to_test_set(
     sources: Sequence[str | None] = (),  # the cited documents (a citation may have no source)
 ) -> None:
     """Draw the button (a popover with the case's form) for the answer `message_id`."""
+    if not sign_in.can_change():
+        return  # adding a case is a change: a viewer is not offered the button
     popover = st.popover(t("att_button"), icon=":material/playlist_add:")
     with popover, st.form(f"att_form_{message_id}", clear_on_submit=False, border=False):
         names = _set_names(client, bot_id)

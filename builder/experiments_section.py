@@ -11,7 +11,7 @@ import yaml
 
 from bots.cli.client import AdminClient
 from bots.schemas.experiments import Experiment
-from builder import api
+from builder import api, sign_in
 from builder.i18n import t
 
 EXAMPLE = """\
@@ -34,7 +34,13 @@ def experiments_section(client: AdminClient, bot_id: str, set_names: Sequence[st
     with st.form(f"exp_form_{bot_id}"):
         chosen = st.selectbox(t("exp_set"), list(set_names), key=f"exp_set_{bot_id}")
         text = st.text_area(t("exp_variants"), EXAMPLE, key=f"exp_variants_{bot_id}", height=180)
-        if st.form_submit_button(t("exp_go"), key=f"exp_go_{bot_id}", type="primary", icon=":material/science:"):
+        if st.form_submit_button(
+            t("exp_go"),
+            key=f"exp_go_{bot_id}",
+            type="primary",
+            icon=":material/science:",
+            disabled=not sign_in.can_change(),
+        ):
             try:
                 variants = yaml.safe_load(text)
             except yaml.YAMLError as err:
@@ -104,7 +110,9 @@ def _promote(client: AdminClient, bot_id: str, shown: Experiment) -> None:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     best = max(shown.variants, key=lambda v: v.pass_rate if v.pass_rate is not None else -1)
     variant = c1.selectbox(t("exp_promote_which"), names, index=names.index(best.variant), key=f"exp_pick_{bot_id}")
-    if c2.button(t("exp_promote"), key=f"exp_promote_{bot_id}", icon=":material/upgrade:"):
+    if c2.button(
+        t("exp_promote"), key=f"exp_promote_{bot_id}", icon=":material/upgrade:", disabled=not sign_in.can_change()
+    ):
         if api.attempt(client.promote_variant, bot_id, shown.experiment_id, variant):
             st.session_state[f"exp_shown_{bot_id}"] = shown.experiment_id
             st.rerun()

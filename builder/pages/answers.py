@@ -3,8 +3,11 @@ last used) and their CSV import/export."""
 
 import streamlit as st
 
-from builder import api
+from builder import api, sign_in
 from builder.i18n import t
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 st.header(t("page_answers"))
 bot = api.selected_bot()
@@ -24,7 +27,7 @@ with st.expander(t("ans_add")), st.form("ans_add_form", clear_on_submit=True):
     answer = st.text_area(t("ans_answer"))
     paraphrases = st.text_area(t("ans_paraphrases"))
     sources = st.text_area(t("ans_sources"))
-    if st.form_submit_button(t("ans_save")):
+    if st.form_submit_button(t("ans_save"), disabled=READ_ONLY):
         added = api.attempt(client.add_corrected_answer, bot.id, question, answer, lines(paraphrases), lines(sources))
         if added:
             st.success(t("ans_saved"))
@@ -34,7 +37,7 @@ with st.expander(t("ans_csv")):
     if csv_text is not None:
         st.download_button(t("ans_export"), csv_text, file_name=f"{bot.id}-corrected-answers.csv", mime="text/csv")
     upload = st.file_uploader(t("ans_import"), type=["csv"], key="ans_csv_upload")
-    if upload is not None and st.button(t("ans_import"), key="ans_csv_go"):
+    if upload is not None and st.button(t("ans_import"), key="ans_csv_go", disabled=READ_ONLY):
         try:
             text = upload.getvalue().decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -58,7 +61,7 @@ for row in rows:
             paraphrases = st.text_area(t("ans_paraphrases"), "\n".join(row.paraphrases))
             sources = st.text_area(t("ans_sources"), "\n".join(s.source for s in row.sources))
             enabled = st.checkbox(t("ans_enabled"), row.enabled)
-            if st.form_submit_button(t("ans_save")):
+            if st.form_submit_button(t("ans_save"), disabled=READ_ONLY):
                 kept_pages = {s.source: s.page for s in row.sources}
                 edited = api.attempt(
                     client.edit_corrected_answer,
@@ -72,6 +75,6 @@ for row in rows:
                 )
                 if edited:
                     st.success(t("ans_saved"))
-        if st.button(t("ans_delete"), key=f"ans_delete_{row.id}"):
+        if st.button(t("ans_delete"), key=f"ans_delete_{row.id}", disabled=READ_ONLY):
             if api.succeeded(client.delete_corrected_answer, bot.id, row.id):
                 st.rerun()

@@ -9,12 +9,23 @@ import streamlit as st
 
 from bots.schemas.conversations import ExportedMessages, Handoff, StoredMessage
 from bots.schemas.handoffs import HANDOFF_STATUSES
-from builder import api
+from builder import api, sign_in
 from builder.add_to_test_set import add_to_test_set, question_before
 from builder.i18n import labeller, t
 from builder.labels import source_label
 from builder.periods import period_bounds
 from builder.plain_text import escape_markdown
+
+# The team's replies get their own face: under the bot's, they read as the bot's words.
+STAFF_AVATAR = ":material/support_agent:"
+
+
+def bubble(role: str):
+    return st.chat_message("assistant", avatar=STAFF_AVATAR) if role == "staff" else st.chat_message(role)
+
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 PER_PAGE = 20
 CHANNELS = ["customers", "playground", "all"]
@@ -121,7 +132,7 @@ with log:
         messages: list[StoredMessage] = detail.messages if detail else []
         handoffs: list[Handoff] = detail.handoffs if detail else []
         for m in messages:
-            with st.chat_message("assistant" if m.role == "staff" else m.role):
+            with bubble(m.role):
                 if m.role == "staff":
                     st.caption(t("ho_staff"))
                 if m.role == "user":
@@ -269,18 +280,18 @@ with handoffs_tab:
                 st.warning(t("ho_delivery_failed", kind=t(f"ho_kind_{d.kind}"), target=target, error=error))
             st.markdown(f"**{t('ho_context')}** ({item.channel})")
             for m in item.messages:
-                with st.chat_message("assistant" if m.role == "staff" else m.role):
+                with bubble(m.role):
                     if m.role == "staff":
                         st.caption(t("ho_staff"))
                     if m.role == "user":
                         st.text(m.content or "…")
                     else:
                         st.markdown(m.content or "…")
-            a, b = st.columns([3, 1])
+            a, b = st.columns([3, 1], vertical_alignment="bottom")  # the button beside the box, not its label
             a.text_input(
                 t("ho_assignee"), value=h.assignee or "", key=f"ho_assignee_{bid}_{h.id}", help=t("ho_assign_help")
             )
-            b.button(t("ho_assign"), key=f"ho_assign_{bid}_{h.id}", on_click=assign, args=(h.id,))
+            b.button(t("ho_assign"), key=f"ho_assign_{bid}_{h.id}", on_click=assign, args=(h.id,), disabled=READ_ONLY)
             if h.status == "closed":
                 st.info(t("ho_closed_note"))
             else:
@@ -289,9 +300,16 @@ with handoffs_tab:
                     key=f"ho_reply_{bid}_{h.id}",
                     help=t("ho_reply_help", email=escape_markdown(h.email)) if h.email else t("ho_reply_help_no_email"),
                 )
-                c1, c2 = st.columns(2)
-                c1.button(t("ho_send"), key=f"ho_send_{bid}_{h.id}", type="primary", on_click=reply, args=(h.id,))
-                c2.button(t("ho_close"), key=f"ho_close_{bid}_{h.id}", on_click=close, args=(h.id,))
+                c1, c2, _ = st.columns([1, 1, 2])  # Close beside Send, not adrift mid-page
+                c1.button(
+                    t("ho_send"),
+                    key=f"ho_send_{bid}_{h.id}",
+                    type="primary",
+                    on_click=reply,
+                    args=(h.id,),
+                    disabled=READ_ONLY,
+                )
+                c2.button(t("ho_close"), key=f"ho_close_{bid}_{h.id}", on_click=close, args=(h.id,), disabled=READ_ONLY)
             if item.deliveries:
                 with st.expander(t("ho_deliveries")):
                     for d in item.deliveries:

@@ -4,11 +4,14 @@ import streamlit as st
 
 from bots.cli.client import ClientError
 from bots.schemas.playground import PlaygroundReply, VersionFailure
-from builder import api
+from builder import api, sign_in
 from builder.add_to_test_set import add_to_test_set
 from builder.answer_failure import AnswerFailure
 from builder.i18n import labeller, t
 from builder.labels import source_label
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 st.header(t("page_playground"))
 bot = api.selected_bot()
@@ -214,7 +217,8 @@ def streamed(question: str, version: str) -> PlaygroundReply | AnswerFailure:
     return failure
 
 
-question = st.chat_input(t("pg_ask"), key=f"pg_input_{bid}", max_chars=2000)
+# Asking is a change (the server keeps the conversation): not offered to viewers.
+question = st.chat_input(t("pg_ask"), key=f"pg_input_{bid}", max_chars=2000, disabled=READ_ONLY)
 if question:
     # The question stays on screen whatever happens to its answer.
     with st.chat_message("user"):

@@ -231,12 +231,13 @@ if sk:  # a secret key created in this session: fill it into the server-side exa
 tabs = st.tabs([t("pub_tab_script"), t("pub_tab_iframe"), t("pub_tab_link"), "curl", "Python (openai)"])
 with tabs[0]:
     st.caption(t("pub_script_help"))
-    st.code(snippets["script"], language="html")
+    # Wrapped: on one scrolling line, the key (the part that differs per bot) is out of sight.
+    st.code(snippets["script"], language="html", wrap_lines=True)
 with tabs[1]:
     st.caption(t("pub_iframe_help"))
-    st.code(snippets["iframe"], language="html")
+    st.code(snippets["iframe"], language="html", wrap_lines=True)
 with tabs[2]:
-    st.code(snippets["hosted_url"], language=None)
+    st.code(snippets["hosted_url"], language=None, wrap_lines=True)
 with tabs[3]:
     st.code(snippets["curl"], language="bash")
 with tabs[4]:

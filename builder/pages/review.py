@@ -4,8 +4,11 @@ scores, and the reviewer's actions (correct answer, add to a test set, mark revi
 import streamlit as st
 
 from bots.schemas.review import REASONS
-from builder import api
+from builder import api, sign_in
 from builder.i18n import t
+
+# Viewers see the page, not the buttons that change things (the server refuses them anyway).
+READ_ONLY = not sign_in.can_change()
 
 st.header(t("page_review"))
 bot = api.selected_bot()
@@ -62,7 +65,7 @@ for item in inbox.items:
         with st.form(f"rev_correct_{item.message_id}"):
             answer = st.text_area(t("ans_answer"))
             sources = st.text_input(t("ans_sources"))
-            if st.form_submit_button(t("rev_correct")):
+            if st.form_submit_button(t("rev_correct"), disabled=READ_ONLY):
                 chosen = [{"source": s.strip()} for s in sources.split(",") if s.strip()]
                 if api.attempt(client.review_correct, bot.id, item.message_id, answer, sources=chosen):
                     st.success(t("rev_done"))
@@ -71,11 +74,11 @@ for item in inbox.items:
             expected = st.selectbox(
                 t("rev_expected_source"), [""] + sorted({p.source or "" for p in item.passages} - {""})
             )
-            if st.form_submit_button(t("rev_test_set")):
+            if st.form_submit_button(t("rev_test_set"), disabled=READ_ONLY):
                 if api.attempt(client.review_test_case, bot.id, item.message_id, set_name, expected or None):
                     st.success(t("rev_done"))
         with st.form(f"rev_mark_{item.message_id}"):
             note = st.text_input(t("rev_note"))
-            if st.form_submit_button(t("rev_mark")):
+            if st.form_submit_button(t("rev_mark"), disabled=READ_ONLY):
                 if api.succeeded(client.review_mark, bot.id, item.message_id, note):
                     st.rerun()

@@ -255,7 +255,9 @@ with st.form(f"import_form_{bid}", clear_on_submit=True):
     set_name = st.text_input(
         t("tests_import_name"), key=f"import_name_{bid}", placeholder=t("tests_import_name_placeholder")
     )
-    imported_now = st.form_submit_button(t("tests_import_go"), type="primary", key=f"import_submit_{bid}")
+    imported_now = st.form_submit_button(
+        t("tests_import_go"), type="primary", key=f"import_submit_{bid}", disabled=READ_ONLY
+    )
 if imported_now:
     if not upload:
         st.warning(t("tests_choose_file"))
@@ -294,7 +296,7 @@ versions = ["draft", "published"]
 version = c2.selectbox(
     t("tests_run_version"), versions, key=f"run_version_{bid}", format_func=labeller("pg_mode_", versions)
 )
-if c3.button(t("tests_run_go"), type="primary", key=f"run_go_{bid}", icon=":material/play_arrow:"):
+if c3.button(t("tests_run_go"), type="primary", key=f"run_go_{bid}", icon=":material/play_arrow:", disabled=READ_ONLY):
     started = api.attempt(client.start_eval_run, bid, version, None if which == ALL else which)
     if started:
         st.session_state[f"run_shown_{bid}"] = started.run_id
@@ -447,6 +449,6 @@ if gate:
         minimum = st.slider(
             t("gate_min"), 0, 100, round(gate.min_pass_rate * 100), step=5, key=f"gate_min_{bid}", format="%d%%"
         )
-        if st.form_submit_button(t("save"), key=f"gate_save_{bid}"):
+        if st.form_submit_button(t("save"), key=f"gate_save_{bid}", disabled=READ_ONLY):
             if api.attempt(client.save_gate, bid, None if every else chosen, minimum / 100, enabled):
                 st.toast(t("saved"))

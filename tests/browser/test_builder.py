@@ -1,6 +1,6 @@
-"""The builder in Debian's chromium: `streamlit run` on a free port against a live server,
-the newcomer's path clicked through, and a screenshot of every page (1280 px and 390 px)
-saved to test-artifacts/builder/ for a person to look at."""
+"""The builder in Debian's chromium: `streamlit run` on a free port against a live server, and
+the helpers the browser tests share to drive it and photograph its pages. The newcomer's path
+through the builder is part of the support lead's whole journey, in test_journey.py."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots.cli.client import AdminClient
 from tests.conftest import free_port
-from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import ScriptedOpenAI
 
 pytestmark = pytest.mark.browser
 
@@ -161,102 +160,3 @@ def open_page(page, title: str) -> None:
 
 def assert_no_exception(page) -> None:
     assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
-
-
-def test_newcomer_path_in_chromium(ui, live_server, browser, model):
-    client = AdminClient(live_server.url, live_server.admin_token)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(ui)
-    settle(page)
-    assert_no_exception(page)
-    # First run: the setup asks which model answers; the offline default goes straight on.
-    page.get_by_role("button", name="Continue").click()
-    settle(page)
-
-    page.get_by_label("Name").fill("Shop help")
-    page.get_by_test_id("stSelectbox").filter(has_text="Template").click()
-    page.get_by_role("option", name="Friendly retail support").click()
-    page.get_by_role("button", name="Create").click()
-    settle(page)
-    assert_no_exception(page)
-    [bot] = client.bots()
-    assert bot.spec["persona"]["company"] == "Acme Store"
-    shoot(page, "bots-1280")
-
-    open_page(page, "Persona")
-    assert_no_exception(page)
-    assert page.get_by_role("textbox", name="Company").input_value() == "Acme Store"
-    shoot(page, "persona-1280")
-
-    open_page(page, "Knowledge")
-    page.locator('input[type="file"]').set_input_files(str(ROOT / "tests" / "fixtures" / "PerksPlus.pdf"))
-    page.get_by_text("PerksPlus.pdf").wait_for()  # the uploader has the file
-    page.get_by_role("button", name="Upload and index").click()
-    settle(page)
-    assert_no_exception(page)
-    wait_for_outcome(page, "ready to answer questions")
-    page.get_by_role("textbox", name="A customer's question").fill("What does PerksPlus pay for?")
-    page.get_by_role("button", name="Search", exact=True).and_(
-        page.get_by_test_id("stBaseButton-secondaryFormSubmit")
-    ).click()
-    settle(page)
-    shoot(page, "knowledge-1280")
-    page.get_by_test_id("stMarkdown").filter(has_text="1. PerksPlus.pdf").first.wait_for()
-    shoot(page, "knowledge-1280")
-
-    open_page(page, "Settings")
-    assert_no_exception(page)
-    shoot(page, "settings-1280")
-
-    # The provider is the one part we don't own: a scripted OpenAI-compatible server answers.
-    spec = client.bot(bot.id).spec
-    client.update_bot(
-        bot.id,
-        spec={
-            **spec,
-            "model": {
-                **spec["model"],
-                "provider": "openai_compatible",
-                "base_url": model.base_url,
-                "model": "scripted",
-            },
-        },
-    )
-    model.queue(*[Reply.answer("PerksPlus pays up to $1000 a year for fitness programs [1].")] * 3)
-    open_page(page, "Playground")
-    page.get_by_test_id("stChatInputTextArea").fill("What does PerksPlus pay for?")
-    page.keyboard.press("Enter")
-    settle(page)
-    assert_no_exception(page)
-    wait_for_outcome(page, "PerksPlus pays up to $1000")
-    shoot(page, "playground-1280")
-
-    open_page(page, "Publish")
-    page.get_by_role("textbox", name="What changed").fill("First version")
-    page.get_by_role("button", name="Publish the draft").click()
-    settle(page)
-    wait_for_outcome(page, "Version 1 is live.")
-    page.get_by_role("button", name="Create key").click()
-    settle(page)
-    assert_no_exception(page)
-    snippet = page.get_by_test_id("stCode").filter(has_text="widget.js").first
-    assert 'data-key="pk_' in snippet.inner_text()
-    snippet.hover()
-    snippet.get_by_role("button", name="Copy to clipboard").click()
-    page.wait_for_timeout(1500)  # the widget preview iframe loads its script
-    shoot(page, "publish-1280")
-
-    open_page(page, "Conversations")
-    assert_no_exception(page)
-    shoot(page, "conversations-1280")
-
-    phone = browser.new_page(viewport={"width": 390, "height": 844})
-    phone.goto(ui)
-    settle(phone)
-    assert_no_exception(phone)
-    shoot(phone, "bots-390")
-    phone.goto(f"{ui}/publish")
-    settle(phone)
-    assert_no_exception(phone)
-    shoot(phone, "publish-390")
-    client.close()

@@ -116,3 +116,37 @@ def test_a_viewer_reads_without_keys_and_an_ended_session_asks_to_sign_in_again(
     assert not at.exception, at.exception
     assert "Your session has ended" in " ".join(i.value for i in at.info)
     assert _on_sign_in_page(at)
+
+
+# What a viewer may still press on these pages: they read or only change this browser's view.
+HARMLESS = {"sign_out", "cv_prepare_{bot}", "pg_new_{bot}"}
+
+
+def _enabled_buttons(at: AppTest, bot: str) -> list[str]:
+    harmless = {key.format(bot=bot) for key in HARMLESS}
+    return [b.key or b.label for b in at.button if not b.disabled and b.key not in harmless]
+
+
+def test_a_viewer_is_offered_no_change_on_the_working_pages(signed_out, live_server):
+    """Tests, Answers, Review, Conversations and Playground, each with something on it to
+    change (a test set, a corrected answer, an answer to review, a hand-off request): the
+    server refuses a viewer's changes, and the pages do not offer them either."""
+    from tests.builder.test_handoff_inbox_page import customer_asks_for_a_person
+
+    bot, _ = customer_asks_for_a_person(signed_out, live_server.url)
+    signed_out.import_test_set(bot, "faq", '{"question": "Do you ship abroad?"}\n')
+    signed_out.add_corrected_answer(bot, "Do you ship abroad?", "Yes, to all of Europe.")
+    assert signed_out.review_inbox(bot).items, "the fallback answer is in the review inbox"
+    signed_out.create_user("val", "viewer", PASSWORD)
+    at = _start()
+    _sign_in(at, "val", PASSWORD)
+
+    for page in ("tests", "answers", "review", "conversations", "playground"):
+        at.switch_page(f"builder/pages/{page}.py")
+        at.run()
+        assert not at.exception, (page, at.exception)
+        assert _enabled_buttons(at, bot) == [], f"{page} offers a viewer a change"
+        # The page drew its change buttons (off), or for the Playground its question box (off).
+        assert [b for b in at.button if b.disabled] or at.chat_input, f"{page}: nothing to change was drawn"
+        assert all(c.proto.disabled for c in at.chat_input), f"{page}: a viewer cannot ask"
+        assert not at.data_editor, page
