@@ -24,8 +24,8 @@ DAY3 = DAY1 + timedelta(days=2)
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'prompteur.db'}")
+def engine(empty_database_url):
+    engine = make_engine(empty_database_url)
     migrate(engine)
     yield engine
     engine.dispose()
@@ -165,6 +165,7 @@ GOLDEN_CASES = {
 GOLDEN = Path(__file__).with_name("fixtures") / "conversation_queries_golden.json"
 
 
+@pytest.mark.both_backends
 def test_answers_are_those_of_the_row_by_row_code(sessions):
     with sessions() as s:
         golden_data(s)
