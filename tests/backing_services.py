@@ -155,35 +155,48 @@ def postgres_template(postgres_cluster) -> str:
     return url.rsplit("/", 1)[1]
 
 
+@dataclass
+class ChromaProcess:
+    url: str
+    proc: subprocess.Popen
+    log_path: Path
+
+
 @pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory) -> Iterator[str]:
-    """A real Chroma server (the `chroma` command chromadb installs), on a free port. Bots'
-    collections have their own names, so one server serves every test of the process."""
+def chroma_process(tmp_path_factory) -> Iterator[ChromaProcess]:
+    """A Chroma server starting (the `chroma` command chromadb installs), on a free port; not
+    waited for, so that its seconds of start overlap the Postgres cluster's (`chroma_server`
+    waits). Bots' collections have their own names: one server serves every test of the process."""
     command = Path(sys.executable).with_name("chroma")
     if not command.exists():
         pytest.skip("the `chroma` command of the chromadb package is not installed")
     folder = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    log = open(folder / "chroma.log", "wb")
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.Popen(
-        [str(command), "run", "--path", str(folder / "data"), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    log_path = folder / "chroma.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(command), "run", "--path", str(folder / "data"), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (folder / "chroma.log").read_text()[-2000:]
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield ChromaProcess(f"http://127.0.0.1:{port}", proc, log_path)
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-        log.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(chroma_process) -> str:
+    """The URL of a Chroma server that answers."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{chroma_process.url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return chroma_process.url
+        except httpx.HTTPError:
+            pass
+        alive = chroma_process.proc.poll() is None
+        assert alive and time.monotonic() < deadline, chroma_process.log_path.read_text()[-2000:]
+        time.sleep(0.2)

@@ -26,7 +26,12 @@ from bots.runtime import Runtime, write_server_info
 from bots.settings import Settings
 from bots.store.db import make_engine, migrate
 from knowledge.embedding import EmbedderCache
-from tests.backing_services import chroma_server, postgres_cluster, postgres_template  # noqa: F401  (fixtures)
+from tests.backing_services import (  # noqa: F401  (fixtures)
+    chroma_process,
+    chroma_server,
+    postgres_cluster,
+    postgres_template,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -84,6 +89,7 @@ def isolated_home(tmp_path, monkeypatch, request) -> Path:
     if "backend" in request.fixturenames and request.getfixturevalue("backend") == "postgres":
         # Through the environment, as an operator sets them: Settings(), LiveServer and the
         # CLI's `prompteur serve` all read them from there. Each test gets its own database.
+        request.getfixturevalue("chroma_process")  # starts while the cluster does
         cluster = request.getfixturevalue("postgres_cluster")
         monkeypatch.setenv(
             "PROMPTEUR_DATABASE_URL", cluster.create_database(template=request.getfixturevalue("postgres_template"))

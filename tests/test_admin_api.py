@@ -96,7 +96,6 @@ def test_bad_bot_requests_get_clear_errors(api):
     assert api.get("/admin/bots").json()["bots"] == [api.get(f"/admin/bots/{bot['id']}").json()]
 
 
-@pytest.mark.both_backends
 def test_documents_are_uploaded_listed_searched_and_deleted(api, runtime):
     bot = create_bot(api)
     accepted = upload(api, bot["id"], {"refunds.md": REFUNDS, "shipping.txt": SHIPPING, "hours.txt": HOURS})

@@ -1,6 +1,7 @@
 """The builder's conversation list, hand-offs, export and stats: the same answers as the
 row-by-row code they replaced, in a number of SQL statements that does not grow with the page
-(counted with a cursor event on a real SQLite file)."""
+(counted with a cursor event on a real SQLite file). The golden answers are checked on a real
+Postgres too: its dates, datetimes and day grouping must give the same JSON."""
 
 from __future__ import annotations
 

@@ -68,7 +68,17 @@ def test_a_stopped_cluster_gets_503_with_retry_after_and_the_server_recovers_whe
         assert public.status_code == 503 and "Retry-After" in public.headers
 
         own_cluster.start()  # back: the pool throws away the dead connections (pre-ping)
-        assert [b["id"] for b in api.get("/admin/bots").json()["bots"]] == [bot["id"]]
+        # Within seconds, as a client honouring Retry-After sees it (a busy machine may still
+        # be finishing the cluster's crash recovery on the first try).
+        answers = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (not answers or answers[-1].status_code != 200):
+            answers.append(api.get("/admin/bots"))
+            if answers[-1].status_code != 200:
+                time.sleep(0.5)
+        assert answers[-1].status_code == 200, [a.text for a in answers]
+        assert {a.status_code for a in answers} <= {200, 503}
+        assert [b["id"] for b in answers[-1].json()["bots"]] == [bot["id"]]
 
 
 def test_a_request_that_finds_no_free_connection_gets_503_after_the_pool_timeout(settings, embedders):

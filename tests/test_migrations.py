@@ -1,5 +1,6 @@
-"""The migrations, run for real on SQLite files: they build exactly the schema the code
-declares, can be undone and redone, and carry an old database's rows to the newest schema."""
+"""The migrations, run for real on SQLite files (and, for the tests marked both_backends, on a
+real Postgres): they build exactly the schema the code declares, can be undone and redone, and
+carry an old database's rows to the newest schema."""
 
 from __future__ import annotations
 

@@ -59,7 +59,6 @@ def test_answer_is_cited_stored_and_records_its_version(api, bot, model):
     assert [m["role"] for m in model.requests[1]["messages"]] == ["system", "user", "assistant", "user"]
 
 
-@pytest.mark.both_backends
 def test_streamed_answer_has_typed_events_and_is_stored(api, bot, model):
     key = secret_key(api, bot)
     model.queue(Reply.answer("Standard delivery takes 3 to 5 business days and is free over 50 euros [1]."))
@@ -280,7 +279,6 @@ def test_feedback_and_handoff_are_stored_once(api, bot, model):
     assert csv_text.startswith("conversation_id,") and "Express delivery" in csv_text
 
 
-@pytest.mark.both_backends
 def test_retried_request_with_the_same_idempotency_key_is_answered_once(api, bot, model):
     key = secret_key(api, bot)
     model.queue(Reply.answer("Unused items can be returned within 30 days [1]."))
