@@ -66,6 +66,10 @@ def test_a_stopped_cluster_gets_503_with_retry_after_and_the_server_recovers_whe
             f"/v1/bots/{bot['id']}/chat", json={"message": "hi"}, headers={"Authorization": "Bearer sk_x"}
         )
         assert public.status_code == 503 and "Retry-After" in public.headers
+        started = time.monotonic()  # and a server started meanwhile stops at once, saying why
+        with pytest.raises(DatabaseUnavailable, match="PROMPTEUR_DATABASE_URL"):
+            Runtime.build(settings, embedders=embedders)
+        assert time.monotonic() - started < 10
 
         own_cluster.start()  # back: the pool throws away the dead connections (pre-ping)
         # Within seconds, as a client honouring Retry-After sees it (a busy machine may still
