@@ -28,11 +28,22 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/uv pip install -q --python $(PY) --find-links $(WHEELHOUSE) -e '.[test]'
 	touch $@
 
-# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+# Debian's chromium for the browser tests (Playwright drives it; no browser download), and
+# Debian's postgresql for the tests that run on Postgres: they start a throw-away cluster of
+# their own (tests/backing_services.py), so the package's own cluster and service are not
+# created (create_main_cluster = false, written before the install unless the file exists).
 system-deps:
-	@command -v chromium >/dev/null || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -z "$$missing" ] || { \
+	  if [ -z "$${missing##*postgresql*}" ]; then \
+	    [ -e /etc/postgresql-common/createcluster.conf ] || { $$SUDO mkdir -p /etc/postgresql-common && \
+	    echo 'create_main_cluster = false' | $$SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null; }; \
+	  fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    -o Dpkg::Options::=--force-confold $$missing; }
 
 run: install
 	bash scripts/run.sh

@@ -28,7 +28,7 @@ from bots.rate_limit import RateLimiter
 from bots.settings import Settings
 from bots.store import accounts
 from bots.store import tables as t
-from bots.store.db import make_engine, migrate, session_factory
+from bots.store.db import Pool, check_reachable, make_engine, migrate, session_factory
 from bots.store.keys import SessionSigner, ensure_session_secret
 from bots.store.versions import VersionError, resolve
 from bots.web_sync import WebConfig, WebSyncRunner
@@ -100,7 +100,8 @@ class Runtime:
         private_dir(settings.uploads_dir)
         if not settings.chroma_url:  # a Chroma server keeps its own files
             private_dir(settings.chroma_dir)
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, database_pool(settings))
+        check_reachable(engine)  # a database that refuses connections stops the start, saying so
         migrate(engine)
         sessions = session_factory(engine)
         vectors = VectorIndex.open(path=settings.chroma_dir, url=settings.chroma_url)
@@ -173,6 +174,15 @@ class Runtime:
                 return list(resolve(s, bot, "published").spec.allowed_origins)
             except VersionError:
                 return []
+
+
+def database_pool(settings: Settings) -> Pool:
+    return Pool(
+        size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        timeout_s=settings.database_pool_timeout_s,
+        connect_timeout_s=settings.database_connect_timeout_s,
+    )
 
 
 def server_judge(settings: Settings) -> ModelSettings | None:

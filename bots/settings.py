@@ -17,6 +17,19 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in `home` when unset.")
     chroma_url: str | None = Field(default=None, description="Chroma server URL; embedded Chroma in `home` when unset.")
+    # Postgres and a Chroma server (issue #17): the database pool, and how long anyone waits on it.
+    database_pool_size: int = Field(default=5, ge=1, description="Database connections the server keeps open.")
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Extra database connections opened when all pooled ones are busy."
+    )
+    database_pool_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a request waits for a free database connection before a 503 with Retry-After.",
+    )
+    database_connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="Longest the server waits for Postgres to accept a new connection."
+    )
     public_url: str | None = Field(
         default=None,
         description="The server's address as sites and integrations reach it (e.g. https://chat.example.com), used in embed snippets; unset: the address of each request.",

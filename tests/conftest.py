@@ -26,6 +26,12 @@ from bots.runtime import Runtime, write_server_info
 from bots.settings import Settings
 from bots.store.db import make_engine, migrate
 from knowledge.embedding import EmbedderCache
+from tests.backing_services import (  # noqa: F401  (fixtures)
+    chroma_process,
+    chroma_server,
+    postgres_cluster,
+    postgres_template,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -38,8 +44,35 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("PROMPTEUR_BUILDER_AUTO_SIGN_IN", "1")
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked `both_backends` runs twice, the same body each time: on SQLite with
+    embedded Chroma, and on a real Postgres with a Chroma server (tests/backing_services.py)."""
+    if metafunc.definition.get_closest_marker("both_backends"):
+        if "backend" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("backend")
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The stores a test runs on: "sqlite" (SQLite + embedded Chroma, every test's default)
+    or "postgres" (Postgres + a Chroma server) for tests marked `both_backends`."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def empty_database_url(backend, tmp_path, request) -> str:
+    """A database with no tables yet, on the test's backend: for tests that migrate it."""
+    if backend == "postgres":
+        return request.getfixturevalue("postgres_cluster").create_database()
+    return f"sqlite:///{tmp_path / 'prompteur.db'}"
+
+
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch) -> Path:
+def isolated_home(tmp_path, monkeypatch, request) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("PROMPTEUR_HOME", str(home))
     for var in (
@@ -53,6 +86,15 @@ def isolated_home(tmp_path, monkeypatch) -> Path:
         "PROMPTEUR_HOST",
     ):
         monkeypatch.delenv(var, raising=False)
+    if "backend" in request.fixturenames and request.getfixturevalue("backend") == "postgres":
+        # Through the environment, as an operator sets them: Settings(), LiveServer and the
+        # CLI's `prompteur serve` all read them from there. Each test gets its own database.
+        request.getfixturevalue("chroma_process")  # starts while the cluster does
+        cluster = request.getfixturevalue("postgres_cluster")
+        monkeypatch.setenv(
+            "PROMPTEUR_DATABASE_URL", cluster.create_database(template=request.getfixturevalue("postgres_template"))
+        )
+        monkeypatch.setenv("PROMPTEUR_CHROMA_URL", request.getfixturevalue("chroma_server"))
     return home
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from bots.store import tables as t
@@ -174,6 +175,7 @@ def test_a_bot_never_sees_another_bots_chunks(api, runtime):
     assert all(cid.split("-v")[0] in shop_docs for cid in shop_ids)
 
 
+@pytest.mark.both_backends
 def test_deleting_a_bot_removes_its_knowledge_and_spares_the_others(api, runtime):
     doomed = create_bot(api, "Doomed")
     kept = create_bot(api, "Kept")

@@ -1,6 +1,7 @@
 """The builder's conversation list, hand-offs, export and stats: the same answers as the
 row-by-row code they replaced, in a number of SQL statements that does not grow with the page
-(counted with a cursor event on a real SQLite file)."""
+(counted with a cursor event on a real SQLite file). The golden answers are checked on a real
+Postgres too: its dates, datetimes and day grouping must give the same JSON."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ DAY3 = DAY1 + timedelta(days=2)
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'prompteur.db'}")
+def engine(empty_database_url):
+    engine = make_engine(empty_database_url)
     migrate(engine)
     yield engine
     engine.dispose()
@@ -165,6 +166,7 @@ GOLDEN_CASES = {
 GOLDEN = Path(__file__).with_name("fixtures") / "conversation_queries_golden.json"
 
 
+@pytest.mark.both_backends
 def test_answers_are_those_of_the_row_by_row_code(sessions):
     with sessions() as s:
         golden_data(s)

@@ -3,13 +3,8 @@ search keeps answering, re-indexing, and the stores chosen by settings alone."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -21,7 +16,7 @@ from bots.store import tables as t
 from knowledge.embedding import E5_SMALL, MINILM, EmbedderCache
 from knowledge.retrieval import question_vector_id, vector_ids
 from knowledge.vector_index import VectorIndex
-from tests.conftest import create_bot, documents, faq_csv, free_port, ingest, search, upload, wait_ingested
+from tests.conftest import create_bot, documents, faq_csv, ingest, search, upload, wait_ingested
 
 
 class CountingEmbedder:
@@ -222,6 +217,7 @@ def test_changing_the_embedding_model_reindexes_the_bot(api, runtime):
     assert hit["source"] == "hours.txt" and hit["dense_score"] > 0.5  # e5 scores run high
 
 
+@pytest.mark.both_backends
 def test_reindex_rebuilds_the_vector_index_from_sql(api, runtime):
     bot = create_bot(api)
     ingest(api, bot["id"], {"faq.csv": _faq("alpha"), "hours.txt": b"The desk is open from 9am to 5pm."})
@@ -273,37 +269,8 @@ def test_a_non_default_sqlite_url_is_used(tmp_path, embedders, monkeypatch):
     assert not (settings.home / "prompteur.db").exists()
 
 
-@pytest.fixture
-def chroma_server(tmp_path):
-    """A real Chroma server (the `chroma` command chromadb installs), on a free port."""
-    command = Path(sys.executable).with_name("chroma")
-    if not command.exists():
-        pytest.skip("the `chroma` command of the chromadb package is not installed")
-    port = free_port()
-    log = open(tmp_path / "chroma.log", "wb")
-    proc = subprocess.Popen(
-        [str(command), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "chroma.log").read_text()[-2000:]
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
-
-
 def test_a_chroma_url_puts_the_vectors_in_a_chroma_server(chroma_server, embedders, monkeypatch):
+    # The server is tests/backing_services.py's, shared by the tests marked both_backends.
     monkeypatch.setenv("PROMPTEUR_CHROMA_URL", chroma_server)
     settings = Settings()
     runtime = Runtime.build(settings, embedders=embedders)

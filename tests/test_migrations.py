@@ -1,5 +1,6 @@
-"""The migrations, run for real on SQLite files: they build exactly the schema the code
-declares, can be undone and redone, and carry an old database's rows to the newest schema."""
+"""The migrations, run for real on SQLite files (and, for the tests marked both_backends, on a
+real Postgres): they build exactly the schema the code declares, can be undone and redone, and
+carry an old database's rows to the newest schema."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from bots.store.tables import Base
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'prompteur.db'}")
+def engine(empty_database_url):
+    engine = make_engine(empty_database_url)
     yield engine
     engine.dispose()
 
@@ -28,12 +29,14 @@ def _drift(engine) -> list:
         return compare_metadata(MigrationContext.configure(conn), Base.metadata)
 
 
+@pytest.mark.both_backends
 def test_upgrading_an_empty_database_builds_exactly_the_declared_schema(engine):
     migrate(engine)
     assert _drift(engine) == []
     assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
 
 
+@pytest.mark.both_backends
 def test_every_migration_can_be_undone_and_done_again(engine):
     migrate(engine)
     downgrade(engine, "base")

@@ -3,6 +3,9 @@ scripted OpenAI-compatible server as the bot's model."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 import pytest
 
 from bots.store import tables, versions
@@ -26,6 +29,7 @@ def ask(api, bot_id, key, message, **body):
     return api.post(f"/v1/bots/{bot_id}/chat", json={"message": message, **body}, headers=bearer(key))
 
 
+@pytest.mark.both_backends
 def test_answer_is_cited_stored_and_records_its_version(api, bot, model):
     key = secret_key(api, bot)
     model.queue(Reply.answer("Unused items can be returned within 30 days for a full refund [1]."))
@@ -245,6 +249,7 @@ def test_cors_allows_only_the_bots_origins(api, bot):
     assert "access-control-allow-origin" not in admin.headers
 
 
+@pytest.mark.both_backends
 def test_feedback_and_handoff_are_stored_once(api, bot, model):
     key = secret_key(api, bot)
     model.queue(Reply.answer("Express delivery arrives the next business day [1]."))
@@ -283,6 +288,34 @@ def test_retried_request_with_the_same_idempotency_key_is_answered_once(api, bot
     assert first["message_id"] == second["message_id"] and len(model.requests) == 1
     detail = api.get(f"/admin/bots/{bot}/conversations/{first['conversation_id']}").json()
     assert len(detail["messages"]) == 2
+
+
+@pytest.mark.both_backends
+def test_concurrent_conversations_are_all_stored_whole(live_server, model):
+    """Six customers at once, each asking twice, through a real server: every question and
+    answer is stored once, in its own conversation, and counted in the stats."""
+    with httpx.Client(base_url=live_server.url, headers=bearer(live_server.admin_token), timeout=120) as admin:
+        bot = make_bot(admin, model.base_url)
+        key = secret_key(admin, bot)
+        model.queue(*[Reply.answer("Unused items can be returned within 30 days [1].") for _ in range(12)])
+
+        def customer(i: int) -> tuple[str, list[int]]:
+            with httpx.Client(base_url=live_server.url, headers=bearer(key), timeout=120) as client:
+                url = f"/v1/bots/{bot}/chat"
+                first = client.post(url, json={"message": f"Can I return the item of order {i}?"})
+                again = client.post(
+                    url, json={"message": "How long do I have?", "conversation_id": first.json()["conversation_id"]}
+                )
+                return first.json()["conversation_id"], [first.status_code, again.status_code]
+
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(customer, range(6)))
+        assert [codes for _, codes in results] == [[200, 200]] * 6
+        listed = admin.get(f"/admin/bots/{bot}/conversations").json()
+        assert listed["total"] == 6
+        assert {c["id"]: c["messages"] for c in listed["conversations"]} == {cid: 4 for cid, _ in results}
+        days = admin.get(f"/admin/bots/{bot}/stats").json()["days"]
+        assert sum(d["questions"] for d in days) == 12 and sum(d["conversations"] for d in days) == 6
 
 
 def test_provider_retries_store_one_answer(api, model):

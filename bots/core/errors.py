@@ -126,6 +126,24 @@ class MessageNotFound(DomainError):
     code = "message_not_found"
 
 
+# --- the stores (issue #17) ----------------------------------------------------------------
+
+
+class DatabaseUnavailable(DomainError):
+    """The database refused or dropped the connection, or every pooled connection stayed busy
+    for the pool timeout: waiting may help, so it is a 503 with Retry-After, never a hang."""
+
+    code = "database_unavailable"
+    operator_hint = (
+        "Check PROMPTEUR_DATABASE_URL and that the database server is running and accepts connections "
+        "(pool: PROMPTEUR_DATABASE_POOL_SIZE, PROMPTEUR_DATABASE_MAX_OVERFLOW, PROMPTEUR_DATABASE_POOL_TIMEOUT_S)."
+    )
+
+    def __init__(self, detail: str = "", **kw):
+        kw.setdefault("retry_after", 5.0)
+        super().__init__(detail, **kw)
+
+
 def validation_problems(errors: Iterable[Mapping[str, Any]], *, limit: int = 5) -> str:
     """Pydantic's errors as one sentence a person can act on: "field.sub: what is wrong; ...".
     The one place this is done (request bodies, bot specs, stored specs, the builder)."""

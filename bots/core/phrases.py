@@ -43,6 +43,8 @@ _PHRASES = {
         "corrected_answer_not_found": "This bot has no corrected answer {id}.",
         "invalid_corrected_answer": "The corrected answer is not valid: {problem}.",
         "review_item_not_found": "This bot has no answer {id} to review.",
+        # Postgres and a Chroma server (issue #17)
+        "database_unavailable": "The service cannot reach its database right now. Please try again in a moment.",
     },
     "fr": {
         "fallback": "Désolé, je n'ai pas cette information.",
@@ -60,6 +62,8 @@ _PHRASES = {
         "Commencez une nouvelle conversation pour continuer.",
         "conversation_not_found": "Cette conversation n'existe pas ou n'est pas la vôtre ; commencez-en une nouvelle.",
         "message_not_found": "Ce message n'existe pas ou n'est pas le vôtre.",
+        # Postgres and a Chroma server (issue #17)
+        "database_unavailable": "Le service ne peut pas joindre sa base de données pour le moment. Réessayez dans un instant.",
     },
 }
 

@@ -15,9 +15,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bots.core.errors import DomainError, InvalidRequest, retry_seconds, validation_problems
+from bots.store.db import unavailable
 
 log = logging.getLogger("prompteur.http")
 
@@ -77,6 +79,7 @@ STATUS: dict[str, int] = {
     "model_timeout": 502,
     "model_stream_interrupted": 502,
     "internal_error": 500,
+    "database_unavailable": 503,
     # website knowledge (issue #16)
     "web_source_not_found": 404,
     "web_sync_not_found": 404,
@@ -139,8 +142,15 @@ def install(app: FastAPI) -> None:
             error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(sql.OperationalError)
+    @app.exception_handler(sql.TimeoutError)
+    @app.exception_handler(Exception)  # also what middlewares raise (they look up credentials)
     async def _unexpected(_: Request, exc: Exception):
+        # A database that is down or saturated: 503 and Retry-After, so clients and load
+        # balancers wait and try again; anything else of the database layer is a bug (500).
+        database = unavailable(exc)
+        if database is not None:
+            return error_response(database)
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse(
             error_body(
