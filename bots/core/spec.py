@@ -176,6 +176,13 @@ DEFAULT_CORRECTION_THRESHOLD = {"all-MiniLM-L6-v2": 0.82, "multilingual-e5-small
 DEFAULT_CORRECTION_FLOOR = {"all-MiniLM-L6-v2": 0.60, "multilingual-e5-small": 0.90}
 FALLBACK_CORRECTION_THRESHOLD = 0.9
 FALLBACK_CORRECTION_FLOOR = 0.7
+# A sibling (another corrected answer that answers differently and scores at least the
+# threshold minus this margin) makes the check strict: a swap of content words refuses the
+# match (issue #14, families of templated questions). e5: chosen on English (the widest margin
+# costing at most 2 points of English paraphrases: 0.01), read on French; MiniLM: the same rule
+# on English (benchmarks/corrected_answers.py, README "Issue #14").
+DEFAULT_FAMILY_MARGIN = {"all-MiniLM-L6-v2": 0.02, "multilingual-e5-small": 0.01}
+FALLBACK_FAMILY_MARGIN = 0.01
 
 
 class CorrectionSettings(_Strict):
@@ -185,6 +192,8 @@ class CorrectionSettings(_Strict):
     floor: float | None = Field(None, ge=-1.0, le=1.0)
     # How many close corrected answers (below the threshold) become top passages.
     passages: int = Field(2, ge=0, le=5)
+    # None: the default of the bot's embedding model; 0: a sibling must reach the threshold.
+    family_margin: float | None = Field(None, ge=0.0, le=2.0)
 
     def threshold_for(self, embedding_model: str | None) -> float:
         if self.threshold is not None:
@@ -195,6 +204,11 @@ class CorrectionSettings(_Strict):
         if self.floor is not None:
             return self.floor
         return DEFAULT_CORRECTION_FLOOR.get(embedding_model or "", FALLBACK_CORRECTION_FLOOR)
+
+    def family_margin_for(self, embedding_model: str | None) -> float:
+        if self.family_margin is not None:
+            return self.family_margin
+        return DEFAULT_FAMILY_MARGIN.get(embedding_model or "", FALLBACK_FAMILY_MARGIN)
 
 
 # The review inbox lists a grounded answer as "low score" when its best passage's dense
