@@ -103,13 +103,17 @@ def test_decide_compares_with_the_paraphrase_that_matched():
 LITHIUM = "Je suis sous traitement par lithium. Dois-je arrêter mon traitement ?"
 ANTIPSYCHOTIQUES = "Je suis sous traitement par antipsychotiques. Dois-je arrêter mon traitement ?"
 BENZODIAZEPINES = "Je suis sous traitement par benzodiazépines. Dois-je arrêter mon traitement ?"
+# The rule is on by default for e5 only (margin 0.01); with no embedding model named, on here.
+FAMILY = BotSpec.model_validate(
+    {"name": "Shop", "corrections": {"threshold": 0.9, "floor": 0.5, "family_margin": 0.01}}
+)
 
 
 def test_decide_refuses_a_family_member_for_a_question_about_another_one():
     lithium = Match("lithium", LITHIUM, "Non, ne l'arrêtez pas : parlez-en à votre psychiatre.", 0.975)
     antipsy = Match("antipsy", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.972)
     assert difference(BENZODIAZEPINES, LITHIUM) is None  # what the lenient check sees
-    decision = decide(SPEC, [antipsy, lithium], language="fr", embedding_model=None, question=BENZODIAZEPINES)
+    decision = decide(FAMILY, [antipsy, lithium], language="fr", embedding_model=None, question=BENZODIAZEPINES)
     assert decision.direct is None
     assert decision.refused is not None and decision.refused["id"] == "lithium"
     assert (decision.refused["asked"], decision.refused["approved"]) == (["benzodiazépines"], ["lithium"])
@@ -125,12 +129,12 @@ def test_decide_keeps_a_lone_entrys_paraphrase_and_a_family_members_own_question
     # keeps its hit (English paraphrases keep theirs), a family member asked its own
     # question too (the words all shared).
     lone = Match("pets", "Should I be concerned about pets and COVID-19?", "No evidence so far.", 0.97)
-    decision = decide(SPEC, [lone], language="en", embedding_model=None, question="Can pets transmit the virus?")
+    decision = decide(FAMILY, [lone], language="en", embedding_model=None, question="Can pets transmit the virus?")
     assert decision.direct is lone and decision.refused is None
     lithium = Match("lithium", LITHIUM, "Non, ne l'arrêtez pas : parlez-en à votre psychiatre.", 0.99)
     antipsy = Match("antipsy", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.975)
     asked = "Sous traitement par lithium, dois-je arrêter mon traitement ?"
-    assert decide(SPEC, [lithium, antipsy], language="fr", embedding_model=None, question=asked).direct is lithium
+    assert decide(FAMILY, [lithium, antipsy], language="fr", embedding_model=None, question=asked).direct is lithium
 
 
 def test_a_sibling_answers_differently_and_is_about_as_close():
@@ -138,7 +142,7 @@ def test_a_sibling_answers_differently_and_is_about_as_close():
     lithium = Match("lithium", LITHIUM, answer, 0.975)
     # The same approved answer stored twice is no family: either is right.
     twin = Match("twin", ANTIPSYCHOTIQUES, " " + answer.upper(), 0.972)
-    assert decide(SPEC, [lithium, twin], language="fr", embedding_model=None, question=BENZODIAZEPINES).direct
+    assert decide(FAMILY, [lithium, twin], language="fr", embedding_model=None, question=BENZODIAZEPINES).direct
     # Below the threshold minus the family margin (0.9 - 0.05 here): not a sibling either.
     far = Match("far", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.84)
     spec = BotSpec.model_validate(
@@ -148,3 +152,19 @@ def test_a_sibling_answers_differently_and_is_about_as_close():
     close = Match("close", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.86)
     refused = decide(spec, [lithium, close], language="fr", embedding_model=None, question=BENZODIAZEPINES).refused
     assert refused is not None and refused["sibling"]["id"] == "close"
+
+
+def test_the_family_rule_is_per_model_and_can_be_switched_off():
+    lithium = Match("lithium", LITHIUM, "Non, ne l'arrêtez pas : parlez-en à votre psychiatre.", 0.975)
+    antipsy = Match("antipsy", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.972)
+
+    def direct(corrections: dict, model: str | None) -> bool:
+        spec = BotSpec.model_validate({"name": "Shop", "corrections": corrections})
+        found = decide(spec, [lithium, antipsy], language="fr", embedding_model=model, question=BENZODIAZEPINES)
+        return found.direct is not None
+
+    assert not direct({}, "multilingual-e5-small")  # e5's default margin: on
+    assert direct({"family_check": False}, "multilingual-e5-small")
+    # MiniLM: no default (it cost English paraphrases at any margin); a margin turns it on.
+    assert direct({"threshold": 0.9}, "all-MiniLM-L6-v2")
+    assert not direct({"threshold": 0.9, "family_margin": 0.0}, "all-MiniLM-L6-v2")

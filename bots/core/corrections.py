@@ -75,7 +75,8 @@ def decide(
     if best.score >= threshold and same_language(best.answer, language):
         matched = best.matched or best.question
         differs = difference(question, matched)
-        family = sibling(best, ranked, threshold - settings.family_margin_for(embedding_model))
+        margin = settings.family_margin_for(embedding_model)
+        family = None if margin is None else sibling(best, ranked, threshold - margin)
         if differs is None and family is not None:
             differs = difference(question, matched, content_words=True)
         if differs is None:
