@@ -27,6 +27,12 @@ Then, at each model's default threshold, the same rates with the distinguishing-
 (`bots.core.distinguishing_terms`, issue #14) and two stricter variants (`CHECKS`): a pair is
 answered word for word only if its cosine reaches the threshold and the check lets it through.
 
+Families (issue #14, `FAMILY_MARGINS`): every entry of the set stored as a corrected answer at
+once, and `decide`'s family rule (a sibling: another entry answering differently within the
+margin of the threshold; then content words must not be swapped) at each model's default
+threshold, through the product's `sibling` and `difference`. French pairs whose answers are
+the same sentence are reported apart (`french_pairs`).
+
     python -m benchmarks.corrected_answers [--data PATH] [--quick]
 """
 
