@@ -168,3 +168,13 @@ def test_the_family_rule_is_per_model_and_can_be_switched_off():
     # MiniLM: no default (it cost English paraphrases at any margin); a margin turns it on.
     assert direct({"threshold": 0.9}, "all-MiniLM-L6-v2")
     assert not direct({"threshold": 0.9, "family_margin": 0.0}, "all-MiniLM-L6-v2")
+
+
+def test_a_swap_of_specific_terms_is_refused_without_naming_a_sibling():
+    # Refused by the lenient check alone: the sibling did not cause it, so it is not named.
+    thirty = Match("30", "Can I return an item within 30 days?", "Yes, within 30 days.", 0.97)
+    other = Match("paypal", "Can I return an item bought with PayPal?", "Yes, PayPal refunds too.", 0.965)
+    asked = "Can I return an item within 60 days?"
+    refused = decide(FAMILY, [thirty, other], language="en", embedding_model=None, question=asked).refused
+    assert refused is not None and refused["sibling"] is None
+    assert refused["why"] == "corrected answer not used: the question names 60, the approved one names 30"

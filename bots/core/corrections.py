@@ -76,9 +76,13 @@ def decide(
         matched = best.matched or best.question
         differs = difference(question, matched)
         margin = settings.family_margin_for(embedding_model)
-        family = None if margin is None else sibling(best, ranked, threshold - margin)
-        if differs is None and family is not None:
-            differs = difference(question, matched, content_words=True)
+        # The sibling is named only when it is what refused the match (a swap of specific
+        # terms refuses it with or without one).
+        family = None
+        if differs is None and margin is not None:
+            family = sibling(best, ranked, threshold - margin)
+            if family is not None:
+                differs = difference(question, matched, content_words=True)
         if differs is None:
             return Decision(best, [])
         why = differs.sentence()
