@@ -1322,6 +1322,13 @@ S: dict[str, tuple[str, str]] = {
         "Words removed are on red, words added on green.",
         "Les mots retirés sont sur fond rouge, les mots ajoutés sur fond vert.",
     ),
+    # Corrected-answer families (session 8, issue #14): the sibling that made the check strict
+    "pg_corrected_refused_sibling": (
+        "Another corrected answer is about as close and answers differently (“{question}”), so every"
+        " content word had to match.",
+        "Une autre réponse corrigée est presque aussi proche et répond autrement (« {question} ») :"
+        " chaque mot de contenu devait correspondre.",
+    ),
 }
 
 

@@ -209,3 +209,40 @@ def test_a_close_corrected_answer_naming_another_term_is_a_passage_not_the_answe
     # Compared with the text that matched: the paraphrase names PayPal, as the customer does.
     paypal = ask("Can I return an item bought with PayPal?")
     assert paypal["answered_by"] == "corrected" and paypal["debug"]["corrected_refused"] is None
+
+
+def test_a_family_of_corrected_answers_does_not_answer_for_a_member_it_lacks(api, model):
+    # Issue #14: templated questions differing by one lower-case word. The threshold is one
+    # every question here passes, so only the family check tells them apart.
+    bot = make_bot(
+        api,
+        model.base_url,
+        answer={"style": "extractive"},
+        corrections={"threshold": 0.5, "floor": 0.3, "family_margin": 0.3},
+        publish=False,
+    )
+    family = {
+        add(api, bot, question=f"Can I take ibuprofen while on {drug}?", answer=answer, sources=[])["id"]: drug
+        for drug, answer in (
+            ("lithium", "No: ibuprofen raises lithium levels; ask your doctor first."),
+            ("antidepressants", "Yes, for a few days, unless your doctor said otherwise."),
+        )
+    }
+    lone = add(api, bot)  # the gift-card answer, with no look-alike
+    ask = lambda q: api.post(f"/admin/bots/{bot}/playground", json={"message": q, "version": "draft"}).json()  # noqa: E731
+    got = ask("Can I take ibuprofen while on antipsychotics?")
+    assert got["answered_by"] != "corrected"
+    refused = got["debug"]["corrected_refused"]
+    assert refused["id"] in family and refused["sibling"]["id"] in family
+    assert refused["sibling"]["id"] != refused["id"]
+    assert refused["asked"] == ["antipsychotics"] and refused["approved"] == [family[refused["id"]]]
+    assert refused["sibling"]["question"] in refused["why"]
+    # Nothing lost: the closest one is still the top passage.
+    assert got["debug"]["hits"][0]["chunk_id"] == "corrected:" + refused["id"]
+    # A family member asked its own question still gets its answer word for word...
+    own = ask("Can I take ibuprofen while on lithium?")
+    assert own["answered_by"] == "corrected" and own["answer"].startswith("No: ibuprofen raises lithium")
+    # ... and the lone entry's paraphrase keeps its hit (its words differ: "possible", "use").
+    paraphrase = ask(PARAPHRASE)
+    assert (paraphrase["answer"], paraphrase["answered_by"]) == (APPROVED, "corrected")
+    assert paraphrase["debug"]["corrected"]["id"] == lone["id"]

@@ -96,3 +96,85 @@ def test_decide_compares_with_the_paraphrase_that_matched():
     both = match("Quelles mesures pour les utilisateurs du Tese ?", 0.97, "Quelles mesures pour le Cea ?", answer)
     decision = decide(SPEC, [both], language="fr", embedding_model=None, question="Quelles mesures pour le Cea ?")
     assert decision.direct is both and decision.refused is None
+
+
+# Issue #14, families: templated questions that differ by one lower-case word. No capital,
+# no number: the specific-terms check alone lets every one of them through.
+LITHIUM = "Je suis sous traitement par lithium. Dois-je arrêter mon traitement ?"
+ANTIPSYCHOTIQUES = "Je suis sous traitement par antipsychotiques. Dois-je arrêter mon traitement ?"
+BENZODIAZEPINES = "Je suis sous traitement par benzodiazépines. Dois-je arrêter mon traitement ?"
+# The rule is on by default for e5 only (margin 0.01); with no embedding model named, on here.
+FAMILY = BotSpec.model_validate(
+    {"name": "Shop", "corrections": {"threshold": 0.9, "floor": 0.5, "family_margin": 0.01}}
+)
+
+
+def test_decide_refuses_a_family_member_for_a_question_about_another_one():
+    lithium = Match("lithium", LITHIUM, "Non, ne l'arrêtez pas : parlez-en à votre psychiatre.", 0.975)
+    antipsy = Match("antipsy", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.972)
+    assert difference(BENZODIAZEPINES, LITHIUM) is None  # what the lenient check sees
+    decision = decide(FAMILY, [antipsy, lithium], language="fr", embedding_model=None, question=BENZODIAZEPINES)
+    assert decision.direct is None
+    assert decision.refused is not None and decision.refused["id"] == "lithium"
+    assert (decision.refused["asked"], decision.refused["approved"]) == (["benzodiazépines"], ["lithium"])
+    # The why names the sibling that made the check strict, for the playground and the logs.
+    assert decision.refused["sibling"] == {"id": "antipsy", "question": ANTIPSYCHOTIQUES, "score": 0.972}
+    assert ANTIPSYCHOTIQUES in decision.refused["why"]
+    # Nothing lost: both are still the top passages.
+    assert [h.chunk_id for h in decision.passages] == [CHUNK_PREFIX + "lithium", CHUNK_PREFIX + "antipsy"]
+
+
+def test_decide_keeps_a_lone_entrys_paraphrase_and_a_family_members_own_question():
+    # The same wording difference ("pets and COVID-19" / "transmit the virus"): a lone entry
+    # keeps its hit (English paraphrases keep theirs), a family member asked its own
+    # question too (the words all shared).
+    lone = Match("pets", "Should I be concerned about pets and COVID-19?", "No evidence so far.", 0.97)
+    decision = decide(FAMILY, [lone], language="en", embedding_model=None, question="Can pets transmit the virus?")
+    assert decision.direct is lone and decision.refused is None
+    lithium = Match("lithium", LITHIUM, "Non, ne l'arrêtez pas : parlez-en à votre psychiatre.", 0.99)
+    antipsy = Match("antipsy", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.975)
+    asked = "Sous traitement par lithium, dois-je arrêter mon traitement ?"
+    assert decide(FAMILY, [lithium, antipsy], language="fr", embedding_model=None, question=asked).direct is lithium
+
+
+def test_a_sibling_answers_differently_and_is_about_as_close():
+    answer = "Non, ne l'arrêtez pas : parlez-en à votre psychiatre."
+    lithium = Match("lithium", LITHIUM, answer, 0.975)
+    # The same approved answer stored twice is no family: either is right.
+    twin = Match("twin", ANTIPSYCHOTIQUES, " " + answer.upper(), 0.972)
+    assert decide(FAMILY, [lithium, twin], language="fr", embedding_model=None, question=BENZODIAZEPINES).direct
+    # Below the threshold minus the family margin (0.9 - 0.05 here): not a sibling either.
+    far = Match("far", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.84)
+    spec = BotSpec.model_validate(
+        {"name": "Shop", "corrections": {"threshold": 0.9, "floor": 0.5, "family_margin": 0.05}}
+    )
+    assert decide(spec, [lithium, far], language="fr", embedding_model=None, question=BENZODIAZEPINES).direct
+    close = Match("close", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.86)
+    refused = decide(spec, [lithium, close], language="fr", embedding_model=None, question=BENZODIAZEPINES).refused
+    assert refused is not None and refused["sibling"]["id"] == "close"
+
+
+def test_the_family_rule_is_per_model_and_can_be_switched_off():
+    lithium = Match("lithium", LITHIUM, "Non, ne l'arrêtez pas : parlez-en à votre psychiatre.", 0.975)
+    antipsy = Match("antipsy", ANTIPSYCHOTIQUES, "Non, mais surveillez votre température.", 0.972)
+
+    def direct(corrections: dict, model: str | None) -> bool:
+        spec = BotSpec.model_validate({"name": "Shop", "corrections": corrections})
+        found = decide(spec, [lithium, antipsy], language="fr", embedding_model=model, question=BENZODIAZEPINES)
+        return found.direct is not None
+
+    assert not direct({}, "multilingual-e5-small")  # e5's default margin: on
+    assert direct({"family_check": False}, "multilingual-e5-small")
+    # MiniLM: no default (it cost English paraphrases at any margin); a margin turns it on.
+    assert direct({"threshold": 0.9}, "all-MiniLM-L6-v2")
+    assert not direct({"threshold": 0.9, "family_margin": 0.0}, "all-MiniLM-L6-v2")
+
+
+def test_a_swap_of_specific_terms_is_refused_without_naming_a_sibling():
+    # Refused by the lenient check alone: the sibling did not cause it, so it is not named.
+    thirty = Match("30", "Can I return an item within 30 days?", "Yes, within 30 days.", 0.97)
+    other = Match("paypal", "Can I return an item bought with PayPal?", "Yes, PayPal refunds too.", 0.965)
+    asked = "Can I return an item within 60 days?"
+    refused = decide(FAMILY, [thirty, other], language="en", embedding_model=None, question=asked).refused
+    assert refused is not None and refused["sibling"] is None
+    assert refused["why"] == "corrected answer not used: the question names 60, the approved one names 30"

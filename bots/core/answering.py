@@ -120,7 +120,8 @@ class Debug:
     corrected: dict | None = None
     # A corrected answer close enough but not given word for word because the questions name
     # different terms ("why": "corrected answer not used: the question names X, the approved
-    # one names Y"); it is among the passages instead. None otherwise.
+    # one names Y"; "sibling": the look-alike corrected answer that made the check strict, or
+    # None); it is among the passages instead. None otherwise.
     corrected_refused: dict | None = None
 
 

@@ -12,6 +12,13 @@ decides what the scores mean:
   `bots.core.distinguishing_terms`; a close cosine does not see "du Tese" vs "du Cea"): then
   it is only a passage, which a generative model can translate and an extractive answer
   still quotes, and `Decision.refused` says why;
+- a family: when another corrected answer that answers *differently* is itself (nearly) close
+  enough to be given (a sibling: "sous traitement par lithium" next to "… par
+  antipsychotiques"), the customer's question must also share the matched text's content
+  words, not only its specific terms (a swap of content words refuses it): templated
+  questions differ by one lower-case word that neither the cosine nor a capital letter tells
+  apart (issue #14). A corrected answer with no sibling keeps the lenient check, so its
+  paraphrases keep their hits; `Decision.refused["sibling"]` names the sibling;
 - matches between the floor and the threshold become the top passages ("Q: …\\nA: …", the
   shape the extractive composer quotes an FAQ entry in), ahead of the documents' hits.
 """
@@ -50,7 +57,8 @@ class Decision:
     direct: Match | None  # answer with this, no model
     passages: list[Hit]  # else: put these first
     # A match close enough but not given word for word because the two questions name
-    # different terms: {"id", "score", "asked": [...], "approved": [...], "why": sentence}.
+    # different terms: {"id", "score", "asked": [...], "approved": [...], "why": sentence,
+    # "sibling": {"id", "question", "score"} or None (the family that made the check strict)}.
     refused: dict | None = None
 
 
@@ -62,21 +70,54 @@ def decide(
         return Decision(None, [])
     ranked = sorted(matches, key=lambda m: m.score, reverse=True)
     best = ranked[0]
-    refused = None
-    if best.score >= settings.threshold_for(embedding_model) and same_language(best.answer, language):
-        differs = difference(question, best.matched or best.question)
+    refused: dict | None = None
+    threshold = settings.threshold_for(embedding_model)
+    if best.score >= threshold and same_language(best.answer, language):
+        matched = best.matched or best.question
+        differs = difference(question, matched)
+        margin = settings.family_margin_for(embedding_model)
+        # The sibling is named only when it is what refused the match (a swap of specific
+        # terms refuses it with or without one).
+        family = None
+        if differs is None and margin is not None:
+            family = sibling(best, ranked, threshold - margin)
+            if family is not None:
+                differs = difference(question, matched, content_words=True)
         if differs is None:
             return Decision(best, [])
+        why = differs.sentence()
+        if family is not None:
+            why += f"; another corrected answer is as close and answers differently: “{family.question}”"
         refused = {
             "id": best.id,
             "score": round(best.score, 4),
             "asked": differs.asked,
             "approved": differs.approved,
-            "why": differs.sentence(),
+            "why": why,
+            "sibling": None
+            if family is None
+            else {"id": family.id, "question": family.question, "score": round(family.score, 4)},
         }
     floor = settings.floor_for(embedding_model)
     close = [m for m in ranked if m.score >= floor][: settings.passages]
     return Decision(None, [as_passage(m) for m in close], refused)
+
+
+def sibling(best: Match, ranked: Sequence[Match], level: float) -> Match | None:
+    """The closest other corrected answer scoring `level` or more whose answer differs (text
+    or sources): its presence says the best belongs to a family of look-alike questions.
+    The same answer stored twice is no sibling: giving either is right."""
+    for other in ranked:
+        if other.score < level:
+            return None  # ranked by score: none further down is closer
+        if other.id != best.id and _answer_key(other) != _answer_key(best):
+            return other
+    return None
+
+
+def _answer_key(match: Match) -> tuple[str, tuple]:
+    sources = tuple(sorted((s.get("source") or "", s.get("page") or 0) for s in match.sources))
+    return " ".join(match.answer.split()).casefold(), sources
 
 
 def same_language(text: str, language: str) -> bool:

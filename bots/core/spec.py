@@ -176,6 +176,14 @@ DEFAULT_CORRECTION_THRESHOLD = {"all-MiniLM-L6-v2": 0.82, "multilingual-e5-small
 DEFAULT_CORRECTION_FLOOR = {"all-MiniLM-L6-v2": 0.60, "multilingual-e5-small": 0.90}
 FALLBACK_CORRECTION_THRESHOLD = 0.9
 FALLBACK_CORRECTION_FLOOR = 0.7
+# A sibling (another corrected answer that answers differently and scores at least the
+# threshold minus this margin) makes the check strict: a swap of content words refuses the
+# match (issue #14, families of templated questions). Chosen on English (the widest margin
+# costing at most 2 points of English paraphrases), read on French (benchmarks/
+# corrected_answers.py, README "Issue #14"): e5 0.01 (English paraphrases 24.2% -> 22.5%;
+# French templated families 44.6% -> 4.5% wrong). MiniLM: even 0 costs 6.6 points of English
+# paraphrases, so no default (off unless `family_margin` is set); nor for uncalibrated models.
+DEFAULT_FAMILY_MARGIN = {"multilingual-e5-small": 0.01}
 
 
 class CorrectionSettings(_Strict):
@@ -185,6 +193,11 @@ class CorrectionSettings(_Strict):
     floor: float | None = Field(None, ge=-1.0, le=1.0)
     # How many close corrected answers (below the threshold) become top passages.
     passages: int = Field(2, ge=0, le=5)
+    # The family rule (bots/core/corrections.py) on or off; on, with a margin: the model's
+    # default (`DEFAULT_FAMILY_MARGIN`; a model without one has the rule off) or this one
+    # (0: a sibling must itself reach the threshold).
+    family_check: bool = True
+    family_margin: float | None = Field(None, ge=0.0, le=2.0)
 
     def threshold_for(self, embedding_model: str | None) -> float:
         if self.threshold is not None:
@@ -195,6 +208,14 @@ class CorrectionSettings(_Strict):
         if self.floor is not None:
             return self.floor
         return DEFAULT_CORRECTION_FLOOR.get(embedding_model or "", FALLBACK_CORRECTION_FLOOR)
+
+    def family_margin_for(self, embedding_model: str | None) -> float | None:
+        """None: no family rule for this bot."""
+        if not self.family_check:
+            return None
+        if self.family_margin is not None:
+            return self.family_margin
+        return DEFAULT_FAMILY_MARGIN.get(embedding_model or "")
 
 
 # The review inbox lists a grounded answer as "low score" when its best passage's dense

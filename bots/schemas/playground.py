@@ -53,7 +53,9 @@ class Debug(BaseModel):
     style: Literal["extractive", "generative", "corrected"] | None = None
     corrected: dict[str, Any] | None = None
     # A corrected answer close enough but refused because the questions name different terms:
-    # {"id", "score", "asked": [...], "approved": [...], "why": str}; it went in as a passage.
+    # {"id", "score", "asked": [...], "approved": [...], "why": str, "sibling": {"id",
+    # "question", "score"} | None (the look-alike that made the check strict)}; it went in
+    # as a passage.
     corrected_refused: dict[str, Any] | None = None
     guard: GuardAction | None = None  # None: the guard found nothing, or is off
     # The bot's model is the bundled demo one and it wrote the answer: the builder says so.

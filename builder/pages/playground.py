@@ -85,6 +85,8 @@ def why(reply: PlaygroundReply) -> None:
                 approved=", ".join(refused.get("approved") or []) or nothing,
             )
         )
+        if sibling := refused.get("sibling"):
+            st.caption(":material/rule: " + t("pg_corrected_refused_sibling", question=sibling["question"]))
     hits = debug.hits
     if hits:
         # The panel is narrow: the page goes with its document, so every column fits.
