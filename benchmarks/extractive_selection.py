@@ -26,6 +26,7 @@ from benchmarks.answering_setup import answering_bot
 from benchmarks.eval_sets import BUILDERS, data_dir
 from benchmarks.gate_calibration import cached_embedders
 from benchmarks.report import RESULTS, table, write_json
+from benchmarks.retrieval import CACHE as EMBEDDING_CACHE
 from benchmarks.server import running_server
 from bots.core import extractive
 from bots.core.answering import answer_language, relevant_passages
@@ -43,7 +44,7 @@ def collect(data: Path, quick: bool) -> list[dict]:
     cases: list[dict] = []
     with (
         tempfile.TemporaryDirectory(prefix="prompteur-extractive-") as work,
-        running_server(cached_embedders(RESULTS / "embedding_cache")) as server,
+        running_server(cached_embedders(EMBEDDING_CACHE)) as server,
     ):
         for name in SETS:
             started = time.perf_counter()
@@ -222,16 +223,82 @@ def diagnose(cases: list[dict]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def _corpus_texts(data: Path, name: str) -> dict[str, str]:
+    with (data / name / "corpus.jsonl").open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return {r["id"]: f"{r.get('title') or ''}\n{r['text']}" for r in rows}
+
+
+# The length the causes below allow an answer when asking "was it cut?": the largest
+# `answer.max_chars` a bot may set.
+UNBOUNDED_CHARS = 4000
+CAUSES = ("not_in_source", "not_retrieved", "not_chosen", "cut_by_length")
+
+
+def causes(cases: list[dict], data: Path, max_chars: int | None = None) -> dict[str, dict[str, int]]:
+    """Why each fact of the reference (those the question does not state) is missing from
+    the extractive answer, in the order it is checked:
+    (d) not_in_source: the reference words it otherwise than its answer documents do (the
+        metric cannot find it in the source either, so no quote can carry it);
+    (a) not_retrieved: in the answer documents, in none of the passages the answer reads;
+    (b) not_chosen: in a passage read, not in the answer even without a length limit;
+    (c) cut_by_length: in the answer without a length limit, not within `max_chars`."""
+    corpora: dict[str, dict[str, str]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for case in cases:
+        corpus = corpora.setdefault(case["set"], _corpus_texts(data, case["set"]))
+        hits = [Hit(**h) for h in case["passages"]]
+        budget = max_chars or case["max_chars"]
+
+        def answer(limit: int) -> str:
+            if not hits:
+                return ""
+            return extractive.compose(case["question"], hits, max_chars=limit, language=case["language"]).text
+
+        text = answer(budget)
+        lost = missing(case["reference"], text, case["question"])
+        c = counts.setdefault(case["set"], {"facts": 0, "found": 0, **dict.fromkeys(CAUSES, 0)})
+        facts, terms = key_facts(case["reference"], case["question"])
+        c["facts"] += len(facts) + len(terms)
+        c["found"] += len(facts) + len(terms) - len(lost)
+        if not lost:
+            continue
+        source = "\n".join(corpus.get(d, "") for d in case["answer_ids"])
+        read = "\n".join(h.text for h in hits)
+        long = answer(UNBOUNDED_CHARS)
+        why = {}
+        for fact in lost:
+            if fact in missing(case["reference"], source, case["question"]):
+                why[fact] = "not_in_source"
+            elif not read or fact in missing(case["reference"], read, case["question"]):
+                why[fact] = "not_retrieved"
+            elif fact in missing(case["reference"], long, case["question"]):
+                why[fact] = "not_chosen"
+            else:
+                why[fact] = "cut_by_length"
+            c[why[fact]] += 1
+        if VERBOSE:
+            print(f"\n## {case['set']} {case['id']}: {case['question']}\nREF: {case['reference'][:400]}")
+            print(f"LOST: {why}")
+            for i, h in enumerate(hits):
+                print(f"  [{i}] {h.dense_score and round(h.dense_score, 2)} {h.source}#{h.page}: {h.text[:200]!r}")
+            print(f"ANSWER: {text!r}")
+    return counts
+
+
 VERBOSE = False
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["collect", "score", "diagnose"])
+    parser.add_argument("step", choices=["collect", "score", "diagnose", "causes"])
     parser.add_argument("--set", help="diagnose: only this set")
     parser.add_argument("-v", "--verbose", action="store_true", help="diagnose: print each question's misses")
     parser.add_argument("--data", help="evaluation sets folder (default: ../shared/eval next to the repo)")
     parser.add_argument("--quick", action="store_true", help="a third of the questions")
+    parser.add_argument(
+        "--budgets", type=lambda v: [int(x) for x in v.split(",")], help="causes: answer lengths to try (700,1000)"
+    )
     args = parser.parse_args()
     if args.step == "collect":
         cases = collect(data_dir(args.data), args.quick)
@@ -242,9 +309,16 @@ def main() -> None:
     if not CASES.exists():
         raise SystemExit(f"{CASES} is missing: run `python -m benchmarks.extractive_selection collect` first")
     cases = json.loads(CASES.read_text(encoding="utf-8"))
+    global VERBOSE
+    VERBOSE = args.verbose
+    if args.step == "causes":
+        selected = [c for c in cases if not args.set or c["set"] == args.set]
+        for budget in args.budgets or [None]:
+            counts = causes(selected, data_dir(args.data), budget)
+            print(f"max_chars {budget or 'of the bot'}")
+            print(table(["set", *next(iter(counts.values()))], [[n, *c.values()] for n, c in counts.items()]))
+        return
     if args.step == "diagnose":
-        global VERBOSE
-        VERBOSE = args.verbose
         counts = diagnose([c for c in cases if not args.set or c["set"] == args.set])
         print(table(["set", *next(iter(counts.values()))], [[n, *c.values()] for n, c in counts.items()]))
         return
