@@ -114,6 +114,65 @@ def test_a_lead_in_next_to_the_answer_brings_its_list_even_when_items_are_paragr
     assert_faithful(extract.text, passages)
 
 
+def chunk(text: str, ordinal: int, *, rank: int, page: int) -> Hit:
+    """A chunk of one stored document, id as the knowledge base writes it."""
+    return Hit(
+        chunk_id=f"doc_1-v1-{ordinal}",
+        score=1.0 / (1 + rank),
+        dense_score=0.7,
+        text=text,
+        source="plan.pdf",
+        page=page,
+        document_id="doc_1",
+    )
+
+
+def test_a_lead_in_ending_its_chunk_brings_the_list_from_the_next_chunk():
+    # The chunker split the page: "… a few steps you can take:" ends one chunk and its items
+    # open the next. The lead-in alone tells the customer nothing.
+    lead = chunk(
+        "Tips for Employees\n\nThere are a few steps you can take to ensure that your claim is processed quickly:",
+        41,
+        rank=0,
+        page=88,
+    )
+    unrelated = hit("Claims are paid within 30 days of receipt.", rank=1, source="other.pdf")
+    items = chunk(
+        "• Ask your provider for a detailed explanation of the services.\n\n• Send the documentation "
+        "promptly.\n\nYou can also call us.",
+        42,
+        rank=2,
+        page=89,
+    )
+    passages = [lead, unrelated, items]
+    extract = compose("How can my claim be processed quickly?", passages, max_chars=700, language="en")
+    lines = extract.text.split("\n")
+    assert lines.index("- Ask your provider for a detailed explanation of the services.") > lines.index(
+        "There are a few steps you can take to ensure that your claim is processed quickly:"
+    )
+    assert "- Send the documentation promptly." in lines
+    assert "You can also call us." not in extract.text
+    assert items in extract.used and lead in extract.used
+    assert_faithful(extract.text, passages)
+
+
+def test_a_chunk_of_another_document_does_not_continue_a_lead_in():
+    lead = chunk(
+        "Steps\n\nThere are a few steps you can take to ensure your claim is processed quickly:", 41, rank=0, page=88
+    )
+    elsewhere = Hit(
+        chunk_id="doc_2-v1-42",
+        score=0.5,
+        dense_score=0.7,
+        text="• Bring your own towel.\n\n• Lockers cost extra.",
+        source="gym.pdf",
+        page=3,
+        document_id="doc_2",
+    )
+    extract = compose("How can my claim be processed quickly?", [lead, elsewhere], max_chars=700, language="en")
+    assert "towel" not in extract.text
+
+
 def test_a_sentence_repeated_on_another_page_is_quoted_once():
     standard = hit("Dental cleanings are covered twice a year. Dental cleanings cost nothing in network.")
     plus = hit("Dental cleanings are covered twice a year.", rank=1, source="plus.pdf")

@@ -373,6 +373,7 @@ def _select(
     for u in units:
         by_passage.setdefault(u.passage, []).append(u)
     own = by_passage[anchor.passage]
+    continuation = _continuations(passages)
     queue: list[tuple[float, Unit]] = [(math.inf, anchor)]
     # Neighbours give the anchor its context: the sentence after it often carries the
     # condition or the amount, the one before says what "it" is.
@@ -388,6 +389,11 @@ def _select(
         lead = [u for u in own if u.position < anchor.position and u.kind == "sentence"]
         if lead and lead[-1].text.endswith(":") and lead[-1].position == _group_start(own, anchor) - 1:
             queue.append((best, lead[-1]))
+        elif anchor in _list_at_start(own):
+            # ... even at the end of the chunk before, when the list was split from it.
+            before = {following: p for p, following in continuation.items()}.get(anchor.passage)
+            if before is not None and _is_lead_in(by_passage[before][-1]):
+                queue.append((best, by_passage[before][-1]))
     # ... and its list comes with it, whichever passage it is in: "These include:" alone
     # answers nothing, the items after it are the answer. A lead-in right after a quoted
     # sentence ("… are exempt from prior authorization. These include:") continues it.
@@ -400,7 +406,14 @@ def _select(
             continue
         if intro != unit:
             queue.append((start - 0.001, intro))
-        queue += [(start - 0.01 * (i + 1), u) for i, u in enumerate(_list_after(intro, own_units))]
+        items = _list_after(intro, own_units)
+        if not items and intro == own_units[-1]:
+            # The list was cut off into the next chunk (a PDF page's list split by the
+            # chunker): it continues at the start of that chunk, when it was retrieved too.
+            following_passage = continuation.get(unit.passage)
+            if following_passage is not None:
+                items = _list_at_start(by_passage.get(following_passage, []))
+        queue += [(start - 0.01 * (i + 1), u) for i, u in enumerate(items)]
     queue.sort(key=lambda pair: (-pair[0], pair[1].passage, pair[1].position))
 
     chosen: list[Unit] = []
@@ -413,8 +426,13 @@ def _select(
         # sentence: quoting it twice spends the length another fact could use.
         if unit != anchor and stems and len(stems & said) >= DUPLICATE_SHARE * len(stems):
             continue
-        if unit.passage not in {u.passage for u in chosen} and len({u.passage for u in chosen}) >= MAX_PASSAGES:
-            continue
+        # The chunk right after a quoted one continues its text: it is not another source.
+        sources = {u.passage for u in chosen} - {
+            continuation[p] for p in {u.passage for u in chosen} if p in continuation
+        }
+        if unit.passage not in {u.passage for u in chosen} and len(sources) >= MAX_PASSAGES:
+            if not any(continuation.get(u.passage) == unit.passage for u in chosen):
+                continue
         package = [unit, *_table_header(unit, by_passage[unit.passage])]
         trial = chosen + [u for u in package if u not in chosen]
         if len(_render(trial, passages)) <= max_chars:
@@ -437,6 +455,38 @@ def _list_after(lead: Unit, own: list[Unit]) -> list[Unit]:
         if u.kind in ("item", "row"):
             items.append(u)
     return items[:8]
+
+
+def _list_at_start(units: list[Unit]) -> list[Unit]:
+    """The items or rows a passage opens with (the rest of a list begun in the chunk
+    before it), at most 8."""
+    items: list[Unit] = []
+    for u in units:
+        if u.kind not in ("item", "row", "header", "separator"):
+            break
+        if u.kind in ("item", "row"):
+            items.append(u)
+    return items[:8]
+
+
+# Chunk ids are "<document>-v<version>-<ordinal>" (bots/knowledge_base.py).
+_CHUNK_ID = re.compile(r"^(?P<document>.+)-(?P<ordinal>\d+)$")
+
+
+def _chunk_position(hit: Hit) -> tuple[str, int] | None:
+    m = _CHUNK_ID.match(hit.chunk_id)
+    return (m.group("document"), int(m.group("ordinal"))) if m else None
+
+
+def _continuations(passages: Sequence[Hit]) -> dict[int, int]:
+    """{passage: the passage that is the next chunk of the same document}, among those
+    retrieved."""
+    where = {pos: i for i, p in enumerate(passages) if (pos := _chunk_position(p))}
+    out = {}
+    for pos, i in where.items():
+        if (following := where.get((pos[0], pos[1] + 1))) is not None:
+            out[i] = following
+    return out
 
 
 def _group_start(own: list[Unit], unit: Unit) -> int:
@@ -504,7 +554,18 @@ def _passage_order(ids: list[int], passages: Sequence[Hit]) -> list[int]:
     first_rank: dict[str, int] = {}
     for i in ids:
         first_rank.setdefault(passages[i].document_id or passages[i].source, i)
+    # Chunks of one stored document in their order (a list continued in the next chunk
+    # comes after its lead-in, whatever their ranks); others by rank.
+    positions = {i: _chunk_position(passages[i]) or (f"#{i}", i) for i in ids}
+    first_chunk_rank: dict[str, int] = {}
+    for i in ids:
+        first_chunk_rank.setdefault(positions[i][0], i)
     return sorted(
         ids,
-        key=lambda i: (first_rank[passages[i].document_id or passages[i].source], passages[i].page or 0, i),
+        key=lambda i: (
+            first_rank[passages[i].document_id or passages[i].source],
+            passages[i].page or 0,
+            first_chunk_rank[positions[i][0]],
+            positions[i][1],
+        ),
     )
