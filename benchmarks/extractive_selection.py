@@ -40,7 +40,7 @@ CASES = RESULTS / "extractive_cases.json"
 LIMIT = {"contoso_northwind_en": 66, "covid_faq_en": 80, "covid_faq_gouv_fr": 80, "service_public_fr": 61}
 
 
-def collect(data: Path, quick: bool) -> list[dict]:
+def collect(data: Path, quick: bool, k: int | None = None) -> list[dict]:
     cases: list[dict] = []
     with (
         tempfile.TemporaryDirectory(prefix="prompteur-extractive-") as work,
@@ -64,7 +64,9 @@ def collect(data: Path, quick: bool) -> list[dict]:
             bot = answering_bot(server, eval_set)
             print(f"[extractive] {name}: ingested in {time.perf_counter() - started:.0f}s", flush=True)
             for q in questions:
-                hits = bot.retrieve(q.text, bot.spec.retrieval.k)
+                # `k`: more passages than the bot reads, to measure what reading more would find
+                # (each case keeps the bot's own k: `read` truncates to it).
+                hits = bot.retrieve(q.text, max(k or 0, bot.spec.retrieval.k))
                 passages = relevant_passages(hits, bot.spec.retrieval.threshold_for(bot.embedding_model))
                 cases.append(
                     {
@@ -74,6 +76,7 @@ def collect(data: Path, quick: bool) -> list[dict]:
                         "reference": refs[q.id],
                         "language": answer_language(bot.spec, q.text),
                         "max_chars": bot.spec.answer.max_chars,
+                        "k": bot.spec.retrieval.k,
                         "answer_ids": sorted(q.answer_ids),
                         "passages": [dataclasses.asdict(h) for h in passages],
                         "passage_docs": [eval_set.doc_of(h.source, h.page, h.text) for h in passages],
@@ -130,11 +133,12 @@ def evaluate(cases: list[dict], **params) -> dict[str, dict]:
 
 # The parameters chosen leave-one-set-out, and the values tried for each.
 GRID: dict[str, list] = {
-    "RANK_WEIGHT": [0.15, 0.5, 1.0],
+    "RANK_WEIGHT": [0.5, 1.0],
     # 0.1 and 0.5 tied on every set and setting tried (the rank prior decides)
     "DENSE_WEIGHT": [0.1],
-    "SPECIFIC_WEIGHT": [0.0, 0.1, 0.2],
-    "SAME_PASSAGE_SHARE": [0.45, 0.6, 0.75],
+    "SPECIFIC_WEIGHT": [0.1, 0.2],
+    "SAME_PASSAGE_SHARE": [0.45, 0.75],
+    "LIST_WEIGHT": [0.0, 0.3, 0.6],
 }
 # A set with fewer questions than this (service-public has 2 reference answers) is scored
 # held out but does not vote: one fact more or less would swing the choice.
@@ -296,19 +300,23 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="diagnose: print each question's misses")
     parser.add_argument("--data", help="evaluation sets folder (default: ../shared/eval next to the repo)")
     parser.add_argument("--quick", action="store_true", help="a third of the questions")
+    parser.add_argument("--k", type=int, help="collect: retrieve this many passages (the bot reads its own k)")
+    parser.add_argument("--cases", help=f"the collected cases file (default {CASES})")
     parser.add_argument(
         "--budgets", type=lambda v: [int(x) for x in v.split(",")], help="causes: answer lengths to try (700,1000)"
     )
     args = parser.parse_args()
     if args.step == "collect":
-        cases = collect(data_dir(args.data), args.quick)
-        CASES.parent.mkdir(parents=True, exist_ok=True)
-        CASES.write_text(json.dumps(cases, ensure_ascii=False))
-        print(f"wrote {CASES} ({len(cases)} questions)")
+        cases = collect(data_dir(args.data), args.quick, args.k)
+        path = Path(args.cases) if args.cases else CASES
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cases, ensure_ascii=False))
+        print(f"wrote {path} ({len(cases)} questions)")
         return
-    if not CASES.exists():
-        raise SystemExit(f"{CASES} is missing: run `python -m benchmarks.extractive_selection collect` first")
-    cases = json.loads(CASES.read_text(encoding="utf-8"))
+    path = Path(args.cases) if args.cases else CASES
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run `python -m benchmarks.extractive_selection collect` first")
+    cases = json.loads(path.read_text(encoding="utf-8"))
     global VERBOSE
     VERBOSE = args.verbose
     if args.step == "causes":

@@ -173,6 +173,33 @@ def test_a_chunk_of_another_document_does_not_continue_a_lead_in():
     assert "towel" not in extract.text
 
 
+PRIOR_AUTHORIZATION_GENERAL = (
+    "CARE MANAGEMENT: Prior-Authorization\n\nIt is important to note that some services do not require "
+    "prior-authorization, as they are considered non-medically necessary. In addition, some services may only "
+    "require prior-authorization for certain plans."
+)
+PRIOR_AUTHORIZATION_EXCEPTIONS = (
+    "Exceptions to Prior Authorization\n\nThere are certain services and treatments that are exempt from prior "
+    "authorization. These include:\n\n• Routine office visits\n\n• Immunizations\n\n• X-Ray services"
+)
+
+
+@pytest.mark.parametrize("cap", range(150, 701, 25))
+def test_a_lead_in_never_comes_without_its_first_item_nor_an_item_without_its_lead_in(cap):
+    # "These include:" followed by another topic, or "- Routine office visits" under a
+    # sentence about something else, reads as a broken answer.
+    passages = [hit(PRIOR_AUTHORIZATION_GENERAL, page=67), hit(PRIOR_AUTHORIZATION_EXCEPTIONS, rank=1, page=65)]
+    extract = compose("What are some services exempt from prior authorization?", passages, max_chars=cap, language="en")
+    lines = [line for line in extract.text.split("\n") if line.strip()]
+    for i, line in enumerate(lines):
+        if line.endswith("These include:"):
+            assert i + 1 < len(lines) and lines[i + 1] == "- Routine office visits", extract.text
+        if line.startswith("- "):
+            assert i > 0 and (lines[i - 1].endswith(":") or lines[i - 1].startswith("- ")), extract.text
+    assert len(extract.text) <= cap
+    assert_faithful(extract.text, passages)
+
+
 def test_a_sentence_repeated_on_another_page_is_quoted_once():
     standard = hit("Dental cleanings are covered twice a year. Dental cleanings cost nothing in network.")
     plus = hit("Dental cleanings are covered twice a year.", rank=1, source="plus.pdf")

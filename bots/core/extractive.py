@@ -109,6 +109,9 @@ MAX_PASSAGES = 2
 # this much more: the facts a customer asks for are mostly those (unless the question asks
 # for a yes or a no).
 SPECIFIC_WEIGHT = 0.2
+# A lead-in with its list after it ("These include:") is worth this much more to a question
+# asking for several things ("What services are exempt…?").
+LIST_WEIGHT = 0.0
 # Units whose stems are this much contained in what is already quoted add nothing.
 DUPLICATE_SHARE = 0.8
 _SPECIFIC = re.compile(r"\d")
@@ -118,6 +121,11 @@ _YES_NO = re.compile(
     r"(?i)^\s*(?:(?:do|does|did|is|are|was|were|am|can|could|will|would|should|shall|may|might|must|has|have|had)"
     r"\b|est-ce qu)|\b(?!(?:quand|comment|où|pourquoi|combien|quel|quelle|quels|quelles|que|qui|quoi)\b)"
     r"[^\W\d_]+-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles)\b"
+)
+# Questions asking for several things: their answer is often a lead-in and its list.
+_LIST = re.compile(
+    r"(?i)^\s*(?:what (?:are|services|kinds?|types?|steps|documents|benefits)|which|list|quel(?:le)?s (?:sont|"
+    r"démarches|documents|pièces|conditions)|quelles|quels)\b"
 )
 _WH_START = re.compile(
     r"(?i)^\s*(?:quand|comment|où|pourquoi|combien|quel|quelle|quels|quelles|que|qu'|qui|quoi|à quel|de quel)"
@@ -220,12 +228,16 @@ def compose(
     scores = {
         u: own[i] + HEADING_WEIGHT * context[i] + _prior(passages[u.passage], u.passage) for i, u in enumerate(quotable)
     }
-    specific = SPECIFIC_WEIGHT if not is_yes_no(question) else 0.0
+    asks = answer_type(question)
+    specific = 0.0 if asks == "yes_no" else SPECIFIC_WEIGHT
+    listed = _lead_ins_with_lists(units, passages) if asks == "list" else set()
     for i, u in enumerate(quotable):
         if u.passage in faq:  # the question of the entry is the best evidence of fit
             scores[u] = max(own[i], context[i]) + _prior(passages[u.passage], u.passage)
         if own[i] > 0 and _SPECIFIC.search(u.text):
             scores[u] += specific
+        if own[i] > 0 and u in listed:
+            scores[u] += LIST_WEIGHT
 
     anchor = max(quotable, key=lambda u: (scores[u], -u.passage, -u.position))
     if anchor.passage in faq:
@@ -244,6 +256,34 @@ def compose(
         used=[passages[i] for i in used_ids],
         quotes=[Quote(u.text, passages[u.passage]) for u in chosen if u.kind != "separator"],
     )
+
+
+def answer_type(question: str) -> str:
+    """What kind of answer a question (English or French) asks for: "yes_no", "list" ("What
+    are the…", "Which services…", "Quels sont…") or "other". (A weight of its own for
+    "How much…/When…/Combien…" questions was tried: it changed no answer's facts on any set.)"""
+    if is_yes_no(question):
+        return "yes_no"
+    if _LIST.search(question):
+        return "list"
+    return "other"
+
+
+def _lead_ins_with_lists(units: list[Unit], passages: Sequence[Hit]) -> set[Unit]:
+    by_passage: dict[int, list[Unit]] = {}
+    for u in units:
+        by_passage.setdefault(u.passage, []).append(u)
+    continuation = _continuations(passages)
+    out = set()
+    for own in by_passage.values():
+        for u in own:
+            if _is_lead_in(u) and _items_of(u, by_passage, continuation):
+                out.add(u)
+                # "… are exempt from prior authorization. These include:": the sentence the
+                # lead-in continues says what the list is.
+                if u.position > 0 and own[u.position - 1].group == u.group:
+                    out.add(own[u.position - 1])
+    return out
 
 
 def is_yes_no(question: str) -> bool:
@@ -397,6 +437,10 @@ def _select(
     # ... and its list comes with it, whichever passage it is in: "These include:" alone
     # answers nothing, the items after it are the answer. A lead-in right after a quoted
     # sentence ("… are exempt from prior authorization. These include:") continues it.
+    # Items queued only because their lead-in was: without it they would be a list about
+    # nothing ("- Routine office visits" under a heading about something else).
+    brought_by: dict[Unit, Unit] = {}
+    relevant_on_their_own = {u for _, u in queue}
     for priority, unit in list(queue):
         start = best if unit == anchor else priority
         own_units = by_passage[unit.passage]
@@ -406,20 +450,17 @@ def _select(
             continue
         if intro != unit:
             queue.append((start - 0.001, intro))
-        items = _list_after(intro, own_units)
-        if not items and intro == own_units[-1]:
-            # The list was cut off into the next chunk (a PDF page's list split by the
-            # chunker): it continues at the start of that chunk, when it was retrieved too.
-            following_passage = continuation.get(unit.passage)
-            if following_passage is not None:
-                items = _list_at_start(by_passage.get(following_passage, []))
-        queue += [(start - 0.01 * (i + 1), u) for i, u in enumerate(items)]
+        for i, u in enumerate(_items_of(intro, by_passage, continuation)):
+            queue.append((start - 0.01 * (i + 1), u))
+            brought_by.setdefault(u, intro)
     queue.sort(key=lambda pair: (-pair[0], pair[1].passage, pair[1].position))
 
     chosen: list[Unit] = []
     said: set[str] = set()  # the stems quoted so far
     for _, unit in queue:
         if unit in chosen:
+            continue
+        if unit in brought_by and unit not in relevant_on_their_own and brought_by[unit] not in chosen:
             continue
         stems = set(tokenize(unit.text))
         # The same sentence on two pages (a plan's two brochures) or a row repeating a
@@ -434,6 +475,10 @@ def _select(
             if not any(continuation.get(u.passage) == unit.passage for u in chosen):
                 continue
         package = [unit, *_table_header(unit, by_passage[unit.passage])]
+        if _is_lead_in(unit):
+            # "These include:" with nothing after it is worse than nothing: a lead-in comes
+            # with its first item or not at all.
+            package += _items_of(unit, by_passage, continuation)[:1]
         trial = chosen + [u for u in package if u not in chosen]
         if len(_render(trial, passages)) <= max_chars:
             chosen = trial
@@ -455,6 +500,16 @@ def _list_after(lead: Unit, own: list[Unit]) -> list[Unit]:
         if u.kind in ("item", "row"):
             items.append(u)
     return items[:8]
+
+
+def _items_of(lead: Unit, by_passage: dict[int, list[Unit]], continuation: dict[int, int]) -> list[Unit]:
+    """The list a lead-in announces: the items after it, or, when it ends its chunk (a PDF
+    page's list split by the chunker), those the next chunk opens with if it was retrieved."""
+    own = by_passage[lead.passage]
+    items = _list_after(lead, own)
+    if not items and lead == own[-1] and lead.passage in continuation:
+        items = _list_at_start(by_passage.get(continuation[lead.passage], []))
+    return items
 
 
 def _list_at_start(units: list[Unit]) -> list[Unit]:
