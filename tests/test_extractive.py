@@ -200,6 +200,26 @@ def test_a_lead_in_never_comes_without_its_first_item_nor_an_item_without_its_le
     assert_faithful(extract.text, passages)
 
 
+def test_a_question_asking_for_several_things_gets_the_list_over_the_top_pages_general_sentences():
+    # Contoso "What are some services exempt from prior authorization?": the top page talks
+    # about prior authorization in general, the 2nd one lists the exempt services.
+    general = hit(
+        "CARE MANAGEMENT: Prior-Authorization for Benefit Coverage\n\nIt is important to note that some "
+        "services do not require prior-authorization, as they are considered non-medically necessary. In "
+        "addition, some services may only require prior-authorization for certain members, such as those with "
+        "high-risk conditions. The plan has a list of services that require prior-authorization, which is "
+        "available on the website.\n\nIn addition, certain pediatric services are exempt from "
+        "prior-authorization. Prior authorization is required for some outpatient services, such as outpatient "
+        "surgery and physical therapy.",
+        page=67,
+    )
+    passages = [general, hit(PRIOR_AUTHORIZATION_EXCEPTIONS, rank=1, page=65)]
+    extract = compose("What are some services exempt from prior authorization?", passages, max_chars=500, language="en")
+    lines = extract.text.split("\n")
+    assert {"- Routine office visits", "- Immunizations", "- X-Ray services"} <= set(lines), extract.text
+    assert_faithful(extract.text, passages)
+
+
 def test_a_sentence_repeated_on_another_page_is_quoted_once():
     standard = hit("Dental cleanings are covered twice a year. Dental cleanings cost nothing in network.")
     plus = hit("Dental cleanings are covered twice a year.", rank=1, source="plus.pdf")
