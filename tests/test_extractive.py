@@ -491,12 +491,20 @@ def test_extractive_answers_only_contain_passage_text(language):
         texts=st.lists(documents(language), min_size=1, max_size=4),
         question=st.lists(st.sampled_from(WORDS[language]), min_size=1, max_size=8).map(" ".join),
         cap=st.integers(40, 900),
+        # Consecutive chunks of one stored document (lists continued across chunks), and
+        # questions asking for a list, exercise the continuation and list weighting.
+        one_document=st.booleans(),
+        opening=st.sampled_from(["", "What are ", "Quels sont "]),
     )
-    def check(texts, question, cap):
+    def check(texts, question, cap, one_document, opening):
         passages = [hit(t, rank=i, headings=["Section"] if i % 2 else []) for i, t in enumerate(texts)]
-        extract = compose(question, passages, max_chars=cap, language=language)
+        if one_document:
+            passages = [chunk(t, 10 + (i + 1) % len(texts), rank=i, page=1) for i, t in enumerate(texts)]
+        extract = compose(opening + question, passages, max_chars=cap, language=language)
         assert len(extract.text) <= cap
         assert_faithful(extract.text, passages)
         assert all(h in passages for h in extract.used)
+        # a citation for every passage quoted, and none for a passage not quoted
+        assert {id(q.hit) for q in extract.quotes} == {id(h) for h in extract.used}
 
     check()

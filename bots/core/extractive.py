@@ -271,6 +271,8 @@ def answer_type(question: str) -> str:
 
 
 def _lead_ins_with_lists(units: list[Unit], passages: Sequence[Hit]) -> set[Unit]:
+    """The lead-ins that have a list to bring (here or in the next chunk), and the sentence
+    each continues."""
     by_passage: dict[int, list[Unit]] = {}
     for u in units:
         by_passage.setdefault(u.passage, []).append(u)
