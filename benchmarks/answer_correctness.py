@@ -34,7 +34,8 @@ from pathlib import Path
 from benchmarks.answering_setup import answering_bot
 from benchmarks.eval_sets import BUILDERS, data_dir
 from benchmarks.gate_calibration import cached_embedders
-from benchmarks.report import RESULTS, arguments, table, write_json
+from benchmarks.report import arguments, table, write_json
+from benchmarks.retrieval import CACHE as EMBEDDING_CACHE
 from benchmarks.server import running_server
 from bots.core.answering import answer, answer_language, relevant_passages
 from bots.core.errors import DomainError
@@ -236,7 +237,7 @@ def run(data: Path, quick: bool = False, generative: bool = True, sets: tuple[st
     result: dict = {"sets": {}}
     with (
         tempfile.TemporaryDirectory(prefix="prompteur-correctness-") as work,
-        running_server(cached_embedders(RESULTS / "embedding_cache")) as server,
+        running_server(cached_embedders(EMBEDDING_CACHE)) as server,
     ):
         for name in sets:
             # The builders' quick mode keeps the French corpora small (the sampled questions'

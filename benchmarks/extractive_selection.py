@@ -26,6 +26,7 @@ from benchmarks.answering_setup import answering_bot
 from benchmarks.eval_sets import BUILDERS, data_dir
 from benchmarks.gate_calibration import cached_embedders
 from benchmarks.report import RESULTS, table, write_json
+from benchmarks.retrieval import CACHE as EMBEDDING_CACHE
 from benchmarks.server import running_server
 from bots.core import extractive
 from bots.core.answering import answer_language, relevant_passages
@@ -39,11 +40,11 @@ CASES = RESULTS / "extractive_cases.json"
 LIMIT = {"contoso_northwind_en": 66, "covid_faq_en": 80, "covid_faq_gouv_fr": 80, "service_public_fr": 61}
 
 
-def collect(data: Path, quick: bool) -> list[dict]:
+def collect(data: Path, quick: bool, k: int | None = None) -> list[dict]:
     cases: list[dict] = []
     with (
         tempfile.TemporaryDirectory(prefix="prompteur-extractive-") as work,
-        running_server(cached_embedders(RESULTS / "embedding_cache")) as server,
+        running_server(cached_embedders(EMBEDDING_CACHE)) as server,
     ):
         for name in SETS:
             started = time.perf_counter()
@@ -63,7 +64,9 @@ def collect(data: Path, quick: bool) -> list[dict]:
             bot = answering_bot(server, eval_set)
             print(f"[extractive] {name}: ingested in {time.perf_counter() - started:.0f}s", flush=True)
             for q in questions:
-                hits = bot.retrieve(q.text, bot.spec.retrieval.k)
+                # `k`: more passages than the bot reads, to measure what reading more would find
+                # (each case keeps the bot's own k: `read` truncates to it).
+                hits = bot.retrieve(q.text, max(k or 0, bot.spec.retrieval.k))
                 passages = relevant_passages(hits, bot.spec.retrieval.threshold_for(bot.embedding_model))
                 cases.append(
                     {
@@ -73,6 +76,7 @@ def collect(data: Path, quick: bool) -> list[dict]:
                         "reference": refs[q.id],
                         "language": answer_language(bot.spec, q.text),
                         "max_chars": bot.spec.answer.max_chars,
+                        "k": bot.spec.retrieval.k,
                         "answer_ids": sorted(q.answer_ids),
                         "passages": [dataclasses.asdict(h) for h in passages],
                         "passage_docs": [eval_set.doc_of(h.source, h.page, h.text) for h in passages],
@@ -129,11 +133,12 @@ def evaluate(cases: list[dict], **params) -> dict[str, dict]:
 
 # The parameters chosen leave-one-set-out, and the values tried for each.
 GRID: dict[str, list] = {
-    "RANK_WEIGHT": [0.15, 0.5, 1.0],
+    "RANK_WEIGHT": [0.5, 1.0],
     # 0.1 and 0.5 tied on every set and setting tried (the rank prior decides)
     "DENSE_WEIGHT": [0.1],
-    "SPECIFIC_WEIGHT": [0.0, 0.1, 0.2],
-    "SAME_PASSAGE_SHARE": [0.45, 0.6, 0.75],
+    "SPECIFIC_WEIGHT": [0.1, 0.2],
+    "SAME_PASSAGE_SHARE": [0.45, 0.75],
+    "LIST_WEIGHT": [0.0, 0.3, 0.6],
 }
 # A set with fewer questions than this (service-public has 2 reference answers) is scored
 # held out but does not vote: one fact more or less would swing the choice.
@@ -222,29 +227,106 @@ def diagnose(cases: list[dict]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def _corpus_texts(data: Path, name: str) -> dict[str, str]:
+    with (data / name / "corpus.jsonl").open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return {r["id"]: f"{r.get('title') or ''}\n{r['text']}" for r in rows}
+
+
+# The length the causes below allow an answer when asking "was it cut?": the largest
+# `answer.max_chars` a bot may set.
+UNBOUNDED_CHARS = 4000
+CAUSES = ("not_in_source", "not_retrieved", "not_chosen", "cut_by_length")
+
+
+def causes(cases: list[dict], data: Path, max_chars: int | None = None) -> dict[str, dict[str, int]]:
+    """Why each fact of the reference (those the question does not state) is missing from
+    the extractive answer, in the order it is checked:
+    (d) not_in_source: the reference words it otherwise than its answer documents do (the
+        metric cannot find it in the source either, so no quote can carry it);
+    (a) not_retrieved: in the answer documents, in none of the passages the answer reads;
+    (b) not_chosen: in a passage read, not in the answer even without a length limit;
+    (c) cut_by_length: in the answer without a length limit, not within `max_chars`."""
+    corpora: dict[str, dict[str, str]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for case in cases:
+        corpus = corpora.setdefault(case["set"], _corpus_texts(data, case["set"]))
+        hits = [Hit(**h) for h in case["passages"]]
+        budget = max_chars or case["max_chars"]
+
+        def answer(limit: int) -> str:
+            if not hits:
+                return ""
+            return extractive.compose(case["question"], hits, max_chars=limit, language=case["language"]).text
+
+        text = answer(budget)
+        lost = missing(case["reference"], text, case["question"])
+        c = counts.setdefault(case["set"], {"facts": 0, "found": 0, **dict.fromkeys(CAUSES, 0)})
+        facts, terms = key_facts(case["reference"], case["question"])
+        c["facts"] += len(facts) + len(terms)
+        c["found"] += len(facts) + len(terms) - len(lost)
+        if not lost:
+            continue
+        source = "\n".join(corpus.get(d, "") for d in case["answer_ids"])
+        read = "\n".join(h.text for h in hits)
+        long = answer(UNBOUNDED_CHARS)
+        why = {}
+        for fact in lost:
+            if fact in missing(case["reference"], source, case["question"]):
+                why[fact] = "not_in_source"
+            elif not read or fact in missing(case["reference"], read, case["question"]):
+                why[fact] = "not_retrieved"
+            elif fact in missing(case["reference"], long, case["question"]):
+                why[fact] = "not_chosen"
+            else:
+                why[fact] = "cut_by_length"
+            c[why[fact]] += 1
+        if VERBOSE:
+            print(f"\n## {case['set']} {case['id']}: {case['question']}\nREF: {case['reference'][:400]}")
+            print(f"LOST: {why}")
+            for i, h in enumerate(hits):
+                print(f"  [{i}] {h.dense_score and round(h.dense_score, 2)} {h.source}#{h.page}: {h.text[:200]!r}")
+            print(f"ANSWER: {text!r}")
+    return counts
+
+
 VERBOSE = False
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["collect", "score", "diagnose"])
+    parser.add_argument("step", choices=["collect", "score", "diagnose", "causes"])
     parser.add_argument("--set", help="diagnose: only this set")
     parser.add_argument("-v", "--verbose", action="store_true", help="diagnose: print each question's misses")
     parser.add_argument("--data", help="evaluation sets folder (default: ../shared/eval next to the repo)")
     parser.add_argument("--quick", action="store_true", help="a third of the questions")
+    parser.add_argument("--k", type=int, help="collect: retrieve this many passages (the bot reads its own k)")
+    parser.add_argument("--cases", help=f"the collected cases file (default {CASES})")
+    parser.add_argument(
+        "--budgets", type=lambda v: [int(x) for x in v.split(",")], help="causes: answer lengths to try (700,1000)"
+    )
     args = parser.parse_args()
     if args.step == "collect":
-        cases = collect(data_dir(args.data), args.quick)
-        CASES.parent.mkdir(parents=True, exist_ok=True)
-        CASES.write_text(json.dumps(cases, ensure_ascii=False))
-        print(f"wrote {CASES} ({len(cases)} questions)")
+        cases = collect(data_dir(args.data), args.quick, args.k)
+        path = Path(args.cases) if args.cases else CASES
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cases, ensure_ascii=False))
+        print(f"wrote {path} ({len(cases)} questions)")
         return
-    if not CASES.exists():
-        raise SystemExit(f"{CASES} is missing: run `python -m benchmarks.extractive_selection collect` first")
-    cases = json.loads(CASES.read_text(encoding="utf-8"))
+    path = Path(args.cases) if args.cases else CASES
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run `python -m benchmarks.extractive_selection collect` first")
+    cases = json.loads(path.read_text(encoding="utf-8"))
+    global VERBOSE
+    VERBOSE = args.verbose
+    if args.step == "causes":
+        selected = [c for c in cases if not args.set or c["set"] == args.set]
+        for budget in args.budgets or [None]:
+            counts = causes(selected, data_dir(args.data), budget)
+            print(f"max_chars {budget or 'of the bot'}")
+            print(table(["set", *next(iter(counts.values()))], [[n, *c.values()] for n, c in counts.items()]))
+        return
     if args.step == "diagnose":
-        global VERBOSE
-        VERBOSE = args.verbose
         counts = diagnose([c for c in cases if not args.set or c["set"] == args.set])
         print(table(["set", *next(iter(counts.values()))], [[n, *c.values()] for n, c in counts.items()]))
         return

@@ -114,6 +114,112 @@ def test_a_lead_in_next_to_the_answer_brings_its_list_even_when_items_are_paragr
     assert_faithful(extract.text, passages)
 
 
+def chunk(text: str, ordinal: int, *, rank: int, page: int) -> Hit:
+    """A chunk of one stored document, id as the knowledge base writes it."""
+    return Hit(
+        chunk_id=f"doc_1-v1-{ordinal}",
+        score=1.0 / (1 + rank),
+        dense_score=0.7,
+        text=text,
+        source="plan.pdf",
+        page=page,
+        document_id="doc_1",
+    )
+
+
+def test_a_lead_in_ending_its_chunk_brings_the_list_from_the_next_chunk():
+    # The chunker split the page: "… a few steps you can take:" ends one chunk and its items
+    # open the next. The lead-in alone tells the customer nothing.
+    lead = chunk(
+        "Tips for Employees\n\nThere are a few steps you can take to ensure that your claim is processed quickly:",
+        41,
+        rank=0,
+        page=88,
+    )
+    unrelated = hit("Claims are paid within 30 days of receipt.", rank=1, source="other.pdf")
+    items = chunk(
+        "• Ask your provider for a detailed explanation of the services.\n\n• Send the documentation "
+        "promptly.\n\nYou can also call us.",
+        42,
+        rank=2,
+        page=89,
+    )
+    passages = [lead, unrelated, items]
+    extract = compose("How can my claim be processed quickly?", passages, max_chars=700, language="en")
+    lines = extract.text.split("\n")
+    assert lines.index("- Ask your provider for a detailed explanation of the services.") > lines.index(
+        "There are a few steps you can take to ensure that your claim is processed quickly:"
+    )
+    assert "- Send the documentation promptly." in lines
+    assert "You can also call us." not in extract.text
+    assert items in extract.used and lead in extract.used
+    assert_faithful(extract.text, passages)
+
+
+def test_a_chunk_of_another_document_does_not_continue_a_lead_in():
+    lead = chunk(
+        "Steps\n\nThere are a few steps you can take to ensure your claim is processed quickly:", 41, rank=0, page=88
+    )
+    elsewhere = Hit(
+        chunk_id="doc_2-v1-42",
+        score=0.5,
+        dense_score=0.7,
+        text="• Bring your own towel.\n\n• Lockers cost extra.",
+        source="gym.pdf",
+        page=3,
+        document_id="doc_2",
+    )
+    extract = compose("How can my claim be processed quickly?", [lead, elsewhere], max_chars=700, language="en")
+    assert "towel" not in extract.text
+
+
+PRIOR_AUTHORIZATION_GENERAL = (
+    "CARE MANAGEMENT: Prior-Authorization\n\nIt is important to note that some services do not require "
+    "prior-authorization, as they are considered non-medically necessary. In addition, some services may only "
+    "require prior-authorization for certain plans."
+)
+PRIOR_AUTHORIZATION_EXCEPTIONS = (
+    "Exceptions to Prior Authorization\n\nThere are certain services and treatments that are exempt from prior "
+    "authorization. These include:\n\n• Routine office visits\n\n• Immunizations\n\n• X-Ray services"
+)
+
+
+@pytest.mark.parametrize("cap", range(150, 701, 25))
+def test_a_lead_in_never_comes_without_its_first_item_nor_an_item_without_its_lead_in(cap):
+    # "These include:" followed by another topic, or "- Routine office visits" under a
+    # sentence about something else, reads as a broken answer.
+    passages = [hit(PRIOR_AUTHORIZATION_GENERAL, page=67), hit(PRIOR_AUTHORIZATION_EXCEPTIONS, rank=1, page=65)]
+    extract = compose("What are some services exempt from prior authorization?", passages, max_chars=cap, language="en")
+    lines = [line for line in extract.text.split("\n") if line.strip()]
+    for i, line in enumerate(lines):
+        if line.endswith("These include:"):
+            assert i + 1 < len(lines) and lines[i + 1] == "- Routine office visits", extract.text
+        if line.startswith("- "):
+            assert i > 0 and (lines[i - 1].endswith(":") or lines[i - 1].startswith("- ")), extract.text
+    assert len(extract.text) <= cap
+    assert_faithful(extract.text, passages)
+
+
+def test_a_question_asking_for_several_things_gets_the_list_over_the_top_pages_general_sentences():
+    # Contoso "What are some services exempt from prior authorization?": the top page talks
+    # about prior authorization in general, the 2nd one lists the exempt services.
+    general = hit(
+        "CARE MANAGEMENT: Prior-Authorization for Benefit Coverage\n\nIt is important to note that some "
+        "services do not require prior-authorization, as they are considered non-medically necessary. In "
+        "addition, some services may only require prior-authorization for certain members, such as those with "
+        "high-risk conditions. The plan has a list of services that require prior-authorization, which is "
+        "available on the website.\n\nIn addition, certain pediatric services are exempt from "
+        "prior-authorization. Prior authorization is required for some outpatient services, such as outpatient "
+        "surgery and physical therapy.",
+        page=67,
+    )
+    passages = [general, hit(PRIOR_AUTHORIZATION_EXCEPTIONS, rank=1, page=65)]
+    extract = compose("What are some services exempt from prior authorization?", passages, max_chars=500, language="en")
+    lines = extract.text.split("\n")
+    assert {"- Routine office visits", "- Immunizations", "- X-Ray services"} <= set(lines), extract.text
+    assert_faithful(extract.text, passages)
+
+
 def test_a_sentence_repeated_on_another_page_is_quoted_once():
     standard = hit("Dental cleanings are covered twice a year. Dental cleanings cost nothing in network.")
     plus = hit("Dental cleanings are covered twice a year.", rank=1, source="plus.pdf")
@@ -385,12 +491,20 @@ def test_extractive_answers_only_contain_passage_text(language):
         texts=st.lists(documents(language), min_size=1, max_size=4),
         question=st.lists(st.sampled_from(WORDS[language]), min_size=1, max_size=8).map(" ".join),
         cap=st.integers(40, 900),
+        # Consecutive chunks of one stored document (lists continued across chunks), and
+        # questions asking for a list, exercise the continuation and list weighting.
+        one_document=st.booleans(),
+        opening=st.sampled_from(["", "What are ", "Quels sont "]),
     )
-    def check(texts, question, cap):
+    def check(texts, question, cap, one_document, opening):
         passages = [hit(t, rank=i, headings=["Section"] if i % 2 else []) for i, t in enumerate(texts)]
-        extract = compose(question, passages, max_chars=cap, language=language)
+        if one_document:
+            passages = [chunk(t, 10 + (i + 1) % len(texts), rank=i, page=1) for i, t in enumerate(texts)]
+        extract = compose(opening + question, passages, max_chars=cap, language=language)
         assert len(extract.text) <= cap
         assert_faithful(extract.text, passages)
         assert all(h in passages for h in extract.used)
+        # a citation for every passage quoted, and none for a passage not quoted
+        assert {id(q.hit) for q in extract.quotes} == {id(h) for h in extract.used}
 
     check()

@@ -109,6 +109,10 @@ MAX_PASSAGES = 2
 # this much more: the facts a customer asks for are mostly those (unless the question asks
 # for a yes or a no).
 SPECIFIC_WEIGHT = 0.2
+# A lead-in with its list after it ("These include:"), and the sentence it continues, are
+# worth this much more to a question asking for several things ("What services are
+# exempt…?"): chosen leave-one-set-out (3 folds of 4 chose 0.3; 0, 0.3, 0.6 tried).
+LIST_WEIGHT = 0.3
 # Units whose stems are this much contained in what is already quoted add nothing.
 DUPLICATE_SHARE = 0.8
 _SPECIFIC = re.compile(r"\d")
@@ -118,6 +122,11 @@ _YES_NO = re.compile(
     r"(?i)^\s*(?:(?:do|does|did|is|are|was|were|am|can|could|will|would|should|shall|may|might|must|has|have|had)"
     r"\b|est-ce qu)|\b(?!(?:quand|comment|où|pourquoi|combien|quel|quelle|quels|quelles|que|qui|quoi)\b)"
     r"[^\W\d_]+-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles)\b"
+)
+# Questions asking for several things: their answer is often a lead-in and its list.
+_LIST = re.compile(
+    r"(?i)^\s*(?:what (?:are|services|kinds?|types?|steps|documents|benefits)|which|list|quel(?:le)?s (?:sont|"
+    r"démarches|documents|pièces|conditions)|quelles|quels)\b"
 )
 _WH_START = re.compile(
     r"(?i)^\s*(?:quand|comment|où|pourquoi|combien|quel|quelle|quels|quelles|que|qu'|qui|quoi|à quel|de quel)"
@@ -220,12 +229,16 @@ def compose(
     scores = {
         u: own[i] + HEADING_WEIGHT * context[i] + _prior(passages[u.passage], u.passage) for i, u in enumerate(quotable)
     }
-    specific = SPECIFIC_WEIGHT if not is_yes_no(question) else 0.0
+    asks = answer_type(question)
+    specific = 0.0 if asks == "yes_no" else SPECIFIC_WEIGHT
+    listed = _lead_ins_with_lists(units, passages) if asks == "list" else set()
     for i, u in enumerate(quotable):
         if u.passage in faq:  # the question of the entry is the best evidence of fit
             scores[u] = max(own[i], context[i]) + _prior(passages[u.passage], u.passage)
         if own[i] > 0 and _SPECIFIC.search(u.text):
             scores[u] += specific
+        if own[i] > 0 and u in listed:
+            scores[u] += LIST_WEIGHT
 
     anchor = max(quotable, key=lambda u: (scores[u], -u.passage, -u.position))
     if anchor.passage in faq:
@@ -244,6 +257,36 @@ def compose(
         used=[passages[i] for i in used_ids],
         quotes=[Quote(u.text, passages[u.passage]) for u in chosen if u.kind != "separator"],
     )
+
+
+def answer_type(question: str) -> str:
+    """What kind of answer a question (English or French) asks for: "yes_no", "list" ("What
+    are the…", "Which services…", "Quels sont…") or "other". (A weight of its own for
+    "How much…/When…/Combien…" questions was tried: it changed no answer's facts on any set.)"""
+    if is_yes_no(question):
+        return "yes_no"
+    if _LIST.search(question):
+        return "list"
+    return "other"
+
+
+def _lead_ins_with_lists(units: list[Unit], passages: Sequence[Hit]) -> set[Unit]:
+    """The lead-ins that have a list to bring (here or in the next chunk), and the sentence
+    each continues."""
+    by_passage: dict[int, list[Unit]] = {}
+    for u in units:
+        by_passage.setdefault(u.passage, []).append(u)
+    continuation = _continuations(passages)
+    out = set()
+    for own in by_passage.values():
+        for u in own:
+            if _is_lead_in(u) and _items_of(u, by_passage, continuation):
+                out.add(u)
+                # "… are exempt from prior authorization. These include:": the sentence the
+                # lead-in continues says what the list is.
+                if u.position > 0 and own[u.position - 1].group == u.group:
+                    out.add(own[u.position - 1])
+    return out
 
 
 def is_yes_no(question: str) -> bool:
@@ -373,6 +416,7 @@ def _select(
     for u in units:
         by_passage.setdefault(u.passage, []).append(u)
     own = by_passage[anchor.passage]
+    continuation = _continuations(passages)
     queue: list[tuple[float, Unit]] = [(math.inf, anchor)]
     # Neighbours give the anchor its context: the sentence after it often carries the
     # condition or the amount, the one before says what "it" is.
@@ -388,9 +432,18 @@ def _select(
         lead = [u for u in own if u.position < anchor.position and u.kind == "sentence"]
         if lead and lead[-1].text.endswith(":") and lead[-1].position == _group_start(own, anchor) - 1:
             queue.append((best, lead[-1]))
+        elif anchor in _list_at_start(own):
+            # ... even at the end of the chunk before, when the list was split from it.
+            before = {following: p for p, following in continuation.items()}.get(anchor.passage)
+            if before is not None and _is_lead_in(by_passage[before][-1]):
+                queue.append((best, by_passage[before][-1]))
     # ... and its list comes with it, whichever passage it is in: "These include:" alone
     # answers nothing, the items after it are the answer. A lead-in right after a quoted
     # sentence ("… are exempt from prior authorization. These include:") continues it.
+    # Items queued only because their lead-in was: without it they would be a list about
+    # nothing ("- Routine office visits" under a heading about something else).
+    brought_by: dict[Unit, Unit] = {}
+    relevant_on_their_own = {u for _, u in queue}
     for priority, unit in list(queue):
         start = best if unit == anchor else priority
         own_units = by_passage[unit.passage]
@@ -400,7 +453,9 @@ def _select(
             continue
         if intro != unit:
             queue.append((start - 0.001, intro))
-        queue += [(start - 0.01 * (i + 1), u) for i, u in enumerate(_list_after(intro, own_units))]
+        for i, u in enumerate(_items_of(intro, by_passage, continuation)):
+            queue.append((start - 0.01 * (i + 1), u))
+            brought_by.setdefault(u, intro)
     queue.sort(key=lambda pair: (-pair[0], pair[1].passage, pair[1].position))
 
     chosen: list[Unit] = []
@@ -408,14 +463,25 @@ def _select(
     for _, unit in queue:
         if unit in chosen:
             continue
+        if unit in brought_by and unit not in relevant_on_their_own and brought_by[unit] not in chosen:
+            continue
         stems = set(tokenize(unit.text))
         # The same sentence on two pages (a plan's two brochures) or a row repeating a
         # sentence: quoting it twice spends the length another fact could use.
         if unit != anchor and stems and len(stems & said) >= DUPLICATE_SHARE * len(stems):
             continue
-        if unit.passage not in {u.passage for u in chosen} and len({u.passage for u in chosen}) >= MAX_PASSAGES:
-            continue
+        # The chunk right after a quoted one continues its text: it is not another source.
+        sources = {u.passage for u in chosen} - {
+            continuation[p] for p in {u.passage for u in chosen} if p in continuation
+        }
+        if unit.passage not in {u.passage for u in chosen} and len(sources) >= MAX_PASSAGES:
+            if not any(continuation.get(u.passage) == unit.passage for u in chosen):
+                continue
         package = [unit, *_table_header(unit, by_passage[unit.passage])]
+        if _is_lead_in(unit):
+            # "These include:" with nothing after it is worse than nothing: a lead-in comes
+            # with its first item or not at all.
+            package += _items_of(unit, by_passage, continuation)[:1]
         trial = chosen + [u for u in package if u not in chosen]
         if len(_render(trial, passages)) <= max_chars:
             chosen = trial
@@ -437,6 +503,48 @@ def _list_after(lead: Unit, own: list[Unit]) -> list[Unit]:
         if u.kind in ("item", "row"):
             items.append(u)
     return items[:8]
+
+
+def _items_of(lead: Unit, by_passage: dict[int, list[Unit]], continuation: dict[int, int]) -> list[Unit]:
+    """The list a lead-in announces: the items after it, or, when it ends its chunk (a PDF
+    page's list split by the chunker), those the next chunk opens with if it was retrieved."""
+    own = by_passage[lead.passage]
+    items = _list_after(lead, own)
+    if not items and lead == own[-1] and lead.passage in continuation:
+        items = _list_at_start(by_passage.get(continuation[lead.passage], []))
+    return items
+
+
+def _list_at_start(units: list[Unit]) -> list[Unit]:
+    """The items or rows a passage opens with (the rest of a list begun in the chunk
+    before it), at most 8."""
+    items: list[Unit] = []
+    for u in units:
+        if u.kind not in ("item", "row", "header", "separator"):
+            break
+        if u.kind in ("item", "row"):
+            items.append(u)
+    return items[:8]
+
+
+# Chunk ids are "<document>-v<version>-<ordinal>" (bots/knowledge_base.py).
+_CHUNK_ID = re.compile(r"^(?P<document>.+)-(?P<ordinal>\d+)$")
+
+
+def _chunk_position(hit: Hit) -> tuple[str, int] | None:
+    m = _CHUNK_ID.match(hit.chunk_id)
+    return (m.group("document"), int(m.group("ordinal"))) if m else None
+
+
+def _continuations(passages: Sequence[Hit]) -> dict[int, int]:
+    """{passage: the passage that is the next chunk of the same document}, among those
+    retrieved."""
+    where = {pos: i for i, p in enumerate(passages) if (pos := _chunk_position(p))}
+    out = {}
+    for pos, i in where.items():
+        if (following := where.get((pos[0], pos[1] + 1))) is not None:
+            out[i] = following
+    return out
 
 
 def _group_start(own: list[Unit], unit: Unit) -> int:
@@ -504,7 +612,18 @@ def _passage_order(ids: list[int], passages: Sequence[Hit]) -> list[int]:
     first_rank: dict[str, int] = {}
     for i in ids:
         first_rank.setdefault(passages[i].document_id or passages[i].source, i)
+    # Chunks of one stored document in their order (a list continued in the next chunk
+    # comes after its lead-in, whatever their ranks); others by rank.
+    positions = {i: _chunk_position(passages[i]) or (f"#{i}", i) for i in ids}
+    first_chunk_rank: dict[str, int] = {}
+    for i in ids:
+        first_chunk_rank.setdefault(positions[i][0], i)
     return sorted(
         ids,
-        key=lambda i: (first_rank[passages[i].document_id or passages[i].source], passages[i].page or 0, i),
+        key=lambda i: (
+            first_rank[passages[i].document_id or passages[i].source],
+            passages[i].page or 0,
+            first_chunk_rank[positions[i][0]],
+            positions[i][1],
+        ),
     )
