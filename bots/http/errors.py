@@ -94,6 +94,8 @@ STATUS: dict[str, int] = {
     "weak_password": 422,
     "invalid_user": 422,
     "wrong_password": 422,
+    # hardening (issue #17): the server's disk is full
+    "storage_full": 507,
 }
 
 
