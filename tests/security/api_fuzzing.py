@@ -166,7 +166,7 @@ def fuzz_operation(
         problem = server_fault(response)
         if problem is None and expect is not None:
             problem = expect(op, response)
-        if problem is None and response.status_code < 300:
+        if problem is None:  # errors too: a documented 422 must be the body a client gets
             problem = schema_problem(case, response)
         if problem is not None:
             problems.append(f"{credential}: {op.method.upper()} {case.formatted_path} → {problem}")
