@@ -69,7 +69,10 @@ def backup(settings: Settings, target: Path) -> dict:
         # After the database: every upload its snapshot names is already on disk.
         uploads = settings.uploads_dir
         if uploads.is_dir():
-            shutil.copytree(uploads, partial / "uploads", copy_function=_copy_private)
+            # An upload still being written (.part) is not a document yet: its request may fail.
+            shutil.copytree(
+                uploads, partial / "uploads", copy_function=_copy_private, ignore=shutil.ignore_patterns("*.part")
+            )
         for name in SECRETS:
             if (settings.home / name).is_file():
                 _copy_private(settings.home / name, partial / name)

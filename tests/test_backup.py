@@ -153,9 +153,12 @@ def test_backup_of_a_postgres_server_points_to_pg_dump(tmp_path):
     assert not (tmp_path / "backup").exists()
 
 
-def test_the_backup_is_private(api, settings, tmp_path):
-    ingest(api, published_bot(api, "Docs"), {"a.md": b"# A\n\nSome text about returns."})
+def test_the_backup_is_private_and_skips_uploads_in_flight(api, settings, tmp_path):
+    bot = published_bot(api, "Docs")
+    ingest(api, bot, {"a.md": b"# A\n\nSome text about returns."})
+    (settings.uploads_dir / bot / "doc_x-1234.md.part").write_bytes(b"half an upload")
     folder = tmp_path / "backup"
-    backup(settings, folder)
+    manifest = backup(settings, folder)
+    assert not [name for name in manifest["files"] if name.endswith(".part")], manifest["files"]
     for path in [folder, *folder.rglob("*")]:
         assert Path(path).stat().st_mode & 0o077 == 0, path
