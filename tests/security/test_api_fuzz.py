@@ -79,3 +79,20 @@ def test_a_422_is_the_error_body_the_document_names(target):
     schemas = json.loads(json.dumps(document["components"]["schemas"]).replace("#/components/schemas/", "#/$defs/"))
     jsonschema.validate(refused.json(), {**schemas["ErrorBody"], "$defs": schemas})
     assert "error" in schemas["ErrorBody"]["required"]
+
+
+def test_the_long_runs_findings_are_refused_with_a_sentence(target):
+    """Found by `python -m benchmarks.api_fuzz` (50 examples): both were 500s."""
+    client, bot = target.client, target.ids["bot_id"]
+    malformed = client.post(
+        f"/admin/bots/{bot}/corrected-answers/import",
+        content=b"question,answer\nwhere\ris it,here\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    assert malformed.status_code == 422, malformed.text
+    assert "malformed" in malformed.json()["error"]["message"]
+    for route in ("gaps", "analytics"):
+        for query in ({"until": "0001-01-02T00:00:00"}, {"since": "9999-12-31T00:00:00"}):
+            refused = client.get(f"/admin/bots/{bot}/{route}", params=query)
+            assert refused.status_code == 422, (route, query, refused.text)
+            assert "between the years" in refused.json()["error"]["message"]
