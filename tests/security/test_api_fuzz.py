@@ -96,3 +96,8 @@ def test_the_long_runs_findings_are_refused_with_a_sentence(target):
             refused = client.get(f"/admin/bots/{bot}/{route}", params=query)
             assert refused.status_code == 422, (route, query, refused.text)
             assert "between the years" in refused.json()["error"]["message"]
+    # A period of millennia: the trend's previous period would start before year 1 (third run).
+    huge = client.get(
+        f"/admin/bots/{bot}/gaps", params={"since": "0100-01-01T00:00:00", "until": "9000-01-01T00:00:00"}
+    )
+    assert huge.status_code == 422 and "too long" in huge.json()["error"]["message"], huge.text

@@ -71,6 +71,11 @@ def gaps(
             include_playground=include_playground,
             max_topics=max_topics,
         )
+    except OverflowError:  # the trend's previous period, as long as this one, starts before year 1
+        raise ApiError(
+            "invalid_request",
+            "The period is too long: its trend compares it with the one before it, which starts before year 1.",
+        ) from None
     except ValueError as err:  # a `since` in the future: the period is empty or backwards
         raise ApiError("invalid_request", f"{err}.") from None
     if format == "csv":
