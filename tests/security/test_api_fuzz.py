@@ -101,3 +101,10 @@ def test_the_long_runs_findings_are_refused_with_a_sentence(target):
         f"/admin/bots/{bot}/gaps", params={"since": "0100-01-01T00:00:00", "until": "9000-01-01T00:00:00"}
     )
     assert huge.status_code == 422 and "too long" in huge.json()["error"]["message"], huge.text
+
+
+def test_a_version_number_past_64_bits_is_no_version(target):
+    """Found by the long run (fourth): `"version": "<20 digits>"` reached SQLite as an int."""
+    bot = target.ids["bot_id"]
+    run = target.client.post(f"/admin/bots/{bot}/eval-runs", json={"version": "99999999999999999999"})
+    assert run.status_code in (404, 409, 422), run.text
