@@ -189,6 +189,14 @@ def to_csv(rows: list[t.CorrectedAnswer]) -> str:
 def from_csv(text: str) -> list[dict]:
     """Rows to create or update (by id); raises InvalidCorrectedAnswer naming the bad line."""
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _rows(reader)
+    except csv.Error as err:
+        # Malformed CSV (a bare carriage return in an unquoted cell...) was a 500: found by the API fuzzer.
+        raise _problem(f"line {reader.line_num}: the CSV is malformed ({err})") from err
+
+
+def _rows(reader: csv.DictReader) -> list[dict]:
     if not reader.fieldnames or not {"question", "answer"} <= set(reader.fieldnames):
         raise _problem("the CSV needs a header with at least the columns question and answer")
     items = []

@@ -3,6 +3,7 @@ generated names, so `../../x` or a NUL byte in a name can never reach the file s
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -52,13 +53,22 @@ def save_stream(source: BinaryIO, dest: Path) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     tmp = dest.with_suffix(dest.suffix + ".part")
     # Readable by the server's user only: uploads are the company's internal documents.
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "wb") as out:
-        while block := source.read(1024 * 1024):
-            digest.update(block)
-            size += len(block)
-            out.write(block)
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "wb") as out:
+            while block := source.read(1024 * 1024):
+                digest.update(block)
+                size += len(block)
+                out.write(block)
+    except OSError:
+        # A full disk (or any write error) leaves no partial file behind to be mistaken for an upload.
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(dest)
     return digest.hexdigest(), size
+
+
+def is_disk_full(err: OSError) -> bool:
+    return err.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def remove(path: Path) -> None:

@@ -18,6 +18,23 @@ OVERLAP_CHARS = 150
 FAQ_MAX_CHARS = 4000
 
 
+# A run this long with no space or newline (a base64 blob, minified code, "a,b,c,..." with no
+# space) is cut into pieces before splitting: the splitter's last resort splits
+# text into single characters, ~4 µs and a list slot per character, so a 128 MB line (the
+# largest text file read) took minutes and gigabytes (found by tests/test_loader_fuzz.py).
+# Two pieces and the newline between them fill one chunk: the splitter keeps each whole.
+_UNBROKEN = re.compile(rf"\S{{{CHUNK_CHARS},}}")
+_PIECE = (CHUNK_CHARS - 1) // 2
+
+
+def _break_unbroken(text: str) -> str:
+    def cut(match: re.Match) -> str:
+        run = match.group()
+        return "\n".join(run[i : i + _PIECE] for i in range(0, len(run), _PIECE))
+
+    return _UNBROKEN.sub(cut, text)
+
+
 def _splitter(size: int) -> RecursiveCharacterTextSplitter:
     return RecursiveCharacterTextSplitter(
         chunk_size=size,
@@ -64,7 +81,7 @@ def chunk_document(doc: LoadedDocument, title: str | None = None) -> list[Chunk]
             pieces = [text]
             question = section.question
         else:
-            pieces = splitter.split_text(text)
+            pieces = splitter.split_text(_break_unbroken(text))
         context = _context(title, section.headings)
         for piece in pieces:
             chunks.append(

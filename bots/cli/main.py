@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bots.cli import answers, gaps, users, web
+from bots.cli import answers, backup, gaps, users, web
 from bots.cli.client import AdminClient, ClientError
 from bots.cli.experiments import experiment_parsers
 from bots.schemas.bots import Bot
@@ -109,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     gaps.add_parser(sub, lambda: _client())
     answers.add_parser(sub, _client)
     users.add_parsers(sub, _client)  # team use: users, tokens, audit, login
+    backup.add_parsers(sub)  # backup and restore of the embedded setup (issue #17)
     return p
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from bots.core.roles import Role
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# Times are stored in UTC, but SQLite hands them back without their offset; sent bare, they
+# broke the documented `date-time` format (RFC 3339 needs the offset: found by the API fuzzer).
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class User(BaseModel):
@@ -15,7 +25,7 @@ class User(BaseModel):
     role: Role
     disabled: bool
     has_password: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class UserCreated(User):
@@ -30,12 +40,12 @@ class UserList(BaseModel):
 class Me(BaseModel):
     user: User
     token_kind: str  # "session" (signed in to the builder) or "api"
-    expires_at: datetime | None
+    expires_at: UtcDatetime | None
 
 
 class LoginResult(BaseModel):
     token: str  # the session's secret: shown once, sent as `Authorization: Bearer <token>`
-    expires_at: datetime
+    expires_at: UtcDatetime
     user: User
 
 
@@ -45,9 +55,9 @@ class Token(BaseModel):
     kind: str
     user_id: str
     user_name: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    last_used_at: UtcDatetime | None
     revoked: bool
 
 
@@ -61,7 +71,7 @@ class TokenList(BaseModel):
 
 class AuditEntry(BaseModel):
     id: int
-    at: datetime
+    at: UtcDatetime
     user_id: str | None
     user_name: str
     action: str

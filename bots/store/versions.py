@@ -64,6 +64,10 @@ def resolve(session: Session, bot: t.Bot, which: str | int) -> Resolved:
 
 
 def version(session: Session, bot_id: str, number: int) -> t.BotVersion:
+    # A number SQLite cannot hold names no version (a digit string of a body became a 500:
+    # found by the long API fuzz run on POST eval-runs).
+    if not -(2**63) <= number < 2**63:
+        raise VersionNotFound(bot_id=bot_id, number=number)
     row = session.scalar(select(t.BotVersion).where(t.BotVersion.bot_id == bot_id, t.BotVersion.number == number))
     if row is None:
         raise VersionNotFound(bot_id=bot_id, number=number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -29,7 +30,15 @@ from bots.schemas.knowledge import (
     UploadResult,
 )
 from bots.store import tables as t
-from bots.uploads import display_name, is_supported, remove, save_stream, stored_suffix, unsupported_message
+from bots.uploads import (
+    display_name,
+    is_disk_full,
+    is_supported,
+    remove,
+    save_stream,
+    stored_suffix,
+    unsupported_message,
+)
 
 router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: knowledge"])
 
@@ -83,7 +92,57 @@ async def upload_documents(request: Request, bot: BotDep, session: DbSession, ru
 def _accept_uploads(uploads: list, bot: t.Bot, session, runtime) -> UploadResult:
     """Store the uploaded files and queue the ones whose bytes changed (blocking: call it from
     the threadpool). Starlette spools each upload to a temporary file, read here synchronously."""
-    accepted, rejected, items = [], [], []
+    accepted: list[AcceptedDocument] = []
+    rejected: list[RejectedUpload] = []
+    items: list[dict] = []
+    saved: list[Path] = []  # this request's files: removed again if it fails
+    replaced: list[Path] = []  # files of re-uploaded documents: removed once the new ones are committed
+    try:
+        _store_uploads(uploads, bot, session, runtime, accepted, rejected, items, saved, replaced)
+    except OSError as err:
+        session.rollback()
+        for path in saved:
+            remove(path)
+        if not is_disk_full(err):
+            raise
+        raise ApiError(
+            "storage_full",
+            "The server's disk is full: the files were not saved and nothing changed. Free some space "
+            "on the server (or ask its administrator to), then upload them again.",
+        ) from err
+    finally:
+        for upload in uploads:  # those after a failed one were never read (closing twice is fine)
+            upload.file.close()
+    if not items:
+        return UploadResult(job_id=None, documents=[], rejected=rejected)
+    job = t.Job(
+        id=t.new_id("job"),
+        bot_id=bot.id,
+        kind="ingest",
+        items=items,
+        status=JobStatus.QUEUED if any(i["status"] == ItemStatus.QUEUED for i in items) else JobStatus.DONE,
+    )
+    session.add(job)
+    session.commit()
+    for path in replaced:
+        remove(path)
+    if job.status == JobStatus.QUEUED:
+        runtime.jobs.submit(job.id)
+    return UploadResult(job_id=job.id, documents=accepted, rejected=rejected)
+
+
+def _store_uploads(
+    uploads: list,
+    bot: t.Bot,
+    session,
+    runtime,
+    accepted: list[AcceptedDocument],
+    rejected: list[RejectedUpload],
+    items: list[dict],
+    saved: list[Path],
+    replaced: list[Path],
+) -> None:
+    """Save each upload under the bot's folder and stage its Document row (not committed)."""
     for upload in uploads:
         source = display_name(upload.filename)
         if not is_supported(source):
@@ -97,6 +156,7 @@ def _accept_uploads(uploads: list, bot: t.Bot, session, runtime) -> UploadResult
         stored = f"{doc.id}-{secrets.token_hex(4)}{stored_suffix(source)}"
         dest = runtime.settings.uploads_dir / bot.id / stored
         content_hash, size = save_stream(upload.file, dest)
+        saved.append(dest)
         upload.file.close()
         if existing and existing.content_hash == content_hash and existing.status == DocumentStatus.READY:
             # Same bytes as what is indexed: nothing to embed again.
@@ -105,27 +165,13 @@ def _accept_uploads(uploads: list, bot: t.Bot, session, runtime) -> UploadResult
             items.append({"document_id": existing.id, "source": source, "status": ItemStatus.UNCHANGED, "error": None})
             continue
         if existing:
-            remove(runtime.settings.uploads_dir / bot.id / existing.stored_name)
+            replaced.append(runtime.settings.uploads_dir / bot.id / existing.stored_name)
         doc.stored_name, doc.content_hash, doc.size = stored, content_hash, size
         doc.status, doc.error, doc.error_code = DocumentStatus.QUEUED, None, None
         if not existing:
             session.add(doc)
         accepted.append(AcceptedDocument(id=doc.id, source=source, status=DocumentStatus.QUEUED))
         items.append({"document_id": doc.id, "source": source, "status": ItemStatus.QUEUED, "error": None})
-    if not items:
-        return UploadResult(job_id=None, documents=[], rejected=rejected)
-    job = t.Job(
-        id=t.new_id("job"),
-        bot_id=bot.id,
-        kind="ingest",
-        items=items,
-        status=JobStatus.QUEUED if any(i["status"] == ItemStatus.QUEUED for i in items) else JobStatus.DONE,
-    )
-    session.add(job)
-    session.commit()
-    if job.status == JobStatus.QUEUED:
-        runtime.jobs.submit(job.id)
-    return UploadResult(job_id=job.id, documents=accepted, rejected=rejected)
 
 
 @router.get("/bots/{bot_id}/documents", response_model=DocumentList)
