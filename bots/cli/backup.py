@@ -33,8 +33,7 @@ def _backup(args) -> int:
     except BackupError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    counts = ", ".join(f"{n} {table}" for table, n in manifest["counts"].items())
-    print(f"Backed up to {args.path}: {counts}; {len(manifest['files'])} files.")
+    print(f"Backed up to {args.path}: {_counts(manifest)}; {len(manifest['files'])} files.")
     return 0
 
 
@@ -55,6 +54,9 @@ def _restore(args) -> int:
     except BackupError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    counts = ", ".join(f"{n} {table}" for table, n in manifest["counts"].items())
-    print(f"Restored {args.path} into {settings.home}: {counts}.")
+    print(f"Restored {args.path} into {settings.home}: {_counts(manifest)}.")
     return 0
+
+
+def _counts(manifest: dict) -> str:
+    return ", ".join(f"{n} {table}" for table, n in manifest["counts"].items())

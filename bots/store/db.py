@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +74,19 @@ def _naive_utc_datetimes(dbapi_conn, _record) -> None:
     """Postgres gives `timestamptz` values back with their offset; SQLite gives the stored UTC
     wall time, naive. The code (and the API's ISO strings) were written against the latter:
     the same values on both backends, rather than "+00:00" on one of them."""
+    dbapi_conn.adapters.register_loader("timestamptz", _naive_utc_loader())
+
+
+@cache
+def _naive_utc_loader() -> type:
+    """Built once, on the first Postgres connection: psycopg is only imported where it is used."""
     from psycopg.types.datetime import TimestamptzLoader
 
     class NaiveUtc(TimestamptzLoader):
         def load(self, data) -> datetime:
             return super().load(data).astimezone(UTC).replace(tzinfo=None)
 
-    dbapi_conn.adapters.register_loader("timestamptz", NaiveUtc)
+    return NaiveUtc
 
 
 def redacted(url: str) -> str:

@@ -16,15 +16,14 @@ import re
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from bots.cli.client import AdminClient
 from tests.browser import test_builder
 from tests.browser.test_builder import ROOT, assert_no_exception, open_page, settle, shoot, wait_for_outcome
 from tests.browser.test_widget import widget
-from tests.conftest import LiveServer, free_port, seed_database
-from tests.test_handoff_inbox import Sink
+from tests.conftest import LiveServer, seed_database
+from tests.test_handoff_inbox import sink as smtp  # noqa: F401 (the local SMTP sink fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +37,7 @@ REPLY = "Hi Ada, gym memberships count too: **send us the receipt**."
 
 
 @pytest.fixture
-def smtp():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
-
-
-@pytest.fixture
-def live_server(isolated_home, migrated_database, smtp):
+def live_server(isolated_home, migrated_database, smtp):  # noqa: F811
     """The real server, sending hand-off e-mails to the SMTP sink (set as `prompteur serve`
     reads it: the environment)."""
     seed_database(isolated_home, migrated_database)
@@ -93,7 +83,7 @@ def until(check, timeout: float = 30):
     raise AssertionError("timed out waiting")
 
 
-def test_the_support_leads_whole_journey(ui, live_server, browser, scripted_model, site, smtp):
+def test_the_support_leads_whole_journey(ui, live_server, browser, scripted_model, site, smtp):  # noqa: F811
     sink = smtp[0]
     scripted_model.rules = [("perksplus", ANSWER)]
     scripted_model.pause_on = scripted_model.cut_on = None
