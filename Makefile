@@ -19,13 +19,16 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
-	# The CPU build of torch from the machine's local wheel, before anything can pull CUDA
-	# builds (uv does not look there; it keeps the torch installed here, which satisfies the pin).
-	$(PIP) install -q torch==2.13.0 uv
+	$(PIP) install -q uv
 	ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA)-*.whl >/dev/null 2>&1 || \
 	  $(PIP) wheel -q --no-deps 'llama-cpp-python==$(LLAMA)' -w $(WHEELHOUSE)
-	# uv resolves and installs from its cache in seconds where pip took minutes.
-	$(VENV)/bin/uv pip install -q --python $(PY) --find-links $(WHEELHOUSE) -e '.[test]'
+	# uv resolves and installs from its cache in seconds where pip took minutes (pip unpacked
+	# torch's 200 MB wheel on every fresh clone: ~45 s of CPU). pip's find-links, from its
+	# config file or environment (where this machine keeps the CPU build of torch), are passed
+	# on: uv does not read pip's settings, and would take the CUDA build from the index.
+	links="$$PIP_FIND_LINKS $$($(PIP) config get global.find-links 2>/dev/null)"; \
+	$(VENV)/bin/uv pip install -q --python $(PY) --find-links $(WHEELHOUSE) \
+	  $$(for l in $$links; do echo --find-links $$l; done) -e '.[test]'
 	touch $@
 
 # Debian's chromium for the browser tests (Playwright drives it; no browser download), and
@@ -53,7 +56,7 @@ serve: install
 
 # One pytest worker per core; a test file stays on one worker (its module fixtures are built once).
 test: install system-deps lint
-	$(VENV)/bin/pytest -n auto --dist loadfile
+	$(VENV)/bin/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # Format, lint and types are checked, not applied: CI fails on a violation (`make fix` applies
 # the first two). mypy checks the whole tree ([tool.mypy] files); ~1.5 min cold, seconds

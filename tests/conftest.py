@@ -46,6 +46,69 @@ os.environ.setdefault("PROMPTEUR_BUILDER_AUTO_SIGN_IN", "1")
 
 BACKENDS = ("sqlite", "postgres")
 
+# The slowest test files, in seconds (from `pytest --durations=0`, summed per file; a loaded
+# machine's run divided by its slowdown: only the order matters). `make test` hands whole files
+# to two workers (`--dist loadfile`); xdist's default order (most tests first) would start the
+# one-test files that run for minutes last, leaving one worker idle for the run's final
+# minutes. Longest first (`--no-loadscope-reorder` keeps this order) is the classic greedy
+# schedule. Approximate is enough: a file missing here is weighed at a tenth of a second a test.
+SLOW_FILES = {
+    "tests/browser/test_journey.py": 130,
+    "tests/browser/test_loop_pages.py": 65,
+    "tests/security/test_secrets_never_shown.py": 63,
+    "tests/test_crash_recovery.py": 54,
+    "tests/test_local_model.py": 51,
+    "tests/test_cli_end_to_end.py": 46,
+    "tests/builder/test_tests_page.py": 46,
+    "tests/security/test_roles.py": 41,
+    "tests/test_evaluation_cli.py": 39,
+    "tests/test_team_cli.py": 37,
+    "tests/browser/test_widget.py": 36,
+    "tests/security/test_file_modes.py": 32,
+    "tests/test_review_loop_live.py": 31,
+    "tests/builder/test_pages.py": 29,
+    "tests/test_team.py": 24,
+    "tests/test_web_sources.py": 23,
+    "tests/builder/test_first_hour.py": 22,
+    "tests/test_public_api_live.py": 22,
+    "tests/security/test_api_fuzz.py": 22,
+    "tests/test_bad_uploads.py": 20,
+    "tests/test_retrieval.py": 18,
+    "tests/test_web_cli.py": 18,
+    "tests/test_ingestion.py": 17,
+    "tests/test_public_chat.py": 15,
+    "tests/test_corrected_answers.py": 14,
+    "tests/builder/test_sign_in.py": 13,
+    "tests/test_answer_channels.py": 11,
+    "tests/test_admin_api.py": 10,
+    "tests/test_gaps.py": 10,
+    "tests/test_evaluation.py": 9,
+    "tests/test_experiments.py": 9,
+    "tests/test_backup.py": 8,
+    "tests/test_review_inbox.py": 8,
+    "tests/security/test_widget_xss.py": 8,
+    "tests/test_public_api_edges.py": 7,
+    "tests/test_conversation_queries.py": 7,
+    "tests/test_evaluation_runs.py": 7,
+    "tests/builder/test_analytics_page.py": 7,
+    "tests/test_playground_stream.py": 6,
+    "tests/security/test_unstorable_input.py": 6,
+    "tests/test_loader_fuzz.py": 6,
+    "tests/test_answering.py": 6,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    def weight(path: str) -> float:
+        return SLOW_FILES.get(path) or 0.1 * counts[path]
+
+    paths = {item: Path(str(item.path)).relative_to(config.rootpath).as_posix() for item in items}
+    counts: dict[str, int] = {}
+    for path in paths.values():
+        counts[path] = counts.get(path, 0) + 1
+    # Stable: a file's tests keep their order, and stay together.
+    items.sort(key=lambda item: (-weight(paths[item]), paths[item]))
+
 
 def pytest_generate_tests(metafunc):
     """A test marked `both_backends` runs twice, the same body each time: on SQLite with
