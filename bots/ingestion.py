@@ -159,7 +159,9 @@ class JobRunner:
             try:
                 self._run(job_id)
             except LeaseLost:
-                log.warning("ingestion job %s was taken over by another process; this one stops it", job_id)
+                log.warning(
+                    "ingestion job %s was taken over by another process (or deleted); this one stops it", job_id
+                )
             except Exception:  # noqa: BLE001 - a worker must survive any job
                 log.exception("ingestion job %s crashed", job_id)
                 try:

@@ -283,7 +283,7 @@ class WebSyncRunner:
                 log.info("web sync %s paused by the server stopping", sync_id)
                 return
             except LeaseLost:
-                log.warning("web sync %s was taken over by another process; this one stops it", sync_id)
+                log.warning("web sync %s was taken over by another process (or deleted); this one stops it", sync_id)
             except Exception:  # noqa: BLE001 - the worker must survive any sync
                 log.exception("web sync %s crashed", sync_id)
                 try:
