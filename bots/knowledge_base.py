@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bots.core.status import DocumentStatus
 from bots.store import tables as t
@@ -142,21 +142,30 @@ class KnowledgeBase:
         loaded: LoadedDocument | None = None,
         title: str | None = None,
         stage: Callable[[str], None] = lambda name: None,
+        fence: Callable[[Session], None] = lambda session: None,
     ) -> None:
         """Load, chunk, embed and index one document as a new version, then make that version
         the searchable one in a single transaction. Raises LoadError for bad files. A web
         crawl passes the page it already `loaded` (it read the text to compare hashes) and the
         page's `title`: its source is an address, whose "file name" means nothing.
-        `stage` is told each step as it starts: reading, chunking, embedding, indexing."""
-        with self._sessions() as s:
+        `stage` is told each step as it starts: reading, chunking, embedding, indexing.
+        `fence` runs first in the transaction that makes the version searchable and raises if
+        the caller may no longer publish it (its lease was taken over: bots/leases.py)."""
+        with self._sessions.begin() as s:
+            # The version number is taken, not computed from the active one: an attempt cut
+            # off (or taken over while it still runs) must not share chunk or vector ids with
+            # the attempt that follows, or one's clean-up would delete the other's vectors.
+            s.execute(
+                update(t.Document).where(t.Document.id == doc_id).values(last_version=t.Document.last_version + 1)
+            )
             doc = s.get(t.Document, doc_id)
             if doc is None:
                 raise DocumentGone(doc_id)
             bot = s.get(t.Bot, doc.bot_id)
-            new_version = doc.active_version + 1
+            new_version, active_version = doc.last_version, doc.active_version
             path, source = self.stored_path(doc), doc.source
             model, collection, bot_id = bot.embedding_model, bot.vector_collection, bot.id
-        self._drop_versions_above(doc_id, new_version - 1, collection)
+        self._drop_versions_above(doc_id, active_version, collection)
 
         stage("reading")
         if loaded is None:
@@ -184,6 +193,7 @@ class KnowledgeBase:
 
             stage("indexing")
             with self._sessions.begin() as s:
+                fence(s)
                 s.add_all(
                     t.Chunk(
                         id=cid,
@@ -221,16 +231,19 @@ class KnowledgeBase:
         self._drop_versions_below(doc_id, new_version, collection)
 
     def discard_unfinished(self, doc_id: str) -> None:
-        """Delete the vectors of a version whose ingest a crash cut off: they are in Chroma
-        but not in SQL, so nothing else would ever find them (e.g. if the document is then
-        deleted, or re-uploaded with fewer chunks)."""
+        """Delete the vectors of versions whose ingest a crash (or a lost lease) cut off: they
+        are in Chroma but not in SQL, so nothing else would ever find them (e.g. if the
+        document is then deleted, or re-uploaded with fewer chunks). Every version above the
+        active one is unfinished: a version becomes active in the transaction that ends it."""
         with self._sessions() as s:
             doc = s.get(t.Document, doc_id)
             if doc is None:
                 return
-            prefix = f"{doc_id}-v{doc.active_version + 1}-"
+            active = doc.active_version
             collection = s.get(t.Bot, doc.bot_id).vector_collection
-        self._vectors.delete(collection, [i for i in self._vectors.ids(collection) if i.startswith(prefix)])
+        self._vectors.delete(
+            collection, [i for i in self._vectors.ids(collection) if (_version_of(i, doc_id) or 0) > active]
+        )
 
     def delete_document(self, doc_id: str) -> None:
         with self._sessions.begin() as s:
@@ -254,9 +267,17 @@ class KnowledgeBase:
         remove(self._uploads / bot_id)
         self.forget(bot_id)
 
-    def reindex(self, bot_id: str, model: str, progress: Progress = lambda done, total: None) -> None:
+    def reindex(
+        self,
+        bot_id: str,
+        model: str,
+        progress: Progress = lambda done, total: None,
+        fence: Callable[[Session], None] = lambda session: None,
+    ) -> None:
         """Re-embed every searchable chunk from SQL into a fresh collection, then switch to it:
-        searches keep using the old one until the new one is complete."""
+        searches keep using the old one until the new one is complete. `fence` runs first in
+        the switching transaction, as in `ingest`: a caller that lost its lease switches
+        nothing (and drops nothing: the process that took over builds the same collection)."""
         with self._sessions() as s:
             bot = s.get(t.Bot, bot_id)
             old_collection = bot.vector_collection
@@ -285,6 +306,7 @@ class KnowledgeBase:
             )
             progress(start + len(batch), len(rows))
         with self._sessions.begin() as s:
+            fence(s)
             switched = s.execute(
                 update(t.Bot).where(t.Bot.id == bot_id).values(vector_collection=new_collection, embedding_model=model)
             ).rowcount
@@ -328,6 +350,15 @@ def _embed_into(
 def _vector_ids(session, *conditions) -> list[str]:
     rows = session.execute(select(t.Chunk.id, t.Chunk.question).where(*conditions)).all()
     return [vid for cid, question in rows for vid in vector_ids(cid, bool(question))]
+
+
+def _version_of(vector_id: str, doc_id: str) -> int | None:
+    """The version in a vector id of the document ("<doc>-v<version>-<ordinal>[#q]"), or None."""
+    prefix = f"{doc_id}-v"
+    if not vector_id.startswith(prefix):
+        return None
+    version = vector_id[len(prefix) :].split("-", 1)[0]
+    return int(version) if version.isdigit() else None
 
 
 def _bump_generation(session, bot_id: str) -> None:

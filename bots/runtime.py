@@ -129,7 +129,7 @@ class Runtime:
             vectors=vectors,
             embedders=embedders,
             kb=kb,
-            jobs=JobRunner(sessions, kb, workers=settings.ingest_workers),
+            jobs=JobRunner(sessions, kb, workers=settings.ingest_workers, lease_s=settings.job_lease_s),
             admin_token=admin_token,
             signer=SessionSigner(settings.session_secret or ensure_session_secret(home), ttl_s=settings.session_ttl_s),
             limiter=RateLimiter(),
@@ -210,6 +210,7 @@ def web_config(settings: Settings) -> WebConfig:
         user_agent=settings.crawl_user_agent or DEFAULT_USER_AGENT,
         schedule_check_s=settings.web_schedule_check_s,
         max_pdf_pages=settings.max_pdf_pages,
+        lease_s=settings.job_lease_s,
     )
 
 

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     max_pdf_pages: int = 5000
     ingest_workers: int = 1
+    job_lease_s: float = Field(
+        default=30.0,
+        ge=0.5,
+        description="How long a server process's claim on an ingestion job or web sync lasts unless renewed (it is, every second, while the process works): another process takes the work over after it.",
+    )
     # Public API: sessions, limits and the proxies whose X-Forwarded-For we believe.
     session_secret: str | None = Field(
         default=None,

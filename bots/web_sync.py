@@ -2,6 +2,10 @@
 sync, as background work inside the server (one sync at a time, one page at a time per host:
 a crawl must stay polite to the site and light on the server that keeps answering chats).
 
+Syncs are claimed from SQL with leases (bots/leases.py) like ingestion jobs: any server
+process may run a sync, one process at a time runs a given sync, and the scheduler of every
+process may look for due sources without queueing a sync twice.
+
 A page is a document whose source is its address. A sync fetches with the validators it kept
 (ETag, Last-Modified) and compares the text's hash, so an unchanged page costs no embedding;
 a changed page goes through `KnowledgeBase.ingest`, which swaps versions atomically; a page
@@ -13,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import queue
 import secrets
 import tempfile
 import threading
@@ -24,11 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from bots.core.status import DocumentStatus, JobStatus
 from bots.knowledge_base import KnowledgeBase, Loader
+from bots.leases import LeaseLost, Leases
 from bots.store import tables as t
 from bots.uploads import save_stream
 from knowledge.documents import LoadedDocument, LoadError
@@ -66,10 +70,12 @@ class WebConfig:
     user_agent: str = DEFAULT_USER_AGENT
     schedule_check_s: float = 60.0
     max_pdf_pages: int = 5000
+    lease_s: float = 30.0  # PROMPTEUR_JOB_LEASE_S
 
 
 class SyncStopped(Exception):
-    """The server is stopping: the sync stays `running` and is resumed at the next start."""
+    """The server is stopping: the sync stays `running`; its lease is ended so that another
+    process (or this server's next start) resumes it."""
 
 
 class SourceGone(Exception):
@@ -102,54 +108,97 @@ class WebSyncRunner:
         self._load = loader
         self._uploads = uploads_dir
         self.config = config
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._leases = Leases(sessions, t.WebSync, config.lease_s)
+        self._wake = threading.Event()
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="web-sync", daemon=True)
         self._scheduler = threading.Thread(target=self._schedule_loop, name="web-schedule", daemon=True)
+        self._heartbeat = threading.Thread(target=self._beat, name="web-lease", daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
+        self._leases.start()
         self._recover()
         self._worker.start()
         self._scheduler.start()
+        self._heartbeat.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        self._queue.put(None)
-        for thread in (self._worker, self._scheduler):
+        self._wake.set()
+        for thread in (self._worker, self._scheduler, self._heartbeat):
             if thread.is_alive():
                 thread.join(timeout=10)
+        self._leases.stop()
+        try:
+            self._leases.expire_all()  # another process resumes the sync now, not in lease_s
+        except Exception:  # noqa: BLE001 - the leases then expire by themselves
+            log.exception("could not hand the running web syncs over")
 
     def _recover(self) -> None:
-        """Syncs queued or cut off by a stop are run again: pages they already indexed come
-        back unchanged (same hash), so a resumed sync only pays for what it had not done."""
-        with self._sessions.begin() as s:
-            syncs = s.scalars(
-                select(t.WebSync)
-                .where(t.WebSync.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
-                .order_by(t.WebSync.created_at)
-            ).all()
-            for sync in syncs:
-                sync.status = JobStatus.QUEUED
-            ids = [sync.id for sync in syncs]
-            # Pages whose ingest the stop cut off: their half-written version is discarded and
-            # the resumed sync indexes them again (their text hash was not recorded).
+        """Syncs whose process is gone (this machine's pid no longer exists, or the lease
+        expired) are taken over and run again: pages they already indexed come back unchanged
+        (same hash), so a resumed sync only pays for what it had not done."""
+        for sync_id, owner in self._leases.abandoned():
+            if not self._leases.take(sync_id, owner):
+                continue  # another process took it first
+            try:
+                self._requeue(sync_id)
+            except LeaseLost:
+                pass
+            except Exception:  # noqa: BLE001 - left to expire: someone tries again
+                log.exception("could not resume web sync %s", sync_id)
+                self._leases.forget(sync_id)
+
+    def _requeue(self, sync_id: str) -> None:
+        with self._leases.holding(sync_id) as s:
+            sync = s.get(t.WebSync, sync_id)
+            if sync is None:
+                return
+            sync.status = JobStatus.QUEUED
+            # Pages of this source whose ingest the stop cut off: their half-written version
+            # is discarded and the resumed sync indexes them again (their text hash was not
+            # recorded). Other sources' pages may be being indexed by a live process.
             cut = s.scalars(
                 select(t.Document.id)
                 .join(t.WebPage, t.WebPage.document_id == t.Document.id)
-                .where(t.Document.status == DocumentStatus.PROCESSING)
+                .where(t.WebPage.source_id == sync.source_id, t.Document.status == DocumentStatus.PROCESSING)
             ).all()
             for doc in s.scalars(select(t.Document).where(t.Document.id.in_(cut))):
                 doc.status = DocumentStatus.READY if doc.active_version else DocumentStatus.QUEUED
+        # Still holding the sync: nobody indexes these pages while their leftovers go.
         for doc_id in cut:
             self._kb.discard_unfinished(doc_id)
-        for sync_id in ids:
-            log.warning("resuming web sync %s interrupted by a restart", sync_id)
-            self._queue.put(sync_id)
+        with self._sessions.begin() as s:
+            self._leases.release(s, sync_id)
+        log.warning("resuming web sync %s interrupted by a restart or a lost process", sync_id)
+        self._wake.set()
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(min(1.0, self.config.lease_s / 3)):
+            try:
+                self._leases.renew_all()
+            except Exception:  # noqa: BLE001 - e.g. the database restarting: try again
+                log.exception("renewing web sync leases failed")
 
     # --- requests --------------------------------------------------------------------
     def request_sync(self, source_id: str, trigger: str = "manual") -> str:
         """Queue a sync of the source, or return the one already queued or running."""
+        while True:
+            queued = self._queue_sync(source_id, trigger)
+            if queued is not None:
+                return queued
+            # Another request (maybe in another process) queued one between our look and our
+            # write: look again, it is the pending one now.
+
+    def _queue_sync(self, source_id: str, trigger: str, due_since: datetime | None | bool = True) -> str | None:
+        """The pending sync's id, or a new one's; None when another request queued a sync
+        first. `due_since`: for the scheduler, the last sync time it found due (True: any).
+
+        Queueing is a compare-and-set on the source's `last_sync_at` (the UPDATE that moves it
+        must find the value read): of two processes queueing the same source at once, one
+        wins, on SQLite (one writer at a time) as on Postgres (the second UPDATE waits for the
+        first's row lock, then finds the new value)."""
         with self._sessions.begin() as s:
             pending = s.scalar(
                 select(t.WebSync).where(
@@ -161,6 +210,17 @@ class WebSyncRunner:
             source = s.get(t.WebSource, source_id)
             if source is None:
                 raise LookupError(source_id)
+            seen = source.last_sync_at
+            if due_since is not True and seen != due_since:
+                return None  # synced since the scheduler looked
+            column = t.WebSource.last_sync_at
+            won = s.execute(
+                update(t.WebSource)
+                .where(t.WebSource.id == source_id, column.is_(None) if seen is None else column == seen)
+                .values(last_sync_at=t.now())
+            ).rowcount
+            if not won:
+                return None
             sync = t.WebSync(
                 id=t.new_id("sync"),
                 source_id=source_id,
@@ -170,23 +230,32 @@ class WebSyncRunner:
                 counts=dict.fromkeys(COUNTS, 0),
                 events=[],
             )
+            # last_sync_at was set (above) when queued, not when finished, so the scheduler
+            # never queues it twice.
             s.add(sync)
-            # Set when queued, not when finished, so the scheduler never queues it twice.
-            source.last_sync_at = t.now()
-        self._queue.put(sync.id)
+        self._wake.set()
         return sync.id
 
     def tick(self, at: datetime | None = None) -> list[str]:
-        """Queue a sync of every scheduled source that is due; returns the syncs queued."""
+        """Queue a sync of every scheduled source that is due; returns the syncs queued (or
+        already pending). A source another process queued meanwhile is left to it."""
         at = _naive_utc(at or t.now())
         with self._sessions() as s:
             sources = s.scalars(select(t.WebSource).where(t.WebSource.schedule.in_(tuple(SCHEDULES)))).all()
             due = [
-                src.id
+                (src.id, src.last_sync_at)
                 for src in sources
                 if src.last_sync_at is None or at - _naive_utc(src.last_sync_at) >= SCHEDULES[src.schedule]
             ]
-        return [self.request_sync(source_id, trigger="schedule") for source_id in due]
+        queued = []
+        for source_id, seen in due:
+            try:
+                sync_id = self._queue_sync(source_id, "schedule", due_since=seen)
+            except LookupError:  # deleted meanwhile
+                continue
+            if sync_id is not None:
+                queued.append(sync_id)
+        return queued
 
     def _schedule_loop(self) -> None:
         while not self._stopping.wait(self.config.schedule_check_s):
@@ -197,26 +266,42 @@ class WebSyncRunner:
 
     # --- running a sync --------------------------------------------------------------
     def _work(self) -> None:
-        while (sync_id := self._queue.get()) is not None:
+        while not self._stopping.is_set():
+            try:
+                self._recover()
+                sync_id = self._leases.claim()
+            except Exception:  # noqa: BLE001 - e.g. the database restarting: try again
+                log.exception("looking for web syncs failed")
+                sync_id = None
+            if sync_id is None:
+                self._wake.wait(min(1.0, self.config.lease_s / 4))
+                self._wake.clear()
+                continue
             try:
                 self._run(sync_id)
             except SyncStopped:
                 log.info("web sync %s paused by the server stopping", sync_id)
                 return
+            except LeaseLost:
+                log.warning("web sync %s was taken over by another process (or deleted); this one stops it", sync_id)
             except Exception:  # noqa: BLE001 - the worker must survive any sync
                 log.exception("web sync %s crashed", sync_id)
-                self._finish(
-                    sync_id, None, JobStatus.FAILED, "The sync stopped on an internal error; see the server log."
-                )
+                try:
+                    self._finish(
+                        sync_id, None, JobStatus.FAILED, "The sync stopped on an internal error; see the server log."
+                    )
+                except Exception:  # noqa: BLE001 - lost lease or no database: it expires
+                    log.exception("could not mark web sync %s failed", sync_id)
+            finally:
+                if not self._stopping.is_set():
+                    self._leases.forget(sync_id)
 
     def _run(self, sync_id: str) -> None:
-        with self._sessions.begin() as s:
+        with self._sessions() as s:  # claimed: it is `running` and ours
             sync = s.get(t.WebSync, sync_id)
             source = s.get(t.WebSource, sync.source_id) if sync is not None else None
-            if sync is None or source is None or sync.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            if sync is None or source is None:
                 return
-            sync.status = JobStatus.RUNNING
-            s.flush()
             s.expunge(source)
         progress = _Progress()
         config = self.config
@@ -233,20 +318,22 @@ class WebSyncRunner:
         self._finish(sync_id, progress, JobStatus.DONE, crawl.report())
 
     def save_progress(self, sync_id: str, progress: _Progress) -> None:
-        with self._sessions.begin() as s:
+        with self._leases.holding(sync_id) as s:
             sync = s.get(t.WebSync, sync_id)
             if sync is not None:
                 sync.counts = dict(progress.counts)
                 sync.events = list(progress.events)
 
     def _finish(self, sync_id: str, progress: _Progress | None, status: JobStatus, error: str | None) -> None:
+        values: dict = {"status": status, "error": error, "finished_at": t.now()}
+        if progress is not None:
+            values.update(counts=dict(progress.counts), events=list(progress.events))
         with self._sessions.begin() as s:
-            sync = s.get(t.WebSync, sync_id)
-            if sync is None:
-                return
-            if progress is not None:
-                sync.counts, sync.events = dict(progress.counts), list(progress.events)
-            sync.status, sync.error, sync.finished_at = status, error, t.now()
+            self._leases.release(s, sync_id, **values)
+
+    def check_lease(self, sync_id: str) -> None:
+        """Raise LeaseLost if another process took this sync over (checked at every page)."""
+        self._leases.check(sync_id)
 
     # --- what a crawl asks of the stores ---------------------------------------------
     def stopping(self) -> bool:
@@ -277,11 +364,25 @@ class WebSyncRunner:
                 setattr(page, key, value)
 
     def index(
-        self, source_id: str, bot_id: str, page: t.WebPage | None, url: str, content: bytes, loaded: LoadedDocument
+        self,
+        source_id: str,
+        bot_id: str,
+        page: t.WebPage | None,
+        url: str,
+        content: bytes,
+        loaded: LoadedDocument,
+        sync_id: str | None = None,
     ) -> str:
         """Store the fetched bytes and (re)index them as the page's document; returns its id.
-        The document's previous version stays searchable until the new one is complete."""
+        The document's previous version stays searchable until the new one is complete.
+        With `sync_id`, every write is fenced by that sync's lease (bots/leases.py)."""
+
+        def fence(session) -> None:
+            if sync_id is not None:
+                self._leases.fence(session, sync_id)
+
         with self._sessions.begin() as s:
+            fence(s)
             doc = s.get(t.Document, page.document_id) if page and page.document_id else None
             if doc is None:
                 doc = t.Document(id=t.new_id("doc"), bot_id=bot_id, source=url, content_hash="", size=0, stored_name="")
@@ -303,15 +404,19 @@ class WebSyncRunner:
         if old_name:
             (self._uploads / bot_id / old_name).unlink(missing_ok=True)
         try:
-            self._kb.ingest(doc_id, loaded=loaded, title=loaded.title or url)
+            self._kb.ingest(doc_id, loaded=loaded, title=loaded.title or url, fence=fence)
         except Exception:
-            with self._sessions.begin() as s:
-                doc = s.get(t.Document, doc_id)
-                if doc is not None:  # a page never indexed leaves nothing behind
-                    if doc.active_version == 0:
-                        s.delete(doc)
-                    else:
-                        doc.status = DocumentStatus.READY
+            try:
+                with self._sessions.begin() as s:
+                    fence(s)
+                    doc = s.get(t.Document, doc_id)
+                    if doc is not None:  # a page never indexed leaves nothing behind
+                        if doc.active_version == 0:
+                            s.delete(doc)
+                        else:
+                            doc.status = DocumentStatus.READY
+            except LeaseLost:
+                pass  # the process that took the sync over owns this page now
             raise
         return doc_id
 
@@ -373,6 +478,7 @@ class _Crawl:
         while frontier:
             if self.runner.stopping():
                 raise SyncStopped
+            self.runner.check_lease(self.sync_id)
             url, depth = frontier.popleft()
             if url in self.seen:
                 continue
@@ -521,7 +627,9 @@ class _Crawl:
         if not self.runner.source_exists(source.id):
             raise SourceGone  # deleted meanwhile: its pages must not come back
         try:
-            doc_id = self.runner.index(source.id, source.bot_id, known, url, fetched.content, loaded)
+            doc_id = self.runner.index(
+                source.id, source.bot_id, known, url, fetched.content, loaded, sync_id=self.sync_id
+            )
         except LoadError as err:
             return self._failed(url, str(err))
         self.runner.remember(source.id, url, fetched, links=links, text_hash=text_hash, document_id=doc_id)

@@ -55,6 +55,10 @@ class Document(Base):
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     # The version whose chunks searches see; a re-ingest writes version+1 and then flips this.
     active_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Several server processes (issue #17): the highest version an ingest began. Each attempt
+    # takes the next number, so the chunks and vectors of an attempt a taken-over process is
+    # still writing never share ids with the attempt that replaced it.
+    last_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
     __table_args__ = (Index("ix_documents_bot_source", "bot_id", "source"),)
@@ -86,6 +90,12 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
+    # Several server processes (issue #17, bots/leases.py): who works the job and until when,
+    # and what the item being worked on is doing ({"stage", "embedded", "chunks"}), so that
+    # any process can show it.
+    lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    live: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class BotVersion(Base):
@@ -374,6 +384,9 @@ class WebSync(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Several server processes (issue #17, bots/leases.py): who runs the sync and until when.
+    lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 # --- Corrected answers and the review inbox (issue #14) ------------------------------------
