@@ -35,9 +35,11 @@ from tests.test_ingestion import CountingEmbedder, GatedEmbedder, _wrapped
 def shared_settings(settings, backend, chroma_server, monkeypatch) -> Settings:
     """The settings of every "process" of a test: one database (the test's SQLite file, or
     its Postgres database) and the Chroma server, since embedded Chroma must not be written
-    by two processes. A short lease, so that taking over does not take long."""
+    by two processes. A lease long enough that a live process never loses it to a busy machine
+    (a heartbeat starved for a second once let the other server take a job over here);
+    the test of taking over shortens it."""
     monkeypatch.setenv("PROMPTEUR_CHROMA_URL", chroma_server)
-    monkeypatch.setenv("PROMPTEUR_JOB_LEASE_S", "1")
+    monkeypatch.setenv("PROMPTEUR_JOB_LEASE_S", "15")
     return Settings(home=settings.home)
 
 
@@ -102,6 +104,7 @@ def test_two_servers_claim_disjoint_jobs_and_every_document_is_ingested_once(sha
 
 @pytest.mark.both_backends
 def test_a_process_whose_lease_was_taken_over_publishes_nothing(shared_settings, embedders):
+    shared_settings = shared_settings.model_copy(update={"job_lease_s": 1.0})  # taken over fast
     # The first server stalls in the middle of an ingest (its embedder is held) and stops
     # renewing its lease, as a process stuck in a long pause or cut off from the database
     # would; the second takes the job over once the lease has expired and ingests the file.
