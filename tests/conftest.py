@@ -275,6 +275,7 @@ class LiveServer:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
+        self.stop()  # the fixture that called start() never reaches its own stop(): no stray server
         raise RuntimeError("server did not start in time")
 
     def _start_process(self) -> None:
