@@ -264,39 +264,62 @@ def french(data: Path, embedder: Embedder) -> dict:
 # `bots.core.corrections.decide`'s family rule runs at the model's default threshold with
 # each margin below (None: no family rule, the product before it).
 FAMILY_MARGINS: tuple[float | None, ...] = (None, 0.0, 0.01, 0.02, 0.03, 0.05)
+# Where siblings are looked for: other corrected answers only, or also the FAQ entries of the
+# bot's knowledge (`Match.look_alike`; here: every entry of the set is also an FAQ page of
+# the bot's documents, its question the page's question). In the product the knowledge's
+# look-alikes are the FAQ questions among the bot's top retrieved passages; here every entry
+# is scored, so the rates are those of a retrieval that always finds the look-alike (the
+# asked question is the entry's own question in French: it is found at cosine 1).
+SIBLINGS_FROM = ("corrected answers", "corrected answers + knowledge")
 
 
 def _given(
-    question: str, best: int, scores: np.ndarray, entries: list[Match], stored: np.ndarray, threshold: float, margin
+    question: str,
+    best: int,
+    scores: np.ndarray,
+    entries: list[Match],
+    stored: np.ndarray,
+    threshold: float,
+    margin,
+    knowledge: bool = False,
 ) -> bool:
     """Whether `decide` gives entry `best` word for word (its language taken as right): the
-    same steps, with the product's own `difference` and `sibling`, over the stored entries."""
+    same steps, with the product's own `difference` and `sibling`, over the stored entries
+    (and, with `knowledge`, every entry as an FAQ entry of the bot's documents)."""
     if scores[best] < threshold or difference(question, entries[best].question) is not None:
         return False
     if margin is None:
         return True
     level = threshold - margin
     close = np.flatnonzero(stored & (scores >= level))
-    ranked = sorted(
-        (replace(entries[i], score=float(scores[i])) for i in [best, *close[close != best]]),
-        key=lambda m: m.score,
-        reverse=True,
-    )
-    if sibling(entries[best], ranked, level) is None:
+    ranked = [replace(entries[i], score=float(scores[i])) for i in [best, *close[close != best]]]
+    if knowledge:
+        ranked += [
+            replace(entries[i], id=f"knowledge:{i}", score=float(scores[i]), look_alike=True)
+            for i in np.flatnonzero(scores >= level)
+        ]
+    ranked.sort(key=lambda m: m.score, reverse=True)
+    family = sibling(entries[best], ranked, level)
+    if family is None:
         return True
+    if family.look_alike and family.score > scores[best]:
+        return False  # the knowledge holds a closer question: decide refuses
     return difference(question, entries[best].question, content_words=True) is None
 
 
 def _family_rates(cases: list[tuple], entries: list[Match], scores: np.ndarray, threshold: float) -> dict:
-    """cases: (question, row of `scores`, best entry, stored mask, kind) -> rate per kind and margin."""
+    """cases: (question, row of `scores`, best entry, stored mask, kind) -> rate per kind,
+    per margin and where siblings come from ("margin" or "margin, knowledge")."""
     out: dict = {}
     for margin in FAMILY_MARGINS:
-        counts: dict[str, list[bool]] = {}
-        for question, row, best, stored, kind in cases:
-            given = _given(question, best, scores[row], entries, stored, threshold, margin)
-            for name, hit in kind.items():
-                counts.setdefault(name, []).append(given and hit)
-        out["none" if margin is None else str(margin)] = {k: float(np.mean(v)) for k, v in counts.items()}
+        for knowledge in (False, True) if margin is not None else (False,):
+            counts: dict[str, list[bool]] = {}
+            for question, row, best, stored, kind in cases:
+                given = _given(question, best, scores[row], entries, stored, threshold, margin, knowledge)
+                for name, hit in kind.items():
+                    counts.setdefault(name, []).append(given and hit)
+            key = "none" if margin is None else str(margin) + (" +knowledge" if knowledge else "")
+            out[key] = {k: float(np.mean(v)) for k, v in counts.items()}
     return out
 
 
