@@ -84,6 +84,7 @@ def decide(
         return Decision(None, [])
     best = corrected[0]
     refused: dict | None = None
+    family: Match | None = None
     threshold = settings.threshold_for(embedding_model)
     if best.score >= threshold and same_language(best.answer, language):
         matched = best.matched or best.question
@@ -91,7 +92,6 @@ def decide(
         margin = settings.family_margin_for(embedding_model)
         # The sibling is named only when it is what refused the match (a swap of specific
         # terms refuses it with or without one).
-        family = None
         closer = False
         if differs is None and margin is not None:
             family = sibling(best, ranked, threshold - margin)
@@ -125,7 +125,12 @@ def decide(
             else {"id": family.id, "question": family.question, "score": round(family.score, 4)},
         }
     floor = settings.floor_for(embedding_model)
-    close = [m for m in corrected if m.score >= floor][: settings.passages]
+    close = [m for m in corrected if m.score >= floor]
+    if refused is not None and family is not None and family.look_alike:
+        # The knowledge answers this question on its own: the refused answer first would be
+        # quoted all the same by an extractive answer; retrieval brings the knowledge's entry.
+        close = [m for m in close if m.id != best.id]
+    close = close[: settings.passages]
     return Decision(None, [as_passage(m) for m in close], refused)
 
 
