@@ -50,6 +50,19 @@ def test_the_knowledge_answering_the_question_itself_refuses_a_neighbours_correc
     assert got.passages == []
 
 
+def test_a_closer_knowledge_entry_refuses_even_with_no_word_swapped():
+    # One agency's answer is a link to another's page; the customer asks the question the
+    # knowledge answers in full. No content word is swapped ("droit" is on one side only):
+    # only the nearer entry tells that the corrected answer is for a neighbour.
+    link = "La réponse sur le site du Ministère de l'Économie et des Finances."
+    asked = "Ai-je le droit d’alterner entre télétravail et chômage partiel ?"
+    stored = corrected("Peut-on alterner télétravail et chômage partiel ?", 0.972, link)
+    assert decided(asked, stored).direct is not None
+    got = decided(asked, stored, look_alike(asked, 1.0))
+    assert got.direct is None and got.refused["sibling"]["question"] == asked
+    assert (got.refused["asked"], got.refused["approved"]) == ([], [])
+
+
 def test_a_knowledge_entry_as_close_as_the_corrected_answer_makes_a_swap_of_words_refuse():
     entretien = "Dois-je me rendre à mon entretien prévu à compter du 18 mai ?"
     atelier = "Dois-je me rendre à mon atelier ou à ma formation prévu à compter du 18 mai ?"
