@@ -32,7 +32,10 @@ Families (issue #14, `FAMILY_MARGINS`): every entry of the set stored as a corre
 once, and `decide`'s family rule (a sibling: another entry answering differently within the
 margin of the threshold; then content words must not be swapped) at each model's default
 threshold, through the product's `sibling` and `difference`. French pairs whose answers are
-the same sentence are reported apart (`french_pairs`).
+the same sentence are reported apart (`french_pairs`). Each margin is read twice: siblings from
+the corrected answers only, and also from the knowledge ("+knowledge": every entry is also an
+FAQ entry of the bot's documents, a `look_alike`), then the margin is chosen on one language
+and read on the other (`choose_family_rule`).
 
     python -m benchmarks.corrected_answers [--data PATH] [--quick]
 """

@@ -24,8 +24,10 @@ decides what the scores mean:
   often holds one member of a family as a corrected answer and the others only in its
   documents ("… pour les diffuseurs" corrected, "… pour les artistes-auteurs" an FAQ page):
   without the knowledge's questions the family is invisible (benchmarks/corrected_answers.py:
-  French hard negatives wrongly answered 36% -> 6%). The entry the corrected answer was
-  written for (the same question) is no sibling;
+  French hard negatives wrongly answered 36% -> 0% when the knowledge holds the other member,
+  English paraphrases unchanged). One nearer the question than the corrected answer refuses
+  it outright; one within the margin makes the content-word check apply. The entry the
+  corrected answer was written for (the same question) is no sibling;
 - matches between the floor and the threshold become the top passages ("Q: …\\nA: …", the
   shape the extractive composer quotes an FAQ entry in), ahead of the documents' hits.
 """
