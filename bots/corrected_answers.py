@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.core.corrections import Match
+from bots.core.distinguishing_terms import difference
 from bots.core.errors import DomainError
 from bots.core.spec import CorrectionSettings
 from bots.store import tables as t
@@ -302,7 +303,9 @@ class Matcher:
             )
         if settings is not None and (margin := settings.family_margin_for(model)) is not None:
             threshold = settings.threshold_for(model)
-            if max(m.score for m in out) >= threshold:
+            top = max(out, key=lambda m: m.score)
+            # A swap of specific terms refuses it anyway: no search to pay for.
+            if top.score >= threshold and difference(question, top.matched or top.question) is None:
                 out += self.look_alikes(bot_id, model, question, query, threshold - margin)
         return out
 
