@@ -299,6 +299,7 @@ class Matcher:
                     float(scores[best]),
                     list(item.get("sources") or []),
                     matched=texts[best],
+                    paraphrases=tuple(texts[1:]),
                 )
             )
         if settings is not None and (margin := settings.family_margin_for(model)) is not None:

@@ -84,6 +84,18 @@ def test_the_knowledge_entry_a_corrected_answer_was_written_for_is_no_sibling():
     assert got.direct is not None and got.refused is None
 
 
+def test_a_corrected_answer_naming_the_faq_entry_as_a_paraphrase_corrects_that_entry():
+    # A reviewer corrects the knowledge's own (wrong) answer, in other words than the FAQ's:
+    # a customer asking in the FAQ's words finds the entry nearer. Its question among the
+    # paraphrases says the corrected answer is for that entry: it is given.
+    faq_words = "Peut-on alterner télétravail et chômage partiel ?"
+    asked = "Est-il possible d’alterner télétravail et chômage partiel ?"
+    stored = corrected("Ai-je le droit d’alterner entre télétravail et chômage partiel ?", 0.965)
+    assert decided(asked, stored, look_alike(faq_words, 0.975)).direct is None
+    stored = Match(stored.id, stored.question, stored.answer, 0.965, paraphrases=(faq_words,))
+    assert decided(asked, stored, look_alike(faq_words, 0.975)).direct is not None
+
+
 def test_a_look_alike_is_never_given_nor_a_passage():
     got = decided(ARTISTES, look_alike(ARTISTES, 1.0))
     assert (got.direct, got.passages, got.refused) == (None, [], None)

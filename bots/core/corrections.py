@@ -59,6 +59,10 @@ class Match:
     sources: list[dict] = field(default_factory=list)  # [{"source": str, "page": int | None}]
     # The text that scored `score`: the question or one of its paraphrases ("": the question).
     matched: str = ""
+    # All its paraphrases: a look-alike of the knowledge asking one of them is the entry the
+    # corrected answer was written for (adding the FAQ entry's own question as a paraphrase
+    # is how a reviewer says "this corrects that entry").
+    paraphrases: tuple[str, ...] = ()
     # An FAQ entry of the bot's knowledge, not a corrected answer: only ever a sibling (its
     # `answer` is the entry's passage), never given or made a passage here (retrieval may).
     look_alike: bool = False
@@ -142,7 +146,7 @@ def sibling(best: Match, ranked: Sequence[Match], level: float) -> Match | None:
     The same answer stored twice is no sibling: giving either is right; nor is a look-alike
     from the knowledge asking the very question the corrected answer was written for (its
     passage is the answer being corrected, so it always differs)."""
-    written_for = {_question_key(best.question), _question_key(best.matched or best.question)}
+    written_for = {_question_key(t) for t in (best.question, best.matched, *best.paraphrases) if t}
     for other in ranked:
         if other.score < level:
             return None  # ranked by score: none further down is closer
