@@ -37,7 +37,7 @@ from bots.core.errors import (
     RequestFailed,
     RequestInProgress,
 )
-from bots.core.spec import BotSpec, ModelSettings
+from bots.core.spec import BotSpec, CorrectionSettings, ModelSettings
 from bots.llm.protocol import ChatModel, Usage
 from bots.store import tables as t
 from bots.store.versions import resolve
@@ -126,7 +126,9 @@ Search = Callable[[str, str, int], Sequence[Hit]]
 class Corrections(Protocol):
     """The bot version's corrected answers scored against a question (bots/corrected_answers.py)."""
 
-    def matches(self, bot_id: str, version: int | None, question: str) -> list[Match]: ...
+    def matches(
+        self, bot_id: str, version: int | None, question: str, settings: CorrectionSettings | None = None
+    ) -> list[Match]: ...
 
     def record_hit(self, bot_id: str, answer_id: str) -> None: ...
 
@@ -251,7 +253,7 @@ class Chat:
         if self._corrections is None or turn.spec is None or not turn.spec.corrections.enabled:
             return []
         try:
-            return self._corrections.matches(turn.bot_id, turn.version, turn.question)
+            return self._corrections.matches(turn.bot_id, turn.version, turn.question, turn.spec.corrections)
         except Exception:
             log.exception("corrected answers could not be matched; answering without them")
             return []

@@ -14,15 +14,19 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.core.corrections import Match
+from bots.core.distinguishing_terms import difference
 from bots.core.errors import DomainError
+from bots.core.spec import CorrectionSettings
 from bots.store import tables as t
 from bots.store.corrected_answers import for_version, record_hit
+from knowledge.documents import Hit
 from knowledge.embedding import EmbedderCache
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,10 @@ MAX_ANSWER_CHARS = 8000
 MAX_PARAPHRASES = 50
 MAX_SOURCES = 10
 VECTOR_CACHE_SIZE = 50_000
+# How many of the knowledge's top passages are read for FAQ questions that could be siblings
+# of a corrected answer about to be given (`Matcher.matches`): the look-alike that matters
+# is the customer's own question's entry, which retrieval ranks first or near it.
+LOOK_ALIKE_PASSAGES = 5
 MAX_EXPORT = 100_000
 CSV_COLUMNS = ["id", "question", "paraphrases", "answer", "sources", "enabled", "hit_count", "last_used_at"]
 
@@ -242,15 +250,29 @@ def import_csv(s: Session, bot_id: str, text: str, actor: str = "admin") -> dict
 # --- matching ------------------------------------------------------------------------------
 class Matcher:
     """Scores a question against a bot version's corrected answers with the bot's embedding
-    model. Only the bot's own list is ever read: `bot_id` selects it in SQL."""
+    model. Only the bot's own list is ever read: `bot_id` selects it in SQL.
 
-    def __init__(self, sessions: sessionmaker, embedders: EmbedderCache):
+    With `search` (the knowledge base's) and the bot's `CorrectionSettings`, a question about
+    to get a corrected answer word for word (its best cosine reaches the threshold, and the
+    family rule is on) is also scored against the FAQ questions among the knowledge's top
+    passages: those are `look_alike` matches, siblings `decide` weighs (issue #14). The
+    search runs only then, so most questions pay nothing for it."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        embedders: EmbedderCache,
+        search: Callable[[str, str, int], list[Hit]] | None = None,
+    ):
         self._sessions = sessions
         self._embedders = embedders
+        self._search = search
         self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def matches(self, bot_id: str, version: int | None, question: str) -> list[Match]:
+    def matches(
+        self, bot_id: str, version: int | None, question: str, settings: CorrectionSettings | None = None
+    ) -> list[Match]:
         with self._sessions() as s:
             bot = s.get(t.Bot, bot_id)
             if bot is None:
@@ -277,9 +299,54 @@ class Matcher:
                     float(scores[best]),
                     list(item.get("sources") or []),
                     matched=texts[best],
+                    paraphrases=tuple(texts[1:]),
                 )
             )
+        if settings is not None and (margin := settings.family_margin_for(model)) is not None:
+            threshold = settings.threshold_for(model)
+            top = max(out, key=lambda m: m.score)
+            # A swap of specific terms refuses it anyway: no search to pay for.
+            if top.score >= threshold and difference(question, top.matched or top.question) is None:
+                out += self.look_alikes(bot_id, model, question, query, threshold - margin)
         return out
+
+    def look_alikes(self, bot_id: str, model: str, question: str, query: np.ndarray, level: float) -> list[Match]:
+        """The FAQ entries among the knowledge's top passages whose question scores `level`
+        or more against the customer's (both embedded as queries, as corrected answers are).
+        A failing search gives none: the check is a help, as matching is."""
+        if self._search is None:
+            return []
+        try:
+            hits = self._search(bot_id, question, LOOK_ALIKE_PASSAGES)
+        except Exception:
+            log.exception("the knowledge could not be searched for look-alike questions")
+            return []
+        if not hits:
+            return []
+        with self._sessions() as s:
+            asked = dict(
+                s.execute(
+                    select(t.Chunk.id, t.Chunk.question).where(
+                        t.Chunk.id.in_([h.chunk_id for h in hits]), t.Chunk.question.is_not(None)
+                    )
+                ).all()
+            )
+        entries = [(h, asked[h.chunk_id]) for h in hits if asked.get(h.chunk_id)]
+        if not entries:
+            return []
+        scores = self._vectors_for(model, [q for _, q in entries]) @ query
+        return [
+            Match(
+                f"knowledge:{hit.chunk_id}",
+                text,
+                hit.text,
+                float(score),
+                [{"source": hit.source, "page": hit.page}],
+                look_alike=True,
+            )
+            for (hit, text), score in zip(entries, scores)
+            if score >= level
+        ]
 
     def _vectors_for(self, model: str, texts: list[str]) -> np.ndarray:
         with self._lock:

@@ -274,7 +274,7 @@ class Evaluator:
                 retrieve=retrieve,
                 model=model,
                 embedding_model=embedding_model,
-                corrections=self._matches(bot_id, version_number, case["question"]),
+                corrections=self._matches(bot_id, version_number, case["question"], spec),
             )
         except DomainError as err:
             out["error"] = f"{err.code}: {err.detail or err.message}"
@@ -311,10 +311,10 @@ class Evaluator:
             out["checks"].update(self._graded(judge, case, out, [h.text for h in searched[: spec.retrieval.k]]))
         return out
 
-    def _matches(self, bot_id: str, version_number: int | None, question: str) -> list:
+    def _matches(self, bot_id: str, version_number: int | None, question: str, spec: BotSpec) -> list:
         if self.corrections is None:
             return []
-        return self.corrections.matches(bot_id, version_number, question)
+        return self.corrections.matches(bot_id, version_number, question, spec.corrections)
 
     def _graded(self, judge: _Judge, case: dict, out: dict, passages: list[str]) -> dict:
         if judge.model is None:

@@ -109,7 +109,7 @@ class Runtime:
         loader = lambda path, name: load(path, name, max_pages=settings.max_pdf_pages)  # noqa: E731
         kb = KnowledgeBase(sessions, vectors, embedders, loader, settings.uploads_dir)
         models = ChatModels(settings, LocalModelServer(log_path=home / "local_model.log"))
-        corrections = Matcher(sessions, embedders)
+        corrections = Matcher(sessions, embedders, kb.search)
         evaluator = Evaluator(
             sessions,
             kb.search,

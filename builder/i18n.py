@@ -1329,6 +1329,13 @@ S: dict[str, tuple[str, str]] = {
         "Une autre réponse corrigée est presque aussi proche et répond autrement (« {question} ») :"
         " chaque mot de contenu devait correspondre.",
     ),
+    # Corrected answers refused for an FAQ entry of the knowledge (session 9, issue #14)
+    "pg_corrected_refused_knowledge": (
+        "Corrected answer not used: an FAQ entry of the knowledge asks a question as close or closer"
+        " (“{question}”), so the answer comes from the knowledge.",
+        "Réponse corrigée non utilisée : une entrée de FAQ de la base de connaissances pose une question"
+        " aussi proche ou plus proche (« {question} ») ; la réponse vient de la base de connaissances.",
+    ),
 }
 
 

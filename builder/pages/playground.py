@@ -75,7 +75,13 @@ def why(reply: PlaygroundReply) -> None:
         st.warning(t(f"pg_guard_{debug.guard.action}", claims=claims), icon=":material/fact_check:")
     if debug.cut_at_tokens:
         st.caption(":material/content_cut: " + t("pg_cut_by_limit", limit=debug.cut_at_tokens))
-    if refused := debug.corrected_refused:
+    if (refused := debug.corrected_refused) and str((refused.get("sibling") or {}).get("id", "")).startswith(
+        "knowledge:"
+    ):
+        # Refused for an FAQ entry of the knowledge (issue #14): no word need differ, and the
+        # corrected answer is not a passage then.
+        st.caption(":material/rule: " + t("pg_corrected_refused_knowledge", question=refused["sibling"]["question"]))
+    elif refused:
         nothing = t("pg_corrected_refused_nothing")
         st.caption(
             ":material/rule: "
