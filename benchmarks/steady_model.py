@@ -11,6 +11,7 @@ threads mostly asleep."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +32,7 @@ class SteadyModel:
         self.chunk_delay_s = chunk_delay_s
         self.requests = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self._httpd.request_queue_size = 1024  # 200 conversations connect at once
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
@@ -102,6 +103,14 @@ class SteadyModel:
                 self.wfile.flush()
 
         return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # A client's HTTP pool closing an idle keep-alive connection resets it while the
+        # handler waits for the next request: normal, not worth a traceback per connection.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _chunk(model: str, delta: dict, finish: str | None) -> dict:
