@@ -527,7 +527,7 @@ def run(args, work: Path) -> dict:
                 env["PROMPTEUR_DATABASE_URL"] = stack.enter_context(postgres_database())
             backends.append(Backend(name, work / name / "home", env))
         for backend in backends:
-            backend.home.mkdir(parents=True)
+            backend.home.mkdir(parents=True, mode=0o700)  # private, as the server wants its data
             for workers in [None] if backend.name == "embedded" else worker_counts:
                 label = f"{backend.name}, {'1 process' if workers is None else f'{workers} worker(s)'}"
                 print(f"[scale_load] {label}: starting", flush=True)
