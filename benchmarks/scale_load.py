@@ -60,7 +60,10 @@ HIGH_LIMITS = {
     "PROMPTEUR_RATE_PER_SESSION": "10000000",
     "PROMPTEUR_RATE_PER_BOT": "10000000",
 }
-GRACE_S = 120  # how long answers started before the deadline may take to finish
+GRACE_S = 120
+QUESTIONS_PER_VISIT = 5
+# An idle worker holds ~150 MB; with MiniLM (torch) loaded, over 600 MB.
+LOADED_WORKER_MB = 400  # how long answers started before the deadline may take to finish
 
 
 # --- the servers ---------------------------------------------------------------------------
@@ -153,6 +156,12 @@ class Launched:
     def processes(self) -> list[int]:
         """The server's pid and its children's (uvicorn's supervisor and its workers)."""
         return process_stats.tree(self.proc.pid)
+
+    def worker_pids(self) -> list[int]:
+        """The processes that answer: the server itself, or uvicorn's spawned workers."""
+        if self.workers == 1:  # uvicorn runs one worker in its own process, as `prompteur serve`
+            return [self.proc.pid]
+        return [pid for pid in self.processes() if "spawn_main" in process_stats.command(pid)]
 
     def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -277,20 +286,27 @@ async def ask(client: httpx.AsyncClient, bot_id: str, token: str, question: str)
 
 
 async def visitor(client: httpx.AsyncClient, backend: Backend, stop: Callable[[], bool], seed: int) -> list[dict]:
+    """Visit after visit: a widget session, a few questions, then the next visitor. One
+    endless conversation would run into the conversation length limit (409), which is not
+    what is measured."""
     rng = random.Random(seed)
-    opened = await client.post(
-        f"/v1/bots/{backend.bot_id}/sessions",
-        json={},
-        headers={"Authorization": f"Bearer {backend.key}", "Origin": ORIGIN},
-    )
-    if opened.status_code != 200:
-        return [{"error": f"session: http {opened.status_code}", "started": time.perf_counter()}]
-    session = opened.json()
-    records = []
+    records: list[dict] = []
     while not stop():
-        record = await ask(client, backend.bot_id, session["token"], rng.choice(QUESTIONS))
-        record["session_conversation"] = session["conversation_id"]
-        records.append(record)
+        opened = await client.post(
+            f"/v1/bots/{backend.bot_id}/sessions",
+            json={},
+            headers={"Authorization": f"Bearer {backend.key}", "Origin": ORIGIN},
+        )
+        if opened.status_code != 200:
+            records.append({"error": f"session: http {opened.status_code}", "started": time.perf_counter()})
+            continue
+        session = opened.json()
+        for _ in range(QUESTIONS_PER_VISIT):
+            if stop():
+                break
+            record = await ask(client, backend.bot_id, session["token"], rng.choice(QUESTIONS))
+            record["session_conversation"] = session["conversation_id"]
+            records.append(record)
     return records
 
 
@@ -309,18 +325,27 @@ def for_seconds(seconds: float) -> Callable[[], bool]:
 
 def warm_up(server: Launched, backend: Backend) -> None:
     """Each worker loads its embedding model on its first question: that is start-up, not
-    load. Enough parallel questions that every worker gets some."""
+    load. Which worker takes a connection is the kernel's choice, so questions are asked
+    until every worker's memory shows the model loaded (or a few minutes passed)."""
+    deadline = time.monotonic() + 300
     n = 4 * server.workers
-    asked = {"n": 0}
+    while True:
+        asked = {"n": 0}
 
-    def stop() -> bool:
-        asked["n"] += 1
-        return asked["n"] > 2 * n  # each visitor asks about twice
+        def stop() -> bool:
+            asked["n"] += 1
+            return asked["n"] > 2 * n  # each visitor asks about twice
 
-    records, _ = asyncio.run(drive(server.url, backend, n, stop))
-    errors = [r["error"] for r in records if "error" in r]
-    if errors:
-        print(f"[scale_load] warm-up errors: {errors[:3]}", flush=True)
+        records, _ = asyncio.run(drive(server.url, backend, n, stop))
+        errors = [r["error"] for r in records if "error" in r]
+        if errors:
+            print(f"[scale_load] warm-up errors: {errors[:3]}", flush=True)
+        cold = [pid for pid in server.worker_pids() if process_stats.rss_mb(pid) < LOADED_WORKER_MB]
+        if not cold:
+            return
+        if time.monotonic() > deadline:
+            print(f"[scale_load] workers {cold} still without their embedding model", flush=True)
+            return
 
 
 # --- measuring -------------------------------------------------------------------------------
