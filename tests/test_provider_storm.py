@@ -53,6 +53,8 @@ def two_servers(isolated_home, migrated_database, provider):
             bot_id = make_bot(admin, provider.base_url, model={**_model(provider.base_url)})
             key = publishable_key(admin, bot_id)
         # Started after the bot exists: it reads the same database and knowledge from disk.
+        # Not earlier, to overlap its start with the ingestion: an embedded Chroma opened
+        # before the collection was written by the other process found nothing (fallback).
         second = LiveServer(isolated_home, HIGH_LIMITS, process=True).start()
         servers = [first, second]
         # Each process loads its embedding model on its first question: asked before the
