@@ -304,7 +304,10 @@ class Chat:
                 role="user",
                 content=text,
                 version=resolved.version,
-                request_key=q.request_key,
+                # An empty Idempotency-Key is no key, as the replay lookup above reads it:
+                # stored as "", it made the session's next question break the unique
+                # (conversation, key) and answer 500 (found by the API fuzzer).
+                request_key=q.request_key or None,
             )
             s.add(question)
         return Turn(

@@ -50,3 +50,27 @@ def test_api_keys_replay_only_their_own_requests(api):
     assert other.status_code == 200, other.text
     assert other.json()["conversation_id"] != first.json()["conversation_id"]
     assert _ask(api, bot, one, "Refund for order 1234?", "same").json()["message_id"] == first.json()["message_id"]
+
+
+def test_an_empty_idempotency_key_is_no_key(api):
+    """Found by the long API fuzz run (50 examples, issue #17): a second question in one widget
+    session with `Idempotency-Key:` sent empty answered 500. The replay lookup read "" as no
+    key, but the question was stored with "" as its key, so the second one broke the unique
+    (conversation, key) of the first. An empty header is now no key, for sessions and API keys."""
+    bot = published_bot(api)
+    session = widget_session(api, bot, new_key(api, bot, "publishable"))
+    first = _ask(api, bot, session["token"], "Where is my parcel?", "")
+    second = _ask(api, bot, session["token"], "And my refund?", "", stream=True)
+    assert first.status_code == 200, first.text
+    assert second.status_code == 200 and "event: done" in second.text, second.text
+    stored = api.get(f"/v1/bots/{bot}/conversations/{session['conversation_id']}", headers=bearer(session["token"]))
+    assert [m["content"] for m in stored.json()["messages"] if m["role"] == "user"] == [
+        "Where is my parcel?",
+        "And my refund?",
+    ]
+
+    secret = new_key(api, bot)
+    one = _ask(api, bot, secret, "Opening hours?", "")
+    two = _ask(api, bot, secret, "And on Sunday?", "", conversation_id=one.json()["conversation_id"])
+    assert two.status_code == 200, two.text
+    assert two.json()["message_id"] != one.json()["message_id"]
