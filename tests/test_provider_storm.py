@@ -1,6 +1,6 @@
-"""A provider 429 storm across two server processes (issue #17, "Faults"): the bot's model
-answers 429 to every request while many widget customers ask at once, half of them through
-one `prompteur serve`, half through another sharing the same database and knowledge.
+"""A provider 429 storm across two servers (issue #17, "Faults"): the bot's model answers 429
+to every request while many widget customers ask at once, half of them through one server,
+half through another sharing the same database and knowledge.
 
 Expected: retries are ours and bounded (the scripted provider sees at most
 customers x (1 + max_retries) requests), every customer is told to try again (an SSE `error`
@@ -8,9 +8,11 @@ event `model_rate_limited` with the "try again" sentence, or a 503 with Retry-Af
 JSON chat), nobody waits longer than the retry budget (no queue builds up), and once the
 provider recovers the next question is answered normally.
 
-The first server runs in the test process (a `LiveServer` thread: the bot is built through
-it), the second is a real `prompteur serve` subprocess started on the same home once the
-document is ingested: two processes, one SQLite database, one Chroma directory."""
+Two servers, each with its own runtime (its provider client, retry loop and rate limits),
+share one SQLite database and one Chroma directory. Both run in the test process (`LiveServer`
+threads, one embedding model between them): a retry budget is per request, so a second OS
+process changes nothing here; it only added a model load (7 s against 75-140 s for this test
+on a busy machine). tests/test_several_processes.py covers requests across real processes."""
 
 from __future__ import annotations
 
@@ -52,13 +54,10 @@ def two_servers(isolated_home, migrated_database, provider):
         with httpx.Client(base_url=first.url, headers=bearer(first.admin_token), timeout=60) as admin:
             bot_id = make_bot(admin, provider.base_url, model={**_model(provider.base_url)})
             key = publishable_key(admin, bot_id)
-        # Started after the bot exists: it reads the same database and knowledge from disk.
-        # Not earlier, to overlap its start with the ingestion: an embedded Chroma opened
-        # before the collection was written by the other process found nothing (fallback).
-        second = LiveServer(isolated_home, HIGH_LIMITS, process=True).start()
+        second = LiveServer(isolated_home, HIGH_LIMITS).start()
         servers = [first, second]
-        # Each process loads its embedding model on its first question: asked before the
-        # storm, so the storm's timings measure retries, not a cold start.
+        # The embedding model loads on the first question: asked before the storm, so the
+        # storm's timings measure retries, not a cold start.
         for server in servers:
             _answered_normally(server, bot_id, key, provider)
         provider.requests.clear()
