@@ -38,7 +38,8 @@ from bots.schemas.server import Health
 from bots.settings import Settings
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None, *, prepared: bool = False) -> FastAPI:
+    """`prepared`: the stores were prepared by a parent process (bots.serve, several workers)."""
     settings = settings or Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log_redaction.install()
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         log_redaction.install()  # again: uvicorn sets up its own handlers after create_app
-        app.state.runtime = runtime or Runtime.build(settings)
+        app.state.runtime = runtime or Runtime.build(settings, prepared=prepared)
         app.state.runtime.start()
         try:
             yield
