@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bots.chat import Chat, Limits
 from bots.core.spec import ModelSettings
 from bots.corrected_answers import Matcher
 from bots.evaluation import Evaluator, recover_runs
-from bots.file_modes import private_dir, warn_if_exposed, write_private
+from bots.file_modes import create_once, private_dir, warn_if_exposed, write_private
 from bots.handoffs import Handoffs
 from bots.ingestion import JobRunner
 from bots.knowledge_base import KnowledgeBase
@@ -191,8 +192,13 @@ def prepare(settings: Settings) -> None:
         sessions = session_factory(engine)
         recover_runs(sessions)  # runs a previous server process left unfinished: none of ours exists yet
         admin_token = settings.admin_token or ensure_admin_token(home)
-        with sessions() as session:
-            accounts.ensure_first_owner(session, admin_token)  # the admin token is the first owner's
+        try:
+            with sessions() as session:
+                accounts.ensure_first_owner(session, admin_token)  # the admin token is the first owner's
+        except IntegrityError:
+            # A replica starting at the same moment made the first owner: now it is found.
+            with sessions() as session:
+                accounts.ensure_first_owner(session, admin_token)
         if not settings.session_secret:
             ensure_session_secret(home)
     finally:
@@ -238,14 +244,7 @@ def web_config(settings: Settings) -> WebConfig:
 
 def ensure_admin_token(home: Path) -> str:
     """Created once, readable by the owner only; the CLI reads it from the same place."""
-    path = home / "admin_token"
-    if path.exists():
-        return path.read_text().strip()
-    token = "adm_" + secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token)
-    return token
+    return create_once(home / "admin_token", "adm_" + secrets.token_urlsafe(32))
 
 
 def write_server_info(home: Path, url: str) -> None:

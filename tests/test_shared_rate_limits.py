@@ -12,8 +12,6 @@ from bots.store import tables as t
 from bots.store.db import make_engine, migrate, session_factory
 from bots.store.rate_buckets import PRUNE_EVERY, SharedRateLimiter
 
-pytestmark = pytest.mark.both_backends
-
 
 class Clock:
     def __init__(self, now: float = 1_000_000.0):
@@ -44,6 +42,7 @@ def _limiter(url: str, clock) -> SharedRateLimiter:
     return SharedRateLimiter(session_factory(engine), clock=clock)
 
 
+@pytest.mark.both_backends
 def test_a_bucket_is_shared_by_every_process_and_refills_over_the_minute(database):
     clock = Clock()
     a, b = _limiter(database, clock), _limiter(database, clock)
@@ -58,6 +57,7 @@ def test_a_bucket_is_shared_by_every_process_and_refills_over_the_minute(databas
     assert [a.hit("ip:1.2.3.4", 6) is None for _ in range(7)] == [True] * 6 + [False]
 
 
+@pytest.mark.both_backends
 def test_a_clock_behind_another_process_never_takes_tokens_back(database):
     ahead, behind = Clock(1_000_060.0), Clock(1_000_000.0)
     a, b = _limiter(database, ahead), _limiter(database, behind)
@@ -66,6 +66,7 @@ def test_a_clock_behind_another_process_never_takes_tokens_back(database):
     assert b.hit("k", 60) is not None
 
 
+@pytest.mark.both_backends
 def test_concurrent_hits_from_two_processes_take_each_token_once(database):
     """Threads on two engines race for one bucket: exactly `per_minute` get through."""
     clock = Clock()
@@ -87,6 +88,7 @@ def test_concurrent_hits_from_two_processes_take_each_token_once(database):
     assert len(results) == 60 and results.count(True) == 20
 
 
+@pytest.mark.both_backends
 def test_idle_buckets_are_forgotten_and_long_keys_are_stored_as_digests(database):
     clock = Clock()
     limiter = _limiter(database, clock)
@@ -107,3 +109,25 @@ def test_the_runtime_shares_limits_when_several_processes_may_serve(tmp_path):
     assert Settings(**sqlite, database_url="postgresql+psycopg://h/db").shared_rate_limits, "replicas share Postgres"
     assert not Settings(**sqlite, workers=2, rate_limit_store="memory").shared_rate_limits
     assert Settings(**sqlite, rate_limit_store="database").shared_rate_limits
+
+
+def test_processes_starting_together_agree_on_the_session_secret_and_admin_token(tmp_path, monkeypatch):
+    """Replicas share one data folder and may all find no file at start. Here the file
+    appears between the look and the write, as when another replica wrote it then: it
+    failed with FileExistsError (the replica did not start); now its value is taken."""
+    from pathlib import Path
+
+    from bots.runtime import ensure_admin_token
+    from bots.store.keys import ensure_session_secret
+
+    for make, name in ((ensure_session_secret, "session_secret"), (ensure_admin_token, "admin_token")):
+        home = tmp_path / name
+        home.mkdir()
+        (home / name).write_text("written-by-the-other-replica")
+        with monkeypatch.context() as m:
+            m.setattr(Path, "exists", lambda self: False)  # the look happened before it existed
+            assert make(home) == "written-by-the-other-replica"
+        assert sorted(p.name for p in home.iterdir()) == [name], "no staged file left behind"
+        fresh = tmp_path / f"fresh-{name}"
+        fresh.mkdir()
+        assert make(fresh) == (fresh / name).read_text() and oct((fresh / name).stat().st_mode & 0o777) == "0o600"
