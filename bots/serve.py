@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
 from bots.file_modes import private_dir, restrict_new_files
 from bots.http.app import create_app
@@ -57,7 +56,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     # chooses the shared rate limiter).
     os.environ.update({f"PROMPTEUR_{k.upper()}": str(v) for k, v in overrides.items()})
     uvicorn.run(
-        "bots.serve:worker_app",
+        "bots.http.app:worker_app",
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -67,9 +66,3 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         proxy_headers=False,
     )
     return 0
-
-
-def worker_app() -> FastAPI:
-    """The app of one worker of `serve --workers N`: its parent already ran `prepare`."""
-    restrict_new_files()  # the umask is the process's own: each worker sets it again
-    return create_app(Settings(), prepared=True)
