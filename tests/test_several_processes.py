@@ -374,25 +374,14 @@ def test_serve_with_several_workers_refuses_embedded_chroma(isolated_home, tmp_p
 
 
 def test_replicas_starting_together_migrate_a_new_postgres_database_once(postgres_cluster):
-    """Without the advisory lock, the second `alembic upgrade` failed creating tables the first
-    had just created."""
-    from bots.store.db import migrate
-
+    """Two processes migrating one empty database at once: without the advisory lock, the
+    second failed creating the tables the first had just created."""
     url = postgres_cluster.create_database()
-    engines = [make_engine(url), make_engine(url)]
-    errors: list[BaseException] = []
-
-    def start(engine) -> None:
-        try:
-            migrate(engine)
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
-
-    threads = [threading.Thread(target=start, args=(e,)) for e in engines]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for engine in engines:
-        engine.dispose()
-    assert errors == []
+    script = "import sys; from bots.store.db import make_engine, migrate; migrate(make_engine(sys.argv[1]))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, url], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
