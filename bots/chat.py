@@ -10,17 +10,27 @@ answer 413/404/409 before it starts a stream). `Chat.stream(turn)` answers it as
 The question is stored before the model is called and the answer once it is complete (or
 marked partial/errored), each in a short transaction: no database connection is held while the
 model thinks. A retried request carrying the same Idempotency-Key is answered from storage.
+
+Several server processes (issue #17): the answer's row is written, marked `unfinished` and
+partial, when answering starts, and its text saved every PROGRESS_EVERY_S while it streams. A
+process killed mid-answer (`kill -9`: no `finally` runs) thus leaves the answer stored as
+partial with what the customer saw, not a question without an answer. Two processes storing
+the same question at once (same Idempotency-Key, or the first message of a session) meet on
+a unique constraint; the loser reads again and replays, or says the request is in progress.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots import prompt_record
@@ -46,6 +56,9 @@ from knowledge.documents import Hit
 log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 20
+# An answer being written, or whose process died before it could finish it.
+UNFINISHED = "unfinished"
+PROGRESS_EVERY_S = 1.0
 
 
 @dataclass
@@ -117,6 +130,14 @@ class Turn:
 
 def new_conversation_id() -> str:
     return "conv_" + secrets.token_urlsafe(24)
+
+
+def keyed_conversation_id(q: Question) -> str:
+    """The new conversation of a request that carries an Idempotency-Key: the same for every
+    retry of it, so two processes answering the same retry at once both try to create this
+    one conversation, and the database lets only one of them (the other replays)."""
+    digest = hashlib.sha256(f"{q.bot_id}\n{q.owner}\n{q.request_key}".encode()).digest()
+    return "conv_k" + digest[:16].hex()  # 38 characters, like the random ids (37)
 
 
 ModelFor = Callable[[ModelSettings], ChatModel]
@@ -192,6 +213,8 @@ class Chat:
         shown: list[str] = []
         citations: list[dict] = []
         stored = False
+        self._open_answer(turn)
+        saved_at = time.monotonic()
         try:
             for event in answering.answer_stream(
                 turn.spec,
@@ -204,6 +227,9 @@ class Chat:
             ):
                 if isinstance(event, answering.Delta):
                     shown.append(event.text)
+                    if time.monotonic() - saved_at >= PROGRESS_EVERY_S:
+                        self._save_progress(turn, "".join(shown))
+                        saved_at = time.monotonic()
                     yield event
                 elif isinstance(event, answering.Citations):
                     citations = event.citations
@@ -262,6 +288,16 @@ class Chat:
     def accept(self, q: Question) -> Turn:
         """Check and store the question. Raises a `DomainError` before anything is stored or
         any model is called when a limit or a reference is wrong."""
+        try:
+            return self._accept(q)
+        except IntegrityError:
+            # Another process stored this question (same Idempotency-Key) or created this
+            # conversation between our reads and our write, and our transaction was rolled
+            # back whole: read again, and find the replay or the conversation it made.
+            log.info("question stored concurrently by another request; reading it again")
+            return self._accept(q)
+
+    def _accept(self, q: Question) -> Turn:
         text = q.text.strip()
         if not text:
             raise EmptyMessage()
@@ -288,7 +324,7 @@ class Chat:
         generative = spec.answer.effective_style(spec.model) == "generative"
         model = self._model_for(spec.model) if generative else None
         with self._sessions.begin() as s:
-            conversation_id = existing.id if existing else (q.conversation_id or new_conversation_id())
+            conversation_id = existing.id if existing else (q.conversation_id or self._new_conversation_id(q))
             if existing is None:
                 s.add(
                     t.Conversation(
@@ -322,6 +358,10 @@ class Chat:
             model=model,
             embedding_model=embedding_model,
         )
+
+    @staticmethod
+    def _new_conversation_id(q: Question) -> str:
+        return keyed_conversation_id(q) if q.request_key else new_conversation_id()
 
     def _existing_conversation(self, s: Session, q: Question) -> t.Conversation | None:
         if not q.conversation_id:
@@ -371,7 +411,7 @@ class Chat:
         if question is None:
             return None
         answer = s.scalar(select(t.Message).where(t.Message.reply_to == question.id))
-        if answer is None:
+        if answer is None or answer.error == UNFINISHED:
             raise RequestInProgress()
         if answer.error:
             raise RequestFailed(error=answer.error)
@@ -417,9 +457,11 @@ class Chat:
         usage = usage or Usage()
         answered_by = answered_by or _answered_by(fallback)
         with self._sessions.begin() as s:
-            s.add(
+            # Over the row `_open_answer` wrote (merge: also when that write failed).
+            s.merge(
                 t.Message(
                     id=turn.answer_id,
+                    created_at=t.now(),  # when it was answered, as before the row was opened
                     conversation_id=turn.conversation_id,
                     bot_id=turn.bot_id,
                     role="assistant",
@@ -453,6 +495,38 @@ class Chat:
             debug,
             answered_by,
         )
+
+    def _open_answer(self, turn: Turn) -> None:
+        """The answer's row before the model is asked, marked unfinished: what remains of it
+        if this process dies mid-answer (see the module's docstring)."""
+        with self._sessions.begin() as s:
+            s.add(
+                t.Message(
+                    id=turn.answer_id,
+                    conversation_id=turn.conversation_id,
+                    bot_id=turn.bot_id,
+                    role="assistant",
+                    content="",
+                    citations=[],
+                    version=turn.version,
+                    partial=True,
+                    error=UNFINISHED,
+                    reply_to=turn.question_id,
+                )
+            )
+
+    def _save_progress(self, turn: Turn, text: str) -> None:
+        """The text streamed so far, into the unfinished row. A failed save costs only what
+        a crash would have kept: the answer goes on."""
+        try:
+            with self._sessions.begin() as s:
+                s.execute(
+                    update(t.Message)
+                    .where(t.Message.id == turn.answer_id, t.Message.error == UNFINISHED)
+                    .values(content=text)
+                )
+        except Exception:
+            log.warning("could not save the progress of answer %s", turn.answer_id, exc_info=True)
 
     def _retriever(self, bot_id: str):
         return lambda query, k: self._search(bot_id, query, k)

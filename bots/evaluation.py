@@ -118,15 +118,8 @@ class Evaluator:
         return run
 
     def recover(self) -> int:
-        """Runs left unfinished by a previous server process (their thread died with it) are
-        marked failed, so nobody waits on them forever. Call once, before starting any run."""
-        with self.sessions() as s:
-            stale = s.query(t.EvalRun).filter(t.EvalRun.status.in_(("queued", "running", "cancelling"))).all()
-            for run in stale:
-                run.status, run.finished_at = "failed", t.now()
-                run.error = STOPPED
-            s.commit()
-            return len(stale)
+        """Fail the runs a previous server process left unfinished (see `recover_runs`)."""
+        return recover_runs(self.sessions)
 
     def start(self, run_id: str) -> None:
         thread = threading.Thread(target=self._background, args=(run_id,), name=f"eval-{run_id}", daemon=True)
@@ -464,3 +457,17 @@ def compare(a: Sequence[t.EvalCaseResult], b: Sequence[t.EvalCaseResult]) -> dic
         else:
             out["unchanged"].append(item)
     return out
+
+
+def recover_runs(sessions: sessionmaker) -> int:
+    """Runs left unfinished by a previous server process (their thread died with it) are
+    marked failed, so nobody waits on them forever. Call once, before starting any run: with
+    several server processes, once in the parent before the workers start (bots.serve), or a
+    worker starting late would fail the runs its siblings had just begun."""
+    with sessions() as s:
+        stale = s.query(t.EvalRun).filter(t.EvalRun.status.in_(("queued", "running", "cancelling"))).all()
+        for run in stale:
+            run.status, run.finished_at = "failed", t.now()
+            run.error = STOPPED
+        s.commit()
+        return len(stale)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -58,3 +59,26 @@ def warn_if_exposed(home: Path) -> list[Path]:
             home,
         )
     return exposed
+
+
+def create_once(path: Path, text: str) -> str:
+    """Write `text` to `path` (0600) unless the file exists; returns what the file holds.
+
+    Processes starting together (replicas sharing a data folder) may all find no file: the
+    text is written under a name of this process's own, then linked into place, which fails
+    if another process linked first. Nobody ever reads a half-written file, and every process
+    ends up with the same value."""
+    if path.exists():
+        return path.read_text().strip()
+    staged = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        try:
+            os.link(staged, path)
+        except FileExistsError:
+            return path.read_text().strip()
+    finally:
+        staged.unlink(missing_ok=True)
+    return text

@@ -1,16 +1,24 @@
 """Token-bucket rate limits kept in this process's memory.
 
-Limitation: with several server replicas each keeps its own buckets, so the effective limit
-is the configured one times the number of replicas (a shared store such as Redis would fix
-that; not needed for one process)."""
+With several server processes each would keep its own buckets, multiplying the limit by
+their number: the runtime then uses the database's buckets instead
+(bots.store.rate_buckets.SharedRateLimiter, same interface; Settings.shared_rate_limits)."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+from typing import Protocol
 
 MAX_BUCKETS = 100_000
+
+
+class Limiter(Protocol):
+    def hit(self, key: str, per_minute: int) -> int | None:
+        """Take one token from `key`'s bucket (capacity `per_minute`, refilled evenly over a
+        minute). None if allowed, else the whole seconds to wait before trying again."""
+        ...
 
 
 class RateLimiter:

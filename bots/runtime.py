@@ -11,25 +11,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bots.chat import Chat, Limits
 from bots.core.spec import ModelSettings
 from bots.corrected_answers import Matcher
-from bots.evaluation import Evaluator
-from bots.file_modes import private_dir, warn_if_exposed, write_private
+from bots.evaluation import Evaluator, recover_runs
+from bots.file_modes import create_once, private_dir, warn_if_exposed, write_private
 from bots.handoffs import Handoffs
 from bots.ingestion import JobRunner
 from bots.knowledge_base import KnowledgeBase
 from bots.llm.local_model import LocalModelServer
 from bots.llm.protocol import ChatModel
 from bots.llm.providers import OpenAIChatModel
-from bots.rate_limit import RateLimiter
+from bots.rate_limit import Limiter, RateLimiter
 from bots.settings import Settings
 from bots.store import accounts
 from bots.store import tables as t
 from bots.store.db import Pool, check_reachable, make_engine, migrate, session_factory
 from bots.store.keys import SessionSigner, ensure_session_secret
+from bots.store.rate_buckets import SharedRateLimiter
 from bots.store.versions import VersionError, resolve
 from bots.web_sync import WebConfig, WebSyncRunner
 from knowledge.embedding import EmbedderCache
@@ -84,7 +86,7 @@ class Runtime:
     jobs: JobRunner
     admin_token: str
     signer: SessionSigner
-    limiter: RateLimiter
+    limiter: Limiter
     models: ChatModels
     chat: Chat
     handoffs: Handoffs
@@ -93,16 +95,14 @@ class Runtime:
     corrections: Matcher
 
     @classmethod
-    def build(cls, settings: Settings, embedders: EmbedderCache | None = None) -> Runtime:
+    def build(cls, settings: Settings, embedders: EmbedderCache | None = None, *, prepared: bool = False) -> Runtime:
+        """`prepared`: `prepare(settings)` already ran for this start (several workers: their
+        parent ran it once); otherwise it runs here, as for the one process of `serve`."""
         home = settings.home
-        warn_if_exposed(home)
-        private_dir(home)
-        private_dir(settings.uploads_dir)
-        if not settings.chroma_url:  # a Chroma server keeps its own files
-            private_dir(settings.chroma_dir)
+        if not prepared:
+            prepare(settings)
         engine = make_engine(settings.resolved_database_url, database_pool(settings))
         check_reachable(engine)  # a database that refuses connections stops the start, saying so
-        migrate(engine)
         sessions = session_factory(engine)
         vectors = VectorIndex.open(path=settings.chroma_dir, url=settings.chroma_url)
         embedders = embedders or EmbedderCache()
@@ -118,10 +118,7 @@ class Runtime:
             workers=settings.eval_workers,
             corrections=corrections,
         )
-        evaluator.recover()  # runs a previous server process left unfinished: none of ours exists yet
         admin_token = settings.admin_token or ensure_admin_token(home)
-        with sessions() as session:
-            accounts.ensure_first_owner(session, admin_token)  # the admin token is the first owner's
         return cls(
             settings=settings,
             engine=engine,
@@ -132,7 +129,7 @@ class Runtime:
             jobs=JobRunner(sessions, kb, workers=settings.ingest_workers, lease_s=settings.job_lease_s),
             admin_token=admin_token,
             signer=SessionSigner(settings.session_secret or ensure_session_secret(home), ttl_s=settings.session_ttl_s),
-            limiter=RateLimiter(),
+            limiter=SharedRateLimiter(sessions) if settings.shared_rate_limits else RateLimiter(),
             models=models,
             chat=Chat(
                 sessions,
@@ -176,6 +173,38 @@ class Runtime:
                 return []
 
 
+def prepare(settings: Settings) -> None:
+    """What runs once per start, before any process serves: folders, migrations, the admin
+    token and session secret files, the first owner, and failing the evaluation runs a
+    stopped server left behind. `serve --workers N` runs it in the parent, so N workers do not
+    race to create the same files and rows, and a worker that uvicorn restarts after a crash
+    does not fail the runs its siblings are doing."""
+    home = settings.home
+    warn_if_exposed(home)
+    private_dir(home)
+    private_dir(settings.uploads_dir)
+    if not settings.chroma_url:  # a Chroma server keeps its own files
+        private_dir(settings.chroma_dir)
+    engine = make_engine(settings.resolved_database_url, Pool(size=1, max_overflow=0))
+    try:
+        check_reachable(engine)  # a database that refuses connections stops the start, saying so
+        migrate(engine)
+        sessions = session_factory(engine)
+        recover_runs(sessions)  # runs a previous server process left unfinished: none of ours exists yet
+        admin_token = settings.admin_token or ensure_admin_token(home)
+        try:
+            with sessions() as session:
+                accounts.ensure_first_owner(session, admin_token)  # the admin token is the first owner's
+        except IntegrityError:
+            # A replica starting at the same moment made the first owner: now it is found.
+            with sessions() as session:
+                accounts.ensure_first_owner(session, admin_token)
+        if not settings.session_secret:
+            ensure_session_secret(home)
+    finally:
+        engine.dispose()
+
+
 def database_pool(settings: Settings) -> Pool:
     return Pool(
         size=settings.database_pool_size,
@@ -216,14 +245,7 @@ def web_config(settings: Settings) -> WebConfig:
 
 def ensure_admin_token(home: Path) -> str:
     """Created once, readable by the owner only; the CLI reads it from the same place."""
-    path = home / "admin_token"
-    if path.exists():
-        return path.read_text().strip()
-    token = "adm_" + secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token)
-    return token
+    return create_once(home / "admin_token", "adm_" + secrets.token_urlsafe(32))
 
 
 def write_server_info(home: Path, url: str) -> None:

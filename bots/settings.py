@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,17 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    # Several server processes (issue #17): see README "Running several processes".
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes `prompteur serve` starts (uvicorn workers); more than 1 needs PROMPTEUR_CHROMA_URL.",
+    )
+    rate_limit_store: Literal["auto", "memory", "database"] = Field(
+        default="auto",
+        description="Where rate-limit buckets live: 'memory' (one process), 'database' (shared by every process), or 'auto': the database when several processes may serve (workers > 1 or a database other than SQLite).",
+    )
     admin_token: str | None = Field(
         default=None, description="Fixed admin token; generated into home/admin_token when unset."
     )
@@ -140,6 +152,14 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'prompteur.db'}"
+
+    @property
+    def shared_rate_limits(self) -> bool:
+        """True when rate limits must hold across processes: a Postgres (or other server)
+        database is what replicas share, and workers share even a SQLite file."""
+        if self.rate_limit_store != "auto":
+            return self.rate_limit_store == "database"
+        return self.workers > 1 or not self.resolved_database_url.startswith("sqlite")
 
     @property
     def uploads_dir(self) -> Path:

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the server (the only process that opens the stores)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, help="server processes (default PROMPTEUR_WORKERS or 1; more needs a Chroma server)"
+    )
     serve.set_defaults(run=_serve)
 
     bot = sub.add_parser("bot", help="create, list and delete bots").add_subparsers()
@@ -116,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args) -> int:
     from bots.serve import serve  # the server's dependencies load only for this command
 
-    return serve(args.host, args.port)
+    return serve(args.host, args.port, args.workers)
 
 
 def _client() -> AdminClient:

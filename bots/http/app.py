@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bots import log_redaction
+from bots.file_modes import restrict_new_files
 from bots.http import errors
 from bots.http.middleware.audit import AuditLog
 from bots.http.middleware.body_limit import BodyLimit, Limits
@@ -38,7 +39,8 @@ from bots.schemas.server import Health
 from bots.settings import Settings
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None, *, prepared: bool = False) -> FastAPI:
+    """`prepared`: the stores were prepared by a parent process (bots.serve, several workers)."""
     settings = settings or Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log_redaction.install()
@@ -46,7 +48,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         log_redaction.install()  # again: uvicorn sets up its own handlers after create_app
-        app.state.runtime = runtime or Runtime.build(settings)
+        app.state.runtime = runtime or Runtime.build(settings, prepared=prepared)
         app.state.runtime.start()
         try:
             yield
@@ -89,3 +91,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodyLimit, limits=Limits.from_settings(settings))
     app.add_middleware(PublicCors, origins_of=lambda scope: scope["app"].state.runtime.allowed_origins)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of `prompteur serve --workers N` (bots.serve), which uvicorn
+    imports by name in each new worker process: its parent already ran `prepare`."""
+    restrict_new_files()  # the umask is the process's own: each worker sets it again
+    return create_app(Settings(), prepared=True)

@@ -20,6 +20,7 @@ from bots.core.errors import DatabaseUnavailable
 from bots.file_modes import create_private
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_LOCK = 0x50524F4D  # "PROM": the advisory lock key of schema changes on Postgres
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,10 @@ def schema_change(engine: Engine) -> Iterator[Connection]:
             conn.commit()
         try:
             with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # Replicas started together would each run the same migration: the first
+                    # takes this lock, the others wait and then find the schema up to date.
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
                 yield conn
                 dangling = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if sqlite else []
                 if dangling:

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bots.file_modes import create_once
 from bots.store import tables as t
 
 PREFIXES = {"secret": "sk_", "publishable": "pk_"}
@@ -114,11 +114,4 @@ class SessionSigner:
 
 
 def ensure_session_secret(home: Path) -> str:
-    path = home / "session_secret"
-    if path.exists():
-        return path.read_text().strip()
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(secret)
-    return secret
+    return create_once(home / "session_secret", secrets.token_urlsafe(48))

@@ -473,3 +473,19 @@ class AuditEntry(Base):
     target_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     bot_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# --- Several server processes (issue #17): rate limits shared by every process ---------------
+
+
+class RateBucket(Base):
+    """One token bucket of the shared rate limiter (bots.store.rate_buckets): its tokens
+    left and when they were last counted, in seconds since the epoch (a float compares and
+    subtracts the same way on SQLite and Postgres, where timestamps would not)."""
+
+    __tablename__ = "rate_buckets"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    counted_at: Mapped[float] = mapped_column(Float, index=True)
+    # Whether the hit that last counted this bucket was let through: an upsert returns it.
+    allowed: Mapped[bool] = mapped_column(Boolean)
