@@ -317,8 +317,12 @@ def main() -> None:
         for name in args.sets.split(","):
             print(f"[crawled_retrieval] {name}", flush=True)
             results[name] = run_set(name, data, Path(work), embedders, args.quick)
+            # Written after every set: a full run takes hours on a busy machine, and a set
+            # measured is kept if a later one is stopped.
+            path = write_json("crawled_retrieval", {"quick": args.quick, "sets": results})
+            print(render({name: results[name]}), flush=True)
     print(render(results))
-    print(f"wrote {write_json('crawled_retrieval', {'quick': args.quick, 'sets': results})}")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
