@@ -79,6 +79,9 @@ class Article:
     title: str  # plain text
     body: str  # HTML
     file: str  # the uploaded file it is a copy of
+    # False: the page has no heading, and its <title> is only `title` (an id), as an
+    # untitled CMS entry shows; the set indexes the answer's text alone.
+    headed: bool = True
 
 
 def _paragraphs(text: str) -> str:
@@ -117,11 +120,14 @@ def faq_pages(files: list[Path]) -> Content:
 
 
 def answer_pages(files: list[Path]) -> Content:
-    """The French FAQ's answers, their original HTML as the article's body. The article is
-    titled by the answer's id, as the uploaded file is named: the set measures matching a
-    question to its answer's text, so the question (its real title) is in neither copy
-    (covid_faq_gouv_fr_md is the same FAQ titled by its questions)."""
-    return [Article(f.stem, f.read_text(encoding="utf-8"), f.name) for f in files], []
+    """The French FAQ's answers, their original HTML as the article's body, in the same
+    chrome. The set measures matching a question to its answer's text, so the question (the
+    page's real title) is in neither copy: the uploaded file is named by the answer's id,
+    which the chunker drops as a title with no word, and the page has no heading and the id
+    as its <title>, which the extraction drops the same way. (An id as the page's <h1> would
+    put it in every passage's heading path, and cost re-embedding the whole set, ~2 hours
+    here; covid_faq_gouv_fr_md is the same FAQ with its questions as headings.)"""
+    return [Article(f.stem, f.read_text(encoding="utf-8"), f.name, headed=False) for f in files], []
 
 
 def company_site(files: list[Path]) -> Content:
@@ -160,9 +166,10 @@ def help_centre(
     def links(indexes: list[int]) -> str:
         return "".join(f'<li><a href="{paths[j]}">{titles[j]}</a></li>' for j in indexes)
 
-    def page(title: str, main: str) -> bytes:
+    def page(title: str, main: str, site_name: bool = True) -> bytes:
+        head = f"{title} – {w['hc']}" if site_name else title
         return (
-            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} – {w["hc"]}</title>'
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{head}</title>'
             f'</head><body><a class="skip-navigation" href="#main-content">{w["skip"]}</a>'
             f'<header class="header"><div class="logo"><a href="/hc/{lang}">{w["hc"]}</a></div>'
             f'<nav class="user-nav"><a href="/hc/{lang}/requests/new">{w["request"]}</a>'
@@ -199,8 +206,8 @@ def help_centre(
             f'<h2 class="sidenav-title" id="section-articles-title">{w["sidebar"]}</h2>'
             f"<ul>{links(sidebar)}</ul></aside>"
             '<article id="main-content" class="article"><header class="article-header">'
-            f'<h1 title="{titles[i]}" class="article-title">{titles[i]}</h1>'
-            f'<div class="article-author"><div class="article-meta">{w["team"]}<ul class="meta-group">'
+            + (f'<h1 title="{titles[i]}" class="article-title">{titles[i]}</h1>' if a.headed else "")
+            + f'<div class="article-author"><div class="article-meta">{w["team"]}<ul class="meta-group">'
             f"<li>{w['updated']}</li></ul></div></div></header>"
             f'<section class="article-info"><div class="article-content"><div class="article-body">'
             f"{a.body}</div></div></section>"
@@ -219,7 +226,7 @@ def help_centre(
             f'<ul class="related-articles-list">{links(related)}</ul></section></section>'
             "</article></div></div>"
         )
-        site[paths[i]] = page(titles[i], main)
+        site[paths[i]] = page(titles[i], main, site_name=a.headed)
     for path, d in zip(doc_paths, documents):
         site[path] = d.read_bytes()
     files = dict(zip(paths, (a.file for a in articles))) | dict(zip(doc_paths, (d.name for d in documents)))
