@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import PurePosixPath
 
 from fastapi.testclient import TestClient
 
@@ -54,8 +55,18 @@ def generated_site(pages: int) -> dict[str, bytes]:
     return site
 
 
+# Documents a site links to, by extension (crawled_retrieval serves Contoso's PDFs); every
+# other path is a page.
+_DOCUMENT_TYPES = {".pdf": "application/pdf"}
+
+
+def _content_type(path: str) -> str:
+    return _DOCUMENT_TYPES.get(PurePosixPath(path).suffix.lower(), "text/html; charset=utf-8")
+
+
 class SiteServer:
-    """Pages served on 127.0.0.1 with ETags (a re-sync gets 304 for an unchanged page)."""
+    """Pages (and linked documents) served on 127.0.0.1 with ETags (a re-sync gets 304 for
+    an unchanged page)."""
 
     def __init__(self, pages: dict[str, bytes]):
         tags = {p: '"' + hashlib.sha1(b).hexdigest()[:16] + '"' for p, b in pages.items()}
@@ -80,7 +91,7 @@ class SiteServer:
                     self.end_headers()
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", _content_type(self.path))
                 self.send_header("ETag", tags[self.path])
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -613,7 +613,12 @@ class _Crawl:
                 raise StartFailed(f"{url} is {kind or 'of an unknown type'}, not a web page or a document.")
             self._skip(url, f"not a page or a supported document ({kind or 'unknown type'})")
             return []
-        text_hash = hashlib.sha256("\n".join(s.text for s in loaded.sections).encode()).hexdigest()
+        # Headings are part of what a page says: FAQ pages giving one answer ("see the
+        # ministry's site") to different questions are different pages, and a renamed
+        # heading is a change to re-index.
+        text_hash = hashlib.sha256(
+            "\n".join(" > ".join(s.headings) + "\n" + s.text for s in loaded.sections).encode()
+        ).hexdigest()
         duplicate = self.hashes.get(text_hash)
         if duplicate and duplicate != url:
             self._skip(url, f"same content as {duplicate}")

@@ -282,6 +282,23 @@ def test_a_section_page_of_links_is_followed_and_related_articles_stay_out_of_pa
     assert not any("parcel" in h["text"] for h in hits if h["source"].endswith("/2"))
 
 
+def test_one_answer_to_different_questions_is_not_a_duplicate_page_and_a_new_heading_is_a_change(web_api, site):
+    # A government FAQ gives 290 questions the same answer ("the answer is on the ministry's
+    # site"): each page is found by its own question, so none may be dropped as a copy.
+    answer = "<p>The answer is on the website of the Ministry of Labour.</p>"
+    site.page("/faq", "Travel and work FAQ", "<p>Questions asked since March.</p>", links=["/faq/1", "/faq/2"])
+    site.page("/faq/1", "Can I travel abroad for work?", answer)
+    site.page("/faq/2", "Who pays my sick leave?", answer)
+    bot = create_bot(web_api)
+    source_id, sync = crawl(web_api, bot["id"], f"{site.url}/faq", max_depth=1)
+    assert sync["status"] == "done" and sync["counts"]["indexed"] == 3 and sync["counts"]["skipped"] == 0, sync
+    assert search(web_api, bot["id"], "who pays my sick leave")[0]["source"] == f"{site.url}/faq/2"
+    # A heading renamed over the same text changes what the page is found by: re-indexed.
+    site.page("/faq/2", "Who pays my sick leave during lockdown?", answer)
+    again = resync(web_api, bot["id"], source_id)
+    assert again["counts"]["indexed"] == 1 and again["counts"]["unchanged"] == 2, again
+
+
 def test_sitemap_index_with_a_gzipped_sitemap_and_removal_when_unlisted(web_api, site):
     u = site.url
     site.pages["/sitemap.xml"] = (
