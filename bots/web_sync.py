@@ -96,6 +96,17 @@ class _Progress:
             self.events.append({"url": url, "event": event, "reason": reason})
 
 
+def page_title(url: str) -> str:
+    """The title of a page or linked document that declares none: its file name, as an upload
+    is titled by its file name ("Northwind_Health_Plan.pdf" -> "Northwind Health Plan"), or
+    the host for a site's root. Not the URL: the title prefixes every passage's search text,
+    and a scheme and host there are noise in every one (an identifier-like name is dropped
+    by the chunker, as for uploads)."""
+    parts = urlsplit(url)
+    name = PurePosixPath(parts.path).stem
+    return name.replace("_", " ").replace("-", " ").strip() or parts.hostname or url
+
+
 def _naive_utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes (in UTC); compare everything that way."""
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
@@ -404,7 +415,7 @@ class WebSyncRunner:
         if old_name:
             (self._uploads / bot_id / old_name).unlink(missing_ok=True)
         try:
-            self._kb.ingest(doc_id, loaded=loaded, title=loaded.title or url, fence=fence)
+            self._kb.ingest(doc_id, loaded=loaded, title=loaded.title or page_title(url), fence=fence)
         except Exception:
             try:
                 with self._sessions.begin() as s:

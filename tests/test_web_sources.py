@@ -15,6 +15,7 @@ from bots.http.app import create_app
 from bots.runtime import Runtime
 from bots.settings import Settings
 from bots.store import tables as t
+from bots.web_sync import page_title
 from knowledge.embedding import MINILM
 from tests.conftest import create_bot, documents, search
 from tests.sample_files import pdf
@@ -125,6 +126,11 @@ def test_crawl_a_help_centre_then_sync_its_changes(web_api, site):
     assert "3 to 5 business days" in hits[0]["text"]
     assert not any("Copyright" in h["text"] or "cookies" in h["text"] for h in hits)
     assert search(web_api, bot["id"], "kettle warranty heating element")[0]["source"] == f"{u}/guide.pdf"
+    # A PDF without a title is titled by its file name, as an upload is: not by its address,
+    # whose scheme and host would be in every passage's search text.
+    with web_api.runtime.sessions() as s:
+        guide = s.scalars(select(t.Chunk.search_text).join(t.Document).where(t.Document.source == f"{u}/guide.pdf"))
+        assert all(text.startswith("guide") and "127.0.0.1" not in text for text in guide)
 
     # An unchanged re-sync asks with the validators it kept and embeds nothing.
     before = {source: d["updated_at"] for source, d in docs.items()}
@@ -420,3 +426,9 @@ def test_a_start_page_that_moves_to_another_origin_takes_the_crawl_with_it(web_a
     _, sync = crawl(web_api, bot["id"], f"http://localhost:{site.port}/moved", max_depth=1)
     assert sync["status"] == "done", sync
     assert {f"{site.url}/shipping", f"{site.url}/shipping/international"} <= set(documents(web_api, bot["id"]))
+
+
+def test_a_page_without_a_title_is_named_by_its_file_not_its_address():
+    assert page_title("https://help.example.com/plans/Northwind_Health_Plan.pdf") == "Northwind Health Plan"
+    assert page_title("https://help.example.com/returns-policy?ref=mail") == "returns policy"
+    assert page_title("https://help.example.com/") == "help.example.com"
