@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bots.core.errors import SearchUnavailable
 from bots.core.status import DocumentStatus
 from bots.store import tables as t
 from bots.uploads import remove
@@ -20,7 +21,7 @@ from knowledge.chunking import chunk_document
 from knowledge.documents import Hit, LoadedDocument
 from knowledge.embedding import EmbedderCache
 from knowledge.retrieval import Corpus, Passage, question_vector_id, search, vector_ids
-from knowledge.vector_index import VectorIndex
+from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
 
 EMBED_BATCH = 32
 # How long removing old vectors waits for searches still using them; searches take
@@ -72,6 +73,8 @@ class KnowledgeBase:
                 collection=collection,
                 k=k,
             )
+        except VectorStoreUnavailable as error:  # an outage, not a bug: 503 and Retry-After
+            raise SearchUnavailable(str(error)) from error
         finally:
             with self._search_ended:
                 del self._searching[ticket]

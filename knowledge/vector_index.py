@@ -3,16 +3,41 @@ ourselves (Chroma's default embedding function downloads a model, so it is never
 
 from __future__ import annotations
 
+import functools
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 NUDGE = 1e-4
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class VectorStoreUnavailable(Exception):
+    """The Chroma server could not be reached (refused, dropped or timed out): a restart or
+    a network fault, which waiting may cure. Embedded Chroma never raises it."""
+
+
+def _reaching(method: Callable[P, R]) -> Callable[P, R]:
+    """Transport errors of the Chroma server's HTTP client become `VectorStoreUnavailable`,
+    so the server can answer 503 and Retry-After instead of a 500 for an outage."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except httpx.TransportError as error:
+            raise VectorStoreUnavailable(f"the Chroma server could not be reached: {error}") from error
+
+    return call
 
 
 @dataclass
@@ -48,6 +73,7 @@ class VectorIndex:
             )
         return self._collections[name]
 
+    @_reaching
     def add(self, collection: str, ids: list[str], vectors: np.ndarray, nudge: bool = True) -> None:
         """Store vectors under ids (replacing those already there). `nudge` moves each one
         by ~1e-4 per dimension: Chroma's HNSW graph cannot link exact duplicates, and a few
@@ -67,12 +93,14 @@ class VectorIndex:
                 ids=ids[start : start + batch], embeddings=np.asarray(vectors[start : start + batch], dtype=np.float32)
             )
 
+    @_reaching
     def delete(self, collection: str, ids: list[str]) -> None:
         if ids:
             col = self._collection(collection)
             for start in range(0, len(ids), 4000):
                 col.delete(ids=ids[start : start + 4000])
 
+    @_reaching
     def query(self, collection: str, vector: np.ndarray, n: int) -> list[VectorMatch]:
         col = self._collection(collection)
         count = col.count()
@@ -83,12 +111,14 @@ class VectorIndex:
         )
         return [VectorMatch(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
+    @_reaching
     def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}
         res = self._collection(collection).get(ids=ids, include=["embeddings"])
         return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(res["ids"], res["embeddings"])}
 
+    @_reaching
     def ids(self, collection: str) -> set[str]:
         col = self._collection(collection)
         return set(col.get(include=[])["ids"])

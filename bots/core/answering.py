@@ -277,6 +277,11 @@ def _ms(started: float) -> int:
 def _retrieve(spec: BotSpec, question: str, retrieve: Retrieve) -> list[Hit]:
     try:
         return list(retrieve(question, spec.retrieval.k))
+    except DomainError as err:  # already worded (e.g. the Chroma server is unreachable: 503)
+        err.language = err.language or (
+            spec.language.language if spec.language.mode == "fixed" else detect_language(question)
+        )
+        raise
     except Exception as err:  # the knowledge store is a boundary: whatever broke, the customer gets a sentence
         log.exception("answer failed: retrieval raised; check the knowledge index for this bot")
         language = spec.language.language if spec.language.mode == "fixed" else detect_language(question)
@@ -379,7 +384,7 @@ def answer_stream(
         return
     try:
         hits = decision.passages + _retrieve(spec, question, retrieve)
-    except RetrievalFailed as error:
+    except DomainError as error:  # RetrievalFailed, or an unreachable store (SearchUnavailable)
         yield Failed(error, "", _ms(started))
         return
     plan = _plan(spec, question, history, hits, embedding_model)

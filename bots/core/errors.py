@@ -144,6 +144,18 @@ class DatabaseUnavailable(DomainError):
         super().__init__(detail, **kw)
 
 
+class SearchUnavailable(DomainError):
+    """The Chroma server (PROMPTEUR_CHROMA_URL) could not be reached: restarting, or a network
+    fault. Waiting may help, so it is a 503 with Retry-After, like the database's."""
+
+    code = "search_unavailable"
+    operator_hint = "Check PROMPTEUR_CHROMA_URL and that the Chroma server (`chroma run`) is running and reachable."
+
+    def __init__(self, detail: str = "", **kw):
+        kw.setdefault("retry_after", 5.0)
+        super().__init__(detail, **kw)
+
+
 def validation_problems(errors: Iterable[Mapping[str, Any]], *, limit: int = 5) -> str:
     """Pydantic's errors as one sentence a person can act on: "field.sub: what is wrong; ...".
     The one place this is done (request bodies, bot specs, stored specs, the builder)."""

@@ -45,6 +45,7 @@ _PHRASES = {
         "review_item_not_found": "This bot has no answer {id} to review.",
         # Postgres and a Chroma server (issue #17)
         "database_unavailable": "The service cannot reach its database right now. Please try again in a moment.",
+        "search_unavailable": "The service cannot search its documents right now. Please try again in a moment.",
     },
     "fr": {
         "fallback": "Désolé, je n'ai pas cette information.",
@@ -64,6 +65,7 @@ _PHRASES = {
         "message_not_found": "Ce message n'existe pas ou n'est pas le vôtre.",
         # Postgres and a Chroma server (issue #17)
         "database_unavailable": "Le service ne peut pas joindre sa base de données pour le moment. Réessayez dans un instant.",
+        "search_unavailable": "Le service ne peut pas chercher dans ses documents pour le moment. Réessayez dans un instant.",
     },
 }
 

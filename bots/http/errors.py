@@ -18,9 +18,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bots.core.errors import DomainError, InvalidRequest, retry_seconds, validation_problems
+from bots.core.errors import DomainError, InvalidRequest, SearchUnavailable, retry_seconds, validation_problems
 from bots.schemas.errors import ErrorBody
 from bots.store.db import unavailable
+from knowledge.vector_index import VectorStoreUnavailable
 
 log = logging.getLogger("prompteur.http")
 
@@ -81,6 +82,7 @@ STATUS: dict[str, int] = {
     "model_stream_interrupted": 502,
     "internal_error": 500,
     "database_unavailable": 503,
+    "search_unavailable": 503,
     # website knowledge (issue #16)
     "web_source_not_found": 404,
     "web_sync_not_found": 404,
@@ -156,6 +158,9 @@ def install(app: FastAPI) -> None:
         database = unavailable(exc)
         if database is not None:
             return error_response(database)
+        if isinstance(exc, VectorStoreUnavailable):
+            log.warning("%s", exc)
+            return error_response(SearchUnavailable(str(exc)))
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse(
             error_body(
