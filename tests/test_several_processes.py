@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -75,13 +76,15 @@ def replicas(tmp_path_factory, postgres_cluster, postgres_template, chroma_serve
     home = tmp_path_factory.mktemp("replicas") / "home"
     database_url = postgres_cluster.create_database(template=postgres_template)
     model = ScriptedOpenAI().start()
-    # Only A ingests: claiming ingestion jobs across processes is another piece of issue #17.
+    # Only A ingests, so the tests know which process did (jobs shared by leases: test_leases.py).
     a = LiveServer(home, process=True)
     a.env = _server_env(home, database_url, chroma_server)
     b = LiveServer(home, process=True)
     b.env = _server_env(home, database_url, chroma_server, PROMPTEUR_INGEST_WORKERS="0")
-    a.start(timeout=300)  # an interpreter importing the whole stack, on a busy 2-core machine
-    b.start(timeout=300)
+    # Started together: each is an interpreter importing the whole stack (up to minutes on a
+    # busy 2-core machine), and neither needs the other to start.
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda server: server.start(timeout=300), (a, b)))
     try:
         with httpx.Client(base_url=a.url, headers=bearer(a.admin_token), timeout=120) as api:
             bot = api.post("/admin/bots", json={"name": "Shop", "spec": spec_for(model.base_url)}).json()["id"]
