@@ -80,45 +80,10 @@ class Backend:
     key: str = ""  # the publishable key
 
 
-def serve_has_workers() -> bool:
-    """Whether `prompteur serve` takes --workers (being added on another branch)."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bots.cli.main", "serve", "--help"], capture_output=True, text=True, cwd=REPO
-    )
-    return "--workers" in out.stdout
-
-
-def prepare_once(env: dict[str, str]) -> None:
-    """What must run once before several workers start (migrations, the admin token and the
-    session secret every worker must share, the first owner): `bots.runtime.prepare` where
-    it exists, otherwise the same steps as `Runtime.build` does them."""
-    with _environ(env):
-        from bots import runtime
-        from bots.settings import Settings
-
-        settings = Settings()
-        if hasattr(runtime, "prepare"):
-            runtime.prepare(settings)
-            return
-        from bots.store import accounts
-        from bots.store.db import make_engine, migrate, session_factory
-        from bots.store.keys import ensure_session_secret
-
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            migrate(engine)
-            token = settings.admin_token or runtime.ensure_admin_token(settings.home)
-            with session_factory(engine)() as session:
-                accounts.ensure_first_owner(session, token)
-            ensure_session_secret(settings.home)
-        finally:
-            engine.dispose()
-
-
 class Launched:
     """A running server: the process (group) and where it listens."""
 
-    def __init__(self, backend: Backend, workers: int | None, log: Path, with_workers_flag: bool):
+    def __init__(self, backend: Backend, workers: int | None, log: Path):
         self.url = f"http://127.0.0.1:{free_port()}"
         port = self.url.rsplit(":", 1)[1]
         env = {
@@ -133,7 +98,7 @@ class Launched:
         }
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
-            launch_command(port, workers, env, with_workers_flag),
+            launch_command(port, workers),
             env=env,
             cwd=REPO,
             stdout=self._log,
@@ -176,32 +141,11 @@ class Launched:
         self._log.close()
 
 
-def launch_command(port: str, workers: int | None, env: dict[str, str], with_workers_flag: bool) -> list[str]:
-    """The one place that knows how N workers start. `workers=None`: plain `prompteur serve`,
-    the single-process setup. Otherwise `prompteur serve --workers N` when it exists, else
-    uvicorn's own --workers over `benchmarks.worker_app:app`, after the once-only steps."""
+def launch_command(port: str, workers: int | None) -> list[str]:
+    """The one place that knows how servers start. `workers=None`: plain `prompteur serve`,
+    the single-process setup; otherwise `prompteur serve --workers N`."""
     serve = [sys.executable, "-m", "bots.cli.main", "serve", "--port", port]
-    if workers is None:
-        return serve
-    if with_workers_flag:
-        return [*serve, "--workers", str(workers)]
-    prepare_once(env)
-    return [
-        *[sys.executable, "-m", "uvicorn", "--factory", "benchmarks.worker_app:app"],
-        *["--host", "127.0.0.1", "--port", port, "--workers", str(workers)],
-        *["--no-proxy-headers", "--log-level", "warning"],  # as `prompteur serve`
-    ]
-
-
-@contextlib.contextmanager
-def _environ(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    return serve if workers is None else [*serve, "--workers", str(workers)]
 
 
 def admin(server: Launched, home: Path) -> httpx.Client:
@@ -529,8 +473,6 @@ def run(args, work: Path) -> dict:
     docs = args.ingest_docs if args.ingest_docs is not None else (100 if args.quick else 1000)
     worker_counts = [int(w) for w in args.workers.split(",")]
     names = args.backends.split(",")
-    with_flag = serve_has_workers()
-    print(f"[scale_load] prompteur serve --workers: {'yes' if with_flag else 'no: uvicorn --workers'}", flush=True)
 
     model = SteadyModel().start()
     stack = contextlib.ExitStack()
@@ -538,7 +480,7 @@ def run(args, work: Path) -> dict:
         "conversations": conversations,
         "seconds": seconds,
         "model": {"first_token_s": model.first_token_s, "answer_s": model.answer_s},
-        "launch": "prompteur serve --workers" if with_flag else "uvicorn --workers (benchmarks.worker_app)",
+        "launch": "prompteur serve --workers",
         "configs": [],
     }
     try:
@@ -556,7 +498,7 @@ def run(args, work: Path) -> dict:
             for workers in [None] if backend.name == "embedded" else worker_counts:
                 label = f"{backend.name}, {'1 process' if workers is None else f'{workers} worker(s)'}"
                 print(f"[scale_load] {label}: starting", flush=True)
-                server = Launched(backend, workers, work / f"{backend.name}-{workers}.log", with_flag)
+                server = Launched(backend, workers, work / f"{backend.name}-{workers}.log")
                 try:
                     if not backend.bot_id:
                         with admin(server, backend.home) as client:
