@@ -236,11 +236,16 @@ async def visitor(client: httpx.AsyncClient, backend: Backend, stop: Callable[[]
     rng = random.Random(seed)
     records: list[dict] = []
     while not stop():
-        opened = await client.post(
-            f"/v1/bots/{backend.bot_id}/sessions",
-            json={},
-            headers={"Authorization": f"Bearer {backend.key}", "Origin": ORIGIN},
-        )
+        try:
+            opened = await client.post(
+                f"/v1/bots/{backend.bot_id}/sessions",
+                json={},
+                headers={"Authorization": f"Bearer {backend.key}", "Origin": ORIGIN},
+            )
+        except httpx.HTTPError as err:  # a dropped connection is an error to count, not the end of the run
+            records.append({"error": f"session: {type(err).__name__}: {err}", "started": time.perf_counter()})
+            await asyncio.sleep(1)
+            continue
         if opened.status_code != 200:
             records.append({"error": f"session: http {opened.status_code}", "started": time.perf_counter()})
             continue
