@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -131,6 +132,16 @@ class Server:
         self._log.close()
 
 
+async def sse_events(res: httpx.Response) -> AsyncIterator[tuple[str | None, dict]]:
+    """A streamed answer's server-sent events, (event name, its JSON data), as they come."""
+    event = None
+    async for line in res.aiter_lines():
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            yield event, json.loads(line[6:])
+
+
 async def ask(client: httpx.AsyncClient, bot_id: str, question: str, conversation_id: str | None) -> dict:
     """One streamed answer, parsed event by event as a browser would."""
     body = {"message": question, "stream": True}
@@ -143,25 +154,20 @@ async def ask(client: httpx.AsyncClient, bot_id: str, question: str, conversatio
             if res.status_code != 200:
                 record["error"] = f"http {res.status_code}: {(await res.aread())[:200]!r}"
                 return record
-            event = None
-            async for line in res.aiter_lines():
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: "):
-                    data = json.loads(line[6:])
-                    if event == "start":
-                        record["conversation_id"] = data["conversation_id"]
-                    elif event == "delta":
-                        record.setdefault("ttft_s", time.perf_counter() - started)
-                        record["text"] += data["text"]
-                    elif event == "done":
-                        record.update(
-                            total_s=time.perf_counter() - started,
-                            fallback=data["fallback"],
-                            completion_tokens=data["usage"].get("completion_tokens", 0),
-                        )
-                    elif event == "error":
-                        record["error"] = f"{data['code']}: {data['message']}"
+            async for event, data in sse_events(res):
+                if event == "start":
+                    record["conversation_id"] = data["conversation_id"]
+                elif event == "delta":
+                    record.setdefault("ttft_s", time.perf_counter() - started)
+                    record["text"] += data["text"]
+                elif event == "done":
+                    record.update(
+                        total_s=time.perf_counter() - started,
+                        fallback=data["fallback"],
+                        completion_tokens=data["usage"].get("completion_tokens", 0),
+                    )
+                elif event == "error":
+                    record["error"] = f"{data['code']}: {data['message']}"
     except httpx.HTTPError as err:
         record["error"] = f"{type(err).__name__}: {err}"
     if "total_s" not in record and "error" not in record:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import random
 import signal
@@ -40,7 +39,7 @@ import numpy as np
 
 from benchmarks import process_stats
 from benchmarks.eval_sets import REPO
-from benchmarks.load import free_port
+from benchmarks.load import free_port, sse_events
 from benchmarks.report import arguments, table, write_json
 from benchmarks.steady_model import SteadyModel
 
@@ -204,23 +203,18 @@ async def ask(client: httpx.AsyncClient, bot_id: str, token: str, question: str)
             if res.status_code != 200:
                 record["error"] = f"http {res.status_code}: {(await res.aread())[:200]!r}"
                 return record
-            event = None
-            async for line in res.aiter_lines():
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: "):
-                    data = json.loads(line[6:])
-                    if event == "delta":
-                        record.setdefault("ttft_s", time.perf_counter() - started)
-                    elif event == "done":
-                        record.update(
-                            total_s=time.perf_counter() - started,
-                            by_model=data.get("answered_by") == "model",
-                            conversation_id=data["conversation_id"],
-                            text=data["text"],
-                        )
-                    elif event == "error":
-                        record["error"] = f"{data['code']}: {data['message']}"
+            async for event, data in sse_events(res):
+                if event == "delta":
+                    record.setdefault("ttft_s", time.perf_counter() - started)
+                elif event == "done":
+                    record.update(
+                        total_s=time.perf_counter() - started,
+                        by_model=data.get("answered_by") == "model",
+                        conversation_id=data["conversation_id"],
+                        text=data["text"],
+                    )
+                elif event == "error":
+                    record["error"] = f"{data['code']}: {data['message']}"
     except httpx.HTTPError as err:
         record["error"] = f"{type(err).__name__}: {err}"
     if "total_s" not in record and "error" not in record:

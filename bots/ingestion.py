@@ -100,16 +100,7 @@ class JobRunner:
         """Jobs whose process is gone (this machine's pid no longer exists, or the lease
         expired) are taken over and queued again: a document cut off mid-ingest was never made
         searchable, so it is simply ingested again. Jobs other live processes hold are theirs."""
-        for job_id, owner in self._leases.abandoned():
-            if not self._leases.take(job_id, owner):
-                continue  # another process took it first
-            try:
-                self._requeue(job_id)
-            except LeaseLost:
-                pass
-            except Exception:  # noqa: BLE001 - left to expire: someone tries again
-                log.exception("could not resume ingestion job %s", job_id)
-                self._leases.forget(job_id)
+        self._leases.take_over_abandoned(self._requeue, "ingestion job")
 
     def _requeue(self, job_id: str) -> None:
         interrupted = []

@@ -24,7 +24,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -181,6 +181,21 @@ class Leases:
         return bool(won)
 
     # --- holding ----------------------------------------------------------------------
+    def take_over_abandoned(self, requeue: Callable[[str], None], what: str) -> None:
+        """Take over every abandoned row and `requeue` it while holding its lease. A row
+        another process takes first is skipped; one whose requeue fails is let go, so its
+        lease expires and someone tries again."""
+        for row_id, owner in self.abandoned():
+            if not self.take(row_id, owner):
+                continue  # another process took it first
+            try:
+                requeue(row_id)
+            except LeaseLost:
+                pass
+            except Exception:  # noqa: BLE001 - left to expire: someone tries again
+                log.exception("could not resume %s %s", what, row_id)
+                self.forget(row_id)
+
     def _hold(self, row_id: str) -> None:
         with self._lock:
             self._held[row_id] = {}

@@ -150,16 +150,7 @@ class WebSyncRunner:
         """Syncs whose process is gone (this machine's pid no longer exists, or the lease
         expired) are taken over and run again: pages they already indexed come back unchanged
         (same hash), so a resumed sync only pays for what it had not done."""
-        for sync_id, owner in self._leases.abandoned():
-            if not self._leases.take(sync_id, owner):
-                continue  # another process took it first
-            try:
-                self._requeue(sync_id)
-            except LeaseLost:
-                pass
-            except Exception:  # noqa: BLE001 - left to expire: someone tries again
-                log.exception("could not resume web sync %s", sync_id)
-                self._leases.forget(sync_id)
+        self._leases.take_over_abandoned(self._requeue, "web sync")
 
     def _requeue(self, sync_id: str) -> None:
         with self._leases.holding(sync_id) as s:

@@ -27,7 +27,7 @@ def model():
 
 @pytest.fixture
 def two_processes(settings):
-    """A and B; only A ingests (claiming jobs across processes is another part of #17)."""
+    """A and B; only A ingests, so the test knows which one did."""
     clients = []
     for ingest_workers in (1, 0):
         own = settings.model_copy(update={"ingest_workers": ingest_workers})
