@@ -12,12 +12,14 @@ from fastapi.responses import Response
 
 from bots import gaps as gap_report
 from bots import resolution
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import DbInt
 from bots.schemas.analytics import Analytics, Gaps
 
-router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: analytics"])
+router = APIRouter(
+    route_class=ReleasingRoute, prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: analytics"]
+)
 
 
 def _check_period(since: datetime | None, until: datetime | None) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bots.core.errors import InvalidSpec, validation_problems
 from bots.core.spec import SECRET_MASK, BotSpec
 from bots.core.status import ItemStatus
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import RequestBody
 from bots.knowledge_base import collection_name
@@ -18,7 +18,7 @@ from bots.store import tables as t
 from bots.store.versions import VersionError, spec_model
 from knowledge.embedding import default_model_for
 
-router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: bots"])
+router = APIRouter(route_class=ReleasingRoute, prefix="/admin", dependencies=[AdminAuth], tags=["admin: bots"])
 
 
 class BotCreate(RequestBody):

@@ -13,7 +13,7 @@ from pydantic import Field
 from bots.chat import Question, Reply
 from bots.core.errors import DomainError
 from bots.core.masking import mask_contacts
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.request_values import DbInt, RequestBody
 from bots.http.routes.admin_playground import playground_events
 from bots.http.sse import sse
@@ -23,7 +23,9 @@ from bots.schemas.playground import Comparison, Debug, DebugHit, PlaygroundReply
 from bots.store import conversations as conv
 from bots.store.versions import spec_model
 
-router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: conversations"])
+router = APIRouter(
+    route_class=ReleasingRoute, prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: conversations"]
+)
 
 
 def filters(

@@ -9,12 +9,14 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.schemas.keys import Snippets
 from bots.store import keys
 
-router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: publishing"])
+router = APIRouter(
+    route_class=ReleasingRoute, prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: publishing"]
+)
 
 KEY_PLACEHOLDER = "pk_YOUR_PUBLISHABLE_KEY"
 SECRET_PLACEHOLDER = "sk_YOUR_SECRET_KEY"

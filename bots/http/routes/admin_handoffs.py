@@ -7,14 +7,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import RequestBody
 from bots.schemas.handoffs import HandoffDetail
 from bots.store import handoffs as store
 from bots.store import tables as t
 
-router = APIRouter(prefix="/admin/bots/{bot_id}/handoffs", dependencies=[AdminAuth], tags=["admin: hand-offs"])
+router = APIRouter(
+    route_class=ReleasingRoute,
+    prefix="/admin/bots/{bot_id}/handoffs",
+    dependencies=[AdminAuth],
+    tags=["admin: hand-offs"],
+)
 
 
 class AssignBody(RequestBody):

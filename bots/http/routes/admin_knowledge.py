@@ -11,7 +11,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from bots.core.status import DocumentStatus, ItemStatus, JobStatus
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import RequestBody
 from bots.schemas.knowledge import (
@@ -40,7 +40,7 @@ from bots.uploads import (
     unsupported_message,
 )
 
-router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: knowledge"])
+router = APIRouter(route_class=ReleasingRoute, prefix="/admin", dependencies=[AdminAuth], tags=["admin: knowledge"])
 
 MAX_FILES_PER_UPLOAD = 1000
 

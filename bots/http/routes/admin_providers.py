@@ -9,7 +9,7 @@ import time
 from fastapi import APIRouter
 
 from bots.core.spec import SECRET_MASK, ModelSettings
-from bots.http.deps import AdminAuth, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import RequestBody
 from bots.llm.errors import ProviderError
@@ -17,7 +17,7 @@ from bots.llm.providers import OpenAIChatModel, RetryPolicy
 from bots.schemas.providers import ProviderTest
 from bots.store import tables as t
 
-router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: server"])
+router = APIRouter(route_class=ReleasingRoute, prefix="/admin", dependencies=[AdminAuth], tags=["admin: server"])
 
 # Short and neutral: any chat model can answer it in a few tokens, so a test costs next to nothing.
 _PING = [{"role": "user", "content": "Reply with one short sentence to say you are ready."}]

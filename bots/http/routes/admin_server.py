@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bots.http.deps import AdminAuth, RuntimeDep
+from bots.http.deps import AdminAuth, ReleasingRoute, RuntimeDep
 from bots.schemas.server import Limits, ServerSettings
 
-router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: server"])
+router = APIRouter(route_class=ReleasingRoute, prefix="/admin", dependencies=[AdminAuth], tags=["admin: server"])
 
 
 @router.get("/settings", response_model=ServerSettings)

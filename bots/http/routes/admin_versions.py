@@ -7,7 +7,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from bots import publish_gate
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import DbInt, RequestBody
 from bots.http.routes.evaluation import evaluator
@@ -16,7 +16,9 @@ from bots.schemas.versions import Specs, Version, VersionList, VersionWithSpec
 from bots.store import keys, versions
 from bots.store import tables as t
 
-router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: publishing"])
+router = APIRouter(
+    route_class=ReleasingRoute, prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: publishing"]
+)
 
 
 class PublishRequest(RequestBody):

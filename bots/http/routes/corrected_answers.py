@@ -14,13 +14,16 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from bots import corrected_answers as ca
-from bots.http.deps import AdminAuth, BotDep, DbSession
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute
 from bots.http.request_values import DbInt, RequestBody
 from bots.schemas.corrected_answers import CorrectedAnswer, CorrectedAnswerList, CsvImported, Source
 from bots.store import tables as t
 
 router = APIRouter(
-    prefix="/admin/bots/{bot_id}/corrected-answers", dependencies=[AdminAuth], tags=["admin: corrected answers"]
+    route_class=ReleasingRoute,
+    prefix="/admin/bots/{bot_id}/corrected-answers",
+    dependencies=[AdminAuth],
+    tags=["admin: corrected answers"],
 )
 
 MAX_CSV_BYTES = 5 * 1024 * 1024

@@ -8,7 +8,7 @@ from pydantic import Field, ValidationError
 
 from bots import test_sets
 from bots.core.errors import MessageNotFound
-from bots.http.deps import AdminAuth, BotDep, DbSession
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute
 from bots.http.errors import ApiError
 from bots.http.request_values import RequestBody
 from bots.schemas.evaluation import AddedCase
@@ -18,7 +18,9 @@ from bots.store import tables as t
 
 HISTORY_TURNS = 10  # earlier turns kept with a case taken from a conversation: enough for a follow-up
 
-router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: evaluation"])
+router = APIRouter(
+    route_class=ReleasingRoute, prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: evaluation"]
+)
 
 
 class AddCaseRequest(RequestBody):

@@ -10,7 +10,7 @@ from pydantic import Field
 from bots import publish_gate, test_sets
 from bots.eval_judge import tokens_used as judge_tokens
 from bots.evaluation import NOT_USED, Evaluator, compare
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import RequestBody
 from bots.runtime import Runtime
@@ -41,6 +41,7 @@ def _evaluator_ready(request: Request, runtime: RuntimeDep) -> None:
 
 
 router = APIRouter(
+    route_class=ReleasingRoute,
     prefix="/admin/bots/{bot_id}",
     dependencies=[AdminAuth, Depends(_evaluator_ready)],
     tags=["admin: evaluation"],

@@ -8,14 +8,16 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from bots import experiments
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.request_values import RequestBody
 from bots.http.routes.evaluation import evaluator
 from bots.schemas.experiments import Experiment, ExperimentList, Promoted
 from bots.store import tables as t
 from bots.store.versions import spec_model
 
-router = APIRouter(prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: evaluation"])
+router = APIRouter(
+    route_class=ReleasingRoute, prefix="/admin/bots/{bot_id}", dependencies=[AdminAuth], tags=["admin: evaluation"]
+)
 
 
 class ExperimentRequest(RequestBody):

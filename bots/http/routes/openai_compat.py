@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
 from bots.chat import Question, Reply
 from bots.core.errors import HistoryTooLong
-from bots.http.deps import DbSession, RuntimeDep
+from bots.http.deps import DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.public_auth import Caller, IpLimit, caller_for, limit_question
 from bots.http.request_values import RequestBody
@@ -25,7 +25,7 @@ from bots.http.sse import data_only_sse
 from bots.schemas.openai import ChatCompletion, Model, ModelList
 from bots.store import tables as t
 
-router = APIRouter(tags=["OpenAI-compatible API"])
+router = APIRouter(route_class=ReleasingRoute, tags=["OpenAI-compatible API"])
 
 
 class ContentPart(RequestBody):

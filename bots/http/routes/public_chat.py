@@ -13,7 +13,7 @@ from pydantic import Field
 from bots.chat import Question, new_conversation_id
 from bots.core.errors import BotNotPublished
 from bots.core.spec import public_config
-from bots.http.deps import BotDep, DbSession, RuntimeDep, bearer_token
+from bots.http.deps import BotDep, DbSession, ReleasingRoute, RuntimeDep, bearer_token
 from bots.http.errors import ApiError
 from bots.http.public_auth import IpLimit, PublicCaller, check_rate, client_ip, limit_question
 from bots.http.request_values import RequestBody
@@ -31,7 +31,7 @@ from bots.store.conversations import (
 )
 from bots.store.versions import resolve
 
-router = APIRouter(prefix="/v1/bots/{bot_id}", tags=["public API"])
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1/bots/{bot_id}", tags=["public API"])
 
 RESUME_GRACE_S = 30 * 24 * 3600  # an expired token still proves ownership this long
 

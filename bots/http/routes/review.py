@@ -11,12 +11,17 @@ from pydantic import Field
 
 from bots import corrected_answers as ca
 from bots import review
-from bots.http.deps import AdminAuth, BotDep, DbSession
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute
 from bots.http.request_values import DbInt, RequestBody
 from bots.schemas.corrected_answers import Source
 from bots.schemas.review import AddedToTestSet, CorrectedFromReview, ReviewDetail, ReviewInbox
 
-router = APIRouter(prefix="/admin/bots/{bot_id}/review", dependencies=[AdminAuth], tags=["admin: review inbox"])
+router = APIRouter(
+    route_class=ReleasingRoute,
+    prefix="/admin/bots/{bot_id}/review",
+    dependencies=[AdminAuth],
+    tags=["admin: review inbox"],
+)
 
 Reason = Annotated[str, Field(pattern="^(" + "|".join(review.REASONS) + ")$")]
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from bots.core.roles import Role
-from bots.http.deps import AdminAuth, CallerDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, CallerDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.public_auth import check_rate, client_ip
 from bots.http.request_values import DbInt, RequestBody
@@ -19,8 +19,8 @@ from bots.schemas import team as schema
 from bots.store import accounts
 from bots.store import tables as t
 
-router = APIRouter(prefix="/admin", tags=["admin: team"])
-signed_in = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: team"])
+router = APIRouter(route_class=ReleasingRoute, prefix="/admin", tags=["admin: team"])
+signed_in = APIRouter(route_class=ReleasingRoute, prefix="/admin", dependencies=[AdminAuth], tags=["admin: team"])
 
 LOGIN_FAILED = "That name and password do not match an active account."
 

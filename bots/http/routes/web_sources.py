@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from bots.core.status import JobStatus
-from bots.http.deps import AdminAuth, BotDep, DbSession, RuntimeDep
+from bots.http.deps import AdminAuth, BotDep, DbSession, ReleasingRoute, RuntimeDep
 from bots.http.errors import ApiError
 from bots.http.request_values import RequestBody
 from bots.schemas import web_sources as schema
@@ -17,7 +17,7 @@ from bots.store import tables as t
 from knowledge.web.fetch import FetchRefused, precheck
 from knowledge.web.site import normalize
 
-router = APIRouter(prefix="/admin", dependencies=[AdminAuth], tags=["admin: web sources"])
+router = APIRouter(route_class=ReleasingRoute, prefix="/admin", dependencies=[AdminAuth], tags=["admin: web sources"])
 
 Schedule = Literal["none", "hourly", "daily", "weekly"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bots.http.deps import DbSession
+from bots.http.deps import DbSession, ReleasingRoute
 from bots.http.errors import ApiError
 from bots.store import tables as t
 from bots.store.versions import VersionError, resolve
@@ -24,7 +24,7 @@ WIDGET_DIR = Path(__file__).parent.parent / "static"
 # bot spec must be exactly scheme://host[:port] before it goes into the header.
 _ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 
-router = APIRouter(tags=["widget"])
+router = APIRouter(route_class=ReleasingRoute, tags=["widget"])
 
 
 def _sources(origins: list[str]) -> list[str]:
