@@ -85,6 +85,7 @@ SLOW_FILES = {
     "tests/test_shared_rate_limits.py": 10,
     "tests/test_provider_storm.py": 8,
     "tests/test_chroma_unavailable.py": 25,
+    "tests/test_pool_under_load.py": 13,
     "tests/builder/test_sign_in.py": 13,
     "tests/test_answer_channels.py": 11,
     "tests/test_admin_api.py": 10,
