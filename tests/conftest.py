@@ -32,6 +32,7 @@ from tests.backing_services import (  # noqa: F401  (fixtures)
     postgres_cluster,
     postgres_template,
 )
+from tests.scripted_openai import ScriptedOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -125,6 +126,16 @@ def pytest_generate_tests(metafunc):
         if "backend" not in metafunc.fixturenames:
             metafunc.fixturenames.append("backend")
         metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def model() -> Iterator[ScriptedOpenAI]:
+    """A scripted OpenAI-compatible model on a free port: the test queues its replies (what a
+    test asserts on is never the bundled model's wording, which changes with the llama.cpp
+    build)."""
+    server = ScriptedOpenAI().start()
+    yield server
+    server.close()
 
 
 @pytest.fixture

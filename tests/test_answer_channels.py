@@ -14,7 +14,7 @@ import pytest
 
 from bots.settings import Settings
 from tests.public_api_support import FIXTURES, bearer, make_bot, parse_sse, secret_key
-from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import Reply
 
 FALLBACK = (
     "I'm sorry, I don't have that information. "
@@ -228,13 +228,6 @@ CHANNELS = {"json": json_chat, "sse": sse_chat, "openai": completions, "openai_s
 def settings(isolated_home) -> Settings:
     # Many questions from one key in a few seconds: these tests are not about rate limits.
     return Settings(home=isolated_home, rate_per_session=10_000, rate_per_bot=10_000, rate_per_ip=10_000)
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 @pytest.fixture

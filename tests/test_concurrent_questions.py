@@ -15,14 +15,7 @@ from bots.runtime import Runtime
 from bots.store import tables as t
 from tests.conftest import RuntimeClient, shared_embedders
 from tests.public_api_support import ORIGIN, bearer, make_bot, publishable_key, secret_key
-from tests.scripted_openai import Reply, ScriptedOpenAI
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
+from tests.scripted_openai import Reply
 
 
 @pytest.fixture

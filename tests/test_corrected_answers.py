@@ -9,7 +9,6 @@ import pytest
 
 from bots.settings import Settings
 from tests.public_api_support import make_bot, secret_key
-from tests.scripted_openai import ScriptedOpenAI
 from tests.test_answer_channels import CHANNELS, stored_answer
 
 QUESTION = "Can I pay with a gift card?"
@@ -21,13 +20,6 @@ SOURCES = [{"source": "payments.pdf", "page": 2}]
 @pytest.fixture
 def settings(isolated_home) -> Settings:
     return Settings(home=isolated_home, rate_per_session=10_000, rate_per_bot=10_000, rate_per_ip=10_000)
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 def add(api, bot: str, **fields) -> dict:

@@ -6,13 +6,10 @@ through the real app, where the look-alikes come from the knowledge base's searc
 
 from __future__ import annotations
 
-import pytest
-
 from bots.core.corrections import Match, decide
 from bots.core.spec import BotSpec
 from tests.conftest import ingest
 from tests.public_api_support import make_bot
-from tests.scripted_openai import ScriptedOpenAI
 
 E5 = "multilingual-e5-small"  # threshold 0.96, family margin 0.01
 
@@ -112,13 +109,6 @@ No: ibuprofen raises lithium levels; ask your doctor first.
 
 Yes, for a few days, unless your doctor said otherwise.
 """
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 def test_a_corrected_answer_is_not_given_for_a_question_the_knowledge_answers_on_its_own(api, model):

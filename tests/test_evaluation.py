@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import documents, ingest, search
 from tests.public_api_support import make_bot
-from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import Reply
 
 WARRANTY = b"# Warranty\n\nEvery appliance has a two-year warranty covering defects in parts and labour.\n"
 LOYALTY = b"# Loyalty points\n\nEach euro spent earns one loyalty point; 100 points give a 5 euro voucher.\n"
@@ -24,13 +24,6 @@ EXPRESS = {
     "expected_sources": ["shop_help.md"],
     "expected_facts": ["9 euros"],
 }
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 def _import(api, bot, cases, name="main"):

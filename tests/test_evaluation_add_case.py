@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bots.cli import main as cli
 from bots.cli.client import AdminClient
 from tests.public_api_support import make_bot
-from tests.scripted_openai import Reply, ScriptedOpenAI
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
+from tests.scripted_openai import Reply
 
 
 def _ask(api, bot, message, conversation_id=None) -> dict:

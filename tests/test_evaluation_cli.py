@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import yaml
 
 from tests.public_api_support import FIXTURES, spec_for
-from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import Reply
 
 REFUND = {
     "question": "How long do refunds take?",
     "expected_sources": ["shop_help.md"],
     "expected_facts": ["5 business days"],
 }
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 def _ok(result):

@@ -30,13 +30,6 @@ def _grade(score, reason: str) -> Reply:
 
 
 @pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def server_judge():
     server = ScriptedOpenAI().start()
     yield server

@@ -12,7 +12,7 @@ import pytest
 from bots.cli.client import AdminClient, ClientError
 from bots.settings import Settings
 from tests.public_api_support import make_bot
-from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import Reply
 
 REFUND = {
     "question": "How long do refunds take?",
@@ -20,13 +20,6 @@ REFUND = {
     "expected_facts": ["5 business days"],
 }
 EXPRESS = {"question": "How much is express delivery?", "expected_sources": ["shop_help.md"], "must_pass": True}
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from bots.core.spec import BotSpec
 from bots.core.spec_overrides import InvalidOverrides, with_overrides
 from tests.public_api_support import make_bot
-from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import Reply
 
 REFUND = {
     "question": "How long do refunds take?",
@@ -25,13 +25,6 @@ K3 = {
     "persona": {"tone": "formal"},
     "evaluation": {"prompt_price_per_million": 1.0, "completion_price_per_million": 2.0},
 }
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 def test_two_variants_side_by_side_then_the_better_one_is_promoted(api, model):

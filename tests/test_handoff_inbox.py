@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from bots.settings import Settings
 from tests.conftest import free_port
 from tests.public_api_support import ORIGIN, bearer, make_bot, publishable_key
-from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import Reply
 
 WEBHOOK_SECRET = "whsec-test-123"
 TEAM = "support@shop.example"
@@ -88,13 +88,6 @@ def settings(isolated_home, sink, receiver) -> Settings:
         handoff_webhook_url=f"http://127.0.0.1:{receiver.server_port}/hooks/handoff",
         handoff_webhook_secret=WEBHOOK_SECRET,
     )
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 def until(check, timeout: float = 15):

@@ -11,16 +11,9 @@ from pathlib import Path
 import pytest
 
 from bots.cli.client import AdminClient, ClientError
-from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import Reply
 
 FIXTURES = Path(__file__).with_name("fixtures")
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -53,9 +53,7 @@ def test_twice_as_many_visitors_as_threads_all_get_a_session_from_a_one_connecti
             start.wait(timeout=60)
             try:
                 config = client.get(f"/v1/bots/{bot_id}/config")
-                res = client.post(
-                    f"/v1/bots/{bot_id}/sessions", json={}, headers={**bearer(key), "Origin": ORIGIN}
-                )
+                res = client.post(f"/v1/bots/{bot_id}/sessions", json={}, headers={**bearer(key), "Origin": ORIGIN})
                 statuses.extend([config.status_code, res.status_code])
             except httpx.HTTPError as error:
                 statuses.append(type(error).__name__)

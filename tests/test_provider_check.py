@@ -3,17 +3,8 @@ reply or the provider's exact error (the first-run setup's "test connection").""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import free_port
-from tests.scripted_openai import Reply, ScriptedOpenAI
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
+from tests.scripted_openai import Reply
 
 
 def test_the_models_reply_comes_back(api, model):

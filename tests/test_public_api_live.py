@@ -11,14 +11,7 @@ import openai
 import pytest
 
 from tests.public_api_support import FIXTURES, bearer, parse_sse, spec_for
-from tests.scripted_openai import Reply, ScriptedOpenAI
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
+from tests.scripted_openai import Reply
 
 
 def admin(live_server) -> httpx.Client:

@@ -10,14 +10,7 @@ import pytest
 
 from bots.store import tables, versions
 from tests.public_api_support import ORIGIN, bearer, make_bot, parse_sse, publishable_key, secret_key
-from tests.scripted_openai import Reply, ScriptedOpenAI
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
+from tests.scripted_openai import Reply
 
 
 @pytest.fixture

@@ -11,14 +11,7 @@ from bots.http.public_auth import client_ip
 from bots.runtime import Runtime
 from bots.settings import Settings
 from tests.public_api_support import bearer, make_bot, secret_key
-from tests.scripted_openai import Reply, ScriptedOpenAI
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
+from tests.scripted_openai import Reply
 
 
 def test_publish_freezes_a_version_and_rollback_serves_it_again(api, model):

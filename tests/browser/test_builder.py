@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import free_port
-from tests.scripted_openai import ScriptedOpenAI
 
 pytestmark = pytest.mark.browser
 
@@ -79,13 +78,6 @@ def ui(live_server, tmp_path):
     proc.terminate()
     proc.wait(timeout=15)
     log.close()
-
-
-@pytest.fixture
-def model():
-    server = ScriptedOpenAI().start()
-    yield server
-    server.close()
 
 
 # Counts the script runs a page has started, from the app root's state attribute (each

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.test_builder import assert_no_exception, model, open_page, settle, shoot, ui  # noqa: F401
+from tests.browser.test_builder import assert_no_exception, open_page, settle, shoot, ui  # noqa: F401
 from tests.public_api_support import FIXTURES, spec_for
 from tests.scripted_openai import Reply
 

@@ -7,7 +7,6 @@ from tests.builder.test_pages import (  # noqa: F401 (fixtures)
     FIXTURES,
     app,
     goto,
-    model,
     rerun_until,
     texts,
     ui_env,
