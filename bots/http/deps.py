@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable
@@ -60,7 +61,8 @@ def release(session: Session, failed: bool) -> None:
     closing would have done. Writes a route flushed and did not commit are left for the close
     to roll back, as before."""
     if failed:
-        session.rollback()
+        with contextlib.suppress(Exception):  # the route's own error is the one to report
+            session.rollback()
     elif not session.info.get("unsaved_writes"):
         session.commit()
 
