@@ -11,10 +11,15 @@ Here the pool has one connection: twice as many visitors as threads show it in s
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from bots.http.deps import get_session, release
+from bots.store import tables as t
+from bots.store.db import make_engine, session_factory
 from tests.conftest import LiveServer, seed_database
 from tests.public_api_support import ORIGIN, bearer, make_bot, publishable_key
 from tests.scripted_openai import ScriptedOpenAI
@@ -65,3 +70,34 @@ def test_twice_as_many_visitors_as_threads_all_get_a_session_from_a_one_connecti
         thread.join(timeout=120)
     refused = [s for s in statuses if s != 200]
     assert len(statuses) == 2 * VISITORS and not refused, f"{len(refused)} of {len(statuses)} failed: {refused[:10]}"
+
+
+def _bot(name: str) -> t.Bot:
+    return t.Bot(name=name, embedding_model="all-MiniLM-L6-v2", vector_collection=f"c_{name}")
+
+
+def test_release_gives_the_connection_back_and_stores_what_closing_would_have(settings):
+    """What `ReleasingRoute` does when a route returns, on a real database: a route that read
+    after committing, one that flushed and did not commit, one that raised. What is stored
+    stays what closing the session after the response stored before."""
+    engine = make_engine(settings.resolved_database_url)
+    sessions = session_factory(engine)
+    holding = {}
+    for case in ("committed, then read", "flushed only", "raised"):
+        dependency = get_session(SimpleNamespace(sessions=sessions))  # as a route gets it
+        session = next(dependency)
+        session.add(_bot(case))
+        if case == "committed, then read":
+            session.commit()
+            session.get(t.Bot, "bot_nothing")  # the read holds a connection again
+        else:
+            session.flush()
+        release(session, failed=case == "raised")
+        holding[case] = session.in_transaction()
+        dependency.close()  # after the response
+    # Only the unsaved flush keeps its transaction, for the close to roll back.
+    assert holding == {"committed, then read": False, "flushed only": True, "raised": False}
+    with sessions() as s:
+        stored = set(s.scalars(select(t.Bot.name)))
+    engine.dispose()
+    assert stored == {"committed, then read"}

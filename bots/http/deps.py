@@ -130,7 +130,7 @@ CallerDep = Annotated[Caller, Depends(require_admin)]
 
 def get_bot(bot_id: str, session: DbSession) -> t.Bot:
     bot = session.get(t.Bot, bot_id)
-    session.commit()  # the route is another thread-pool call: see `release`
+    release(session, failed=False)  # the route is another thread-pool call
     if bot is None:
         raise ApiError("bot_not_found", f"There is no bot with id {bot_id!r}.")
     return bot
