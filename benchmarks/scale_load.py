@@ -16,7 +16,7 @@ on 2 cores this measures both together, and scaling past the cores cannot show.
 
     python -m benchmarks.scale_load [--quick] [--conversations 200] [--seconds 120]
         [--workers 1,2,4] [--backends embedded,sqlite,postgres] [--soak-seconds 600]
-        [--ingest-docs 1000]
+        [--ingest-docs 1000] [--out scale_load]
 """
 
 from __future__ import annotations
@@ -178,12 +178,17 @@ def upload(client: httpx.Client, bot_id: str, files: list[Path], batch: int = 25
     return jobs
 
 
-def wait_jobs(client: httpx.Client, jobs: list[str]) -> None:
-    for job_id in jobs:
+def wait_jobs(client: httpx.Client, jobs: list[str], progress: bool = False) -> None:
+    started = time.perf_counter()
+    for n, job_id in enumerate(jobs, 1):
         while (job := client.get(f"/admin/jobs/{job_id}").json())["status"] not in ("done", "failed"):
             time.sleep(0.5)
         if job["status"] != "done":
             raise RuntimeError(f"ingestion failed: {job}")
+        if progress:
+            print(
+                f"[scale_load] ingestion: job {n}/{len(jobs)} done, {time.perf_counter() - started:.0f} s", flush=True
+            )
 
 
 # --- the load --------------------------------------------------------------------------------
@@ -392,13 +397,29 @@ def soak(server: Launched, backend: Backend, conversations: int, seconds: float,
         per_process[pid] = {
             "rss_mb_first_last": [series[0][1]["rss_mb"], series[-1][1]["rss_mb"]],
             "rss_slope_mb_per_min": slope_per_min(times, [v["rss_mb"] for _, v in series]),
+            "rss_slope_second_half_mb_per_min": slope_per_min(
+                times[len(times) // 2 :], [v["rss_mb"] for _, v in series[len(series) // 2 :]]
+            ),
             "open_files_first_last_max": _first_last_max([v["open_files"] for _, v in series]),
             "connections_first_last_max": _first_last_max([v["connections"] for _, v in series]),
+            # The whole curve: a slope alone does not tell a plateau from a leak.
+            "rss_mb_series": [[round(t), round(v["rss_mb"])] for t, v in series],
         }
     result["per_process"] = per_process
     result["samples"] = len(samples)
     with admin(server, backend.home) as client:
         result["lost"] = lost_answers(client, backend.bot_id, records)
+    return result
+
+
+def log_problems(server: Launched, result: dict, lines: int = 30) -> dict:
+    """The server's last warnings and errors, kept in the results when a phase had errors: the
+    server's log lives in the run's temporary folder, gone when the run ends."""
+    if result["errors"]:
+        text = server.log.read_text(errors="replace").splitlines()
+        result["server_log_problems"] = [
+            line[:300] for line in text if " WARNING " in line or " ERROR " in line or "Error" in line
+        ][-lines:]
     return result
 
 
@@ -451,7 +472,7 @@ def ingest_while_serving(
             async def ingest() -> float:
                 t = time.perf_counter()
                 jobs = await asyncio.to_thread(upload, client, other, files)
-                await asyncio.to_thread(wait_jobs, client, jobs)
+                await asyncio.to_thread(wait_jobs, client, jobs, True)
                 done["flag"] = True
                 return time.perf_counter() - t
 
@@ -465,7 +486,9 @@ def ingest_while_serving(
     return result
 
 
-def run(args, work: Path) -> dict:
+def run(args, work: Path, save: Callable[[dict], object]) -> dict:
+    """Every setup and phase, in order; `save` is given the results so far after each phase, so
+    a run stopped during a long phase keeps what the earlier ones measured."""
     conversations = args.conversations or (20 if args.quick else 200)
     seconds = args.seconds or (15 if args.quick else 120)
     soak_s = args.soak_seconds if args.soak_seconds is not None else (60 if args.quick else 600)
@@ -505,9 +528,10 @@ def run(args, work: Path) -> dict:
                             created = client.post(f"/admin/bots/{backend.bot_id}/keys", json={"kind": "publishable"})
                             created.raise_for_status()
                             backend.key = created.json()["key"]
-                    result = measure(server, backend, conversations, seconds, model)
+                    result = log_problems(server, measure(server, backend, conversations, seconds, model))
                     result.update(backend=backend.name, workers=workers or 1, single_process=workers is None)
                     results["configs"].append(result)
+                    save(results)
                     print(
                         f"[scale_load] {label}: {result['answers_per_s']:.1f} answers/s, {result['errors']} errors",
                         flush=True,
@@ -515,12 +539,16 @@ def run(args, work: Path) -> dict:
                     if backend.name == "embedded":
                         if soak_s:
                             print(f"[scale_load] soak, {soak_s:.0f} s", flush=True)
-                            results["soak"] = soak(server, backend, conversations, soak_s, model) | {"backend": label}
+                            measured = soak(server, backend, conversations, soak_s, model)
+                            results["soak"] = log_problems(server, measured) | {"backend": label}
+                            save(results)
                         if docs:
                             print(f"[scale_load] ingesting {docs} documents while serving", flush=True)
-                            results["ingestion"] = ingest_while_serving(
-                                server, backend, conversations, docs, model, work
-                            ) | {"backend": label, "chat_total_p95_ms_without": result["total_p95_ms"]}
+                            measured = ingest_while_serving(server, backend, conversations, docs, model, work)
+                            results["ingestion"] = log_problems(server, measured) | {
+                                "backend": label,
+                                "chat_total_p95_ms_without": result["total_p95_ms"],
+                            }
                 finally:
                     server.stop()
     finally:
@@ -643,6 +671,7 @@ def render(results: dict) -> str:
                     "process",
                     "RSS first → last MB",
                     "RSS slope MB/min",
+                    "second half",
                     "open files first/last/max",
                     "connections first/last/max",
                 ],
@@ -651,6 +680,9 @@ def render(results: dict) -> str:
                         pid,
                         " → ".join(f"{v:.0f}" for v in p["rss_mb_first_last"]),
                         "-" if p["rss_slope_mb_per_min"] is None else f"{p['rss_slope_mb_per_min']:+.2f}",
+                        "-"
+                        if p.get("rss_slope_second_half_mb_per_min") is None
+                        else f"{p['rss_slope_second_half_mb_per_min']:+.2f}",
                         "/".join(map(str, p["open_files_first_last_max"])),
                         "/".join(map(str, p["connections_first_last_max"])),
                     ]
@@ -683,13 +715,18 @@ def main() -> None:
             p.add_argument(
                 "--ingest-docs", type=int, help="documents ingested while serving (1000; quick 100; 0: none)"
             ),
+            p.add_argument("--out", default="scale_load", help="results/NAME.json (scale_load)"),
         ),
     )
+
+    def save(results: dict, complete: bool = False) -> Path:
+        return write_json(args.out, {"quick": args.quick, "complete": complete, **results})
+
     with tempfile.TemporaryDirectory(prefix="prompteur-scale-") as work:
-        results = run(args, Path(work))
+        results = run(args, Path(work), save)
     ratios(results)
     print(render(results))
-    print(f"\nwrote {write_json('scale_load', {'quick': args.quick, **results})}")
+    print(f"\nwrote {save(results, complete=True)}")
 
 
 if __name__ == "__main__":

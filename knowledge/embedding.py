@@ -3,11 +3,15 @@ L2-normalised vectors (so a dot product is a cosine similarity)."""
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -70,6 +74,51 @@ class TurnLock:
                 self._waiting.popleft().release()
             else:
                 self._held = False
+
+
+class ModelThread:
+    """The one thread that runs a model, giving freed memory back every few seconds.
+
+    A forward pass allocates activations whose size depends on the batch (queries batched
+    together, documents of every length), then frees them; glibc's malloc keeps freed blocks in
+    the arena of the thread that freed them. When each request thread ran the model in turn,
+    up to 16 arenas kept their own peaks: 40 threads asking varied queries took a process from
+    560 MB to 2.1 GB in 3 minutes, and the server grew ~17 MB/min over a 10-minute soak
+    (benchmarks/scale_load.py). On one thread it still crept up (1.0 GB after 3 minutes);
+    `malloc_trim` every few seconds keeps it between 640 and 830 MB at the same throughput.
+    (Mapping every large block instead, mallopt's M_MMAP_THRESHOLD, bounded memory too but
+    cost a quarter of the throughput in benchmarks/query_batching.py.)"""
+
+    TRIM_EVERY_S = 5.0
+
+    def __init__(self, name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"model-{name}")
+        self._trimmed = time.monotonic()
+
+    def run(self, fn: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+        return self._executor.submit(self._call, fn, texts).result()
+
+    def _call(self, fn: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+        try:
+            return fn(texts)
+        finally:
+            if time.monotonic() - self._trimmed > self.TRIM_EVERY_S:
+                self._trimmed = time.monotonic()
+                _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    if trim := _glibc_malloc_trim():
+        trim(0)
+
+
+@cache
+def _glibc_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, from the symbols already loaded; None elsewhere (musl, macOS)."""
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
+        return None
 
 
 class _Query:
@@ -155,9 +204,13 @@ class MiniLMEmbedder:
         self._model = SentenceTransformer(str(model_dir), device="cpu")
         # sentence-transformers' encode is not safe to call from several threads at once.
         self._lock = TurnLock()
+        self._thread = ModelThread("minilm")
         self._queries = QueryBatcher(self._encode, self._lock)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._thread.run(self._run_model, texts)
+
+    def _run_model(self, texts: list[str]) -> np.ndarray:
         return _normalise(self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -186,11 +239,14 @@ class E5Embedder:
 
         self._model = E5()
         self._lock = TurnLock()
-        self._queries = QueryBatcher(lambda texts: _normalise(np.atleast_2d(self._model.query(texts))), self._lock)
+        self._thread = ModelThread("e5")
+        self._queries = QueryBatcher(
+            lambda texts: self._thread.run(lambda t: _normalise(np.atleast_2d(self._model.query(t))), texts), self._lock
+        )
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            return _normalise(np.atleast_2d(self._model.passage(list(texts))))
+            return self._thread.run(lambda t: _normalise(np.atleast_2d(self._model.passage(t))), list(texts))
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._queries.embed(text)

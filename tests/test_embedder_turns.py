@@ -165,3 +165,28 @@ def test_a_batched_query_vector_is_the_query_vector(embedders, model):
     for text, vector in zip(texts, alone, strict=True):
         assert answers[text].shape == vector.shape == (embedder.dim,)
         assert np.allclose(answers[text], vector, atol=1e-5)
+
+
+def test_every_model_call_runs_on_the_one_model_thread(embedders):
+    """glibc keeps freed activations in the arena of the thread that freed them: the model
+    runs on one thread, whoever asks, or memory grows with the number of request threads."""
+    embedder = embedders.get("all-MiniLM-L6-v2")
+    seen: set[int] = set()
+    run_model = embedder._run_model
+
+    def spy(texts):
+        seen.add(threading.get_ident())
+        return run_model(texts)
+
+    embedder._run_model = spy
+    try:
+        threads = [threading.Thread(target=lambda i=i: embedder.embed_query(f"where is order {i}?")) for i in range(6)]
+        threads.append(threading.Thread(target=lambda: embedder.embed_passages(["a passage", "another"])))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        embedder.embed_query("and from the test's own thread")
+    finally:
+        del embedder._run_model
+    assert len(seen) == 1 and threading.get_ident() not in seen
