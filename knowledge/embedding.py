@@ -240,13 +240,17 @@ class E5Embedder:
         self._model = E5()
         self._lock = TurnLock()
         self._thread = ModelThread("e5")
-        self._queries = QueryBatcher(
-            lambda texts: self._thread.run(lambda t: _normalise(np.atleast_2d(self._model.query(t))), texts), self._lock
-        )
+        self._queries = QueryBatcher(lambda texts: self._thread.run(self._run_queries, texts), self._lock)
+
+    def _run_queries(self, texts: list[str]) -> np.ndarray:
+        return _normalise(np.atleast_2d(self._model.query(texts)))
+
+    def _run_passages(self, texts: list[str]) -> np.ndarray:
+        return _normalise(np.atleast_2d(self._model.passage(texts)))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            return self._thread.run(lambda t: _normalise(np.atleast_2d(self._model.passage(t))), list(texts))
+            return self._thread.run(self._run_passages, list(texts))
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._queries.embed(text)
